@@ -1,0 +1,81 @@
+/** Reading, editing and deleting media assets, always inside the caller's namespace. */
+import type { Tenant } from '../auth/principal.js';
+import { decodeCursor, encodeCursor } from '../db/repositories/index.js';
+import type { AssetFilter } from '../db/repositories/assets.js';
+import type { AssetPatch, AssetRow } from '../db/schema.js';
+import { conflict, invalid, notFound } from '../lib/errors.js';
+import type { UploadDeps } from '../uploads/deps.js';
+import { mapAliasConflict } from '../uploads/create-upload.js';
+import { checkAlias, checkFolder, checkMetadata, checkTitle } from './fields.js';
+import { assetView, type AssetView } from './views.js';
+
+export async function showAsset(deps: UploadDeps, row: AssetRow): Promise<AssetView> {
+  return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
+}
+
+export async function getAsset(deps: UploadDeps, tenant: Tenant, id: string): Promise<AssetRow> {
+  const row = await deps.store.assets.find(tenant.namespaceId, id);
+  if (!row) throw notFound('Asset');
+  return row;
+}
+
+export async function listAssets(
+  deps: UploadDeps,
+  tenant: Tenant,
+  q: AssetFilter & { limit?: number; cursor?: string },
+): Promise<{ items: AssetRow[]; nextCursor: string | null }> {
+  const limit = q.limit ?? 50;
+  const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  if (q.cursor && !after) throw invalid('cursor is not one this API returned.', 'cursor');
+  const rows = await deps.store.assets.list(tenant.namespaceId, { folder: q.folder, kind: q.kind, status: q.status }, { limit: limit + 1, after });
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+}
+
+export interface AssetEdit {
+  title?: string | null;
+  metadata?: Record<string, unknown>;
+  alias?: string | null;
+  folder?: string;
+}
+
+export async function patchAsset(deps: UploadDeps, tenant: Tenant, id: string, edit: AssetEdit): Promise<AssetRow> {
+  await getAsset(deps, tenant, id);
+  const patch: AssetPatch = { updated_at: deps.clock.now().toISOString() };
+  if (edit.title !== undefined) patch.title = checkTitle(edit.title);
+  if (edit.metadata !== undefined) patch.metadata = JSON.stringify(checkMetadata(edit.metadata));
+  if (edit.alias !== undefined) patch.alias = checkAlias(edit.alias);
+  if (edit.folder !== undefined) patch.folder = checkFolder(edit.folder);
+  await mapAliasConflict({ alias: patch.alias ?? null }, () => deps.store.assets.update(tenant.namespaceId, id, patch));
+  return getAsset(deps, tenant, id);
+}
+
+/**
+ * Removes the record, its renditions and, when no other asset shares them, the original
+ * bytes. Bytes leave storage after the rows are gone, so no reader is handed a dead link.
+ */
+export async function deleteAsset(deps: UploadDeps, tenant: Tenant, id: string): Promise<AssetRow> {
+  const asset = await getAsset(deps, tenant, id);
+  if (asset.status === 'pending') {
+    throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });
+  }
+  const { lastKey, renditionKeys } = await deps.store.transaction(async (r) => {
+    const sources = await r.assets.listSources(asset.id);
+    await r.assets.deleteSources(asset.id);
+    if (!(await r.assets.delete(tenant.namespaceId, asset.id))) throw notFound('Asset');
+    let lastKey: string | null = null;
+    if (asset.blob_id) {
+      const gone = await r.blobs.release(asset.blob_id);
+      if (gone) {
+        await r.namespaces.adjust(tenant.namespaceId, { stored: -gone.size });
+        lastKey = gone.storage_key;
+      }
+    }
+    return { lastKey, renditionKeys: sources.map((s) => s.storage_key) };
+  });
+  const keys = lastKey ? [lastKey, ...renditionKeys] : renditionKeys;
+  for (const key of keys) await deps.storage.delete(key);
+  await deps.storage.deletePrefix(`${tenant.namespaceId}/${asset.id}`);
+  return asset;
+}

@@ -1,0 +1,42 @@
+/**
+ * API keys are `sk_` + 40 random characters, stored only as their SHA-256 (they carry
+ * 200+ bits of entropy, so a slow hash would add nothing). The lookup is by hash and the
+ * final comparison is constant-time; the admin key from the environment is compared the
+ * same way.
+ */
+import { IntakeError } from '../lib/errors.js';
+import { safeEqual, sha256Hex } from '../lib/hashing.js';
+import { randomToken } from '../lib/ids.js';
+import type { ApiKeysRepository } from '../db/repositories/api-keys.js';
+import type { Principal } from './principal.js';
+
+const KEY_RE = /^sk_[a-z0-9]{40}$/;
+
+export function generateSecret(): string {
+  return `sk_${randomToken(40)}`;
+}
+
+export function hashSecret(secret: string): string {
+  return sha256Hex(secret);
+}
+
+export class Authenticator {
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly adminKey: string,
+  ) {}
+
+  /** The caller behind an Authorization header; throws `unauthorized` for anything else. */
+  async authenticate(header: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match?.[1]) throw new IntakeError('unauthorized', 'Send an API key as "Authorization: Bearer sk_…".');
+    const secret = match[1];
+    if (safeEqual(secret, this.adminKey)) return { role: 'admin', keyId: null };
+    if (!KEY_RE.test(secret)) throw new IntakeError('unauthorized', 'The API key is malformed.');
+    const hash = hashSecret(secret);
+    const row = await this.keys.findActiveByHash(hash);
+    if (!row || !safeEqual(row.key_hash, hash)) throw new IntakeError('unauthorized', 'The API key is unknown or revoked.');
+    if (row.role === 'admin' || !row.namespace_id) return { role: 'admin', keyId: row.id };
+    return { role: 'namespace', keyId: row.id, namespaceId: row.namespace_id };
+  }
+}

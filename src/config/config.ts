@@ -1,0 +1,121 @@
+/**
+ * The one reader of process.env. `loadConfig` parses, validates and freezes; a bad
+ * environment is reported with every bad variable at once, never the first only.
+ */
+import path from 'node:path';
+
+export const MIB = 1024 * 1024;
+
+export type MediaKind = 'image' | 'video' | 'audio' | 'document';
+export const MEDIA_KINDS: readonly MediaKind[] = ['image', 'video', 'audio', 'document'];
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  /** `sqlite:<file>` or `postgres://…` */
+  readonly databaseUrl: string;
+  /** Plain admin key from INTAKE_ADMIN_KEY; null means main/ generates and persists one. */
+  readonly adminKey: string | null;
+  /** HMAC secret for signed URLs; null means main/ generates and persists one. */
+  readonly signingSecret: string | null;
+  readonly maxUploadBytes: number;
+  readonly kindLimits: Readonly<Partial<Record<MediaKind, number>>>;
+  readonly allowedTypes: readonly string[] | null;
+  readonly maxImagePixels: number;
+  readonly rateLimitPerMinute: number;
+  readonly sweepIntervalMs: number;
+  readonly purgeAfterDays: number;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      return def;
+    }
+    return n;
+  };
+  const str = (name: string, def: string): string => {
+    const raw = env[name];
+    return raw === undefined || raw === '' ? def : raw;
+  };
+
+  const host = str('INTAKE_HOST', '127.0.0.1');
+  const port = int('INTAKE_PORT', 3000, 0, 65535);
+  const dataDir = path.resolve(cwd, str('INTAKE_DATA_DIR', './data'));
+  const publicUrl = str('INTAKE_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    problems.push(`INTAKE_PUBLIC_URL must be an http(s) URL (got ${JSON.stringify(publicUrl)})`);
+  }
+
+  const databaseUrl = str('INTAKE_DATABASE_URL', `sqlite:${path.join(dataDir, 'intake.db')}`);
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    problems.push('INTAKE_DATABASE_URL must start with sqlite: or postgres://');
+  }
+
+  const adminKey = env.INTAKE_ADMIN_KEY ? env.INTAKE_ADMIN_KEY : null;
+  if (adminKey !== null && adminKey.length < 16) problems.push('INTAKE_ADMIN_KEY must be at least 16 characters');
+  const signingSecret = env.INTAKE_SIGNING_SECRET ? env.INTAKE_SIGNING_SECRET : null;
+  if (signingSecret !== null && signingSecret.length < 32) problems.push('INTAKE_SIGNING_SECRET must be at least 32 characters');
+
+  const maxUploadBytes = int('MAX_UPLOAD_SIZE_MB', 10 * 1024, 1, 5 * 1024 * 1024) * MIB;
+  const kindLimits: Partial<Record<MediaKind, number>> = {};
+  for (const kind of MEDIA_KINDS) {
+    const name = `INTAKE_MAX_${kind.toUpperCase()}_MB`;
+    if (env[name]) kindLimits[kind] = int(name, 1, 1, 5 * 1024 * 1024) * MIB;
+  }
+
+  const typesRaw = env.INTAKE_ALLOWED_TYPES;
+  let allowedTypes: string[] | null = null;
+  if (typesRaw) {
+    allowedTypes = typesRaw.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+    const bad = allowedTypes.filter((t) => !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(t));
+    if (bad.length) problems.push(`INTAKE_ALLOWED_TYPES has invalid MIME types: ${bad.join(', ')}`);
+  }
+
+  const logLevel = str('INTAKE_LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push('INTAKE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    databaseUrl,
+    adminKey,
+    signingSecret,
+    maxUploadBytes,
+    kindLimits,
+    allowedTypes,
+    maxImagePixels: int('INTAKE_MAX_IMAGE_PIXELS', 100_000_000, 1, 2_000_000_000),
+    rateLimitPerMinute: int('INTAKE_RATE_LIMIT_PER_MINUTE', 6000, 1, 100_000_000),
+    sweepIntervalMs: int('INTAKE_SWEEP_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
+    purgeAfterDays: int('INTAKE_PURGE_AFTER_DAYS', 30, 1, 3650),
+    logLevel,
+    trustProxy: str('INTAKE_TRUST_PROXY', 'false') === 'true',
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

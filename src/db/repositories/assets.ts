@@ -1,0 +1,76 @@
+import type { Kysely } from 'kysely';
+import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow } from '../schema.js';
+import type { PageCursor } from './page.js';
+
+export interface AssetFilter {
+  folder?: string;
+  kind?: string;
+  status?: AssetStatus;
+}
+
+export class AssetsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: NewAsset): Promise<void> {
+    await this.db.insertInto('assets').values(row).execute();
+  }
+
+  async find(namespaceId: string, id: string): Promise<AssetRow | undefined> {
+    return this.db
+      .selectFrom('assets')
+      .selectAll()
+      .where('id', '=', id)
+      .where('namespace_id', '=', namespaceId)
+      .executeTakeFirst();
+  }
+
+  /** The first asset in the namespace that uses the blob with this content hash. */
+  async findByContent(namespaceId: string, sha256: string): Promise<AssetRow | undefined> {
+    return this.db
+      .selectFrom('assets')
+      .selectAll()
+      .where('namespace_id', '=', namespaceId)
+      .where('sha256', '=', sha256)
+      .where('blob_id', 'is not', null)
+      .where('status', 'in', ['ready', 'processing'])
+      .orderBy('created_at', 'asc')
+      .executeTakeFirst();
+  }
+
+  async update(namespaceId: string, id: string, patch: AssetPatch): Promise<boolean> {
+    const res = await this.db
+      .updateTable('assets')
+      .set(patch)
+      .where('id', '=', id)
+      .where('namespace_id', '=', namespaceId)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async delete(namespaceId: string, id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('assets').where('id', '=', id).where('namespace_id', '=', namespaceId).executeTakeFirst();
+    return Number(res.numDeletedRows) === 1;
+  }
+
+  async list(namespaceId: string, filter: AssetFilter, opts: { limit: number; after?: PageCursor }): Promise<AssetRow[]> {
+    let q = this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId);
+    if (filter.folder) q = q.where('folder', '=', filter.folder);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    const after = opts.after;
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+      );
+    }
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+  }
+
+  async listSources(assetId: string): Promise<SourceRow[]> {
+    return this.db.selectFrom('sources').selectAll().where('asset_id', '=', assetId).orderBy('created_at').execute();
+  }
+
+  async deleteSources(assetId: string): Promise<void> {
+    await this.db.deleteFrom('sources').where('asset_id', '=', assetId).execute();
+  }
+}

@@ -1,0 +1,37 @@
+import { sql, type Kysely } from 'kysely';
+import type { BlobRow, Database } from '../schema.js';
+
+export class BlobsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findByHash(namespaceId: string, sha256: string): Promise<BlobRow | undefined> {
+    return this.db
+      .selectFrom('blobs')
+      .selectAll()
+      .where('namespace_id', '=', namespaceId)
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+  }
+
+  async find(id: string): Promise<BlobRow | undefined> {
+    return this.db.selectFrom('blobs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Inserts a new blob with one reference; throws a unique violation if the hash exists. */
+  async insert(row: Omit<BlobRow, 'ref_count'>): Promise<void> {
+    await this.db.insertInto('blobs').values({ ...row, ref_count: 1 }).execute();
+  }
+
+  async addRef(id: string): Promise<void> {
+    await this.db.updateTable('blobs').set({ ref_count: sql`ref_count + 1` }).where('id', '=', id).execute();
+  }
+
+  /** Drops one reference; returns the blob if that was its last, after deleting its row. */
+  async release(id: string): Promise<BlobRow | undefined> {
+    await this.db.updateTable('blobs').set({ ref_count: sql`ref_count - 1` }).where('id', '=', id).execute();
+    const row = await this.find(id);
+    if (!row || row.ref_count > 0) return undefined;
+    await this.db.deleteFrom('blobs').where('id', '=', id).execute();
+    return row;
+  }
+}

@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import { ApiKeysRepository } from './api-keys.js';
+import { AssetsRepository } from './assets.js';
+import { BlobsRepository } from './blobs.js';
+import { NamespacesRepository } from './namespaces.js';
+import { UploadsRepository } from './uploads.js';
+
+export interface Repositories {
+  namespaces: NamespacesRepository;
+  apiKeys: ApiKeysRepository;
+  uploads: UploadsRepository;
+  assets: AssetsRepository;
+  blobs: BlobsRepository;
+}
+
+export interface Store extends Repositories {
+  /** Runs `fn` in one transaction; the repositories it gets see and write only inside it. */
+  transaction<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
+  /** A trivial query, for readiness checks. */
+  ping(): Promise<void>;
+}
+
+function repositories(db: Kysely<Database>): Repositories {
+  return {
+    namespaces: new NamespacesRepository(db),
+    apiKeys: new ApiKeysRepository(db),
+    uploads: new UploadsRepository(db),
+    assets: new AssetsRepository(db),
+    blobs: new BlobsRepository(db),
+  };
+}
+
+export function createStore(db: Kysely<Database>): Store {
+  return {
+    ...repositories(db),
+    transaction: (fn) => db.transaction().execute((trx) => fn(repositories(trx))),
+    ping: async () => {
+      await db.selectFrom('namespaces').select('id').limit(1).execute();
+    },
+  };
+}
+
+export type { PageCursor } from './page.js';
+export { encodeCursor, decodeCursor } from './page.js';

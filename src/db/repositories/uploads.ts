@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import type { Database, NewUpload, UploadPatch, UploadRow, UploadStatus } from '../schema.js';
+import type { PageCursor } from './page.js';
+
+export class UploadsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: NewUpload): Promise<void> {
+    await this.db.insertInto('uploads').values(row).execute();
+  }
+
+  async find(namespaceId: string, id: string): Promise<UploadRow | undefined> {
+    return this.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('id', '=', id)
+      .where('namespace_id', '=', namespaceId)
+      .executeTakeFirst();
+  }
+
+  /** Unscoped read, for signed-URL handlers whose signature already names the upload. */
+  async findById(id: string): Promise<UploadRow | undefined> {
+    return this.db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Conditional update: applies only while the upload is in one of `from`; true if it did. */
+  async transition(id: string, from: readonly UploadStatus[], patch: UploadPatch): Promise<boolean> {
+    const res = await this.db
+      .updateTable('uploads')
+      .set(patch)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.deleteFrom('uploads').where('id', '=', id).execute();
+  }
+
+  async update(id: string, patch: UploadPatch): Promise<void> {
+    await this.db.updateTable('uploads').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Sets reserved_bytes to 0 and returns what it was (0 if already released). */
+  async takeReservation(id: string): Promise<number> {
+    const row = await this.db.selectFrom('uploads').select('reserved_bytes').where('id', '=', id).executeTakeFirst();
+    if (!row || row.reserved_bytes === 0) return 0;
+    const res = await this.db
+      .updateTable('uploads')
+      .set({ reserved_bytes: 0 })
+      .where('id', '=', id)
+      .where('reserved_bytes', '=', row.reserved_bytes)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1 ? row.reserved_bytes : 0;
+  }
+
+  async list(namespaceId: string, opts: { limit: number; status?: UploadStatus; after?: PageCursor }): Promise<UploadRow[]> {
+    let q = this.db.selectFrom('uploads').selectAll().where('namespace_id', '=', namespaceId);
+    if (opts.status) q = q.where('status', '=', opts.status);
+    const after = opts.after;
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+      );
+    }
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+  }
+
+  /** Open sessions whose expiry has passed. */
+  async listExpired(now: string, limit: number): Promise<UploadRow[]> {
+    return this.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('status', 'in', ['pending', 'uploading'])
+      .where('expires_at', '<', now)
+      .limit(limit)
+      .execute();
+  }
+
+  /** Form uploads whose bytes arrived but whose completion never ran (a crash in between). */
+  async listReceivedUncompleted(limit: number): Promise<UploadRow[]> {
+    return this.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('method', '=', 'form')
+      .where('status', '=', 'pending')
+      .where('received_size', 'is not', null)
+      .limit(limit)
+      .execute();
+  }
+
+  async deleteFinishedBefore(cutoff: string, limit: number): Promise<number> {
+    const ids = await this.db
+      .selectFrom('uploads')
+      .select('id')
+      .where('status', 'in', ['failed', 'canceled', 'expired'])
+      .where('updated_at', '<', cutoff)
+      .limit(limit)
+      .execute();
+    if (!ids.length) return 0;
+    const res = await this.db.deleteFrom('uploads').where('id', 'in', ids.map((r) => r.id)).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}

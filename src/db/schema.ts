@@ -1,0 +1,144 @@
+/**
+ * Table types as Kysely sees them. Timestamps are ISO-8601 UTC strings and booleans are
+ * 0/1 integers on every dialect, so rows look the same on SQLite and PostgreSQL.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface NamespacesTable {
+  id: string;
+  name: string;
+  quota_bytes: number | null;
+  /** JSON object: per-kind byte limits. */
+  limits: string;
+  stored_bytes: Generated<number>;
+  reserved_bytes: Generated<number>;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  namespace_id: string | null;
+  name: string;
+  role: 'admin' | 'namespace';
+  key_hash: string;
+  key_prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export type UploadStatus = 'pending' | 'uploading' | 'processing' | 'storing' | 'completed' | 'failed' | 'canceled' | 'expired';
+export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart';
+
+export interface UploadsTable {
+  id: string;
+  namespace_id: string;
+  asset_id: string;
+  filename: string;
+  content_type: string;
+  file_size: number;
+  kind: string;
+  storage_key: string;
+  method: UploadMethod;
+  resumable: number;
+  part_size: number | null;
+  file_hash: string | null;
+  skip_duplicates: number;
+  status: UploadStatus;
+  progress: number;
+  error_code: string | null;
+  error_message: string | null;
+  /** JSON object or null. */
+  error_details: string | null;
+  /** JSON: the session's conditions, or null. */
+  conditions: string | null;
+  /** JSON: width/height/duration hints, or null. */
+  hints: string | null;
+  /** Bytes this session holds against the namespace quota; 0 once released. */
+  reserved_bytes: number;
+  received_size: number | null;
+  received_sha256: string | null;
+  received_etag: string | null;
+  is_duplicate: number;
+  duplicate_of: string | null;
+  expires_at: string;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export type AssetStatus = 'pending' | 'processing' | 'ready' | 'failed';
+
+export interface AssetsTable {
+  id: string;
+  namespace_id: string;
+  upload_id: string;
+  blob_id: string | null;
+  /** Where the original's bytes are (the blob's key), once verified. */
+  storage_key: string | null;
+  filename: string;
+  kind: string;
+  mimetype: string | null;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  fps: number | null;
+  bitrate: number | null;
+  filesize: number | null;
+  sha256: string | null;
+  title: string | null;
+  alias: string | null;
+  folder: string;
+  /** JSON object. */
+  metadata: string;
+  status: AssetStatus;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Verified content, stored once per namespace and shared by every asset with that hash. */
+export interface BlobsTable {
+  id: string;
+  namespace_id: string;
+  sha256: string;
+  storage_key: string;
+  size: number;
+  ref_count: number;
+  created_at: string;
+}
+
+export interface SourcesTable {
+  id: string;
+  asset_id: string;
+  namespace_id: string;
+  label: string;
+  mimetype: string;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  filesize: number;
+  bitrate: number | null;
+  storage_key: string;
+  created_at: string;
+}
+
+export interface Database {
+  namespaces: NamespacesTable;
+  api_keys: ApiKeysTable;
+  uploads: UploadsTable;
+  assets: AssetsTable;
+  blobs: BlobsTable;
+  sources: SourcesTable;
+}
+
+export type NamespaceRow = Selectable<NamespacesTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type UploadRow = Selectable<UploadsTable>;
+export type NewUpload = Insertable<UploadsTable>;
+export type UploadPatch = Updateable<UploadsTable>;
+export type AssetRow = Selectable<AssetsTable>;
+export type NewAsset = Insertable<AssetsTable>;
+export type AssetPatch = Updateable<AssetsTable>;
+export type BlobRow = Selectable<BlobsTable>;
+export type SourceRow = Selectable<SourcesTable>;

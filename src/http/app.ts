@@ -1,0 +1,101 @@
+/**
+ * buildApp(deps): the whole HTTP surface, ready to inject() or listen(); it never listens
+ * itself. Routes are schema-first; the same schemas produce /openapi.json and /docs.
+ */
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Background } from '../lib/background.js';
+import { randomToken } from '../lib/ids.js';
+import { IntakeError } from '../lib/errors.js';
+import sjson from 'secure-json-parse';
+import type { Namespaces } from '../namespaces/namespaces.js';
+import type { LocalDiskStorage } from '../storage/local.js';
+import type { UploadDeps } from '../uploads/deps.js';
+import { installErrorHandling } from './error-handler.js';
+import { installAuth } from './plugins/auth.js';
+import { RateLimiter } from './plugins/rate-limit.js';
+import { adminRoutes } from './routes/admin.js';
+import { assetRoutes } from './routes/assets.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes, type Probe } from './routes/health.js';
+import { uploadRoutes } from './routes/uploads.js';
+
+export interface AppDeps {
+  uploads: UploadDeps;
+  namespaces: Namespaces;
+  authenticator: Authenticator;
+  /** The local-disk driver whose signed URLs Intake serves, or null with S3. */
+  selfServed: LocalDiskStorage | null;
+  background: Background;
+  probes: Record<string, Probe>;
+  rateLimitPerMinute: number;
+  maxUploadBytes: number;
+  trustProxy: boolean;
+  logger: FastifyBaseLogger | false;
+}
+
+/** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
+function validators() {
+  const base = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false } as const;
+  const body = new Ajv({ ...base, coerceTypes: false });
+  const other = new Ajv({ ...base, coerceTypes: 'array' });
+  addFormats.default(body);
+  addFormats.default(other);
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    httpPart === 'body' ? body.compile(schema) : other.compile(schema);
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger || undefined,
+    logger: deps.logger ? undefined : false,
+    genReqId: () => `req_${randomToken(20)}`,
+    trustProxy: deps.trustProxy,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+  } as never) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validators());
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+  installErrorHandling(app);
+  // An empty JSON body means "no body" (POST …/complete with a JSON header and nothing else).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, sjson.parse(text, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      done(new IntakeError('invalid_request', `Malformed JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  await app.register(multipart, {
+    limits: { fileSize: deps.maxUploadBytes + 1, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25, headerPairs: 100 },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Intake', version: '1', description: 'Self-hosted media upload pipeline. See shared/API.md for the contract.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(deps.probes));
+  if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed));
+  await app.register(async (v1) => {
+    installAuth(v1, deps.authenticator, new RateLimiter(deps.rateLimitPerMinute));
+    await v1.register(uploadRoutes(deps.uploads, deps.background));
+    await v1.register(assetRoutes(deps.uploads));
+    await v1.register(adminRoutes(deps.namespaces));
+  });
+  return app;
+}

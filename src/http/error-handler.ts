@@ -1,0 +1,93 @@
+/**
+ * The one place a domain error code becomes an HTTP status and an envelope. Unknown
+ * errors are logged with the request id and become a 500 that says nothing more.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionError } from '../db/database.js';
+import { IntakeError, type ErrorCode } from '../lib/errors.js';
+import { fail } from './envelope.js';
+
+export const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  quota_exceeded: 403,
+  not_found: 404,
+  conflict: 409,
+  expired: 410,
+  file_too_large: 413,
+  unsupported_media_type: 415,
+  verification_failed: 422,
+  conditions_not_met: 422,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+interface ValidationItem {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+function fieldOf(v: ValidationItem | undefined): string | undefined {
+  if (!v) return undefined;
+  const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const extra = (v.params.missingProperty ?? v.params.additionalProperty) as string | undefined;
+  return [base, extra].filter(Boolean).join('.') || undefined;
+}
+
+/** Fastify's own errors (parsing, validation, limits) as contract errors. */
+function fromFastify(err: FastifyError & { validation?: ValidationItem[]; validationContext?: string }): IntakeError | null {
+  if (err.validation) {
+    const first = err.validation[0];
+    const field = fieldOf(first);
+    const what = first?.keyword === 'additionalProperties' ? `unknown field "${field}"` : `${field ?? err.validationContext} ${first?.message ?? 'is invalid'}`;
+    return new IntakeError('invalid_request', `Invalid ${err.validationContext ?? 'request'}: ${what}.`, field ? { field } : {});
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new IntakeError('unsupported_media_type', 'This route does not accept that Content-Type.', { field: 'content-type' });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new IntakeError('file_too_large', 'The request body is too large.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new IntakeError('invalid_request', 'The JSON body is empty.');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new IntakeError('invalid_request', err.message);
+    default:
+      if (err.statusCode === 400 || err instanceof SyntaxError) return new IntakeError('invalid_request', `Malformed request: ${err.message}`);
+      if (err.statusCode === 413) return new IntakeError('file_too_large', err.message);
+      if (err.statusCode === 415) return new IntakeError('unsupported_media_type', err.message);
+      return null;
+  }
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = err instanceof IntakeError ? err : fromFastify(err);
+    if (known) {
+      if (known.code === 'rate_limited' && typeof known.details.retry_after === 'number') {
+        void reply.header('Retry-After', String(known.details.retry_after));
+      }
+      const status = STATUS[known.code];
+      request.log.info({ code: known.code, status }, known.message);
+      // A body we refused to read must not be parsed as the next request on this socket.
+      if (status === 413 || (request.raw.readable && !request.raw.readableEnded && status >= 400)) void reply.header('Connection', 'close');
+      return reply.code(status).send(fail(request, known.code, known.message, known.details));
+    }
+    if (isConnectionError(err)) {
+      request.log.warn({ err }, 'dependency unavailable');
+      return reply.code(503).send(fail(request, 'unavailable', 'A backing service is unreachable; retry shortly.'));
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.code(500).send(fail(request, 'internal_error', 'Internal error. Quote the request id when reporting it.'));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(fail(request, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+}

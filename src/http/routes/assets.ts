@@ -1,0 +1,54 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AssetStatus as Status } from '../../db/schema.js';
+import { deleteAsset, getAsset, listAssets, patchAsset, showAsset } from '../../assets/assets.js';
+import type { UploadDeps } from '../../uploads/deps.js';
+import { sendOk } from '../envelope.js';
+import { tenantOf } from '../plugins/auth.js';
+import { AssetStatus, IdParams, Kind, ListQuery, PatchAssetBody } from '../schemas.js';
+
+export function assetRoutes(deps: UploadDeps) {
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get(
+      '/v1/assets',
+      {
+        schema: {
+          summary: 'List media assets, newest first',
+          tags: ['assets'],
+          querystring: Type.Composite(
+            [ListQuery, Type.Object({ folder: Type.Optional(Type.String({ maxLength: 255 })), kind: Type.Optional(Kind), status: Type.Optional(AssetStatus) })],
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const page = await listAssets(deps, tenantOf(request), { ...q, status: q.status as Status | undefined });
+        const items = await Promise.all(page.items.map((row) => showAsset(deps, row)));
+        return sendOk(reply, items, 200, { next_cursor: page.nextCursor });
+      },
+    );
+
+    app.get('/v1/assets/:id', { schema: { summary: 'A media asset with its sources', tags: ['assets'], params: IdParams } }, async (request, reply) =>
+      sendOk(reply, await showAsset(deps, await getAsset(deps, tenantOf(request), request.params.id))),
+    );
+
+    app.patch(
+      '/v1/assets/:id',
+      { schema: { summary: 'Edit title, metadata, alias or folder', tags: ['assets'], params: IdParams, body: PatchAssetBody } },
+      async (request, reply) => sendOk(reply, await showAsset(deps, await patchAsset(deps, tenantOf(request), request.params.id, request.body))),
+    );
+
+    app.delete(
+      '/v1/assets/:id',
+      { schema: { summary: 'Delete an asset: the record, its renditions and (when unshared) its original bytes', tags: ['assets'], params: IdParams } },
+      async (request, reply) => {
+        const asset = await deleteAsset(deps, tenantOf(request), request.params.id);
+        return sendOk(reply, { id: asset.id, object: 'media', deleted: true });
+      },
+    );
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The signed URLs of the local-disk driver, served by Intake itself: PUT and POST
+ * receive bytes, GET and HEAD deliver them. Only registered when the driver needs it.
+ * Registered in its own scope with a pass-through body parser: bytes are streamed,
+ * never parsed or buffered.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import rangeParser from 'range-parser';
+import { IntakeError } from '../../lib/errors.js';
+import { essence } from '../../media/kinds.js';
+import { POST_FIELDS, type LocalDiskStorage } from '../../storage/local.js';
+import type { SignedFields } from '../../storage/signed-url.js';
+import type { UploadDeps } from '../../uploads/deps.js';
+import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
+import { sendOk } from '../envelope.js';
+
+type Query = Record<string, string | undefined>;
+
+function keyOf(request: FastifyRequest): string {
+  return (request.params as { '*': string })['*'];
+}
+
+function check(storage: LocalDiskStorage, fields: SignedFields, sig: string | undefined): void {
+  const verdict = sig ? storage.verifySignature(fields, sig) : 'bad_signature';
+  if (verdict === 'expired') throw new IntakeError('expired', 'This signed URL has expired.');
+  if (verdict !== 'ok') {
+    throw new IntakeError('forbidden', 'The signature does not match this request (method, key, content type, size or expiry).', { reason: 'bad_signature' });
+  }
+}
+
+function int(v: string | undefined): number {
+  return v !== undefined && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
+}
+
+export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
+  return async (app: FastifyInstance) => {
+    app.removeContentTypeParser(['application/json', 'text/plain']);
+    app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+
+    app.put('/files/*', { schema: { hide: true } }, async (request, reply) => {
+      const q = request.query as Query;
+      const key = keyOf(request);
+      const maxSize = int(q.max);
+      check(storage, { method: 'PUT', key, expires: int(q.expires), contentType: essence(request.headers['content-type'] ?? ''), maxSize, uploadId: q.upload }, q.sig);
+      const declared = int(request.headers['content-length']);
+      if (declared > maxSize) throw new IntakeError('file_too_large', `The body is larger than the ${maxSize} bytes this URL was signed for.`, { max_size: maxSize });
+      const upload = await openSessionFor(deps, q.upload!, key);
+      const { etag, size } = await receiveBytes(deps, storage, upload, request.raw);
+      return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
+    });
+
+    app.post('/files/*', { schema: { hide: true } }, async (request, reply) => {
+      if (!request.isMultipart()) throw new IntakeError('invalid_request', 'Send multipart/form-data with the signed fields, then the file.');
+      const key = keyOf(request);
+      const fields: Record<string, string> = {};
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = String(part.value);
+          continue;
+        }
+        const maxSize = int(fields[POST_FIELDS.maxSize]);
+        const uploadId = fields[POST_FIELDS.upload];
+        check(
+          storage,
+          { method: 'POST', key, expires: int(fields[POST_FIELDS.expires]), contentType: essence(fields['Content-Type'] ?? ''), maxSize, uploadId },
+          fields[POST_FIELDS.signature],
+        );
+        if (part.fieldname !== 'file') throw new IntakeError('invalid_request', 'The file must be in the field "file".', { field: part.fieldname });
+        const upload = await openSessionFor(deps, uploadId!, key);
+        const { etag, size } = await receiveBytes(deps, storage, upload, part.file);
+        return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
+      }
+      throw new IntakeError('invalid_request', 'The form has no "file" field.', { field: 'file' });
+    });
+
+    const deliver = async (request: FastifyRequest, reply: FastifyReply) => {
+      const q = request.query as Query;
+      const key = keyOf(request);
+      const disposition = q.disposition === 'inline' ? 'inline' : 'attachment';
+      check(storage, { method: 'GET', key, expires: int(q.expires), contentType: q.type, disposition: q.disposition, filename: q.filename }, q.sig);
+      const info = await storage.head(key);
+      if (!info) throw new IntakeError('not_found', 'Object not found.');
+      void reply.headers({
+        'Content-Type': q.type ?? 'application/octet-stream',
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "sandbox; default-src 'none'",
+        'Content-Disposition': `${disposition}; filename*=UTF-8''${encodeURIComponent(q.filename ?? 'file')}`,
+        'Cache-Control': 'private, max-age=3600',
+        'Accept-Ranges': 'bytes',
+        ETag: info.etag,
+      });
+      const inm = request.headers['if-none-match'];
+      if (inm && inm.split(',').some((t) => t.trim() === info.etag)) return reply.code(304).send();
+      let range: { start: number; end: number } | undefined;
+      const header = request.headers.range;
+      const ifRange = request.headers['if-range'];
+      if (header && (!ifRange || ifRange === info.etag)) {
+        const parsed = rangeParser(info.size, header, { combine: true });
+        if (parsed === -1) return reply.code(416).header('Content-Range', `bytes */${info.size}`).send();
+        if (parsed !== -2 && parsed.length === 1) range = parsed[0];
+      }
+      const length = range ? range.end - range.start + 1 : info.size;
+      void reply.header('Content-Length', String(length));
+      if (range) void reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
+      if (request.method === 'HEAD' || length === 0) return reply.send();
+      return reply.send(await storage.read(key, range));
+    };
+    app.get('/files/*', { schema: { hide: true } }, deliver);
+  };
+}

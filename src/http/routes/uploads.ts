@@ -1,0 +1,89 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { MediaKind } from '../../config/config.js';
+import type { UploadStatus as Status } from '../../db/schema.js';
+import { showAsset } from '../../assets/assets.js';
+import type { Background } from '../../lib/background.js';
+import type { Conditions } from '../../uploads/conditions.js';
+import { completeUpload } from '../../uploads/complete-upload.js';
+import { createUpload } from '../../uploads/create-upload.js';
+import type { UploadDeps } from '../../uploads/deps.js';
+import { formUpload, type FormPart } from '../../uploads/form-upload.js';
+import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads.js';
+import { uploadView } from '../../uploads/views.js';
+import { sendOk, ok } from '../envelope.js';
+import { tenantOf } from '../plugins/auth.js';
+import { CompleteBody, CreateUploadBody, IdParams, ListQuery, UploadStatus } from '../schemas.js';
+
+async function* formParts(request: FastifyRequest): AsyncGenerator<FormPart> {
+  for await (const part of request.parts()) {
+    if (part.type === 'file') yield { type: 'file', name: part.fieldname, filename: part.filename, mimetype: part.mimetype, stream: part.file };
+    else yield { type: 'field', name: part.fieldname, value: String(part.value) };
+  }
+}
+
+export function uploadRoutes(deps: UploadDeps, background: Background) {
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.post(
+      '/v1/uploads',
+      {
+        schema: {
+          summary: 'Create an upload session (JSON), or upload a file through the API (multipart/form-data)',
+          tags: ['uploads'],
+          body: { content: { 'application/json': { schema: CreateUploadBody } } } as never,
+        },
+      },
+      async (request, reply) => {
+        const tenant = tenantOf(request);
+        if (request.isMultipart()) {
+          const upload = await formUpload(deps, tenant, formParts(request));
+          background.run('complete form upload', () => completeUpload(deps, tenant, upload.id));
+          return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
+        }
+        const body = request.body as CreateUploadBody;
+        const { duplicate, upload } = await createUpload(deps, tenant, {
+          ...body,
+          kind: body.kind as MediaKind | undefined,
+          conditions: body.conditions as Conditions | undefined,
+        });
+        return sendOk(reply, upload, duplicate ? 200 : 201);
+      },
+    );
+
+    app.get(
+      '/v1/uploads',
+      {
+        schema: {
+          summary: 'List upload sessions, newest first',
+          tags: ['uploads'],
+          querystring: Type.Composite([ListQuery, Type.Object({ status: Type.Optional(UploadStatus) })], { additionalProperties: false }),
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const page = await listUploads(deps, tenantOf(request), { limit: q.limit, cursor: q.cursor, status: q.status as Status | undefined });
+        return sendOk(reply, page.items.map(uploadView), 200, { next_cursor: page.nextCursor });
+      },
+    );
+
+    app.get('/v1/uploads/:id', { schema: { summary: 'Status of an upload session', tags: ['uploads'], params: IdParams } }, async (request, reply) =>
+      sendOk(reply, uploadView(await getUpload(deps, tenantOf(request), request.params.id))),
+    );
+
+    app.delete('/v1/uploads/:id', { schema: { summary: 'Cancel an unfinished upload session', tags: ['uploads'], params: IdParams } }, async (request, reply) =>
+      sendOk(reply, uploadView(await cancelUpload(deps, tenantOf(request), request.params.id))),
+    );
+
+    app.post(
+      '/v1/uploads/:id/complete',
+      { schema: { summary: 'Verify the uploaded bytes and create the asset', tags: ['uploads'], params: IdParams, body: { content: { 'application/json': { schema: CompleteBody } } } as never } },
+      async (request, reply) => {
+        const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: (request.body as { etag?: string } | undefined)?.etag });
+        return sendOk(reply, { ...uploadView(upload), asset: await showAsset(deps, asset) });
+      },
+    );
+  };
+}

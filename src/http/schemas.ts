@@ -1,0 +1,98 @@
+/** Request schemas shared by routes; they validate, type handlers and feed /openapi.json. */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const MIB = 1024 * 1024;
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+export const Kind = Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('audio'), Type.Literal('document')]);
+
+export const UploadStatus = Type.Union(
+  ['pending', 'uploading', 'processing', 'storing', 'completed', 'failed', 'canceled', 'expired'].map((s) => Type.Literal(s)),
+);
+
+export const AssetStatus = Type.Union(['pending', 'processing', 'ready', 'failed'].map((s) => Type.Literal(s)));
+
+export const Metadata = Type.Object(
+  {},
+  {
+    additionalProperties: Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean(), Type.Null()]),
+    maxProperties: 50,
+    description: 'Flat object: values are strings, numbers, booleans or null; at most 50 keys.',
+  },
+);
+
+const ConditionRule = Type.Object(
+  {
+    key: Type.Union(['kind', 'mimetype', 'filesize', 'width', 'height', 'duration', 'fps', 'bitrate'].map((k) => Type.Literal(k))),
+    operator: Type.Union(['==', '!=', '>', '<', '>=', '<='].map((o) => Type.Literal(o))),
+    value: Type.Union([Type.String(), Type.Number()]),
+  },
+  { additionalProperties: false },
+);
+
+export const Conditions = Type.Object(
+  {
+    operator: Type.Union([Type.Literal('&&'), Type.Literal('||')]),
+    rules: Type.Array(ConditionRule, { minItems: 1, maxItems: 20 }),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateUploadBody = Type.Object(
+  {
+    filename: Type.String({ minLength: 1, maxLength: 255 }),
+    content_type: Type.String({ minLength: 1, maxLength: 255 }),
+    file_size: Type.Integer({ minimum: 1 }),
+    kind: Type.Optional(Kind),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$' })),
+    metadata: Type.Optional(Metadata),
+    file_hash: Type.Optional(Type.String({ pattern: '^[A-Fa-f0-9]{64}$' })),
+    skip_duplicates: Type.Optional(Type.Boolean()),
+    expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
+    resumable: Type.Optional(Type.Boolean()),
+    part_size: Type.Optional(Type.Integer({ minimum: 5 * MIB })),
+    method: Type.Optional(Type.Union([Type.Literal('PUT'), Type.Literal('POST')])),
+    conditions: Type.Optional(Conditions),
+    width: Type.Optional(Type.Number({ minimum: 0 })),
+    height: Type.Optional(Type.Number({ minimum: 0 })),
+    duration: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateUploadBody = Static<typeof CreateUploadBody>;
+
+export const CompleteBody = Type.Object(
+  {
+    etag: Type.Optional(Type.String({ maxLength: 200 })),
+    parts: Type.Optional(Type.Array(Type.Object({ part_number: Type.Integer({ minimum: 1, maximum: 10000 }), etag: Type.String() }))),
+  },
+  { additionalProperties: false },
+);
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const PatchAssetBody = Type.Object(
+  {
+    title: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    metadata: Type.Optional(Metadata),
+    alias: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$' }), Type.Null()])),
+    folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/** Any JSON object: documents response bodies without stripping fields. */
+export const Envelope = (description: string) =>
+  Type.Object(
+    { data: Type.Any(), error: Type.Any(), meta: Type.Object({ request_id: Type.String(), timestamp: Type.String() }, { additionalProperties: true }) },
+    { description, additionalProperties: true },
+  );

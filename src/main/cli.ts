@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/**
+ * intake serve                          start the API (embedded default unless configured)
+ * intake namespace create NAME [--quota-bytes N]   create a namespace and print its first API key
+ * intake key create NAMESPACE_ID [--name NAME]     print a new API key for a namespace
+ * intake key revoke KEY_ID
+ * intake sweep                          expire overdue sessions once
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { createIntake } from './container.js';
+
+const USAGE = `usage:
+  intake serve
+  intake namespace create NAME [--quota-bytes N]
+  intake key create NAMESPACE_ID [--name NAME]
+  intake key revoke KEY_ID
+  intake sweep`;
+
+async function serve(config: Config): Promise<void> {
+  const intake = await createIntake(config);
+  await intake.startBackground();
+  await intake.app.listen({ host: config.host, port: config.port });
+  const address = intake.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  process.stdout.write(`Intake listening on http://${config.host}:${port} (public URL ${config.publicUrl})\n`);
+  if (intake.adminKey.created) process.stdout.write(`Generated an admin key in ${intake.adminKey.path}\n`);
+  else if (intake.adminKey.path) process.stdout.write(`Admin key: ${intake.adminKey.path}\n`);
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    intake.app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 25_000);
+    force.unref();
+    intake.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        intake.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function withIntake(config: Config, fn: (intake: Awaited<ReturnType<typeof createIntake>>) => Promise<void>): Promise<void> {
+  const intake = await createIntake(config, { logger: false });
+  try {
+    await fn(intake);
+  } finally {
+    await intake.close();
+  }
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'quota-bytes': { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const [cmd, sub, arg] = positionals;
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const print = (human: string, data: unknown) => process.stdout.write(values.json ? `${JSON.stringify(data)}\n` : `${human}\n`);
+
+  if (cmd === 'serve') {
+    await serve(config);
+    return -1;
+  }
+  if (cmd === 'namespace' && sub === 'create' && arg) {
+    const quota = values['quota-bytes'] === undefined ? null : Number(values['quota-bytes']);
+    if (quota !== null && (!Number.isInteger(quota) || quota < 1)) {
+      process.stderr.write('--quota-bytes must be a positive integer\n');
+      return 2;
+    }
+    await withIntake(config, async (intake) => {
+      const created = await intake.namespaces.createWithKey({ name: arg, quota_bytes: quota }, values.name ?? 'default');
+      print(`namespace ${created.namespace.id}\nkey ${created.key.id}\n${created.key.secret}`, created);
+    });
+    return 0;
+  }
+  if (cmd === 'key' && sub === 'create' && arg) {
+    await withIntake(config, async (intake) => {
+      const key = await intake.namespaces.createKey(arg, values.name ?? 'default');
+      print(`key ${key.id}\n${key.secret}`, key);
+    });
+    return 0;
+  }
+  if (cmd === 'key' && sub === 'revoke' && arg) {
+    await withIntake(config, async (intake) => {
+      const revoked = await intake.namespaces.revokeKey(arg);
+      print(`revoked ${revoked.id}`, revoked);
+    });
+    return 0;
+  }
+  if (cmd === 'sweep') {
+    await withIntake(config, async (intake) => {
+      const result = await intake.sweep();
+      print(`expired ${result.expired}, purged ${result.purged}`, result);
+    });
+    return 0;
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'not_found' || e.code === 'invalid_request') {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

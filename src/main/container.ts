@@ -1,0 +1,89 @@
+/**
+ * Wires Intake by hand from a Config: database, storage, use cases, HTTP app, sweeper.
+ * No module below main/ reads the environment or holds a singleton.
+ */
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Authenticator } from '../auth/authenticator.js';
+import type { Config } from '../config/config.js';
+import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
+import { createStore } from '../db/repositories/index.js';
+import { buildApp } from '../http/app.js';
+import { Background } from '../lib/background.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { MediaTypes } from '../media/kinds.js';
+import { Namespaces } from '../namespaces/namespaces.js';
+import { createStorage } from '../storage/index.js';
+import { completeUpload } from '../uploads/complete-upload.js';
+import type { UploadDeps } from '../uploads/deps.js';
+import { sweepUploads } from '../uploads/expire-uploads.js';
+import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
+
+export interface Intake {
+  app: FastifyInstance;
+  deps: UploadDeps;
+  namespaces: Namespaces;
+  db: Db;
+  adminKey: { value: string; created: boolean; path: string | null };
+  /** Expires overdue sessions and purges old ones once. */
+  sweep(): Promise<{ expired: number; purged: number }>;
+  /** Starts the periodic sweeper and finishes form uploads a crash interrupted. */
+  startBackground(): Promise<void>;
+  /** Stops accepting work, waits for what is running, closes in reverse order. */
+  close(): Promise<void>;
+}
+
+export async function createIntake(config: Config, opts: { logger?: pino.Logger | false; clock?: Clock } = {}): Promise<Intake> {
+  const logger = opts.logger === undefined ? pino({ level: config.logLevel }) : opts.logger;
+  const log = logger || pino({ level: 'silent' });
+  const clock = opts.clock ?? systemClock;
+  const adminKey = persistentSecret(config.dataDir, 'admin.key', config.adminKey, newAdminKey);
+  const signing = persistentSecret(config.dataDir, 'signing.key', config.signingSecret, newSigningSecret);
+
+  const db = openDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+  const store = createStore(db.kysely);
+  const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value });
+  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), clock, config, log };
+  const namespaces = new Namespaces(store, clock);
+  const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
+
+  const app = await buildApp({
+    uploads: deps,
+    namespaces,
+    authenticator: new Authenticator(store.apiKeys, adminKey.value),
+    selfServed,
+    background,
+    probes: { database: () => store.ping(), storage: () => storage.ping() },
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    maxUploadBytes: config.maxUploadBytes,
+    trustProxy: config.trustProxy,
+    logger: logger || false,
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  const sweep = () => sweepUploads(deps, config.purgeAfterDays);
+  return {
+    app,
+    deps,
+    namespaces,
+    db,
+    adminKey,
+    sweep,
+    async startBackground() {
+      for (const upload of await store.uploads.listReceivedUncompleted(1000)) {
+        background.run('resume form upload', () => completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id));
+      }
+      timer = setInterval(() => {
+        sweep().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
+      }, config.sweepIntervalMs);
+      timer.unref();
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      await app.close();
+      await background.drain();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/** MIME types Intake accepts by default, their kinds, and how a browser may show them. */
+import type { MediaKind } from '../config/config.js';
+
+const DEFAULT_TYPES: Record<string, MediaKind> = {
+  'image/jpeg': 'image',
+  'image/png': 'image',
+  'image/gif': 'image',
+  'image/webp': 'image',
+  'image/avif': 'image',
+  'image/heic': 'image',
+  'image/heif': 'image',
+  'image/tiff': 'image',
+  'image/bmp': 'image',
+  'image/svg+xml': 'image',
+  'video/mp4': 'video',
+  'video/quicktime': 'video',
+  'video/webm': 'video',
+  'video/x-matroska': 'video',
+  'video/x-msvideo': 'video',
+  'video/mpeg': 'video',
+  'video/3gpp': 'video',
+  'video/ogg': 'video',
+  'audio/mpeg': 'audio',
+  'audio/mp4': 'audio',
+  'audio/x-m4a': 'audio',
+  'audio/aac': 'audio',
+  'audio/aiff': 'audio',
+  'audio/wav': 'audio',
+  'audio/x-wav': 'audio',
+  'audio/ogg': 'audio',
+  'audio/opus': 'audio',
+  'audio/flac': 'audio',
+  'audio/x-flac': 'audio',
+  'audio/webm': 'audio',
+  'application/pdf': 'document',
+  'text/plain': 'document',
+  'text/csv': 'document',
+  'text/markdown': 'document',
+  'application/json': 'document',
+  'application/zip': 'document',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'document',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'document',
+  'application/msword': 'document',
+  'application/vnd.oasis.opendocument.text': 'document',
+  'application/epub+zip': 'document',
+};
+
+/** Types whose bytes carry no magic number: checked as text instead of sniffed. */
+export const TEXT_TYPES = new Set(['text/plain', 'text/csv', 'text/markdown', 'application/json']);
+
+/** Shown inline by a browser without risk; everything else is served as an attachment. */
+const INLINE_SAFE = /^(image\/(jpeg|png|gif|webp|avif|bmp)|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+|text\/plain|application\/pdf)$/;
+
+export class MediaTypes {
+  private readonly allowed: ReadonlySet<string>;
+
+  constructor(allowedTypes: readonly string[] | null) {
+    this.allowed = new Set(allowedTypes ?? Object.keys(DEFAULT_TYPES));
+  }
+
+  isAllowed(mime: string): boolean {
+    return this.allowed.has(mime);
+  }
+
+  /** The kind a MIME type belongs to, by table or by its top-level type. */
+  kindOf(mime: string): MediaKind {
+    const known = DEFAULT_TYPES[mime];
+    if (known) return known;
+    const top = mime.split('/')[0];
+    if (top === 'image' || top === 'video' || top === 'audio') return top;
+    return 'document';
+  }
+}
+
+/** Lower-cased media type without parameters (`Image/JPEG; q=1` → `image/jpeg`). */
+export function essence(contentType: string): string {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+export function dispositionFor(mime: string): 'inline' | 'attachment' {
+  return INLINE_SAFE.test(mime) ? 'inline' : 'attachment';
+}

@@ -1,0 +1,61 @@
+/**
+ * What the bytes really are, from their first few KiB. file-type knows binary formats;
+ * text and SVG carry no magic number and get checks of their own.
+ */
+import { fileTypeFromBuffer } from 'file-type';
+import { TEXT_TYPES } from './kinds.js';
+
+/** How many leading bytes sniffing needs. */
+export const SNIFF_BYTES = 64 * 1024;
+
+/** The detected MIME type, or null when the bytes match no format we know. */
+export async function sniffType(head: Buffer, declared: string): Promise<string | null> {
+  const detected = await fileTypeFromBuffer(head);
+  if (detected) {
+    if (detected.mime === 'application/xml' && declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
+    return normalise(detected.mime);
+  }
+  if (declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
+  if (TEXT_TYPES.has(declared)) return looksLikeText(head) ? declared : null;
+  return null;
+}
+
+function normalise(mime: string): string {
+  switch (mime) {
+    case 'audio/x-flac':
+      return 'audio/flac';
+    case 'audio/vnd.wave':
+      return 'audio/wav';
+    default:
+      return mime;
+  }
+}
+
+function looksLikeSvg(head: Buffer): boolean {
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  return /^(<\?xml|<svg|<!--|<!DOCTYPE svg)/i.test(text) && /<svg[\s>]/i.test(text);
+}
+
+/** UTF-8 without NUL bytes; a multi-byte character cut at the end of the sample is fine. */
+function looksLikeText(head: Buffer): boolean {
+  if (head.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(trimPartialUtf8(head));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function trimPartialUtf8(buf: Buffer): Buffer {
+  let i = buf.length - 1;
+  let back = 0;
+  while (i >= 0 && back < 4 && (buf[i]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
+  if (i < 0) return buf;
+  const lead = buf[i]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return need > back + 1 ? buf.subarray(0, i) : buf;
+}

@@ -1,0 +1,246 @@
+/**
+ * Local-disk driver for the embedded default. Objects live under `<root>/objects/<key>`;
+ * writes go to `<root>/tmp` first and are fsynced and renamed into place, so a reader
+ * never sees half an object and a crash leaves only a temp file that start-up removes.
+ * Intake itself serves the signed URLs this driver hands out (see http/routes/files.ts).
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { HashingMeter, TooLargeError } from '../lib/hashing.js';
+import { randomToken } from '../lib/ids.js';
+import {
+  ObjectAbortedError,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+  type ByteRange,
+  type ObjectInfo,
+  type ObjectStorage,
+  type PresignGet,
+  type PresignUpload,
+  type PresignedPost,
+  type PresignedPut,
+  type WriteOptions,
+  type WrittenObject,
+} from './object-storage.js';
+import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
+
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+export function isValidKey(key: string): boolean {
+  return key.length <= 512 && KEY_RE.test(key) && !key.split('/').some((s) => s === '.' || s === '..');
+}
+
+/** Form field names of a signed POST; they mirror S3's POST policy fields. */
+export const POST_FIELDS = {
+  expires: 'x-intake-expires',
+  maxSize: 'x-intake-max-size',
+  upload: 'x-intake-upload',
+  signature: 'x-intake-signature',
+} as const;
+
+export class LocalDiskStorage implements ObjectStorage {
+  readonly provider = 'local' as const;
+  private readonly objects: string;
+  private readonly tmp: string;
+
+  constructor(
+    root: string,
+    private readonly publicUrl: string,
+    private readonly secret: string,
+  ) {
+    this.objects = path.join(root, 'objects');
+    this.tmp = path.join(root, 'tmp');
+  }
+
+  /** Creates the folders and removes temp files a crash left behind. */
+  async init(): Promise<void> {
+    await fs.mkdir(this.objects, { recursive: true });
+    await fs.rm(this.tmp, { recursive: true, force: true });
+    await fs.mkdir(this.tmp, { recursive: true });
+  }
+
+  verifySignature(fields: SignedFields, signature: string, nowMs = Date.now()): Verdict {
+    return verify(this.secret, fields, signature, nowMs);
+  }
+
+  private fileUrl(key: string, query: Record<string, string>): string {
+    const qs = new URLSearchParams(query).toString();
+    const encoded = key.split('/').map(encodeURIComponent).join('/');
+    return `${this.publicUrl}/files/${encoded}${qs ? `?${qs}` : ''}`;
+  }
+
+  async presignPut(key: string, o: PresignUpload): Promise<PresignedPut> {
+    const fields: SignedFields = {
+      method: 'PUT',
+      key,
+      expires: Math.floor(o.expiresAt.getTime() / 1000),
+      contentType: o.contentType,
+      maxSize: o.maxSize,
+      uploadId: o.uploadId,
+    };
+    const url = this.fileUrl(key, {
+      expires: String(fields.expires),
+      max: String(o.maxSize),
+      upload: o.uploadId,
+      sig: sign(this.secret, fields),
+    });
+    return { url, headers: { 'Content-Type': o.contentType } };
+  }
+
+  async presignPost(key: string, o: PresignUpload): Promise<PresignedPost> {
+    const fields: SignedFields = {
+      method: 'POST',
+      key,
+      expires: Math.floor(o.expiresAt.getTime() / 1000),
+      contentType: o.contentType,
+      maxSize: o.maxSize,
+      uploadId: o.uploadId,
+    };
+    return {
+      url: this.fileUrl(key, {}),
+      fields: {
+        'Content-Type': o.contentType,
+        [POST_FIELDS.expires]: String(fields.expires),
+        [POST_FIELDS.maxSize]: String(o.maxSize),
+        [POST_FIELDS.upload]: o.uploadId,
+        [POST_FIELDS.signature]: sign(this.secret, fields),
+      },
+    };
+  }
+
+  async presignGet(key: string, o: PresignGet): Promise<string> {
+    const fields: SignedFields = {
+      method: 'GET',
+      key,
+      expires: Math.floor(o.expiresAt.getTime() / 1000),
+      contentType: o.contentType,
+      disposition: o.disposition,
+      filename: o.filename,
+    };
+    return this.fileUrl(key, {
+      expires: String(fields.expires),
+      type: o.contentType,
+      disposition: o.disposition,
+      filename: o.filename,
+      sig: sign(this.secret, fields),
+    });
+  }
+
+  private pathOf(key: string): string {
+    if (!isValidKey(key)) throw new ObjectNotFoundError(key);
+    return path.join(this.objects, key);
+  }
+
+  localPath(key: string): string {
+    return this.pathOf(key);
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const st = await fs.stat(this.pathOf(key), { bigint: true });
+      if (!st.isFile()) return null;
+      return { size: Number(st.size), etag: etagOf(st) };
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const file = this.pathOf(key);
+    const handle = await fs.open(file, 'r').catch((err: unknown) => {
+      throw isMissing(err) ? new ObjectNotFoundError(key) : err;
+    });
+    return createReadStream('', { fd: handle.fd, start: range?.start, end: range?.end, highWaterMark: 256 * 1024 }).on('close', () => {
+      void handle.close().catch(() => undefined);
+    });
+  }
+
+  async write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+    const target = this.pathOf(key);
+    const temp = path.join(this.tmp, `${randomToken(16)}.part`);
+    const meter = new HashingMeter(opts.maxSize);
+    let published: ObjectInfo | undefined;
+    try {
+      try {
+        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+      } catch (err) {
+        if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
+        throw new ObjectAbortedError(err);
+      }
+      // fsync is per file, not per descriptor: the bytes are on disk before they are visible.
+      const handle = await fs.open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const written = { size: meter.bytes, sha256: meter.digest() };
+      const publish = async (): Promise<ObjectInfo> => {
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await fs.rename(temp, target);
+        await syncDir(path.dirname(target));
+        const st = await fs.stat(target, { bigint: true });
+        published = { size: Number(st.size), etag: etagOf(st) };
+        return published;
+      };
+      if (opts.around) await opts.around(written, publish);
+      else await publish();
+      if (!published) throw new Error('write(): around() returned without publishing');
+      return { ...published, sha256: written.sha256 };
+    } finally {
+      if (!published) await fs.rm(temp, { force: true });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    if (!isValidKey(key)) return;
+    await fs.rm(path.join(this.objects, key), { force: true });
+    await this.pruneEmptyParents(path.dirname(path.join(this.objects, key)));
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    if (!isValidKey(prefix)) return;
+    const dir = path.join(this.objects, prefix);
+    await fs.rm(dir, { recursive: true, force: true });
+    await this.pruneEmptyParents(path.dirname(dir));
+  }
+
+  async ping(): Promise<void> {
+    await fs.access(this.objects, fs.constants.W_OK);
+  }
+
+  /** Removes now-empty folders up to (not including) the objects root. */
+  private async pruneEmptyParents(dir: string): Promise<void> {
+    let current = dir;
+    while (current.startsWith(this.objects + path.sep)) {
+      try {
+        await fs.rmdir(current);
+      } catch {
+        return;
+      }
+      current = path.dirname(current);
+    }
+  }
+}
+
+function etagOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
+  return `"${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}"`;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const h = await fs.open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}

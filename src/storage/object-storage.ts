@@ -1,0 +1,106 @@
+/**
+ * The storage seam. Drivers (local disk, S3) translate their vendor's errors into the
+ * ones below; nothing above storage/ sees an `fs` or AWS error.
+ */
+import type { Readable } from 'node:stream';
+
+export type Provider = 'local' | 's3';
+
+export interface ObjectInfo {
+  size: number;
+  etag: string;
+}
+
+export interface WrittenObject extends ObjectInfo {
+  sha256: string;
+}
+
+export interface ByteRange {
+  /** Inclusive offsets, as in HTTP Range. */
+  start: number;
+  end: number;
+}
+
+export interface PresignUpload {
+  contentType: string;
+  /** The most bytes the URL accepts. */
+  maxSize: number;
+  expiresAt: Date;
+  /** The session the bytes belong to; bound into the signature. */
+  uploadId: string;
+}
+
+export interface PresignedPut {
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+}
+
+export interface PresignGet {
+  expiresAt: Date;
+  contentType: string;
+  filename: string;
+  /** attachment for anything a browser could execute. */
+  disposition: 'inline' | 'attachment';
+}
+
+export interface WriteOptions {
+  maxSize: number;
+  contentType: string;
+  /**
+   * Runs once the bytes are durable but not yet visible at `key`; call `publish` to make
+   * them visible. Throwing (or not publishing) discards them. Lets a caller make the
+   * swap atomic with its own bookkeeping (a database transaction).
+   */
+  around?: (written: { size: number; sha256: string }, publish: () => Promise<ObjectInfo>) => Promise<void>;
+}
+
+export interface ObjectStorage {
+  readonly provider: Provider;
+  /** A URL the client PUTs the whole object to, bound to key, type, size and expiry. */
+  presignPut(key: string, opts: PresignUpload): Promise<PresignedPut>;
+  /** A URL and form fields for a browser multipart/form-data POST of the object. */
+  presignPost(key: string, opts: PresignUpload): Promise<PresignedPost>;
+  /** An expiring delivery URL that serves the object with safe headers. */
+  presignGet(key: string, opts: PresignGet): Promise<string>;
+  /** Size and ETag of the object, or null if there is none. */
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Path of the object on this machine, when the driver keeps it on local disk (lets media tools read it in place). */
+  localPath?(key: string): string;
+  /** Streams the object (or a byte range of it); rejects with ObjectNotFoundError. */
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  /** Streams `body` into `key` with SHA-256 on the way; rejects with ObjectTooLargeError past maxSize and leaves nothing. */
+  write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject>;
+  /** Removes the object; a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Removes every object whose key starts with `prefix/`. */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Throws if the store cannot be reached, for readiness checks. */
+  ping(): Promise<void>;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no object at ${key}`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+export class ObjectTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`object larger than ${limit} bytes`);
+    this.name = 'ObjectTooLargeError';
+  }
+}
+
+/** The body ended or failed before it was complete (client went away). */
+export class ObjectAbortedError extends Error {
+  constructor(cause?: unknown) {
+    super('upload stream aborted', { cause });
+    this.name = 'ObjectAbortedError';
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * POST /v1/uploads/{id}/complete: the bytes are there; verify them and create the asset.
+ *
+ * The session is claimed with a conditional update (pending → processing) before any
+ * byte is read, so a double complete or a racing signed PUT cannot change what is being
+ * verified (the PUT handler renames its bytes into place only while the session is open,
+ * inside a transaction). A verification failure fails the session and deletes its bytes;
+ * calling complete again answers the same.
+ */
+import { isUniqueViolation } from '../db/database.js';
+import type { AssetRow, UploadRow } from '../db/schema.js';
+import { IntakeError, conflict, notFound } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import type { Tenant } from '../auth/principal.js';
+import { expireIfDue } from './expire-uploads.js';
+import { closeSession } from './close-session.js';
+import type { UploadDeps } from './deps.js';
+import { verifyObject, type Verified } from './verify-object.js';
+import { uploadView, type UploadView } from './views.js';
+
+export interface CompleteResult extends UploadView {
+  asset: AssetRow;
+}
+
+export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: { etag?: string } = {}): Promise<{ upload: UploadRow; asset: AssetRow }> {
+  let upload = await deps.store.uploads.find(tenant.namespaceId, id);
+  if (!upload) throw notFound('Upload');
+  upload = await expireIfDue(deps, upload);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const settled = await settledResult(deps, upload);
+    if (settled) return settled;
+    const claimed = await deps.store.uploads.transition(upload.id, ['pending', 'uploading'], {
+      status: 'processing',
+      updated_at: deps.clock.now().toISOString(),
+    });
+    if (claimed) return verifyAndFinish(deps, upload, body);
+    upload = (await deps.store.uploads.find(tenant.namespaceId, id))!;
+  }
+  throw conflict('The upload changed state while completing; try again.', { status: upload.status });
+}
+
+/** The answer for a session that is already past "open", or null if it is still open. */
+async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<{ upload: UploadRow; asset: AssetRow } | null> {
+  switch (upload.status) {
+    case 'pending':
+    case 'uploading':
+      return null;
+    case 'canceled':
+      throw conflict('The upload was canceled.', { status: upload.status });
+    case 'expired':
+      throw new IntakeError('expired', 'The upload session expired before it was completed.', { status: upload.status });
+    case 'failed':
+      throw new IntakeError(
+        (upload.error_code ?? 'verification_failed') as IntakeError['code'],
+        upload.error_message ?? 'The upload failed.',
+        upload.error_details ? (JSON.parse(upload.error_details) as Record<string, unknown>) : {},
+      );
+    default: {
+      const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
+      // A completed session whose asset was deleted since: it is still completed.
+      if (!asset) throw conflict('The asset of this upload has been deleted.', { status: upload.status });
+      return { upload, asset };
+    }
+  }
+}
+
+async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag?: string }): Promise<{ upload: UploadRow; asset: AssetRow }> {
+  let verified: Verified;
+  try {
+    verified = await verifyObject(deps, upload, body.etag);
+  } catch (err) {
+    if (err instanceof IntakeError) {
+      await closeSession(deps, upload, 'failed', ['processing'], err);
+      throw err;
+    }
+    // Storage or a tool failed, not the bytes: reopen so the client can retry complete.
+    await deps.store.uploads.transition(upload.id, ['processing'], { status: 'pending', updated_at: deps.clock.now().toISOString() });
+    throw err;
+  }
+  return finish(deps, upload, verified);
+}
+
+/** Records the verified content: a new blob, or one more reference to the same bytes. */
+async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise<{ upload: UploadRow; asset: AssetRow }> {
+  const now = deps.clock.now().toISOString();
+  const ready = upload.kind === 'image' || upload.kind === 'document';
+  let sharedWith: string | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      sharedWith = await deps.store.transaction(async (r) => {
+        const existing = await r.blobs.findByHash(upload.namespace_id, v.sha256);
+        let blobId: string;
+        let storageKey: string;
+        if (existing) {
+          await r.blobs.addRef(existing.id);
+          blobId = existing.id;
+          storageKey = existing.storage_key;
+        } else {
+          blobId = newId('blb');
+          storageKey = upload.storage_key;
+          await r.blobs.insert({ id: blobId, namespace_id: upload.namespace_id, sha256: v.sha256, storage_key: storageKey, size: v.size, created_at: now });
+        }
+        const reserved = await r.uploads.takeReservation(upload.id);
+        await r.namespaces.adjust(upload.namespace_id, { reserved: -reserved, stored: existing ? 0 : v.size });
+        await r.assets.update(upload.namespace_id, upload.asset_id, {
+          blob_id: blobId,
+          storage_key: storageKey,
+          status: ready ? 'ready' : 'processing',
+          mimetype: v.mimetype,
+          width: v.width,
+          height: v.height,
+          duration: v.duration,
+          fps: v.fps,
+          bitrate: v.bitrate,
+          filesize: v.size,
+          sha256: v.sha256,
+          updated_at: now,
+        });
+        await r.uploads.update(upload.id, {
+          status: ready ? 'completed' : 'processing',
+          progress: ready ? 100 : 0,
+          received_size: v.size,
+          received_sha256: v.sha256,
+          completed_at: ready ? now : null,
+          updated_at: now,
+        });
+        return existing ? existing.storage_key : null;
+      });
+      break;
+    } catch (err) {
+      // Two sessions with the same new content raced to insert its blob: the loser shares it.
+      if (attempt === 0 && isUniqueViolation(err)) continue;
+      throw err;
+    }
+  }
+  if (sharedWith !== null && sharedWith !== upload.storage_key) {
+    await deps.storage.delete(upload.storage_key).catch((err: unknown) => deps.log.warn({ err }, 'could not delete duplicate bytes'));
+  }
+  const fresh = await deps.store.uploads.find(upload.namespace_id, upload.id);
+  const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
+  return { upload: fresh!, asset: asset! };
+}

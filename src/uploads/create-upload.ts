@@ -1,0 +1,269 @@
+/**
+ * POST /v1/uploads (JSON): every check (type, kind, size, quota, alias, duplicate) runs
+ * before anything is signed; quota and alias are kept by the database inside one
+ * transaction, so two racing sessions cannot both take the last byte or the same alias.
+ */
+import type { MediaKind } from '../config/config.js';
+import { isUniqueViolation } from '../db/database.js';
+import type { Repositories } from '../db/repositories/index.js';
+import type { NamespaceRow, UploadRow } from '../db/schema.js';
+import { checkAlias, checkFilename, checkFolder, checkMetadata, checkTitle, type Metadata } from '../assets/fields.js';
+import { addSeconds } from '../lib/clock.js';
+import { IntakeError, conflict, invalid } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { essence } from '../media/kinds.js';
+import type { Tenant } from '../auth/principal.js';
+import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
+import type { Conditions } from './conditions.js';
+import type { UploadDeps } from './deps.js';
+import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
+import { uploadView, type UploadView } from './views.js';
+
+export interface CreateUploadInput {
+  filename: string;
+  content_type: string;
+  file_size: number;
+  kind?: MediaKind;
+  title?: string;
+  folder?: string;
+  alias?: string;
+  metadata?: Record<string, unknown>;
+  file_hash?: string;
+  skip_duplicates?: boolean;
+  expires_in?: number;
+  resumable?: boolean;
+  part_size?: number;
+  method?: 'PUT' | 'POST';
+  conditions?: Conditions;
+  width?: number;
+  height?: number;
+  duration?: number;
+}
+
+export interface CreatedUpload extends UploadView {
+  provider: string;
+  key: string;
+  upload_url: string | null;
+  upload_method: { method: 'PUT'; headers: Record<string, string> } | { method: 'POST'; content_type: 'multipart/form-data'; field_name: 'file'; fields: Record<string, string> } | null;
+  parts: null;
+  expires_in: number;
+  max_size: number;
+  next_step: string;
+}
+
+export interface CheckedFields {
+  filename: string;
+  contentType: string;
+  kind: MediaKind;
+  title: string | null;
+  folder: string;
+  alias: string | null;
+  metadata: Metadata;
+}
+
+/** Checks shared by JSON sessions and form uploads: names, type, kind and asset fields. */
+export function checkUploadFields(deps: UploadDeps, input: Omit<CreateUploadInput, 'file_size'>): CheckedFields {
+  const filename = checkFilename(input.filename);
+  const contentType = essence(input.content_type);
+  if (!deps.types.isAllowed(contentType)) {
+    throw new IntakeError('unsupported_media_type', `Content type "${contentType}" is not allowed.`, { field: 'content_type' });
+  }
+  const kind = deps.types.kindOf(contentType);
+  if (input.kind && input.kind !== kind) throw invalid(`kind "${input.kind}" does not match content_type (a ${kind}).`, 'kind');
+  return {
+    filename,
+    contentType,
+    kind,
+    title: checkTitle(input.title),
+    folder: checkFolder(input.folder),
+    alias: checkAlias(input.alias),
+    metadata: checkMetadata(input.metadata),
+  };
+}
+
+export async function createUpload(deps: UploadDeps, tenant: Tenant, input: CreateUploadInput): Promise<{ duplicate: boolean; upload: CreatedUpload }> {
+  const fields = checkUploadFields(deps, input);
+  if (input.resumable === true) {
+    throw invalid('Resumable (multipart) uploads are not available on this server yet; send resumable: false.', 'resumable');
+  }
+  if (input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
+  const namespace = await namespaceOf(deps, tenant);
+  const limit = sizeLimit(deps, namespace, fields.kind);
+  if (input.file_size > limit) throw tooLarge(input.file_size, limit, fields.kind);
+
+  const now = deps.clock.now();
+  const expiresIn = input.expires_in ?? 3600;
+  if (input.file_hash && input.skip_duplicates !== false) {
+    const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn);
+    if (dup) return { duplicate: true, upload: await shape(deps, dup, null, input, limit, expiresIn) };
+  }
+
+  const uploadId = newId('upl');
+  const assetId = newId('med');
+  const row: UploadRow = {
+    ...baseRow(tenant.namespaceId, uploadId, assetId, fields, input, now, expiresIn),
+    status: 'pending',
+    method: input.method ?? 'PUT',
+    reserved_bytes: input.file_size,
+  };
+  await insertSession(deps, namespace, row, fields);
+  return { duplicate: false, upload: await shape(deps, row, input.method ?? 'PUT', input, limit, expiresIn) };
+}
+
+export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
+  const namespace = await deps.store.namespaces.find(tenant.namespaceId);
+  if (!namespace) throw new IntakeError('unauthorized', 'The API key belongs to a namespace that no longer exists.');
+  return namespace;
+}
+
+/** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
+export async function insertSession(deps: UploadDeps, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
+  await mapAliasConflict(fields, () => deps.store.transaction((r) => insertSessionRows(r, namespace, row, fields)));
+}
+
+/** Runs `fn`, turning a unique violation on the alias index into the contract's 409. */
+export async function mapAliasConflict<T>(fields: { alias: string | null }, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isUniqueViolation(err) && fields.alias) throw conflict(`The alias "${fields.alias}" is already taken in this namespace.`, { field: 'alias' });
+    throw err;
+  }
+}
+
+/** The rows of a new session, inside the caller's transaction. */
+export async function insertSessionRows(r: Repositories, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
+  if (row.reserved_bytes > 0 && !(await r.namespaces.reserve(namespace.id, row.reserved_bytes))) {
+    throw quotaExceeded(namespace, row.reserved_bytes);
+  }
+  await r.assets.insert({
+    id: row.asset_id,
+    namespace_id: namespace.id,
+    upload_id: row.id,
+    blob_id: null,
+    storage_key: null,
+    filename: fields.filename,
+    kind: fields.kind,
+    mimetype: null,
+    width: null,
+    height: null,
+    duration: null,
+    fps: null,
+    bitrate: null,
+    filesize: null,
+    sha256: null,
+    title: fields.title,
+    alias: fields.alias,
+    folder: fields.folder,
+    metadata: JSON.stringify(fields.metadata),
+    status: 'pending',
+    error_code: null,
+    error_message: null,
+    created_at: row.created_at,
+    updated_at: row.created_at,
+  });
+  await r.uploads.insert(row);
+}
+
+export function baseRow(
+  namespaceId: string,
+  uploadId: string,
+  assetId: string,
+  fields: CheckedFields,
+  input: Pick<CreateUploadInput, 'file_size' | 'file_hash' | 'skip_duplicates' | 'conditions' | 'width' | 'height' | 'duration'>,
+  now: Date,
+  expiresIn: number,
+): Omit<UploadRow, 'status' | 'method' | 'reserved_bytes'> {
+  const hints = input.width ?? input.height ?? input.duration;
+  return {
+    id: uploadId,
+    namespace_id: namespaceId,
+    asset_id: assetId,
+    filename: fields.filename,
+    content_type: fields.contentType,
+    file_size: input.file_size,
+    kind: fields.kind,
+    storage_key: originalKey(namespaceId, uploadId),
+    resumable: 0,
+    part_size: null,
+    file_hash: input.file_hash?.toLowerCase() ?? null,
+    skip_duplicates: input.skip_duplicates === false ? 0 : 1,
+    progress: 0,
+    error_code: null,
+    error_message: null,
+    error_details: null,
+    conditions: input.conditions ? JSON.stringify(input.conditions) : null,
+    hints: hints === undefined ? null : JSON.stringify({ width: input.width, height: input.height, duration: input.duration }),
+    received_size: null,
+    received_sha256: null,
+    received_etag: null,
+    is_duplicate: 0,
+    duplicate_of: null,
+    expires_at: addSeconds(now, expiresIn).toISOString(),
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+    completed_at: null,
+  };
+}
+
+/** When this namespace already holds verified content with `file_hash`: a completed session pointing at its asset. */
+async function recordDuplicate(
+  deps: UploadDeps,
+  namespace: NamespaceRow,
+  fields: CheckedFields,
+  input: CreateUploadInput,
+  now: Date,
+  expiresIn: number,
+): Promise<UploadRow | null> {
+  const existing = await deps.store.assets.findByContent(namespace.id, input.file_hash!.toLowerCase());
+  if (!existing) return null;
+  const row: UploadRow = {
+    ...baseRow(namespace.id, newId('upl'), existing.id, fields, input, now, expiresIn),
+    storage_key: existing.storage_key ?? '',
+    status: 'completed',
+    method: input.method ?? 'PUT',
+    reserved_bytes: 0,
+    progress: 100,
+    is_duplicate: 1,
+    duplicate_of: existing.upload_id,
+    received_size: existing.filesize,
+    received_sha256: existing.sha256,
+    completed_at: now.toISOString(),
+  };
+  await deps.store.uploads.insert(row);
+  return row;
+}
+
+async function shape(
+  deps: UploadDeps,
+  row: UploadRow,
+  method: 'PUT' | 'POST' | null,
+  input: CreateUploadInput,
+  limit: number,
+  expiresIn: number,
+): Promise<CreatedUpload> {
+  const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id };
+  let put: PresignedPut | null = null;
+  let post: PresignedPost | null = null;
+  if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);
+  if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
+  return {
+    ...uploadView(row),
+    provider: deps.storage.provider,
+    key: row.storage_key,
+    upload_url: put?.url ?? post?.url ?? null,
+    upload_method: put
+      ? { method: 'PUT', headers: put.headers }
+      : post
+        ? { method: 'POST', content_type: 'multipart/form-data', field_name: 'file', fields: post.fields }
+        : null,
+    parts: null,
+    expires_in: expiresIn,
+    max_size: Math.min(limit, input.file_size),
+    next_step: method
+      ? method === 'PUT'
+        ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
+        : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`
+      : `Nothing to send: this content is already stored as asset ${row.asset_id}.`,
+  };
+}

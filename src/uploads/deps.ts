@@ -1,0 +1,21 @@
+import type { Config } from '../config/config.js';
+import type { Store } from '../db/repositories/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { MediaTypes } from '../media/kinds.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What every upload and asset use case is given; wired by hand in main/. */
+export interface UploadDeps {
+  store: Store;
+  storage: ObjectStorage;
+  types: MediaTypes;
+  clock: Clock;
+  config: Pick<Config, 'maxUploadBytes' | 'kindLimits' | 'maxImagePixels'>;
+  log: Logger;
+}

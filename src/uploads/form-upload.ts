@@ -1,0 +1,122 @@
+/**
+ * POST /v1/uploads as multipart/form-data: the file is streamed to storage with SHA-256
+ * on the way, never held in memory. The session rows are written in the same
+ * transaction that makes the bytes visible, so a crash leaves either both or neither.
+ * Fields sent after the file are applied afterwards; if they are bad, the session is
+ * discarded whole.
+ */
+import type { Readable } from 'node:stream';
+import type { Tenant } from '../auth/principal.js';
+import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fields.js';
+import type { UploadRow } from '../db/schema.js';
+import { IntakeError, invalid } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { ObjectTooLargeError } from '../storage/object-storage.js';
+import { discardSession } from './close-session.js';
+import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf } from './create-upload.js';
+import type { UploadDeps } from './deps.js';
+import { sizeLimit, tooLarge } from './limits.js';
+
+export type FormPart =
+  | { type: 'field'; name: string; value: string }
+  | { type: 'file'; name: string; filename: string; mimetype: string; stream: Readable };
+
+const FIELDS = new Set(['folder', 'title', 'alias', 'metadata']);
+/** A form session's URL is never signed; this only bounds how long it may wait for completion. */
+const FORM_SESSION_SECONDS = 3600;
+
+export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncIterable<FormPart>): Promise<UploadRow> {
+  const fields: Record<string, string> = {};
+  let upload: UploadRow | null = null;
+  for await (const part of parts) {
+    if (part.type === 'field') {
+      if (!FIELDS.has(part.name)) throw invalid(`Unknown form field "${part.name}".`, part.name);
+      fields[part.name] = part.value;
+      continue;
+    }
+    if (part.name !== 'file') throw invalid(`The file must be sent in the field "file", not "${part.name}".`, part.name);
+    if (upload) throw invalid('Send exactly one file.', 'file');
+    upload = await receiveFile(deps, tenant, part, fields);
+  }
+  if (!upload) throw invalid('The form has no "file" field.', 'file');
+  // receiveFile consumed the fields sent before the file; what is left came after it.
+  if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
+  return upload;
+}
+
+function parseMetadata(raw: string | undefined): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw invalid('metadata must be a JSON object string.', 'metadata');
+  }
+}
+
+async function receiveFile(
+  deps: UploadDeps,
+  tenant: Tenant,
+  part: Extract<FormPart, { type: 'file' }>,
+  fields: Record<string, string>,
+): Promise<UploadRow> {
+  const checked = checkUploadFields(deps, {
+    filename: part.filename,
+    content_type: part.mimetype,
+    folder: fields.folder,
+    title: fields.title,
+    alias: fields.alias,
+    metadata: parseMetadata(fields.metadata) as Record<string, unknown> | undefined,
+  });
+  const namespace = await namespaceOf(deps, tenant);
+  const limit = sizeLimit(deps, namespace, checked.kind);
+  const now = deps.clock.now();
+  const uploadId = newId('upl');
+  let row: UploadRow | null = null;
+  try {
+    await deps.storage.write(`${namespace.id}/${uploadId}/original`, part.stream, {
+      maxSize: limit,
+      contentType: checked.contentType,
+      around: async (w, publish) => {
+        if (w.size === 0) throw invalid('The file is empty.', 'file');
+        row = {
+          ...baseRow(namespace.id, uploadId, newId('med'), checked, { file_size: w.size }, now, FORM_SESSION_SECONDS),
+          status: 'pending',
+          method: 'form',
+          reserved_bytes: w.size,
+          received_size: w.size,
+          received_sha256: w.sha256,
+        };
+        const inserted = row;
+        await mapAliasConflict(checked, () =>
+          deps.store.transaction(async (r) => {
+            await insertSessionRows(r, namespace, inserted, checked);
+            const info = await publish();
+            await r.uploads.update(uploadId, { received_etag: info.etag });
+          }),
+        );
+      },
+    });
+  } catch (err) {
+    if (err instanceof ObjectTooLargeError) throw tooLarge(limit + 1, limit, checked.kind);
+    throw err;
+  }
+  const inserted = await deps.store.uploads.findById(uploadId);
+  if (!inserted) throw new IntakeError('unavailable', 'The upload was not recorded; try again.');
+  // Which of the fields were known when the file arrived; the rest are applied afterwards.
+  for (const k of Object.keys(fields)) delete fields[k];
+  return inserted;
+}
+
+async function applyTrailingFields(deps: UploadDeps, upload: UploadRow, fields: Record<string, string>): Promise<void> {
+  try {
+    const patch: Record<string, string | null> = {};
+    if (fields.folder !== undefined) patch.folder = checkFolder(fields.folder);
+    if (fields.title !== undefined) patch.title = checkTitle(fields.title);
+    if (fields.alias !== undefined) patch.alias = checkAlias(fields.alias);
+    if (fields.metadata !== undefined) patch.metadata = JSON.stringify(checkMetadata(parseMetadata(fields.metadata)));
+    await mapAliasConflict({ alias: patch.alias ?? null }, () => deps.store.assets.update(upload.namespace_id, upload.asset_id, patch));
+  } catch (err) {
+    await discardSession(deps, upload);
+    throw err;
+  }
+}

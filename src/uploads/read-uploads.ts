@@ -1,0 +1,40 @@
+import type { Tenant } from '../auth/principal.js';
+import { decodeCursor, encodeCursor } from '../db/repositories/index.js';
+import type { UploadRow, UploadStatus } from '../db/schema.js';
+import { conflict, invalid, notFound } from '../lib/errors.js';
+import { closeSession } from './close-session.js';
+import type { UploadDeps } from './deps.js';
+import { expireIfDue } from './expire-uploads.js';
+import { OPEN } from './status.js';
+
+export async function getUpload(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow> {
+  const upload = await deps.store.uploads.find(tenant.namespaceId, id);
+  if (!upload) throw notFound('Upload');
+  return expireIfDue(deps, upload);
+}
+
+export async function listUploads(
+  deps: UploadDeps,
+  tenant: Tenant,
+  q: { limit?: number; cursor?: string; status?: UploadStatus },
+): Promise<{ items: UploadRow[]; nextCursor: string | null }> {
+  const limit = q.limit ?? 50;
+  const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  if (q.cursor && !after) throw invalid('cursor is not one this API returned.', 'cursor');
+  const rows = await deps.store.uploads.list(tenant.namespaceId, { limit: limit + 1, status: q.status, after });
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+}
+
+/** DELETE /v1/uploads/{id}: cancels an unfinished session; a finished one is a conflict. */
+export async function cancelUpload(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow> {
+  const upload = await getUpload(deps, tenant, id);
+  if (upload.status === 'canceled') return upload;
+  if (!OPEN.includes(upload.status)) {
+    const hint = upload.status === 'completed' || upload.status === 'processing' ? ' Delete its asset instead.' : '';
+    throw conflict(`The upload is ${upload.status} and cannot be canceled.${hint}`, { status: upload.status });
+  }
+  if (!(await closeSession(deps, upload, 'canceled', OPEN))) return cancelUpload(deps, tenant, id);
+  return (await deps.store.uploads.find(tenant.namespaceId, id))!;
+}

@@ -1,0 +1,50 @@
+/**
+ * Bytes arriving at a URL Intake signed (local-disk mode). They are streamed to a temp
+ * file with SHA-256 on the way and renamed into place inside a transaction that first
+ * re-checks, by conditional update, that the session is still open. Complete claims the
+ * session with its own conditional update, so once it has begun no PUT can swap the bytes.
+ */
+import type { Readable } from 'node:stream';
+import type { UploadRow } from '../db/schema.js';
+import { IntakeError, conflict, notFound } from '../lib/errors.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import { ObjectTooLargeError } from '../storage/object-storage.js';
+import type { UploadDeps } from './deps.js';
+import { expireIfDue } from './expire-uploads.js';
+import { OPEN } from './status.js';
+
+export async function openSessionFor(deps: UploadDeps, uploadId: string, key: string): Promise<UploadRow> {
+  let upload = await deps.store.uploads.findById(uploadId);
+  if (!upload || upload.storage_key !== key) throw notFound('Upload session');
+  upload = await expireIfDue(deps, upload);
+  if (upload.status === 'expired') throw new IntakeError('expired', 'The upload session has expired.', { status: upload.status });
+  if (!OPEN.includes(upload.status)) throw conflict(`The upload is ${upload.status}; its bytes can no longer change.`, { status: upload.status });
+  return upload;
+}
+
+export async function receiveBytes(deps: UploadDeps, storage: ObjectStorage, upload: UploadRow, body: Readable): Promise<{ etag: string; size: number }> {
+  try {
+    const written = await storage.write(upload.storage_key, body, {
+      maxSize: upload.file_size,
+      contentType: upload.content_type,
+      around: async (w, publish) => {
+        await deps.store.transaction(async (r) => {
+          const stillOpen = await r.uploads.transition(upload.id, OPEN, {
+            received_size: w.size,
+            received_sha256: w.sha256,
+            updated_at: deps.clock.now().toISOString(),
+          });
+          if (!stillOpen) throw conflict('The upload was completed or closed while the bytes were arriving.', { status: 'closed' });
+          const info = await publish();
+          await r.uploads.update(upload.id, { received_etag: info.etag });
+        });
+      },
+    });
+    return { etag: written.etag, size: written.size };
+  } catch (err) {
+    if (err instanceof ObjectTooLargeError) {
+      throw new IntakeError('file_too_large', `The body is larger than the ${upload.file_size} bytes this URL was signed for.`, { max_size: upload.file_size });
+    }
+    throw err;
+  }
+}

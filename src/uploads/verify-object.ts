@@ -1,0 +1,123 @@
+/**
+ * What arrived versus what was declared: presence, size, SHA-256, the real type sniffed
+ * from the bytes, the probed media, the pixel limit and the session's conditions. Every
+ * rejection is an IntakeError with `details.reason`; anything else is an outage.
+ */
+import { createHash } from 'node:crypto';
+import type { MediaKind } from '../config/config.js';
+import type { UploadRow } from '../db/schema.js';
+import { IntakeError } from '../lib/errors.js';
+import { probeAv, ProbeError } from '../media/ffprobe.js';
+import { ImageDecodeError, probeImage } from '../media/image.js';
+import { SNIFF_BYTES, sniffType } from '../media/sniff.js';
+import { readHead, withLocalFile } from '../storage/local-file.js';
+import { failedRules, type Conditions, type Facts } from './conditions.js';
+import type { UploadDeps } from './deps.js';
+
+export interface Verified {
+  size: number;
+  sha256: string;
+  mimetype: string;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  fps: number | null;
+  bitrate: number | null;
+}
+
+const failed = (reason: string, message: string, extra: Record<string, unknown> = {}) =>
+  new IntakeError('verification_failed', message, { reason, ...extra });
+
+export async function verifyObject(deps: UploadDeps, upload: UploadRow, etag?: string): Promise<Verified> {
+  const head = await deps.storage.head(upload.storage_key);
+  if (!head) throw failed('missing', 'No bytes were received for this upload.');
+  if (etag && normaliseEtag(etag) !== normaliseEtag(head.etag)) throw failed('etag_mismatch', 'The stored object is not the one with that ETag.');
+  if (head.size !== upload.file_size) {
+    throw failed('size_mismatch', `Expected ${upload.file_size} bytes, received ${head.size}.`, { expected: upload.file_size, actual: head.size });
+  }
+  const sha256 = upload.received_etag === head.etag && upload.received_sha256 ? upload.received_sha256 : await hashObject(deps, upload.storage_key);
+  if (upload.file_hash && upload.file_hash !== sha256) {
+    throw failed('checksum_mismatch', 'The SHA-256 of the bytes does not match file_hash.', { expected: upload.file_hash, actual: sha256 });
+  }
+  const mimetype = await sniff(deps, upload);
+  const media = await probe(deps, upload, upload.kind as MediaKind);
+  const result: Verified = { size: head.size, sha256, mimetype, ...media };
+  checkConditions(upload, result);
+  return result;
+}
+
+function normaliseEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/"/g, '');
+}
+
+async function hashObject(deps: UploadDeps, key: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of await deps.storage.read(key)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Audio may arrive in a container file-type names as video (an audio-only MP4 or WebM). */
+const AUDIO_CONTAINERS = new Set(['video/mp4', 'video/webm', 'video/ogg', 'video/quicktime', 'application/ogg']);
+
+async function sniff(deps: UploadDeps, upload: UploadRow): Promise<string> {
+  const head = await readHead(deps.storage, upload.storage_key, SNIFF_BYTES);
+  const sniffed = await sniffType(head, upload.content_type);
+  const reject = (reason: string, message: string) =>
+    new IntakeError('unsupported_media_type', message, { reason, declared: upload.content_type, detected: sniffed });
+  if (!sniffed) throw reject('unrecognised', `The bytes are not a ${upload.content_type} file.`);
+  const kind = deps.types.kindOf(sniffed);
+  const audioInContainer = upload.kind === 'audio' && AUDIO_CONTAINERS.has(sniffed);
+  if (kind !== upload.kind && !audioInContainer) throw reject('kind_mismatch', `The bytes are a ${sniffed} file, not a ${upload.kind}.`);
+  if (!deps.types.isAllowed(sniffed) && !audioInContainer) throw reject('type_not_allowed', `The bytes are ${sniffed}, which is not allowed.`);
+  return audioInContainer && kind !== 'audio' ? upload.content_type : sniffed;
+}
+
+type Probed = Omit<Verified, 'size' | 'sha256' | 'mimetype'>;
+
+async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind): Promise<Probed> {
+  const none: Probed = { width: null, height: null, duration: null, fps: null, bitrate: null };
+  if (kind === 'document') return none;
+  const undecodable = (err: unknown) =>
+    new IntakeError('unsupported_media_type', `The bytes could not be decoded as ${kind}.`, { reason: 'undecodable', cause: (err as Error).message });
+  return withLocalFile(deps.storage, upload.storage_key, async (file) => {
+    if (kind === 'image') {
+      const info = await probeImage(file).catch((err: unknown) => {
+        throw err instanceof ImageDecodeError ? undecodable(err.cause) : err;
+      });
+      const pixels = info.width * info.height;
+      if (pixels > deps.config.maxImagePixels) {
+        throw new IntakeError('file_too_large', `The image has ${pixels} pixels; at most ${deps.config.maxImagePixels} are allowed.`, {
+          reason: 'too_many_pixels',
+          max_pixels: deps.config.maxImagePixels,
+          width: info.width,
+          height: info.height,
+        });
+      }
+      return { ...none, width: info.width, height: info.height };
+    }
+    const av = await probeAv(file).catch((err: unknown) => {
+      throw err instanceof ProbeError ? undecodable(err) : err;
+    });
+    if (kind === 'video' && !av.hasVideo) throw undecodable(new Error('no video stream'));
+    if (kind === 'audio' && !av.hasAudio) throw undecodable(new Error('no audio stream'));
+    return { width: av.width, height: av.height, duration: av.duration, fps: av.fps, bitrate: av.bitrate };
+  });
+}
+
+function checkConditions(upload: UploadRow, v: Verified): void {
+  if (!upload.conditions) return;
+  const facts: Facts = {
+    kind: upload.kind,
+    mimetype: v.mimetype,
+    filesize: v.size,
+    width: v.width,
+    height: v.height,
+    duration: v.duration,
+    fps: v.fps,
+    bitrate: v.bitrate,
+  };
+  const failedList = failedRules(JSON.parse(upload.conditions) as Conditions, facts);
+  if (failedList.length) {
+    throw new IntakeError('conditions_not_met', 'The media does not meet the upload conditions.', { failed_rules: failedList });
+  }
+}
