@@ -75,8 +75,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       }
       const status = STATUS[known.code];
       request.log.info({ code: known.code, status }, known.message);
-      // A body we refused to read must not be parsed as the next request on this socket.
-      if (status === 413 || (request.raw.readable && !request.raw.readableEnded && status >= 400)) void reply.header('Connection', 'close');
+      // A large body we refused to read is not drained: the connection closes instead.
+      const unread = !request.raw.readableEnded && !request.raw.complete;
+      const length = Number(request.headers['content-length'] ?? Number.NaN);
+      if (status === 413 || (unread && !(length <= 1024 * 1024))) void reply.header('Connection', 'close');
       return reply.code(status).send(fail(request, known.code, known.message, known.details));
     }
     if (isConnectionError(err)) {

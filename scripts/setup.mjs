@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Everything a fresh clone needs before Intake starts or its tests run, installed by the
+// project itself: npm dependencies (npm ci when node_modules is missing or stale) and
+// ffmpeg/ffprobe from Debian's package. `--build` also compiles TypeScript to dist/.
+// Plain Node with no dependencies, so it runs before anything is installed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const log = (msg) => process.stderr.write(`[setup] ${msg}\n`);
+
+function run(cmd, argv, opts = {}) {
+  const res = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root, ...opts });
+  if (res.status !== 0) {
+    log(`failed: ${cmd} ${argv.join(' ')}`);
+    process.exit(res.status ?? 1);
+  }
+}
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function mtime(file) {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+// 1. npm dependencies: install when node_modules is absent or older than the lock file.
+const lock = path.join(root, 'package-lock.json');
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+if (!fs.existsSync(installed) || mtime(installed) < mtime(lock)) {
+  log('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+// 2. ffmpeg and ffprobe: Debian's package, installed when missing (root, as on CI).
+if (!has('ffmpeg') || !has('ffprobe')) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !has('apt-get')) {
+    log('ffmpeg is missing: install it (Debian/Ubuntu: sudo apt-get install -y ffmpeg) and run again.');
+    process.exit(1);
+  }
+  log('installing ffmpeg (apt-get install -y ffmpeg)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'ffmpeg'], { env });
+}
+
+// 3. Build when asked (npm start, npm run bench).
+if (args.has('--build')) {
+  log('compiling TypeScript');
+  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+}
