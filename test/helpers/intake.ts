@@ -46,7 +46,7 @@ export interface TestIntake {
   dataDir: string;
   clock: TestClock;
   /** Calls the API with a key (admin by default) and parses the envelope. */
-  api<T = any>(method: string, route: string, opts?: { key?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  api<T = any>(method: string, route: string, opts?: { key?: string; json?: unknown; body?: RequestInit['body']; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** A new namespace and a key for it. */
   tenant(opts?: { quota_bytes?: number; limits?: Record<string, number> }): Promise<{ namespaceId: string; key: string; keyId: string }>;
   /** Every file under the storage objects folder (relative paths). */
@@ -56,8 +56,8 @@ export interface TestIntake {
   close(): Promise<void>;
 }
 
-export async function startIntake(env: Record<string, string> = {}): Promise<TestIntake> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-test-'));
+export async function startIntake(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean } = {}): Promise<TestIntake> {
+  const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'intake-test-')));
   const port = await freePort();
   const config = loadConfig({
     INTAKE_DATA_DIR: dataDir,
@@ -105,7 +105,7 @@ export async function startIntake(env: Record<string, string> = {}): Promise<Tes
     tempFiles: () => listFiles(path.join(dataDir, 'storage', 'tmp')),
     async close() {
       await intake.close();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      if (!opts.keepData) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -91,7 +91,7 @@ describe('simple PUT upload, end to end', () => {
     assert.equal(done.body.data.asset.width, 20);
     const late = await fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/jpeg' }, body: firstSized });
     assert.equal(late.status, 409);
-    assert.equal((await late.json()).error.details.status, 'completed');
+    assert.equal(((await late.json()) as any).error.details.status, 'completed');
     const got = await fetch(done.body.data.asset.url);
     assert.deepEqual(Buffer.from(await got.arrayBuffer()), sized);
   });
@@ -143,7 +143,7 @@ describe('signed POST (multipart form) upload', () => {
     form.append('file', new Blob([bytes], { type: 'image/png' }), 'p.png');
     const res = await fetch(s.upload_url, { method: 'POST', body: form });
     assert.equal(res.status, 403);
-    assert.equal((await res.json()).error.code, 'forbidden');
+    assert.equal(((await res.json()) as any).error.code, 'forbidden');
     assert.deepEqual(await t.storedFiles(), before);
   });
 });

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { formUpload } from '../../src/uploads/form-upload.js';
+import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { png } from '../helpers/media.js';
+
+let t: TestIntake;
+before(async () => {
+  t = await startIntake();
+});
+after(() => t.close());
+
+async function sessionWithBytes(key: string, expiresIn = 60) {
+  const bytes = await png(10, 10);
+  const s = (await t.api('POST', '/v1/uploads', { key, json: { filename: 'e.png', content_type: 'image/png', file_size: bytes.length, expires_in: expiresIn } })).body.data;
+  assert.equal((await fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: bytes })).status, 200);
+  return { s, bytes };
+}
+
+describe('expiry', () => {
+  it('an overdue session reads as expired, loses its bytes and gives its reservation back', async () => {
+    const { key } = await t.tenant({ quota_bytes: 10_000 });
+    const { s, bytes } = await sessionWithBytes(key);
+    assert.equal((await t.api('GET', '/v1/usage', { key })).body.data.reserved_bytes, bytes.length);
+    t.clock.advance(61);
+    try {
+      const got = await t.api('GET', `/v1/uploads/${s.upload_id}`, { key });
+      assert.equal(got.body.data.status, 'expired');
+      assert.equal(got.body.data.status_code, 9);
+      assert.equal((await t.api('GET', '/v1/usage', { key })).body.data.reserved_bytes, 0);
+      assert.ok(!(await t.storedFiles()).some((f) => f.includes(s.upload_id)));
+      const complete = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key });
+      assert.equal(complete.status, 410);
+      assert.equal(complete.body.error?.code, 'expired');
+    } finally {
+      t.clock.advance(-61);
+    }
+  });
+
+  it('the sweeper expires sessions nobody reads, and leaves fresh ones alone', async () => {
+    const { key } = await t.tenant();
+    const { s: old } = await sessionWithBytes(key, 60);
+    const { s: fresh } = await sessionWithBytes(key, 3600);
+    t.clock.advance(120);
+    try {
+      const result = await t.intake.sweep();
+      assert.ok(result.expired >= 1);
+      const rows = await t.intake.db.kysely.selectFrom('uploads').select(['id', 'status']).where('id', 'in', [old.upload_id, fresh.upload_id]).execute();
+      const status = Object.fromEntries(rows.map((r) => [r.id, r.status]));
+      assert.equal(status[old.upload_id], 'expired');
+      assert.equal(status[fresh.upload_id], 'pending');
+      const files = await t.storedFiles();
+      assert.ok(!files.some((f) => f.includes(old.upload_id)));
+      assert.ok(files.some((f) => f.includes(fresh.upload_id)));
+    } finally {
+      t.clock.advance(-120);
+    }
+  });
+
+  it('purges failed, canceled and expired sessions after the retention period', async () => {
+    const { key } = await t.tenant();
+    const { s } = await sessionWithBytes(key);
+    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'canceled');
+    t.clock.advance(31 * 86400);
+    try {
+      const result = await t.intake.sweep();
+      assert.ok(result.purged >= 1);
+      assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).status, 404);
+    } finally {
+      t.clock.advance(-31 * 86400);
+    }
+  });
+});
+
+describe('cancel', () => {
+  it('cancels an open session and deletes its partial bytes', async () => {
+    const { key } = await t.tenant();
+    const { s } = await sessionWithBytes(key, 3600);
+    assert.ok((await t.storedFiles()).some((f) => f.includes(s.upload_id)));
+    const res = await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.data.status_code, 8);
+    assert.ok(!(await t.storedFiles()).some((f) => f.includes(s.upload_id)));
+    assert.equal((await t.api('GET', `/v1/assets/${s.asset_id}`, { key })).status, 404);
+    const put = await fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: await png(10, 10) });
+    assert.equal(put.status, 409);
+  });
+});
+
+describe('crash recovery', () => {
+  it('a form upload whose completion was interrupted is completed on the next start', async () => {
+    const dir = await fs.mkdtemp('/tmp/intake-recover-');
+    const first = await startIntake({}, { dataDir: dir, keepData: true });
+    const { key, namespaceId } = await first.tenant();
+    // The bytes and rows are in place, but the process "dies" before completion runs.
+    const upload = await formUpload(first.intake.deps, { namespaceId }, (async function* () {
+      yield { type: 'file' as const, name: 'file', filename: 'r.png', mimetype: 'image/png', stream: Readable.from([await png(9, 5)]) };
+    })());
+    await first.close();
+
+    const second = await startIntake({}, { dataDir: dir });
+    try {
+      await second.intake.startBackground();
+      const done = await eventually(async () => {
+        const r = await second.api('GET', `/v1/uploads/${upload.id}`, { key });
+        return r.body.data.status === 'completed' ? r.body.data : null;
+      });
+      const asset = await second.api('GET', `/v1/assets/${done.asset_id}`, { key });
+      assert.equal(asset.body.data.width, 9);
+    } finally {
+      await second.close();
+    }
+  });
+});
