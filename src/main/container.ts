@@ -16,7 +16,7 @@ import { Namespaces } from '../namespaces/namespaces.js';
 import { createStorage } from '../storage/index.js';
 import { completeUpload } from '../uploads/complete-upload.js';
 import type { UploadDeps } from '../uploads/deps.js';
-import { sweepUploads } from '../uploads/expire-uploads.js';
+import { sweepUploads } from '../uploads/sweep.js';
 import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
 
 export interface Intake {
@@ -26,7 +26,7 @@ export interface Intake {
   db: Db;
   adminKey: { value: string; created: boolean; path: string | null };
   /** Expires overdue sessions and purges old ones once. */
-  sweep(): Promise<{ expired: number; purged: number }>;
+  sweep(): Promise<{ expired: number; purged: number; resumed: number }>;
   /** Starts the periodic sweeper and finishes form uploads a crash interrupted. */
   startBackground(): Promise<void>;
   /** Stops accepting work, waits for what is running, closes in reverse order. */

@@ -27,6 +27,7 @@ export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: strin
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
   for (let attempt = 0; attempt < 2; attempt++) {
+    if (await reclaimIfAbandoned(deps, upload)) return verifyAndFinish(deps, upload, body);
     const settled = await settledResult(deps, upload);
     if (settled) return settled;
     const claimed = await deps.store.uploads.transition(upload.id, ['pending', 'uploading'], {
@@ -37,6 +38,22 @@ export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: strin
     upload = (await deps.store.uploads.find(tenant.namespaceId, id))!;
   }
   throw conflict('The upload changed state while completing; try again.', { status: upload.status });
+}
+
+/** A verification that started this long ago and never finished was interrupted (a crash). */
+export const ABANDONED_AFTER_MS = 15 * 60_000;
+
+/**
+ * Takes over a session whose verification was interrupted: `processing`, asset still
+ * pending, untouched for ABANDONED_AFTER_MS. The conditional update on updated_at makes
+ * sure only one caller takes it over.
+ */
+async function reclaimIfAbandoned(deps: UploadDeps, upload: UploadRow): Promise<boolean> {
+  const now = deps.clock.now();
+  if (upload.status !== 'processing' || Date.parse(upload.updated_at) > now.getTime() - ABANDONED_AFTER_MS) return false;
+  const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
+  if (!asset || asset.status !== 'pending') return false;
+  return deps.store.uploads.reclaim(upload.id, upload.updated_at, now.toISOString());
 }
 
 /** The answer for a session that is already past "open", or null if it is still open. */

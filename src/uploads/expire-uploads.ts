@@ -13,17 +13,3 @@ export async function expireIfDue(deps: UploadDeps, upload: UploadRow): Promise<
   await closeSession(deps, upload, 'expired', OPEN);
   return (await deps.store.uploads.findById(upload.id)) ?? upload;
 }
-
-/** One sweep: expires overdue sessions and purges long-finished ones. Returns counts. */
-export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Promise<{ expired: number; purged: number }> {
-  const now = deps.clock.now();
-  let expired = 0;
-  for (;;) {
-    const batch = await deps.store.uploads.listExpired(now.toISOString(), 100);
-    for (const upload of batch) if (await closeSession(deps, upload, 'expired', OPEN)) expired++;
-    if (batch.length < 100) break;
-  }
-  const cutoff = new Date(now.getTime() - purgeAfterDays * 86_400_000).toISOString();
-  const purged = await deps.store.uploads.deleteFinishedBefore(cutoff, 1000);
-  return { expired, purged };
-}

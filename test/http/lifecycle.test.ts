@@ -90,6 +90,25 @@ describe('cancel', () => {
 });
 
 describe('crash recovery', () => {
+  it('a verification interrupted by a crash is resumed by the sweeper once it is clearly abandoned', async () => {
+    const { key } = await t.tenant();
+    const { s } = await sessionWithBytes(key, 3600);
+    // What a crash right after complete claimed the session leaves behind.
+    await t.intake.db.kysely.updateTable('uploads').set({ status: 'processing', updated_at: t.clock.now().toISOString() }).where('id', '=', s.upload_id).execute();
+    const early = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key });
+    assert.equal(early.body.data.status, 'processing', 'a recent claim is left to its owner');
+    t.clock.advance(16 * 60);
+    try {
+      const result = await t.intake.sweep();
+      assert.equal(result.resumed, 1);
+      const done = await t.api('GET', `/v1/uploads/${s.upload_id}`, { key });
+      assert.equal(done.body.data.status, 'completed');
+      assert.equal((await t.api('GET', `/v1/assets/${s.asset_id}`, { key })).body.data.status, 'ready');
+    } finally {
+      t.clock.advance(-16 * 60);
+    }
+  });
+
   it('a form upload whose completion was interrupted is completed on the next start', async () => {
     const dir = await fs.mkdtemp('/tmp/intake-recover-');
     const first = await startIntake({}, { dataDir: dir, keepData: true });

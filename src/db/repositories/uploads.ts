@@ -38,6 +38,31 @@ export class UploadsRepository {
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
   }
 
+  /** Takes over a `processing` session only if nobody touched it since `seenUpdatedAt`. */
+  async reclaim(id: string, seenUpdatedAt: string, now: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('uploads')
+      .set({ updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .where('updated_at', '=', seenUpdatedAt)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Sessions whose verification began before `cutoff` and never finished (the process died). */
+  async listAbandoned(cutoff: string, limit: number): Promise<UploadRow[]> {
+    return this.db
+      .selectFrom('uploads')
+      .innerJoin('assets', 'assets.id', 'uploads.asset_id')
+      .selectAll('uploads')
+      .where('uploads.status', '=', 'processing')
+      .where('assets.status', '=', 'pending')
+      .where('uploads.updated_at', '<', cutoff)
+      .limit(limit)
+      .execute();
+  }
+
   async update(id: string, patch: UploadPatch): Promise<void> {
     await this.db.updateTable('uploads').set(patch).where('id', '=', id).execute();
   }

@@ -1,0 +1,30 @@
+/**
+ * The periodic sweeper: expires overdue sessions, resumes verifications a crash
+ * interrupted, and purges failed, canceled and expired sessions after the retention period.
+ */
+import { ABANDONED_AFTER_MS, completeUpload } from './complete-upload.js';
+import { closeSession } from './close-session.js';
+import type { UploadDeps } from './deps.js';
+import { OPEN } from './status.js';
+
+/** One sweep: expires overdue sessions, resumes interrupted verifications, purges long-finished sessions. */
+export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Promise<{ expired: number; purged: number; resumed: number }> {
+  const now = deps.clock.now();
+  let resumed = 0;
+  const cutoffAbandoned = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
+  for (const upload of await deps.store.uploads.listAbandoned(cutoffAbandoned, 100)) {
+    await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id).then(
+      () => resumed++,
+      (err: unknown) => deps.log.warn({ err, upload_id: upload.id }, 'resumed verification failed'),
+    );
+  }
+  let expired = 0;
+  for (;;) {
+    const batch = await deps.store.uploads.listExpired(now.toISOString(), 100);
+    for (const upload of batch) if (await closeSession(deps, upload, 'expired', OPEN)) expired++;
+    if (batch.length < 100) break;
+  }
+  const cutoff = new Date(now.getTime() - purgeAfterDays * 86_400_000).toISOString();
+  const purged = await deps.store.uploads.deleteFinishedBefore(cutoff, 1000);
+  return { expired, purged, resumed };
+}
