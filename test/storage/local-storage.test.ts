@@ -1,0 +1,165 @@
+/** The storage contract on local disk, plus what only the local driver promises. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LocalDiskStorage, POST_FIELDS } from '../../src/storage/local.js';
+import type { SignedFields } from '../../src/storage/signed-url.js';
+import { bodyOf, readAll, storageContract, type StorageHarness } from './storage-contract.js';
+
+const PUBLIC_URL = 'http://127.0.0.1:3999';
+const SECRET = 'local-storage-test-secret-0123456789abcdef';
+
+/** Relative paths of every file under `dir` (none if it does not exist). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+}
+
+async function openLocal(): Promise<StorageHarness & { root: string; local: LocalDiskStorage }> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-storage-'));
+  const local = new LocalDiskStorage(root, PUBLIC_URL, SECRET);
+  await local.init();
+  return {
+    root,
+    local,
+    storage: local,
+    keys: () => filesUnder(path.join(root, 'objects')),
+    leftovers: () => filesUnder(path.join(root, 'tmp')),
+    close: () => fs.rm(root, { recursive: true, force: true }),
+  };
+}
+
+storageContract('local disk', openLocal);
+
+describe('local disk driver', () => {
+  let h: Awaited<ReturnType<typeof openLocal>>;
+  before(async () => {
+    h = await openLocal();
+  });
+  after(() => h.close());
+  const write = (key: string, text = key) => h.local.write(key, bodyOf(Buffer.from(text)), { maxSize: 1000, contentType: 'text/plain' });
+  const exists = (p: string) => fs.stat(path.join(h.root, p)).then(() => true, () => false);
+
+  it('keeps objects at <root>/objects/<key> and says so through localPath()', async () => {
+    await write('ns/a/original', 'hello');
+    assert.equal(h.local.localPath('ns/a/original'), path.join(h.root, 'objects', 'ns/a/original'));
+    assert.equal(await fs.readFile(path.join(h.root, 'objects/ns/a/original'), 'utf8'), 'hello');
+  });
+
+  it('delete() prunes folders left empty, up to but not including the objects root', async () => {
+    await write('p1/a/b/c.bin');
+    await write('p1/a/other.bin');
+    await h.local.delete('p1/a/b/c.bin');
+    assert.equal(await exists('objects/p1/a/b'), false);
+    assert.equal(await exists('objects/p1/a/other.bin'), true);
+    await h.local.delete('p1/a/other.bin');
+    assert.equal(await exists('objects/p1'), false);
+    assert.equal(await exists('objects'), true);
+  });
+
+  it('deletePrefix() removes the folder and prunes empty parents', async () => {
+    await write('p2/asset/original');
+    await write('p2/asset/thumbs/x.webp');
+    await write('p2/asset2/original');
+    await h.local.deletePrefix('p2/asset');
+    assert.equal(await exists('objects/p2/asset'), false);
+    assert.equal(await exists('objects/p2/asset2/original'), true);
+    await h.local.deletePrefix('p2/asset2');
+    assert.equal(await exists('objects/p2'), false);
+    assert.equal(await exists('objects'), true);
+  });
+
+  it('a key never reaches outside the objects folder', async () => {
+    const outside = path.join(h.root, 'outside.txt');
+    await fs.writeFile(outside, 'keep me');
+    for (const bad of ['../outside.txt', outside, 'a/../../outside.txt', '..']) {
+      await assert.rejects(write(bad, 'overwritten'));
+      await assert.rejects(h.local.read(bad));
+      await h.local.delete(bad);
+      await h.local.deletePrefix(bad);
+      assert.throws(() => h.local.localPath(bad));
+    }
+    assert.equal(await fs.readFile(outside, 'utf8'), 'keep me');
+    assert.equal(await exists('objects'), true);
+    assert.equal(await exists('tmp'), true);
+  });
+
+  it('init() removes temp files a crash left and keeps the objects', async () => {
+    await write('p3/kept');
+    await fs.writeFile(path.join(h.root, 'tmp', 'crashed.part'), 'half');
+    await h.local.init();
+    assert.deepEqual(await h.leftovers(), []);
+    assert.equal((await readAll(await h.local.read('p3/kept'))).toString(), 'p3/kept');
+  });
+
+  describe('signed URLs', () => {
+    const expiresAt = new Date(Date.UTC(2030, 0, 1, 12));
+    const expiresMs = Math.floor(expiresAt.getTime() / 1000) * 1000;
+    const upload = { contentType: 'image/png', maxSize: 5000, expiresAt, uploadId: 'upl_abc' };
+    const keyOf = (url: URL) => url.pathname.replace(/^\/files\//, '').split('/').map(decodeURIComponent).join('/');
+
+    function putFields(url: URL, contentType: string): SignedFields {
+      const q = url.searchParams;
+      return { method: 'PUT', key: keyOf(url), expires: Number(q.get('expires')), contentType, maxSize: Number(q.get('max')), uploadId: q.get('upload') ?? '' };
+    }
+
+    it('presignPut() URLs verify, and fail when tampered with or expired', async () => {
+      const put = await h.local.presignPut('ns/upl_abc/original', upload);
+      const url = new URL(put.url);
+      assert.equal(`${url.origin}${url.pathname}`, `${PUBLIC_URL}/files/ns/upl_abc/original`);
+      assert.equal(put.headers['Content-Type'], 'image/png');
+      const fields = putFields(url, 'image/png');
+      const sig = url.searchParams.get('sig') ?? '';
+      assert.equal(fields.key, 'ns/upl_abc/original');
+      assert.equal(h.local.verifySignature(fields, sig, expiresMs - 60_000), 'ok');
+      assert.equal(h.local.verifySignature(fields, sig, expiresMs), 'ok');
+      assert.equal(h.local.verifySignature(fields, sig, expiresMs + 1), 'expired');
+      const now = expiresMs - 60_000;
+      assert.equal(h.local.verifySignature({ ...fields, maxSize: 5001 }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, expires: fields.expires + 3600 }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, uploadId: 'upl_other' }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, contentType: 'text/html' }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, key: 'ns/upl_abc/other' }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, method: 'POST' }, sig, now), 'bad_signature');
+    });
+
+    it('presignPost() fields verify as a POST, not as a PUT', async () => {
+      const post = await h.local.presignPost('ns/upl_abc/original', upload);
+      assert.equal(post.url, `${PUBLIC_URL}/files/ns/upl_abc/original`);
+      const f = post.fields;
+      const fields: SignedFields = {
+        method: 'POST', key: 'ns/upl_abc/original', expires: Number(f[POST_FIELDS.expires]), contentType: f['Content-Type'],
+        maxSize: Number(f[POST_FIELDS.maxSize]), uploadId: f[POST_FIELDS.upload],
+      };
+      const sig = f[POST_FIELDS.signature] ?? '';
+      assert.equal(h.local.verifySignature(fields, sig, expiresMs - 1000), 'ok');
+      assert.equal(h.local.verifySignature({ ...fields, method: 'PUT' }, sig, expiresMs - 1000), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, maxSize: 1e9 }, sig, expiresMs - 1000), 'bad_signature');
+      assert.equal(h.local.verifySignature(fields, sig, expiresMs + 1000), 'expired');
+    });
+
+    it('presignGet() URLs bind type, disposition and filename', async () => {
+      const raw = await h.local.presignGet('ns/med_1/original', { expiresAt, contentType: 'image/png', filename: 'a b.png', disposition: 'inline' });
+      const url = new URL(raw);
+      const q = url.searchParams;
+      const fields: SignedFields = {
+        method: 'GET', key: keyOf(url), expires: Number(q.get('expires')),
+        contentType: q.get('type') ?? '', disposition: q.get('disposition') ?? '', filename: q.get('filename') ?? '',
+      };
+      assert.deepEqual([fields.key, fields.contentType, fields.disposition, fields.filename], ['ns/med_1/original', 'image/png', 'inline', 'a b.png']);
+      const sig = q.get('sig') ?? '';
+      const now = expiresMs - 1000;
+      assert.equal(h.local.verifySignature(fields, sig, now), 'ok');
+      assert.equal(h.local.verifySignature({ ...fields, contentType: 'text/html' }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, disposition: 'attachment' }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, filename: 'evil.html' }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature({ ...fields, method: 'PUT' }, sig, now), 'bad_signature');
+      assert.equal(h.local.verifySignature(fields, `${sig.slice(0, -1)}${sig.endsWith('A') ? 'B' : 'A'}`, now), 'bad_signature');
+      assert.equal(h.local.verifySignature(fields, sig, expiresMs + 1), 'expired');
+      const other = new LocalDiskStorage(h.root, PUBLIC_URL, 'another-secret-0123456789abcdefghij');
+      assert.equal(other.verifySignature(fields, sig, now), 'bad_signature');
+    });
+  });
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, MIB } from '../../src/config/config.js';
+
+const CWD = path.resolve('/srv/intake');
+
+/** The ConfigError loadConfig throws for `env`. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, CWD);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an empty environment, and freezes the result', () => {
+    const c = loadConfig({}, CWD);
+    assert.deepEqual(
+      { ...c },
+      {
+        host: '127.0.0.1',
+        port: 3000,
+        publicUrl: 'http://127.0.0.1:3000',
+        dataDir: path.join(CWD, 'data'),
+        databaseUrl: `sqlite:${path.join(CWD, 'data', 'intake.db')}`,
+        adminKey: null,
+        signingSecret: null,
+        maxUploadBytes: 10 * 1024 * MIB,
+        kindLimits: {},
+        allowedTypes: null,
+        maxImagePixels: 100_000_000,
+        rateLimitPerMinute: 6000,
+        sweepIntervalMs: 60_000,
+        purgeAfterDays: 30,
+        logLevel: 'info',
+        trustProxy: false,
+      },
+    );
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('treats empty strings as unset', () => {
+    const c = loadConfig({ INTAKE_PORT: '', MAX_UPLOAD_SIZE_MB: '', INTAKE_ADMIN_KEY: '', INTAKE_LOG_LEVEL: '' }, CWD);
+    assert.equal(c.port, 3000);
+    assert.equal(c.maxUploadBytes, 10 * 1024 * MIB);
+    assert.equal(c.adminKey, null);
+    assert.equal(c.logLevel, 'info');
+  });
+
+  it('reads the variables it is given', () => {
+    const c = loadConfig(
+      {
+        INTAKE_HOST: '::1',
+        INTAKE_PORT: '8080',
+        INTAKE_DATA_DIR: 'var',
+        INTAKE_DATABASE_URL: 'postgresql://u@db/intake',
+        INTAKE_ADMIN_KEY: 'a'.repeat(16),
+        INTAKE_SIGNING_SECRET: 's'.repeat(32),
+        INTAKE_MAX_VIDEO_MB: '100',
+        INTAKE_ALLOWED_TYPES: ' Image/PNG , video/mp4,, ',
+        INTAKE_TRUST_PROXY: 'true',
+      },
+      CWD,
+    );
+    assert.equal(c.publicUrl, 'http://[::1]:8080');
+    assert.equal(c.dataDir, path.join(CWD, 'var'));
+    assert.equal(c.databaseUrl, 'postgresql://u@db/intake');
+    assert.equal(c.adminKey, 'a'.repeat(16));
+    assert.equal(c.signingSecret, 's'.repeat(32));
+    assert.deepEqual(c.kindLimits, { video: 100 * MIB });
+    assert.deepEqual(c.allowedTypes, ['image/png', 'video/mp4']);
+    assert.equal(c.trustProxy, true);
+    assert.equal(loadConfig({ INTAKE_PUBLIC_URL: 'https://media.example.com//' }, CWD).publicUrl, 'https://media.example.com');
+  });
+
+  it('reports every bad variable at once', () => {
+    const env = {
+      INTAKE_PORT: '70000',
+      INTAKE_PUBLIC_URL: 'ftp://example.com',
+      INTAKE_DATABASE_URL: 'mysql://db/intake',
+      INTAKE_ADMIN_KEY: 'short',
+      INTAKE_SIGNING_SECRET: 'also-short',
+      MAX_UPLOAD_SIZE_MB: '0',
+      INTAKE_MAX_IMAGE_MB: '-5',
+      INTAKE_ALLOWED_TYPES: 'image/png,not a type',
+      INTAKE_LOG_LEVEL: 'loud',
+      INTAKE_MAX_IMAGE_PIXELS: '1.5',
+      INTAKE_RATE_LIMIT_PER_MINUTE: 'many',
+      INTAKE_SWEEP_INTERVAL_SECONDS: '86401',
+      INTAKE_PURGE_AFTER_DAYS: '0',
+    };
+    const problems = problemsOf(env);
+    assert.equal(problems.length, Object.keys(env).length, problems.join('\n'));
+    for (const name of Object.keys(env)) {
+      assert.ok(problems.some((p) => p.includes(name)), `${name} reported`);
+    }
+    assert.ok(problems.some((p) => p.includes('not a type')));
+    const err = new ConfigError(problems);
+    for (const p of problems) assert.ok(err.message.includes(p));
+  });
+
+  it('parses MAX_UPLOAD_SIZE_MB as whole MiB from 1 to 5 TiB', () => {
+    assert.equal(loadConfig({ MAX_UPLOAD_SIZE_MB: '1' }, CWD).maxUploadBytes, MIB);
+    assert.equal(loadConfig({ MAX_UPLOAD_SIZE_MB: '250' }, CWD).maxUploadBytes, 250 * MIB);
+    assert.equal(loadConfig({ MAX_UPLOAD_SIZE_MB: String(5 * 1024 * 1024) }, CWD).maxUploadBytes, 5 * 1024 * 1024 * MIB);
+    for (const bad of ['0', '-1', '1.5', 'ten', '10MB', String(5 * 1024 * 1024 + 1)]) {
+      const problems = problemsOf({ MAX_UPLOAD_SIZE_MB: bad });
+      assert.equal(problems.length, 1, bad);
+      assert.match(problems[0]!, /^MAX_UPLOAD_SIZE_MB must be an integer from 1 to 5242880/);
+      assert.ok(problems[0]!.includes(JSON.stringify(bad)));
+    }
+  });
+
+  it(
+    'a whitespace-only number is not read as 0',
+    { todo: 'bug: loadConfig int() runs Number("  ") === 0, so INTAKE_PORT="  " silently means port 0' },
+    () => {
+      let port: number | undefined;
+      try {
+        port = loadConfig({ INTAKE_PORT: '  ' }, CWD).port;
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+      }
+      assert.notEqual(port, 0);
+    },
+  );
+});
