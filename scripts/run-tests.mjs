@@ -3,6 +3,7 @@
 // a time. Extra arguments narrow the run: `npm test -- test/http` or a file path.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +25,7 @@ if (files.length === 0) {
   process.stderr.write('no test files matched\n');
   process.exit(1);
 }
-const tap = path.join(root, '.test-results.tap');
+const tap = path.join(os.tmpdir(), `intake-test-results-${process.pid}.tap`);
 const res = spawnSync(
   process.execPath,
   [
@@ -39,4 +40,5 @@ const res = spawnSync(
 const summary = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
 const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0);
 process.stdout.write(`\n${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped\n`);
+fs.rmSync(tap, { force: true });
 process.exit(res.status ?? 1);

@@ -43,9 +43,9 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const problems: string[] = [];
   const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name];
+    const raw = env[name]?.trim();
     if (raw === undefined || raw === '') return def;
-    const n = Number(raw);
+    const n = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
       return def;

@@ -4,7 +4,7 @@
  * never sees half an object and a crash leaves only a temp file that start-up removes.
  * Intake itself serves the signed URLs this driver hands out (see http/routes/files.ts).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -150,13 +150,16 @@ export class LocalDiskStorage implements ObjectStorage {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
-    const file = this.pathOf(key);
-    const handle = await fs.open(file, 'r').catch((err: unknown) => {
+    const handle = await fs.open(this.pathOf(key), 'r').catch((err: unknown) => {
       throw isMissing(err) ? new ObjectNotFoundError(key) : err;
     });
-    return createReadStream('', { fd: handle.fd, start: range?.start, end: range?.end, highWaterMark: 256 * 1024 }).on('close', () => {
-      void handle.close().catch(() => undefined);
-    });
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw new ObjectNotFoundError(key);
+    }
+    // The stream owns the handle (and closes it): a bare fd would be closed when the
+    // FileHandle is garbage-collected, mid-read.
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
   }
 
   async write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject> {

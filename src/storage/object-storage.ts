@@ -53,8 +53,9 @@ export interface WriteOptions {
   contentType: string;
   /**
    * Runs once the bytes are durable but not yet visible at `key`; call `publish` to make
-   * them visible. Throwing (or not publishing) discards them. Lets a caller make the
-   * swap atomic with its own bookkeeping (a database transaction).
+   * them visible. Throwing before publishing (or not publishing) discards them; once
+   * published they stay. Lets a caller make the swap atomic with its own bookkeeping
+   * (publish last inside a database transaction).
    */
   around?: (written: { size: number; sha256: string }, publish: () => Promise<ObjectInfo>) => Promise<void>;
 }

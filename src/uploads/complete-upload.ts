@@ -105,11 +105,11 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
   for (let attempt = 0; ; attempt++) {
     try {
       sharedWith = await deps.store.transaction(async (r) => {
-        const existing = await r.blobs.findByHash(upload.namespace_id, v.sha256);
+        const found = await r.blobs.findByHash(upload.namespace_id, v.sha256);
+        const existing = found && (await r.blobs.addRef(found.id)) ? found : undefined;
         let blobId: string;
         let storageKey: string;
         if (existing) {
-          await r.blobs.addRef(existing.id);
           blobId = existing.id;
           storageKey = existing.storage_key;
         } else {

@@ -114,7 +114,6 @@ export function storageContract(name: string, open: () => Promise<StorageHarness
 
     it(
       'a key that is only a prefix of other objects is missing',
-      { todo: 'bug: LocalDiskStorage.read() of a folder resolves to a stream that fails with EISDIR' },
       async () => {
         const k = key('file');
         await s().write(k, bodyOf(Buffer.from('x')), opts(10));

@@ -117,7 +117,6 @@ describe('loadConfig', () => {
 
   it(
     'a whitespace-only number is not read as 0',
-    { todo: 'bug: loadConfig int() runs Number("  ") === 0, so INTAKE_PORT="  " silently means port 0' },
     () => {
       let port: number | undefined;
       try {

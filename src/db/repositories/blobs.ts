@@ -22,16 +22,18 @@ export class BlobsRepository {
     await this.db.insertInto('blobs').values({ ...row, ref_count: 1 }).execute();
   }
 
-  async addRef(id: string): Promise<void> {
-    await this.db.updateTable('blobs').set({ ref_count: sql`ref_count + 1` }).where('id', '=', id).execute();
+  /** False when the blob is gone (its last reference was released meanwhile). */
+  async addRef(id: string): Promise<boolean> {
+    const res = await this.db.updateTable('blobs').set({ ref_count: sql`ref_count + 1` }).where('id', '=', id).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
-  /** Drops one reference; returns the blob if that was its last, after deleting its row. */
+  /**
+   * Drops one reference; returns the blob if that was its last, after deleting its row.
+   * The delete is conditional, so of two racing releases only one is handed the row.
+   */
   async release(id: string): Promise<BlobRow | undefined> {
     await this.db.updateTable('blobs').set({ ref_count: sql`ref_count - 1` }).where('id', '=', id).execute();
-    const row = await this.find(id);
-    if (!row || row.ref_count > 0) return undefined;
-    await this.db.deleteFrom('blobs').where('id', '=', id).execute();
-    return row;
+    return this.db.deleteFrom('blobs').where('id', '=', id).where('ref_count', '<=', 0).returningAll().executeTakeFirst();
   }
 }
