@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Namespaces } from '../../namespaces/namespaces.js';
 import { sendOk } from '../envelope.js';
 import { requireAdmin, tenantOf } from '../plugins/auth.js';
+import { CreatedKey, errors, NamespaceView, Ok, Usage } from '../responses.js';
 import { IdParams } from '../schemas.js';
 
 const Bytes = Type.Integer({ minimum: 1 });
@@ -31,6 +32,7 @@ export function adminRoutes(namespaces: Namespaces) {
             },
             { additionalProperties: false },
           ),
+          response: { 201: Ok(NamespaceView, 'The namespace.'), ...errors(400, 401, 403) },
         },
       },
       async (request, reply) => {
@@ -49,6 +51,7 @@ export function adminRoutes(namespaces: Namespaces) {
             { namespace_id: Type.String({ minLength: 1, maxLength: 100 }), name: Type.Optional(Type.String({ maxLength: 100 })) },
             { additionalProperties: false },
           ),
+          response: { 201: Ok(CreatedKey, 'The key, with its secret shown this once.'), ...errors(400, 401, 403, 404) },
         },
       },
       async (request, reply) => {
@@ -57,12 +60,19 @@ export function adminRoutes(namespaces: Namespaces) {
       },
     );
 
-    app.delete('/v1/keys/:id', { schema: { summary: 'Revoke an API key (admin)', tags: ['admin'], params: IdParams } }, async (request, reply) => {
+    app.delete('/v1/keys/:id', {
+      schema: {
+        summary: 'Revoke an API key (admin)',
+        tags: ['admin'],
+        params: IdParams,
+        response: { 200: Ok(Type.Object({ id: Type.String(), revoked_at: Type.String() }), 'Revoked.'), ...errors(401, 403, 404) },
+      },
+    }, async (request, reply) => {
       requireAdmin(request);
       return sendOk(reply, await namespaces.revokeKey(request.params.id));
     });
 
-    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved and quota of the caller’s namespace', tags: ['admin'] } }, async (request, reply) =>
+    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved and quota of the caller’s namespace', tags: ['admin'], response: { 200: Ok(Usage, 'Usage.'), ...errors(401, 403) } } }, async (request, reply) =>
       sendOk(reply, await namespaces.usage(tenantOf(request).namespaceId)),
     );
   };

@@ -6,6 +6,7 @@ import { deleteAsset, getAsset, listAssets, patchAsset, showAsset } from '../../
 import type { UploadDeps } from '../../uploads/deps.js';
 import { sendOk } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
+import { AssetView, errors, Ok } from '../responses.js';
 import { AssetStatus, IdParams, Kind, ListQuery, PatchAssetBody } from '../schemas.js';
 
 export function assetRoutes(deps: UploadDeps) {
@@ -22,6 +23,7 @@ export function assetRoutes(deps: UploadDeps) {
             [ListQuery, Type.Object({ folder: Type.Optional(Type.String({ maxLength: 255 })), kind: Type.Optional(Kind), status: Type.Optional(AssetStatus) })],
             { additionalProperties: false },
           ),
+          response: { 200: Ok(Type.Array(AssetView), 'Assets, newest first; meta.next_cursor pages on.'), ...errors(400, 401) },
         },
       },
       async (request, reply) => {
@@ -32,19 +34,19 @@ export function assetRoutes(deps: UploadDeps) {
       },
     );
 
-    app.get('/v1/assets/:id', { schema: { summary: 'A media asset with its sources', tags: ['assets'], params: IdParams } }, async (request, reply) =>
+    app.get('/v1/assets/:id', { schema: { summary: 'A media asset with its sources', tags: ['assets'], params: IdParams, response: { 200: Ok(AssetView, 'The asset.'), ...errors(401, 404) } } }, async (request, reply) =>
       sendOk(reply, await showAsset(deps, await getAsset(deps, tenantOf(request), request.params.id))),
     );
 
     app.patch(
       '/v1/assets/:id',
-      { schema: { summary: 'Edit title, metadata, alias or folder', tags: ['assets'], params: IdParams, body: PatchAssetBody } },
+      { schema: { summary: 'Edit title, metadata, alias or folder', tags: ['assets'], params: IdParams, body: PatchAssetBody, response: { 200: Ok(AssetView, 'The edited asset.'), ...errors(400, 401, 404, 409) } } },
       async (request, reply) => sendOk(reply, await showAsset(deps, await patchAsset(deps, tenantOf(request), request.params.id, request.body))),
     );
 
     app.delete(
       '/v1/assets/:id',
-      { schema: { summary: 'Delete an asset: the record, its renditions and (when unshared) its original bytes', tags: ['assets'], params: IdParams } },
+      { schema: { summary: 'Delete an asset: the record, its renditions and (when unshared) its original bytes', tags: ['assets'], params: IdParams, response: { 200: Ok(Type.Object({ id: Type.String(), object: Type.Literal('media'), deleted: Type.Boolean() }), 'Deleted.'), ...errors(401, 404, 409) } } },
       async (request, reply) => {
         const asset = await deleteAsset(deps, tenantOf(request), request.params.id);
         return sendOk(reply, { id: asset.id, object: 'media', deleted: true });

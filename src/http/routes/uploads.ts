@@ -14,7 +14,10 @@ import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads
 import { uploadView } from '../../uploads/views.js';
 import { sendOk, ok } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
+import { CompletedUpload, CreatedUpload, errors, Ok, UploadView } from '../responses.js';
 import { CompleteBody, CreateUploadBody, IdParams, ListQuery, UploadStatus } from '../schemas.js';
+
+const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
 
 async function* formParts(request: FastifyRequest): AsyncGenerator<FormPart> {
   for await (const part of request.parts()) {
@@ -34,6 +37,12 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
           summary: 'Create an upload session (JSON), or upload a file through the API (multipart/form-data)',
           tags: ['uploads'],
           body: { content: { 'application/json': { schema: CreateUploadBody } } } as never,
+          response: {
+            201: Ok(CreatedUpload, 'Session created: send the bytes to upload_url.'),
+            200: Ok(CreatedUpload, 'Duplicate: this content is already stored; nothing to send.'),
+            202: Accepted,
+            ...errors(400, 401, 403, 409, 413, 415, 429),
+          },
         },
       },
       async (request, reply) => {
@@ -60,6 +69,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
           summary: 'List upload sessions, newest first',
           tags: ['uploads'],
           querystring: Type.Composite([ListQuery, Type.Object({ status: Type.Optional(UploadStatus) })], { additionalProperties: false }),
+          response: { 200: Ok(Type.Array(UploadView), 'Upload sessions, newest first; meta.next_cursor pages on.'), ...errors(400, 401) },
         },
       },
       async (request, reply) => {
@@ -69,17 +79,25 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
       },
     );
 
-    app.get('/v1/uploads/:id', { schema: { summary: 'Status of an upload session', tags: ['uploads'], params: IdParams } }, async (request, reply) =>
+    app.get('/v1/uploads/:id', { schema: { summary: 'Status of an upload session', tags: ['uploads'], params: IdParams, response: { 200: Ok(UploadView, 'The session.'), ...errors(401, 404) } } }, async (request, reply) =>
       sendOk(reply, uploadView(await getUpload(deps, tenantOf(request), request.params.id))),
     );
 
-    app.delete('/v1/uploads/:id', { schema: { summary: 'Cancel an unfinished upload session', tags: ['uploads'], params: IdParams } }, async (request, reply) =>
+    app.delete('/v1/uploads/:id', { schema: { summary: 'Cancel an unfinished upload session', tags: ['uploads'], params: IdParams, response: { 200: Ok(UploadView, 'Canceled.'), ...errors(401, 404, 409) } } }, async (request, reply) =>
       sendOk(reply, uploadView(await cancelUpload(deps, tenantOf(request), request.params.id))),
     );
 
     app.post(
       '/v1/uploads/:id/complete',
-      { schema: { summary: 'Verify the uploaded bytes and create the asset', tags: ['uploads'], params: IdParams, body: { content: { 'application/json': { schema: CompleteBody } } } as never } },
+      {
+        schema: {
+          summary: 'Verify the uploaded bytes and create the asset',
+          tags: ['uploads'],
+          params: IdParams,
+          body: { content: { 'application/json': { schema: CompleteBody } } } as never,
+          response: { 200: Ok(CompletedUpload, 'Verified: the session with its asset.'), ...errors(400, 401, 404, 409, 410, 413, 415, 422) },
+        },
+      },
       async (request, reply) => {
         const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: (request.body as { etag?: string } | undefined)?.etag });
         return sendOk(reply, { ...uploadView(upload), asset: await showAsset(deps, asset) });
