@@ -139,6 +139,7 @@ export class LocalDiskStorage implements ObjectStorage {
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
+    if (!isValidKey(key)) return null;
     try {
       const st = await fs.stat(this.pathOf(key), { bigint: true });
       if (!st.isFile()) return null;
