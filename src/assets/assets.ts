@@ -1,6 +1,6 @@
 /** Reading, editing and deleting media assets, always inside the caller's namespace. */
 import type { Tenant } from '../auth/principal.js';
-import { decodeCursor, encodeCursor } from '../db/repositories/index.js';
+import { decodeCursor, toPage } from '../db/repositories/index.js';
 import type { AssetFilter } from '../db/repositories/assets.js';
 import type { AssetPatch, AssetRow } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../lib/errors.js';
@@ -27,10 +27,7 @@ export async function listAssets(
   const limit = q.limit ?? 50;
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
   if (q.cursor && !after) throw invalid('cursor is not one this API returned.', 'cursor');
-  const rows = await deps.store.assets.list(tenant.namespaceId, { folder: q.folder, kind: q.kind, status: q.status }, { limit: limit + 1, after });
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+  return toPage(await deps.store.assets.list(tenant.namespaceId, { folder: q.folder, kind: q.kind, status: q.status }, { limit: limit + 1, after }), limit);
 }
 
 export interface AssetEdit {

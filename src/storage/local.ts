@@ -72,15 +72,12 @@ export class LocalDiskStorage implements ObjectStorage {
     return `${this.publicUrl}/files/${encoded}${qs ? `?${qs}` : ''}`;
   }
 
+  private uploadFields(method: 'PUT' | 'POST', key: string, o: PresignUpload): SignedFields {
+    return { method, key, expires: Math.floor(o.expiresAt.getTime() / 1000), contentType: o.contentType, maxSize: o.maxSize, uploadId: o.uploadId };
+  }
+
   async presignPut(key: string, o: PresignUpload): Promise<PresignedPut> {
-    const fields: SignedFields = {
-      method: 'PUT',
-      key,
-      expires: Math.floor(o.expiresAt.getTime() / 1000),
-      contentType: o.contentType,
-      maxSize: o.maxSize,
-      uploadId: o.uploadId,
-    };
+    const fields = this.uploadFields('PUT', key, o);
     const url = this.fileUrl(key, {
       expires: String(fields.expires),
       max: String(o.maxSize),
@@ -91,14 +88,7 @@ export class LocalDiskStorage implements ObjectStorage {
   }
 
   async presignPost(key: string, o: PresignUpload): Promise<PresignedPost> {
-    const fields: SignedFields = {
-      method: 'POST',
-      key,
-      expires: Math.floor(o.expiresAt.getTime() / 1000),
-      contentType: o.contentType,
-      maxSize: o.maxSize,
-      uploadId: o.uploadId,
-    };
+    const fields = this.uploadFields('POST', key, o);
     return {
       url: this.fileUrl(key, {}),
       fields: {

@@ -1,5 +1,5 @@
 import type { Tenant } from '../auth/principal.js';
-import { decodeCursor, encodeCursor } from '../db/repositories/index.js';
+import { decodeCursor, toPage } from '../db/repositories/index.js';
 import type { UploadRow, UploadStatus } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../lib/errors.js';
 import { closeSession } from './close-session.js';
@@ -21,10 +21,7 @@ export async function listUploads(
   const limit = q.limit ?? 50;
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
   if (q.cursor && !after) throw invalid('cursor is not one this API returned.', 'cursor');
-  const rows = await deps.store.uploads.list(tenant.namespaceId, { limit: limit + 1, status: q.status, after });
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+  return toPage(await deps.store.uploads.list(tenant.namespaceId, { limit: limit + 1, status: q.status, after }), limit);
 }
 
 /** DELETE /v1/uploads/{id}: cancels an unfinished session; a finished one is a conflict. */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow } from '../schema.js';
-import type { PageCursor } from './page.js';
+import { olderThan, type PageCursor } from './page.js';
 
 export interface AssetFilter {
   folder?: string;
@@ -57,12 +57,7 @@ export class AssetsRepository {
     if (filter.folder) q = q.where('folder', '=', filter.folder);
     if (filter.kind) q = q.where('kind', '=', filter.kind);
     if (filter.status) q = q.where('status', '=', filter.status);
-    const after = opts.after;
-    if (after) {
-      q = q.where((eb) =>
-        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
-      );
-    }
+    if (opts.after) q = q.where(olderThan(opts.after));
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
   }
 

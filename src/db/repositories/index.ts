@@ -42,4 +42,4 @@ export function createStore(db: Kysely<Database>): Store {
 }
 
 export type { PageCursor } from './page.js';
-export { encodeCursor, decodeCursor } from './page.js';
+export { encodeCursor, decodeCursor, toPage } from './page.js';

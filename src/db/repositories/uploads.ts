@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, NewUpload, UploadPatch, UploadRow, UploadStatus } from '../schema.js';
-import type { PageCursor } from './page.js';
+import { olderThan, type PageCursor } from './page.js';
 
 export class UploadsRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -83,12 +83,7 @@ export class UploadsRepository {
   async list(namespaceId: string, opts: { limit: number; status?: UploadStatus; after?: PageCursor }): Promise<UploadRow[]> {
     let q = this.db.selectFrom('uploads').selectAll().where('namespace_id', '=', namespaceId);
     if (opts.status) q = q.where('status', '=', opts.status);
-    const after = opts.after;
-    if (after) {
-      q = q.where((eb) =>
-        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
-      );
-    }
+    if (opts.after) q = q.where(olderThan(opts.after));
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
   }
 
