@@ -4,11 +4,12 @@ import { invalid } from '../lib/errors.js';
 export type MetadataValue = string | number | boolean | null;
 export type Metadata = Record<string, MetadataValue>;
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// C0 and C1 controls, and the bidirectional overrides that disguise an extension ("gpj.exe").
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 export function checkFilename(name: string): string {
   if (name.length < 1 || name.length > 255) throw invalid('filename must be 1–255 characters.', 'filename');
-  if (/[/\\]/.test(name) || CONTROL.test(name)) throw invalid('filename must not contain /, \\, NUL or control characters.', 'filename');
+  if (/[/\\]/.test(name) || CONTROL.test(name)) throw invalid('filename must not contain /, \\, NUL, control or bidirectional-override characters.', 'filename');
   if (name === '.' || name === '..') throw invalid('filename must not be "." or "..".', 'filename');
   return name;
 }

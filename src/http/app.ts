@@ -64,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('X-Request-Id', request.id);
   });
   installErrorHandling(app);
+  // The API speaks JSON (and multipart for uploads); a text/plain body is a 415.
+  app.removeContentTypeParser('text/plain');
   // An empty JSON body means "no body" (POST …/complete with a JSON header and nothing else).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

@@ -7,6 +7,7 @@
  * inside a transaction). A verification failure fails the session and deletes its bytes;
  * calling complete again answers the same.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
 import type { AssetRow, UploadRow } from '../db/schema.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
@@ -28,6 +29,7 @@ export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: strin
   upload = await expireIfDue(deps, upload);
   for (let attempt = 0; attempt < 2; attempt++) {
     if (await reclaimIfAbandoned(deps, upload)) return verifyAndFinish(deps, upload, body);
+    upload = await awaitInFlight(deps, upload);
     const settled = await settledResult(deps, upload);
     if (settled) return settled;
     const claimed = await deps.store.uploads.transition(upload.id, ['pending', 'uploading'], {
@@ -54,6 +56,25 @@ async function reclaimIfAbandoned(deps: UploadDeps, upload: UploadRow): Promise<
   const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
   if (!asset || asset.status !== 'pending') return false;
   return deps.store.uploads.reclaim(upload.id, upload.updated_at, now.toISOString());
+}
+
+/** How long a complete waits for another complete of the same session to finish verifying. */
+const IN_FLIGHT_WAIT_MS = 60_000;
+
+/**
+ * While another caller is verifying this session (`processing`, asset still pending),
+ * waits for its outcome, so every concurrent complete gives the same answer.
+ */
+async function awaitInFlight(deps: UploadDeps, upload: UploadRow): Promise<UploadRow> {
+  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
+  let current = upload;
+  while (current.status === 'processing' && Date.now() < deadline) {
+    const asset = await deps.store.assets.find(current.namespace_id, current.asset_id);
+    if (!asset || asset.status !== 'pending') break;
+    await delay(25);
+    current = (await deps.store.uploads.findById(current.id)) ?? current;
+  }
+  return current;
 }
 
 /** The answer for a session that is already past "open", or null if it is still open. */

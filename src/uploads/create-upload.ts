@@ -93,6 +93,7 @@ export async function createUpload(deps: UploadDeps, tenant: Tenant, input: Crea
 
   const now = deps.clock.now();
   const expiresIn = input.expires_in ?? 3600;
+  if (fields.alias && (await deps.store.assets.findByAlias(namespace.id, fields.alias))) throw aliasTaken(fields.alias);
   if (input.file_hash && input.skip_duplicates !== false) {
     const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn);
     if (dup) return { duplicate: true, upload: await shape(deps, dup, null, input, limit, expiresIn) };
@@ -121,12 +122,14 @@ export async function insertSession(deps: UploadDeps, namespace: NamespaceRow, r
   await mapAliasConflict(fields, () => deps.store.transaction((r) => insertSessionRows(r, namespace, row, fields)));
 }
 
+const aliasTaken = (alias: string) => conflict(`The alias "${alias}" is already taken in this namespace.`, { field: 'alias' });
+
 /** Runs `fn`, turning a unique violation on the alias index into the contract's 409. */
 export async function mapAliasConflict<T>(fields: { alias: string | null }, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isUniqueViolation(err) && fields.alias) throw conflict(`The alias "${fields.alias}" is already taken in this namespace.`, { field: 'alias' });
+    if (isUniqueViolation(err) && fields.alias) throw aliasTaken(fields.alias);
     throw err;
   }
 }
@@ -216,7 +219,8 @@ async function recordDuplicate(
   expiresIn: number,
 ): Promise<UploadRow | null> {
   const existing = await deps.store.assets.findByContent(namespace.id, input.file_hash!.toLowerCase());
-  if (!existing) return null;
+  // A hash that does not fit the declared size and kind cannot be this content: upload and let complete decide.
+  if (!existing || existing.filesize !== input.file_size || existing.kind !== fields.kind) return null;
   const row: UploadRow = {
     ...baseRow(namespace.id, newId('upl'), existing.id, fields, input, now, expiresIn),
     storage_key: existing.storage_key ?? '',

@@ -28,20 +28,26 @@ const FORM_SESSION_SECONDS = 3600;
 export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncIterable<FormPart>): Promise<UploadRow> {
   const fields: Record<string, string> = {};
   let upload: UploadRow | null = null;
-  for await (const part of parts) {
-    if (part.type === 'field') {
-      if (!FIELDS.has(part.name)) throw invalid(`Unknown form field "${part.name}".`, part.name);
-      fields[part.name] = part.value;
-      continue;
+  try {
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        if (!FIELDS.has(part.name)) throw invalid(`Unknown form field "${part.name}".`, part.name);
+        fields[part.name] = part.value;
+        continue;
+      }
+      if (part.name !== 'file') throw invalid(`The file must be sent in the field "file", not "${part.name}".`, part.name);
+      if (upload) throw invalid('Send exactly one file.', 'file');
+      upload = await receiveFile(deps, tenant, part, fields);
     }
-    if (part.name !== 'file') throw invalid(`The file must be sent in the field "file", not "${part.name}".`, part.name);
-    if (upload) throw invalid('Send exactly one file.', 'file');
-    upload = await receiveFile(deps, tenant, part, fields);
+    if (!upload) throw invalid('The form has no "file" field.', 'file');
+    // receiveFile consumed the fields sent before the file; what is left came after it.
+    if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
+    return upload;
+  } catch (err) {
+    // Whatever is wrong with the rest of the form, a stored file must not outlive the refusal.
+    if (upload) await discardSession(deps, upload);
+    throw err;
   }
-  if (!upload) throw invalid('The form has no "file" field.', 'file');
-  // receiveFile consumed the fields sent before the file; what is left came after it.
-  if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
-  return upload;
 }
 
 function parseMetadata(raw: string | undefined): unknown {
@@ -108,15 +114,10 @@ async function receiveFile(
 }
 
 async function applyTrailingFields(deps: UploadDeps, upload: UploadRow, fields: Record<string, string>): Promise<void> {
-  try {
-    const patch: Record<string, string | null> = {};
-    if (fields.folder !== undefined) patch.folder = checkFolder(fields.folder);
-    if (fields.title !== undefined) patch.title = checkTitle(fields.title);
-    if (fields.alias !== undefined) patch.alias = checkAlias(fields.alias);
-    if (fields.metadata !== undefined) patch.metadata = JSON.stringify(checkMetadata(parseMetadata(fields.metadata)));
-    await mapAliasConflict({ alias: patch.alias ?? null }, () => deps.store.assets.update(upload.namespace_id, upload.asset_id, patch));
-  } catch (err) {
-    await discardSession(deps, upload);
-    throw err;
-  }
+  const patch: Record<string, string | null> = {};
+  if (fields.folder !== undefined) patch.folder = checkFolder(fields.folder);
+  if (fields.title !== undefined) patch.title = checkTitle(fields.title);
+  if (fields.alias !== undefined) patch.alias = checkAlias(fields.alias);
+  if (fields.metadata !== undefined) patch.metadata = JSON.stringify(checkMetadata(parseMetadata(fields.metadata)));
+  await mapAliasConflict({ alias: patch.alias ?? null }, () => deps.store.assets.update(upload.namespace_id, upload.asset_id, patch));
 }

@@ -24,6 +24,10 @@ export class AssetsRepository {
       .executeTakeFirst();
   }
 
+  async findByAlias(namespaceId: string, alias: string): Promise<AssetRow | undefined> {
+    return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('alias', '=', alias).executeTakeFirst();
+  }
+
   /** The first asset in the namespace that uses the blob with this content hash. */
   async findByContent(namespaceId: string, sha256: string): Promise<AssetRow | undefined> {
     return this.db

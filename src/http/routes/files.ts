@@ -20,8 +20,8 @@ function keyOf(request: FastifyRequest): string {
   return (request.params as { '*': string })['*'];
 }
 
-function check(storage: LocalDiskStorage, fields: SignedFields, sig: string | undefined): void {
-  const verdict = sig ? storage.verifySignature(fields, sig) : 'bad_signature';
+function check(storage: LocalDiskStorage, fields: SignedFields, sig: string | undefined, nowMs: number): void {
+  const verdict = sig ? storage.verifySignature(fields, sig, nowMs) : 'bad_signature';
   if (verdict === 'expired') throw new IntakeError('expired', 'This signed URL has expired.');
   if (verdict !== 'ok') {
     throw new IntakeError('forbidden', 'The signature does not match this request (method, key, content type, size or expiry).', { reason: 'bad_signature' });
@@ -34,14 +34,14 @@ function int(v: string | undefined): number {
 
 export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
   return async (app: FastifyInstance) => {
-    app.removeContentTypeParser(['application/json', 'text/plain']);
+    app.removeContentTypeParser('application/json');
     app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
     app.put('/files/*', { schema: { hide: true } }, async (request, reply) => {
       const q = request.query as Query;
       const key = keyOf(request);
       const maxSize = int(q.max);
-      check(storage, { method: 'PUT', key, expires: int(q.expires), contentType: essence(request.headers['content-type'] ?? ''), maxSize, uploadId: q.upload }, q.sig);
+      check(storage, { method: 'PUT', key, expires: int(q.expires), contentType: essence(request.headers['content-type'] ?? ''), maxSize, uploadId: q.upload }, q.sig, deps.clock.now().getTime());
       const declared = int(request.headers['content-length']);
       if (declared > maxSize) throw new IntakeError('file_too_large', `The body is larger than the ${maxSize} bytes this URL was signed for.`, { max_size: maxSize });
       const upload = await openSessionFor(deps, q.upload!, key);
@@ -64,6 +64,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
           storage,
           { method: 'POST', key, expires: int(fields[POST_FIELDS.expires]), contentType: essence(fields['Content-Type'] ?? ''), maxSize, uploadId },
           fields[POST_FIELDS.signature],
+          deps.clock.now().getTime(),
         );
         if (part.fieldname !== 'file') throw new IntakeError('invalid_request', 'The file must be in the field "file".', { field: part.fieldname });
         const upload = await openSessionFor(deps, uploadId!, key);
@@ -77,7 +78,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
       const q = request.query as Query;
       const key = keyOf(request);
       const disposition = q.disposition === 'inline' ? 'inline' : 'attachment';
-      check(storage, { method: 'GET', key, expires: int(q.expires), contentType: q.type, disposition: q.disposition, filename: q.filename }, q.sig);
+      check(storage, { method: 'GET', key, expires: int(q.expires), contentType: q.type, disposition: q.disposition, filename: q.filename }, q.sig, deps.clock.now().getTime());
       const info = await storage.head(key);
       if (!info) throw new IntakeError('not_found', 'Object not found.');
       void reply.headers({

@@ -6,6 +6,7 @@ import type { UploadStatus as Status } from '../../db/schema.js';
 import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import type { Conditions } from '../../uploads/conditions.js';
+import { IntakeError } from '../../lib/errors.js';
 import { completeUpload } from '../../uploads/complete-upload.js';
 import { createUpload } from '../../uploads/create-upload.js';
 import type { UploadDeps } from '../../uploads/deps.js';
@@ -51,6 +52,9 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
           const upload = await formUpload(deps, tenant, formParts(request));
           background.run('complete form upload', () => completeUpload(deps, tenant, upload.id));
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
+        }
+        if (request.body === undefined) {
+          throw new IntakeError('invalid_request', 'Send the session as a JSON body (application/json), or a file as multipart/form-data.');
         }
         const body = request.body as CreateUploadBody;
         const { duplicate, upload } = await createUpload(deps, tenant, {
