@@ -59,7 +59,7 @@ async function reclaimIfAbandoned(deps: UploadDeps, upload: UploadRow): Promise<
 }
 
 /** How long a complete waits for another complete of the same session to finish verifying. */
-const IN_FLIGHT_WAIT_MS = 60_000;
+const IN_FLIGHT_WAIT_MS = 30_000;
 
 /**
  * While another caller is verifying this session (`processing`, asset still pending),
