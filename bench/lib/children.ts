@@ -1,0 +1,115 @@
+/**
+ * Servers under test run as child processes so their memory and CPU can be read from
+ * /proc on their own, and so the load generator never shares an event loop with them.
+ * Everything started here is registered with a Cleanup and torn down even on failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Undo actions, run last-in first-out; each runs once even if cleanup is called twice. */
+export class Cleanup {
+  private readonly actions: Array<() => Promise<void>> = [];
+
+  add(action: () => Promise<void>): void {
+    this.actions.push(action);
+  }
+
+  async run(): Promise<void> {
+    while (this.actions.length) {
+      const action = this.actions.pop()!;
+      await action().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
+    }
+  }
+
+  async tempDir(prefix: string): Promise<string> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+    this.add(() => fs.rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+}
+
+export interface Server {
+  name: string;
+  pid: number;
+  url: string;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+/**
+ * Spawns `node script args…` and resolves once it prints an http://host:port URL, which
+ * every server here does when it is listening. Output is kept for the error message.
+ */
+export async function startServer(cleanup: Cleanup, name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Server> {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  cleanup.add(() => stop(child));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${output}`)), READY_TIMEOUT_MS);
+    let ready = false;
+    // After start-up, anything a server prints is a warning (Intake logs at warn level):
+    // keep it visible, it may explain a bad number.
+    const echo = (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (ready) return echo(chunk);
+      output += chunk.toString();
+      const match = /(http:\/\/[\d.]+:\d+)/.exec(output);
+      if (!match?.[1]) return;
+      ready = true;
+      clearTimeout(timer);
+      resolve({ name, pid: child.pid!, url: match[1] });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      echo(chunk);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited early (code ${code}, signal ${signal}):\n${output}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within 5 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function procStatus(pid: number, field: string): Promise<number> {
+  const text = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+  if (!match?.[1]) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** Peak resident set size (VmHWM) in bytes since start or since the last resetPeakRss. */
+export function peakRss(pid: number): Promise<number> {
+  return procStatus(pid, 'VmHWM');
+}
+
+/**
+ * Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0), so a peak can be
+ * attributed to one phase instead of to start-up or an earlier benchmark. Returns the
+ * current RSS, the floor that phase starts from.
+ */
+export async function resetPeakRss(pid: number): Promise<number> {
+  await fs.writeFile(`/proc/${pid}/clear_refs`, '5');
+  return procStatus(pid, 'VmRSS');
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every mainstream Linux build.
+
+/** User + system CPU seconds the process has used so far. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}

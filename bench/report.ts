@@ -1,0 +1,122 @@
+/**
+ * Turns results into the goal verdicts, a plain-text summary for stdout and the JSON
+ * record in bench/results/latest.json. MB means 10^6 bytes throughout.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { PutResult } from './put.js';
+import type { SessionsResult } from './sessions.js';
+
+export interface Goal {
+  name: string;
+  target: string;
+  actual: string;
+  met: boolean;
+}
+
+export interface Report {
+  finishedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryMb: number; kernel: string; node: string };
+  /** 1-minute load average before and after: other work on a shared machine skews every number. */
+  load: { before: number; after: number };
+  put: PutResult;
+  sessions: SessionsResult;
+  goals: Goal[];
+}
+
+const MB = 1e6;
+const fixed = (n: number, digits = 0) => n.toFixed(digits);
+
+function machine(): Report['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryMb: Math.round(os.totalmem() / MB),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+function goals(put: PutResult, s: SessionsResult): Goal[] {
+  const rssMb = put.intake.peakRssBytes / MB;
+  return [
+    { name: 'PUT throughput, Intake / sink', target: '≥ 0.85', actual: fixed(put.ratio, 2), met: put.ratio >= 0.85 },
+    { name: 'Intake peak RSS during 1 GiB PUTs', target: '< 150 MB', actual: `${fixed(rssMb)} MB`, met: rssMb < 150 },
+    { name: 'Sessions created per second', target: '≥ 3000', actual: fixed(s.intake.requestsPerSecond), met: s.intake.requestsPerSecond >= 3000 },
+    { name: 'Session p99 latency', target: '< 25 ms', actual: `${s.intake.p99Ms} ms`, met: s.intake.p99Ms < 25 },
+    { name: 'Session non-2xx + errors', target: '0', actual: String(s.intake.non2xx + s.intake.errors), met: s.intake.non2xx + s.intake.errors === 0 },
+  ];
+}
+
+export function buildReport(put: PutResult, sessions: SessionsResult, loadBefore: number): Report {
+  const load = { before: loadBefore, after: os.loadavg()[0]! };
+  return { finishedAt: new Date().toISOString(), machine: machine(), load, put, sessions, goals: goals(put, sessions) };
+}
+
+/** Rows of label, baseline, Intake, ratio, padded into columns. */
+function table(title: string, head: string[], rows: string[][]): string {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
+  return [title, line(head), ...rows.map(line)].join('\n');
+}
+
+const ratio = (a: number, b: number) => fixed(a / b, 2);
+
+function putTable(put: PutResult): string {
+  const { sink, intake } = put;
+  return table(
+    `1 GiB PUT: median of ${put.runs} alternating runs (MB = 10^6 bytes)`,
+    ['', 'raw sink', 'Intake', 'Intake/sink'],
+    [
+      ['throughput MB/s', fixed(sink.medianMbPerSecond), fixed(intake.medianMbPerSecond), fixed(put.ratio, 2)],
+      ['all runs MB/s', sink.mbPerSecond.map((v) => fixed(v)).join(' '), intake.mbPerSecond.map((v) => fixed(v)).join(' '), ''],
+      ['server CPU s per GiB', fixed(sink.cpuSecondsPerGib, 2), fixed(intake.cpuSecondsPerGib, 2), ratio(intake.cpuSecondsPerGib, sink.cpuSecondsPerGib)],
+      ['server idle RSS MB', fixed(sink.rssBeforeBytes / MB), fixed(intake.rssBeforeBytes / MB), ''],
+      ['server peak RSS MB', fixed(sink.peakRssBytes / MB), fixed(intake.peakRssBytes / MB), ''],
+    ],
+  );
+}
+
+function loadTable(s: SessionsResult): string {
+  const { baseline: b, intake: i } = s;
+  return table(
+    `POST /v1/uploads: ${s.connections} connections, ${s.seconds} s measured after a warm-up`,
+    ['', 'bare Fastify', 'Intake', 'Intake/base'],
+    [
+      ['requests/s', fixed(b.requestsPerSecond), fixed(i.requestsPerSecond), ratio(i.requestsPerSecond, b.requestsPerSecond)],
+      ['p50 latency ms', String(b.p50Ms), String(i.p50Ms), ''],
+      ['p99 latency ms', String(b.p99Ms), String(i.p99Ms), ''],
+      ['max latency ms', String(b.maxMs), String(i.maxMs), ''],
+      ['server CPU µs/request', fixed(b.cpuMicrosPerRequest), fixed(i.cpuMicrosPerRequest), ratio(i.cpuMicrosPerRequest, b.cpuMicrosPerRequest)],
+      ['non-2xx / errors', `${b.non2xx} / ${b.errors}`, `${i.non2xx} / ${i.errors}`, ''],
+      ['server RSS after warm-up MB', fixed(b.rssBeforeBytes / MB), fixed(i.rssBeforeBytes / MB), ''],
+      ['server peak RSS MB', fixed(b.peakRssBytes / MB), fixed(i.peakRssBytes / MB), ''],
+    ],
+  );
+}
+
+export function summary(r: Report): string {
+  const m = r.machine;
+  // The load generator and the server already take both CPUs of a 2-core machine.
+  const busy = Math.max(r.load.before, r.load.after) > m.cpus;
+  return [
+    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryMb} MB RAM, ${m.kernel}, Node ${m.node}`,
+    `Load average (1 min): ${r.load.before.toFixed(2)} before, ${r.load.after.toFixed(2)} after`,
+    '',
+    putTable(r.put),
+    '',
+    loadTable(r.sessions),
+    '',
+    'Goals',
+    ...r.goals.map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`),
+    ...(busy ? ['', 'Note: other processes competed for the CPUs; ratios hold up better than absolute numbers.'] : []),
+  ].join('\n');
+}
+
+export async function writeJson(r: Report, file: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, `${JSON.stringify(r, null, 2)}\n`);
+}

@@ -1,0 +1,51 @@
+/**
+ * `npm run bench`: starts a raw sink, a bare Fastify and the real Intake as child
+ * processes on loopback, runs both benchmarks, prints a summary and writes
+ * bench/results/latest.json. Exits 1 if a benchmark could not run; unmet goals are
+ * reported, not fatal. Every child and temp folder is removed on the way out.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Cleanup, startServer } from './lib/children.js';
+import { startIntake } from './intake.js';
+import { benchPut } from './put.js';
+import { buildReport, summary, writeJson } from './report.js';
+import { benchSessions } from './sessions.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+// run.js lives in dist/bench/; results go next to the sources, in bench/results/.
+const RESULTS = here('../../bench/results/latest.json');
+
+async function main(cleanup: Cleanup): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  const sinkDir = await cleanup.tempDir('intake-bench-sink-');
+  const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
+  const hello = await startServer(cleanup, 'fastify', here('./servers/hello.js'), []);
+  const intake = await startIntake(cleanup);
+
+  process.stderr.write('Benchmark 1: 1 GiB PUT, raw sink vs Intake signed URL\n');
+  const put = await benchPut(sink, sinkDir, intake);
+  process.stderr.write('Benchmark 2: POST /v1/uploads, bare Fastify vs Intake\n');
+  const sessions = await benchSessions(hello, intake);
+
+  const report = buildReport(put, sessions, loadBefore);
+  process.stdout.write(`\n${summary(report)}\n`);
+  await writeJson(report, RESULTS);
+  process.stdout.write(`\nWrote ${RESULTS}\n`);
+}
+
+const cleanup = new Cleanup();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: cleaning up\n`);
+    void cleanup.run().finally(() => process.exit(130));
+  });
+}
+try {
+  await main(cleanup);
+} catch (err) {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanup.run();
+}
