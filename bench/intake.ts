@@ -2,11 +2,20 @@
  * The real Intake, started the way an operator starts it (`intake serve` from dist/) in a
  * temp data folder, plus the few API calls the benchmarks need to set up.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startServer, type Cleanup, type Server } from './lib/children.js';
 
 const CLI = fileURLToPath(new URL('../src/main/cli.js', import.meta.url));
+
+/** The Node flags of `npm start` (package.json), so the bench runs Intake exactly as operators do. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } };
+  const match = /^node((?: --\S+)*) dist\/src\/main\/cli\.js serve$/.exec(pkg.scripts.start);
+  if (!match) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return (match[1] ?? '').trim().split(' ').filter(Boolean);
+}
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 
 export interface IntakeServer extends Server {
@@ -49,7 +58,7 @@ export async function startIntake(cleanup: Cleanup): Promise<IntakeServer> {
     // The benchmarks hammer one key far past any sane production limit.
     INTAKE_RATE_LIMIT_PER_MINUTE: '100000000',
     MAX_UPLOAD_SIZE_MB: '4096',
-  });
+  }, startFlags());
   const ns = await call<{ id: string }>(server.url, ADMIN_KEY, '/v1/namespaces', { name: 'bench' });
   const key = await call<{ secret: string }>(server.url, ADMIN_KEY, '/v1/keys', { namespace_id: ns.id, name: 'bench' });
   return { ...server, dataDir, key: key.secret };

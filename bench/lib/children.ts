@@ -42,8 +42,15 @@ const READY_TIMEOUT_MS = 30_000;
  * Spawns `node script args…` and resolves once it prints an http://host:port URL, which
  * every server here does when it is listening. Output is kept for the error message.
  */
-export async function startServer(cleanup: Cleanup, name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Server> {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+export async function startServer(
+  cleanup: Cleanup,
+  name: string,
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeFlags: string[] = [],
+): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   cleanup.add(() => stop(child));
   let output = '';
   return new Promise((resolve, reject) => {
