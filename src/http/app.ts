@@ -57,6 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => `req_${randomToken(20)}`,
     trustProxy: deps.trustProxy,
     bodyLimit: 1024 * 1024,
+    // A body that stops arriving for this long is abandoned: its socket and temp file go.
+    connectionTimeout: 60_000,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
   } as never) as unknown as FastifyInstance;
   app.setValidatorCompiler(validators());

@@ -41,9 +41,14 @@ export async function probeAv(file: string, opts: { signal?: AbortSignal; timeou
     '-i', file,
   ];
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('ffprobe', args, { timeout: opts.timeoutMs ?? 30_000, signal: opts.signal, maxBuffer: 8 * 1024 * 1024 }, (err, out, errOut) => {
-      if (err) reject(new ProbeError(`ffprobe failed: ${String(errOut).trim().slice(0, 300) || err.message}`, err));
-      else resolve(out);
+    execFile('ffprobe', args, { timeout: opts.timeoutMs ?? 60_000, signal: opts.signal, maxBuffer: 8 * 1024 * 1024 }, (err, out, errOut) => {
+      if (!err) return resolve(out);
+      // Only ffprobe finishing with an error about the input means bad media; a missing
+      // binary, a kill, a timeout or an abort is an outage the caller may retry.
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
+      const ranAndRefused = typeof e.code === 'number' && !e.killed && !e.signal;
+      if (!ranAndRefused) return reject(new Error(`ffprobe did not run to completion: ${err.message}`, { cause: err }));
+      reject(new ProbeError(`ffprobe could not read the media: ${firstLine(String(errOut))}`, err));
     });
   });
   let json: FfprobeJson;
@@ -65,6 +70,12 @@ export async function probeAv(file: string, opts: { signal?: AbortSignal; timeou
     hasVideo: Boolean(video),
     hasAudio: Boolean(audio),
   };
+}
+
+/** The first line of ffprobe's complaint, without the file path it starts with. */
+function firstLine(stderr: string): string {
+  const line = stderr.trim().split('\n')[0] ?? '';
+  return line.replace(/^.*?: /, '').slice(0, 200) || 'unreadable input';
 }
 
 function num(v: string | undefined): number | null {

@@ -18,6 +18,8 @@ export async function probeImage(file: string): Promise<ImageInfo> {
   try {
     meta = await sharp(file, { failOn: 'error' }).metadata();
   } catch (err) {
+    // System errors (EMFILE, ENOMEM…) are outages; anything libvips says about the input is bad bytes.
+    if ((err as NodeJS.ErrnoException).code) throw err;
     throw new ImageDecodeError(err);
   }
   const width = meta.autoOrient?.width ?? meta.width;

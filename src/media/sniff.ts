@@ -3,7 +3,7 @@
  * text and SVG carry no magic number and get checks of their own.
  */
 import { fileTypeFromBuffer } from 'file-type';
-import { TEXT_TYPES } from './kinds.js';
+import { essence, TEXT_TYPES } from './kinds.js';
 
 /** How many leading bytes sniffing needs. */
 export const SNIFF_BYTES = 64 * 1024;
@@ -13,23 +13,34 @@ export async function sniffType(head: Buffer, declared: string): Promise<string 
   const detected = await fileTypeFromBuffer(head);
   if (detected) {
     if (detected.mime === 'application/xml' && declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
-    return normalise(detected.mime);
+    return normalise(detected.mime, declared);
   }
   if (declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
   if (TEXT_TYPES.has(declared)) return looksLikeText(head) ? declared : null;
   return null;
 }
 
-function normalise(mime: string): string {
-  switch (mime) {
-    case 'audio/x-flac':
-      return 'audio/flac';
-    case 'audio/vnd.wave':
-      return 'audio/wav';
-    default:
-      return mime;
-  }
+/** file-type's names where they differ from the registered or common ones Intake lists. */
+const ALIASES: Record<string, string> = {
+  'audio/x-flac': 'audio/flac',
+  'audio/vnd.wave': 'audio/wav',
+  'audio/x-aiff': 'audio/aiff',
+  'video/vnd.avi': 'video/x-msvideo',
+  'video/matroska': 'video/x-matroska',
+  'video/mp1s': 'video/mpeg',
+  'video/mp2p': 'video/mpeg',
+  'video/mp2t': 'video/mpeg',
+};
+
+/** Bare, lower-case, and named as in src/media/kinds.ts (`audio/ogg; codecs=opus` → `audio/ogg`). */
+function normalise(mime: string, declared: string): string {
+  const bare = essence(mime);
+  // Legacy Office files are OLE compound files; the declared type says which kind.
+  if (bare === 'application/x-cfb' && CFB_TYPES.has(declared)) return declared;
+  return ALIASES[bare] ?? bare;
 }
+
+const CFB_TYPES = new Set(['application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint']);
 
 function looksLikeSvg(head: Buffer): boolean {
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();

@@ -167,14 +167,17 @@ export class LocalDiskStorage implements ObjectStorage {
       }
       // fsync is per file, not per descriptor: the bytes are on disk before they are visible.
       const handle = await fs.open(temp, 'r+');
+      let etag: string;
       try {
         await handle.sync();
+        // rename keeps inode, size and mtime, so this is the ETag the published object has.
+        etag = etagOf(await handle.stat({ bigint: true }));
       } finally {
         await handle.close();
       }
-      const written = { size: meter.bytes, sha256: meter.digest() };
+      const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
+      await fs.mkdir(path.dirname(target), { recursive: true });
       const publish = async (): Promise<ObjectInfo> => {
-        await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.rename(temp, target);
         await syncDir(path.dirname(target));
         const st = await fs.stat(target, { bigint: true });

@@ -55,9 +55,10 @@ export interface WriteOptions {
    * Runs once the bytes are durable but not yet visible at `key`; call `publish` to make
    * them visible. Throwing before publishing (or not publishing) discards them; once
    * published they stay. Lets a caller make the swap atomic with its own bookkeeping
-   * (publish last inside a database transaction).
+   * (publish last inside a database transaction). `written.etag` is the ETag the object
+   * will have once published.
    */
-  around?: (written: { size: number; sha256: string }, publish: () => Promise<ObjectInfo>) => Promise<void>;
+  around?: (written: WrittenObject, publish: () => Promise<ObjectInfo>) => Promise<void>;
 }
 
 export interface ObjectStorage {

@@ -14,7 +14,8 @@ import { newId } from '../lib/ids.js';
 import { essence } from '../media/kinds.js';
 import type { Tenant } from '../auth/principal.js';
 import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
-import type { Conditions } from './conditions.js';
+import { failedRules, type Conditions } from './conditions.js';
+import { factsOf } from './verify-object.js';
 import type { UploadDeps } from './deps.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 import { uploadView, type UploadView } from './views.js';
@@ -221,6 +222,9 @@ async function recordDuplicate(
   const existing = await deps.store.assets.findByContent(namespace.id, input.file_hash!.toLowerCase());
   // A hash that does not fit the declared size and kind cannot be this content: upload and let complete decide.
   if (!existing || existing.filesize !== input.file_size || existing.kind !== fields.kind) return null;
+  // The stored content was probed already: its facts answer the conditions now.
+  const failed = failedRules(input.conditions ?? null, factsOf(existing));
+  if (failed.length) throw new IntakeError('conditions_not_met', 'The stored media with this hash does not meet the upload conditions.', { failed_rules: failed });
   const row: UploadRow = {
     ...baseRow(namespace.id, newId('upl'), existing.id, fields, input, now, expiresIn),
     storage_key: existing.storage_key ?? '',

@@ -8,14 +8,15 @@
 import type { Readable } from 'node:stream';
 import type { Tenant } from '../auth/principal.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fields.js';
-import type { UploadRow } from '../db/schema.js';
-import { IntakeError, invalid } from '../lib/errors.js';
+import type { NamespaceRow, UploadRow } from '../db/schema.js';
+import { IntakeError, conflict, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { ObjectTooLargeError } from '../storage/object-storage.js';
+import { ObjectAbortedError, ObjectTooLargeError } from '../storage/object-storage.js';
+import { incompleteBody } from './receive-bytes.js';
 import { discardSession } from './close-session.js';
-import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf } from './create-upload.js';
+import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf, type CheckedFields } from './create-upload.js';
 import type { UploadDeps } from './deps.js';
-import { sizeLimit, tooLarge } from './limits.js';
+import { quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 
 export type FormPart =
   | { type: 'field'; name: string; value: string }
@@ -25,7 +26,11 @@ const FIELDS = new Set(['folder', 'title', 'alias', 'metadata']);
 /** A form session's URL is never signed; this only bounds how long it may wait for completion. */
 const FORM_SESSION_SECONDS = 3600;
 
-export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncIterable<FormPart>): Promise<UploadRow> {
+/**
+ * `bodyLength` is the request's Content-Length when it sent one: with it a body that
+ * cannot fit the size limit or the quota is refused before a byte is stored.
+ */
+export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncIterable<FormPart>, bodyLength?: number): Promise<UploadRow> {
   const fields: Record<string, string> = {};
   let upload: UploadRow | null = null;
   try {
@@ -37,7 +42,7 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
       }
       if (part.name !== 'file') throw invalid(`The file must be sent in the field "file", not "${part.name}".`, part.name);
       if (upload) throw invalid('Send exactly one file.', 'file');
-      upload = await receiveFile(deps, tenant, part, fields);
+      upload = await receiveFile(deps, tenant, part, fields, bodyLength);
     }
     if (!upload) throw invalid('The form has no "file" field.', 'file');
     // receiveFile consumed the fields sent before the file; what is left came after it.
@@ -64,6 +69,7 @@ async function receiveFile(
   tenant: Tenant,
   part: Extract<FormPart, { type: 'file' }>,
   fields: Record<string, string>,
+  bodyLength: number | undefined,
 ): Promise<UploadRow> {
   const checked = checkUploadFields(deps, {
     filename: part.filename,
@@ -75,6 +81,7 @@ async function receiveFile(
   });
   const namespace = await namespaceOf(deps, tenant);
   const limit = sizeLimit(deps, namespace, checked.kind);
+  await refuseEarly(deps, namespace, checked, limit, bodyLength);
   const now = deps.clock.now();
   const uploadId = newId('upl');
   let row: UploadRow | null = null;
@@ -91,19 +98,21 @@ async function receiveFile(
           reserved_bytes: w.size,
           received_size: w.size,
           received_sha256: w.sha256,
+          received_etag: w.etag,
         };
         const inserted = row;
         await mapAliasConflict(checked, () =>
           deps.store.transaction(async (r) => {
             await insertSessionRows(r, namespace, inserted, checked);
-            const info = await publish();
-            await r.uploads.update(uploadId, { received_etag: info.etag });
+            // Last, so nothing after it can fail and leave the file without its rows.
+            await publish();
           }),
         );
       },
     });
   } catch (err) {
     if (err instanceof ObjectTooLargeError) throw tooLarge(limit + 1, limit, checked.kind);
+    if (err instanceof ObjectAbortedError) throw incompleteBody();
     throw err;
   }
   const inserted = await deps.store.uploads.findById(uploadId);
@@ -111,6 +120,19 @@ async function receiveFile(
   // Which of the fields were known when the file arrived; the rest are applied afterwards.
   for (const k of Object.keys(fields)) delete fields[k];
   return inserted;
+}
+
+/** Multipart framing and the other fields are a few KiB; this much is surely not file. */
+const FORM_OVERHEAD = 2 * 1024 * 1024;
+
+/** The checks that need no bytes: a taken alias, a full quota, a body that cannot fit. Transactions still enforce them. */
+async function refuseEarly(deps: UploadDeps, ns: NamespaceRow, checked: CheckedFields, limit: number, bodyLength: number | undefined): Promise<void> {
+  if (checked.alias && (await deps.store.assets.findByAlias(ns.id, checked.alias))) {
+    throw conflict(`The alias "${checked.alias}" is already taken in this namespace.`, { field: 'alias' });
+  }
+  const fileAtLeast = bodyLength === undefined ? 1 : Math.max(1, bodyLength - FORM_OVERHEAD);
+  if (fileAtLeast > limit) throw tooLarge(fileAtLeast, limit, checked.kind);
+  if (ns.quota_bytes !== null && ns.stored_bytes + ns.reserved_bytes + fileAtLeast > ns.quota_bytes) throw quotaExceeded(ns, fileAtLeast);
 }
 
 async function applyTrailingFields(deps: UploadDeps, upload: UploadRow, fields: Record<string, string>): Promise<void> {

@@ -8,10 +8,14 @@ import type { Readable } from 'node:stream';
 import type { UploadRow } from '../db/schema.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import { ObjectTooLargeError } from '../storage/object-storage.js';
+import { ObjectAbortedError, ObjectTooLargeError } from '../storage/object-storage.js';
 import type { UploadDeps } from './deps.js';
 import { expireIfDue } from './expire-uploads.js';
 import { OPEN } from './status.js';
+
+export function incompleteBody(): IntakeError {
+  return new IntakeError('invalid_request', 'The body ended before all of it arrived.', { reason: 'incomplete_body' });
+}
 
 export async function openSessionFor(deps: UploadDeps, uploadId: string, key: string): Promise<UploadRow> {
   let upload = await deps.store.uploads.findById(uploadId);
@@ -32,16 +36,18 @@ export async function receiveBytes(deps: UploadDeps, storage: ObjectStorage, upl
           const stillOpen = await r.uploads.transition(upload.id, OPEN, {
             received_size: w.size,
             received_sha256: w.sha256,
+            received_etag: w.etag,
             updated_at: deps.clock.now().toISOString(),
           });
           if (!stillOpen) throw conflict('The upload was completed or closed while the bytes were arriving.', { status: 'closed' });
-          const info = await publish();
-          await r.uploads.update(upload.id, { received_etag: info.etag });
+          // Last, so nothing after it can fail and leave the rename without its row.
+          await publish();
         });
       },
     });
     return { etag: written.etag, size: written.size };
   } catch (err) {
+    if (err instanceof ObjectAbortedError) throw incompleteBody();
     if (err instanceof ObjectTooLargeError) {
       throw new IntakeError('file_too_large', `The body is larger than the ${upload.file_size} bytes this URL was signed for.`, { max_size: upload.file_size });
     }

@@ -3,7 +3,7 @@
  * interrupted, and purges failed, canceled and expired sessions after the retention period.
  */
 import { ABANDONED_AFTER_MS, completeUpload } from './complete-upload.js';
-import { closeSession } from './close-session.js';
+import { closeSession, removeBytes } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
 
@@ -11,8 +11,10 @@ import { OPEN } from './status.js';
 export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Promise<{ expired: number; purged: number; resumed: number }> {
   const now = deps.clock.now();
   let resumed = 0;
+  // Form uploads whose background completion failed for a passing reason: retried each sweep.
+  const waiting = await deps.store.uploads.listReceivedUncompleted(100);
   const cutoffAbandoned = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
-  for (const upload of await deps.store.uploads.listAbandoned(cutoffAbandoned, 100)) {
+  for (const upload of [...waiting, ...(await deps.store.uploads.listAbandoned(cutoffAbandoned, 100))]) {
     await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id).then(
       () => resumed++,
       (err: unknown) => deps.log.warn({ err, upload_id: upload.id }, 'resumed verification failed'),
@@ -25,6 +27,12 @@ export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Pr
     if (batch.length < 100) break;
   }
   const cutoff = new Date(now.getTime() - purgeAfterDays * 86_400_000).toISOString();
-  const purged = await deps.store.uploads.deleteFinishedBefore(cutoff, 1000);
+  let purged = 0;
+  for (const upload of await deps.store.uploads.listFinishedBefore(cutoff, 1000)) {
+    // Their bytes went when they closed; removing the prefix again catches any a failure left.
+    await removeBytes(deps, upload);
+    await deps.store.uploads.remove(upload.id);
+    purged++;
+  }
   return { expired, purged, resumed };
 }

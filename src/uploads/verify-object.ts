@@ -77,8 +77,10 @@ type Probed = Omit<Verified, 'size' | 'sha256' | 'mimetype'>;
 async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind): Promise<Probed> {
   const none: Probed = { width: null, height: null, duration: null, fps: null, bitrate: null };
   if (kind === 'document') return none;
-  const undecodable = (err: unknown) =>
-    new IntakeError('unsupported_media_type', `The bytes could not be decoded as ${kind}.`, { reason: 'undecodable', cause: (err as Error).message });
+  const undecodable = (err: unknown) => {
+    deps.log.info({ err, upload_id: upload.id }, 'media could not be decoded');
+    return new IntakeError('unsupported_media_type', `The bytes could not be decoded as ${kind}.`, { reason: 'undecodable' });
+  };
   return withLocalFile(deps.storage, upload.storage_key, async (file) => {
     if (kind === 'image') {
       const info = await probeImage(file).catch((err: unknown) => {
@@ -104,19 +106,23 @@ async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind): Prom
   });
 }
 
+/** What conditions are evaluated against, for verified bytes or a stored asset. */
+export function factsOf(m: { kind: string; mimetype: string | null; width: number | null; height: number | null; duration: number | null; fps: number | null; bitrate: number | null } & ({ size: number } | { filesize: number | null })): Facts {
+  return {
+    kind: m.kind,
+    mimetype: m.mimetype,
+    filesize: 'size' in m ? m.size : m.filesize,
+    width: m.width,
+    height: m.height,
+    duration: m.duration,
+    fps: m.fps,
+    bitrate: m.bitrate,
+  };
+}
+
 function checkConditions(upload: UploadRow, v: Verified): void {
   if (!upload.conditions) return;
-  const facts: Facts = {
-    kind: upload.kind,
-    mimetype: v.mimetype,
-    filesize: v.size,
-    width: v.width,
-    height: v.height,
-    duration: v.duration,
-    fps: v.fps,
-    bitrate: v.bitrate,
-  };
-  const failedList = failedRules(JSON.parse(upload.conditions) as Conditions, facts);
+  const failedList = failedRules(JSON.parse(upload.conditions) as Conditions, factsOf({ ...v, kind: upload.kind }));
   if (failedList.length) {
     throw new IntakeError('conditions_not_met', 'The media does not meet the upload conditions.', { failed_rules: failedList });
   }

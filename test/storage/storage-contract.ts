@@ -149,17 +149,18 @@ export function storageContract(name: string, open: () => Promise<StorageHarness
     it('around() sees the size and hash before the object is visible, and publish() shows it', async () => {
       const k = key();
       const bytes = randomBytes(5000);
-      let seen: { size: number; sha256: string } | undefined;
+      let seen: { size: number; sha256: string; etag: string } | undefined;
       const written = await s().write(k, bodyOf(bytes), opts(5000, {
         around: async (w, publish) => {
           seen = w;
           assert.equal(await s().head(k), null, 'not visible before publish()');
           const info = await publish();
           assert.equal(info.size, 5000);
+          assert.equal(info.etag, w.etag, 'the ETag announced before publishing is the one the object gets');
           assert.deepEqual(await s().head(k), info);
         },
       }));
-      assert.deepEqual(seen, { size: 5000, sha256: sha256(bytes) });
+      assert.deepEqual({ ...seen, etag: undefined }, { size: 5000, sha256: sha256(bytes), etag: undefined });
       assert.equal(written.sha256, sha256(bytes));
       assert.deepEqual(await readAll(await s().read(k)), bytes);
     });

@@ -94,6 +94,8 @@ export class UploadsRepository {
       .selectAll()
       .where('status', 'in', ['pending', 'uploading'])
       .where('expires_at', '<', now)
+      // Form uploads hold accepted bytes: they are completed, never expired.
+      .where((eb) => eb.or([eb('method', '!=', 'form'), eb('received_size', 'is', null)]))
       .limit(limit)
       .execute();
   }
@@ -110,16 +112,14 @@ export class UploadsRepository {
       .execute();
   }
 
-  async deleteFinishedBefore(cutoff: string, limit: number): Promise<number> {
-    const ids = await this.db
+  /** Failed, canceled and expired sessions last changed before `cutoff`: due for purging. */
+  async listFinishedBefore(cutoff: string, limit: number): Promise<UploadRow[]> {
+    return this.db
       .selectFrom('uploads')
-      .select('id')
+      .selectAll()
       .where('status', 'in', ['failed', 'canceled', 'expired'])
       .where('updated_at', '<', cutoff)
       .limit(limit)
       .execute();
-    if (!ids.length) return 0;
-    const res = await this.db.deleteFrom('uploads').where('id', 'in', ids.map((r) => r.id)).executeTakeFirst();
-    return Number(res.numDeletedRows);
   }
 }

@@ -13,6 +13,7 @@ import type { SignedFields } from '../../storage/signed-url.js';
 import type { UploadDeps } from '../../uploads/deps.js';
 import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
+import { formParts } from '../multipart.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -37,6 +38,24 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
+    // Browsers on any origin send bytes here: the signature is the credential (no cookies), so * is safe.
+    app.addHook('onRequest', async (_request, reply) => {
+      void reply.headers({
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Expose-Headers': 'ETag, Content-Length, Content-Range, Content-Disposition, Accept-Ranges, X-Request-Id',
+      });
+    });
+    app.options('/files/*', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .code(204)
+        .headers({
+          'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST',
+          'Access-Control-Allow-Headers': 'Content-Type, Range, If-None-Match, If-Range',
+          'Access-Control-Max-Age': '600',
+        })
+        .send(),
+    );
+
     app.put('/files/*', { schema: { hide: true } }, async (request, reply) => {
       const q = request.query as Query;
       const key = keyOf(request);
@@ -53,9 +72,9 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
       if (!request.isMultipart()) throw new IntakeError('invalid_request', 'Send multipart/form-data with the signed fields, then the file.');
       const key = keyOf(request);
       const fields: Record<string, string> = {};
-      for await (const part of request.parts()) {
+      for await (const part of formParts(request)) {
         if (part.type === 'field') {
-          fields[part.fieldname] = String(part.value);
+          fields[part.name] = part.value;
           continue;
         }
         const maxSize = int(fields[POST_FIELDS.maxSize]);
@@ -66,9 +85,9 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
           fields[POST_FIELDS.signature],
           deps.clock.now().getTime(),
         );
-        if (part.fieldname !== 'file') throw new IntakeError('invalid_request', 'The file must be in the field "file".', { field: part.fieldname });
+        if (part.name !== 'file') throw new IntakeError('invalid_request', 'The file must be in the field "file".', { field: part.name });
         const upload = await openSessionFor(deps, uploadId!, key);
-        const { etag, size } = await receiveBytes(deps, storage, upload, part.file);
+        const { etag, size } = await receiveBytes(deps, storage, upload, part.stream);
         return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
       }
       throw new IntakeError('invalid_request', 'The form has no "file" field.', { field: 'file' });
@@ -98,7 +117,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
       if (header && (!ifRange || ifRange === info.etag)) {
         const parsed = rangeParser(info.size, header, { combine: true });
         if (parsed === -1) return reply.code(416).header('Content-Range', `bytes */${info.size}`).send();
-        if (parsed !== -2 && parsed.length === 1) range = parsed[0];
+        if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1) range = parsed[0];
       }
       const length = range ? range.end - range.start + 1 : info.size;
       void reply.header('Content-Length', String(length));

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { MediaKind } from '../../config/config.js';
 import type { UploadStatus as Status } from '../../db/schema.js';
@@ -10,7 +10,8 @@ import { IntakeError } from '../../lib/errors.js';
 import { completeUpload } from '../../uploads/complete-upload.js';
 import { createUpload } from '../../uploads/create-upload.js';
 import type { UploadDeps } from '../../uploads/deps.js';
-import { formUpload, type FormPart } from '../../uploads/form-upload.js';
+import { formUpload } from '../../uploads/form-upload.js';
+import { formParts } from '../multipart.js';
 import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads.js';
 import { uploadView } from '../../uploads/views.js';
 import { sendOk, ok } from '../envelope.js';
@@ -19,13 +20,6 @@ import { CompletedUpload, CreatedUpload, errors, Ok, UploadView } from '../respo
 import { CompleteBody, CreateUploadBody, IdParams, ListQuery, UploadStatus } from '../schemas.js';
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
-
-async function* formParts(request: FastifyRequest): AsyncGenerator<FormPart> {
-  for await (const part of request.parts()) {
-    if (part.type === 'file') yield { type: 'file', name: part.fieldname, filename: part.filename, mimetype: part.mimetype, stream: part.file };
-    else yield { type: 'field', name: part.fieldname, value: String(part.value) };
-  }
-}
 
 export function uploadRoutes(deps: UploadDeps, background: Background) {
   return async (fastify: FastifyInstance) => {
@@ -49,7 +43,8 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
       async (request, reply) => {
         const tenant = tenantOf(request);
         if (request.isMultipart()) {
-          const upload = await formUpload(deps, tenant, formParts(request));
+          const length = Number(request.headers['content-length']);
+          const upload = await formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined);
           background.run('complete form upload', () => completeUpload(deps, tenant, upload.id));
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
         }

@@ -121,7 +121,7 @@ export function uploadsContract(s: () => Store): void {
       assert.equal((await s().uploads.listExpired(now, 1)).length, 1);
     });
 
-    it('deleteFinishedBefore() removes old failed, canceled and expired uploads, in batches', async () => {
+    it('listFinishedBefore() finds old failed, canceled and expired uploads, in batches', async () => {
       const era = Date.UTC(1985, 0, 1);
       const ns = await addNamespace(s());
       const old = (status: UploadStatus) => uploadRow(ns, { status, updated_at: at(-100, era) });
@@ -129,9 +129,11 @@ export function uploadsContract(s: () => Store): void {
       const kept = [old('completed'), old('pending'), old('uploading'), uploadRow(ns, { status: 'failed', updated_at: at(100, era) })];
       for (const r of [...doomed, ...kept]) await s().uploads.insert(r);
       const cutoff = at(0, era);
-      assert.equal(await s().uploads.deleteFinishedBefore(cutoff, 2), 2);
-      assert.equal(await s().uploads.deleteFinishedBefore(cutoff, 10), 1);
-      assert.equal(await s().uploads.deleteFinishedBefore(cutoff, 10), 0);
+      assert.equal((await s().uploads.listFinishedBefore(cutoff, 2)).length, 2);
+      const due = await s().uploads.listFinishedBefore(cutoff, 10);
+      assert.deepEqual(due.map((r) => r.id).sort(), doomed.map((r) => r.id).sort());
+      for (const r of due) await s().uploads.remove(r.id);
+      assert.equal((await s().uploads.listFinishedBefore(cutoff, 10)).length, 0);
       for (const r of doomed) assert.equal(await s().uploads.find(ns, r.id), undefined);
       for (const r of kept) assert.ok(await s().uploads.find(ns, r.id), `${r.status} upload kept`);
     });
