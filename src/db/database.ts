@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-upload-attempts.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -59,7 +60,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   } as SqliteDatabase;
 }
 
-const migrations: Record<string, Migration> = { '0001-initial': m0001 };
+const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-upload-attempts': m0002 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -53,6 +53,8 @@ export interface UploadsTable {
   conditions: string | null;
   /** JSON: width/height/duration hints, or null. */
   hints: string | null;
+  /** Completions that could not run (outages); the sweeper backs off by it. */
+  attempts: Generated<number>;
   /** Bytes this session holds against the namespace quota; 0 once released. */
   reserved_bytes: number;
   received_size: number | null;

@@ -112,7 +112,11 @@ async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag
       throw err;
     }
     // Storage or a tool failed, not the bytes: reopen so the client can retry complete.
-    await deps.store.uploads.transition(upload.id, ['processing'], { status: 'pending', updated_at: deps.clock.now().toISOString() });
+    await deps.store.uploads.transition(upload.id, ['processing'], {
+      status: 'pending',
+      attempts: upload.attempts + 1,
+      updated_at: deps.clock.now().toISOString(),
+    });
     deps.log.error({ err, upload_id: upload.id }, 'verification could not run');
     throw new IntakeError('unavailable', 'The upload could not be verified right now; its bytes are kept. Retry complete shortly.');
   }

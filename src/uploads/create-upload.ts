@@ -193,6 +193,7 @@ export function baseRow(
     file_hash: input.file_hash?.toLowerCase() ?? null,
     skip_duplicates: input.skip_duplicates === false ? 0 : 1,
     progress: 0,
+    attempts: 0,
     error_code: null,
     error_message: null,
     error_details: null,

@@ -3,16 +3,24 @@
  * interrupted, and purges failed, canceled and expired sessions after the retention period.
  */
 import { ABANDONED_AFTER_MS, completeUpload } from './complete-upload.js';
+import type { UploadRow } from '../db/schema.js';
 import { closeSession, removeBytes } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
 
 /** One sweep: expires overdue sessions, resumes interrupted verifications, purges long-finished sessions. */
+/** Retry after 1, 2, 4 … minutes, at most an hour apart; accepted bytes are never given up. */
+function retryDue(upload: UploadRow, now: Date): boolean {
+  if (upload.attempts === 0) return true;
+  const waitMs = Math.min(2 ** (upload.attempts - 1), 60) * 60_000;
+  return Date.parse(upload.updated_at) + waitMs <= now.getTime();
+}
+
 export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Promise<{ expired: number; purged: number; resumed: number }> {
   const now = deps.clock.now();
   let resumed = 0;
-  // Form uploads whose background completion failed for a passing reason: retried each sweep.
-  const waiting = await deps.store.uploads.listReceivedUncompleted(100);
+  // Form uploads whose background completion failed for a passing reason: retried with backoff.
+  const waiting = (await deps.store.uploads.listReceivedUncompleted(100)).filter((u) => retryDue(u, now));
   const cutoffAbandoned = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
   for (const upload of [...waiting, ...(await deps.store.uploads.listAbandoned(cutoffAbandoned, 100))]) {
     await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id).then(

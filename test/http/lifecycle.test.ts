@@ -90,6 +90,26 @@ describe('cancel', () => {
 });
 
 describe('crash recovery', () => {
+  it('a form upload whose completion keeps failing is retried with backoff, never expired', async () => {
+    const { key, namespaceId } = await t.tenant();
+    const upload = await formUpload(t.intake.deps, { namespaceId }, (async function* () {
+      yield { type: 'file' as const, name: 'file', filename: 'b.png', mimetype: 'image/png', stream: Readable.from([await png(6, 6)]) };
+    })());
+    // Three completions could not run (an outage), the last one just now: the next retry waits 4 minutes.
+    await t.intake.db.kysely.updateTable('uploads').set({ attempts: 3, updated_at: t.clock.now().toISOString() }).where('id', '=', upload.id).execute();
+    t.clock.advance(7200); // well past expires_at too
+    try {
+      await t.intake.db.kysely.updateTable('uploads').set({ updated_at: t.clock.now().toISOString() }).where('id', '=', upload.id).execute();
+      assert.equal((await t.intake.sweep()).resumed, 0, 'not before the backoff');
+      assert.equal((await t.api('GET', `/v1/uploads/${upload.id}`, { key })).body.data.status, 'pending');
+      t.clock.advance(5 * 60);
+      assert.equal((await t.intake.sweep()).resumed, 1);
+      assert.equal((await t.api('GET', `/v1/uploads/${upload.id}`, { key })).body.data.status, 'completed');
+    } finally {
+      t.clock.advance(-7200 - 5 * 60);
+    }
+  });
+
   it('a verification interrupted by a crash is resumed by the sweeper once it is clearly abandoned', async () => {
     const { key } = await t.tenant();
     const { s } = await sessionWithBytes(key, 3600);
