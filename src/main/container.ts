@@ -11,6 +11,7 @@ import { createStore } from '../db/repositories/index.js';
 import { buildApp } from '../http/app.js';
 import { Background } from '../lib/background.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
 import { createStorage } from '../storage/index.js';
@@ -44,7 +45,8 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   await migrateToLatest(db);
   const store = createStore(db.kysely);
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value });
-  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), clock, config, log };
+  const images = new ImageProber();
+  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log };
   const namespaces = new Namespaces(store, clock);
   const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
 
@@ -83,6 +85,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       if (timer) clearInterval(timer);
       await app.close();
       await background.drain();
+      await images.close();
       await db.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Store } from '../db/repositories/index.js';
 import type { Clock } from '../lib/clock.js';
+import type { ImageProber } from '../media/image.js';
 import type { MediaTypes } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 
@@ -15,6 +16,7 @@ export interface UploadDeps {
   store: Store;
   storage: ObjectStorage;
   types: MediaTypes;
+  images: ImageProber;
   clock: Clock;
   config: Pick<Config, 'maxUploadBytes' | 'kindLimits' | 'maxImagePixels'>;
   log: Logger;
