@@ -177,16 +177,17 @@ export class LocalDiskStorage implements ObjectStorage {
       }
       const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
       await fs.mkdir(path.dirname(target), { recursive: true });
+      // publish() is often called inside a database transaction: it only renames (the
+      // etag was read from the same inode above); the folder is fsynced after it returns.
       const publish = async (): Promise<ObjectInfo> => {
         await fs.rename(temp, target);
-        await syncDir(path.dirname(target));
-        const st = await fs.stat(target, { bigint: true });
-        published = { size: Number(st.size), etag: etagOf(st) };
+        published = { size: written.size, etag };
         return published;
       };
       if (opts.around) await opts.around(written, publish);
       else await publish();
       if (!published) throw new Error('write(): around() returned without publishing');
+      await syncDir(path.dirname(target));
       return { ...published, sha256: written.sha256 };
     } finally {
       if (!published) await fs.rm(temp, { force: true });
