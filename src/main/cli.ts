@@ -20,7 +20,16 @@ const USAGE = `usage:
 async function serve(config: Config): Promise<void> {
   const intake = await createIntake(config);
   await intake.startBackground();
-  await intake.app.listen({ host: config.host, port: config.port });
+  try {
+    await intake.app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await intake.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`Port ${config.port} on ${config.host} is already in use: stop what holds it, or set INTAKE_PORT.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   const address = intake.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   process.stdout.write(`Intake listening on http://${config.host}:${port} (public URL ${config.publicUrl})\n`);
