@@ -18,6 +18,7 @@ import type { LocalDiskStorage } from '../storage/local.js';
 import type { UploadDeps } from '../uploads/deps.js';
 import { installErrorHandling } from './error-handler.js';
 import { installAuth } from './plugins/auth.js';
+import { installMetrics } from './plugins/metrics.js';
 import { RateLimiter } from './plugins/rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { assetRoutes } from './routes/assets.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  installMetrics(app);
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed));
   await app.register(async (v1) => {
