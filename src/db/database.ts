@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-upload-attempts.js';
+import * as m0003 from './migrations/0003-blob-key-index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -60,7 +61,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   } as SqliteDatabase;
 }
 
-const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-upload-attempts': m0002 };
+const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-upload-attempts': m0002, '0003-blob-key-index': m0003 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

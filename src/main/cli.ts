@@ -5,6 +5,7 @@
  * intake key create NAMESPACE_ID [--name NAME]     print a new API key for a namespace
  * intake key revoke KEY_ID
  * intake sweep                          expire overdue sessions once
+ * intake reconcile                      remove stored objects nothing references
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
@@ -15,7 +16,8 @@ const USAGE = `usage:
   intake namespace create NAME [--quota-bytes N]
   intake key create NAMESPACE_ID [--name NAME]
   intake key revoke KEY_ID
-  intake sweep`;
+  intake sweep
+  intake reconcile`;
 
 async function serve(config: Config): Promise<void> {
   const intake = await createIntake(config);
@@ -109,6 +111,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     await withIntake(config, async (intake) => {
       const revoked = await intake.namespaces.revokeKey(arg);
       print(`revoked ${revoked.id}`, revoked);
+    });
+    return 0;
+  }
+  if (cmd === 'reconcile') {
+    await withIntake(config, async (intake) => {
+      const result = await intake.reconcile();
+      print(`checked ${result.checked} objects, removed ${result.removed} that nothing references`, result);
     });
     return 0;
   }

@@ -17,7 +17,10 @@ import { Namespaces } from '../namespaces/namespaces.js';
 import { createStorage } from '../storage/index.js';
 import { completeUpload } from '../uploads/complete-upload.js';
 import type { UploadDeps } from '../uploads/deps.js';
+import { reconcileStorage } from '../uploads/reconcile-storage.js';
 import { sweepUploads } from '../uploads/sweep.js';
+
+const RECONCILE_EVERY_MS = 24 * 3600_000;
 import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
 
 export interface Intake {
@@ -28,6 +31,8 @@ export interface Intake {
   adminKey: { value: string; created: boolean; path: string | null };
   /** Expires overdue sessions and purges old ones once. */
   sweep(): Promise<{ expired: number; purged: number; resumed: number }>;
+  /** Removes stored objects nothing references (after failures or crashes) once. */
+  reconcile(): Promise<{ checked: number; removed: number }>;
   /** Starts the periodic sweeper and finishes form uploads a crash interrupted. */
   startBackground(): Promise<void>;
   /** Stops accepting work, waits for what is running, closes in reverse order. */
@@ -64,6 +69,8 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   });
 
   let timer: NodeJS.Timeout | undefined;
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  const reconcile = () => reconcileStorage(deps);
   const sweep = () => sweepUploads(deps, config.purgeAfterDays);
   return {
     app,
@@ -72,6 +79,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     db,
     adminKey,
     sweep,
+    reconcile,
     async startBackground() {
       for (const upload of await store.uploads.listReceivedUncompleted(1000)) {
         background.run('resume form upload', () => completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id));
@@ -80,9 +88,15 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
         sweep().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
       }, config.sweepIntervalMs);
       timer.unref();
+      // Walking every object is heavier than a sweep: once a day.
+      reconcileTimer = setInterval(() => {
+        background.run('reconcile storage', reconcile);
+      }, RECONCILE_EVERY_MS);
+      reconcileTimer.unref();
     },
     async close() {
       if (timer) clearInterval(timer);
+      if (reconcileTimer) clearInterval(reconcileTimer);
       await app.close();
       await background.drain();
       await images.close();

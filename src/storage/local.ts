@@ -16,6 +16,7 @@ import {
   ObjectNotFoundError,
   ObjectTooLargeError,
   type ByteRange,
+  type ListedObject,
   type ObjectInfo,
   type ObjectStorage,
   type PresignGet,
@@ -205,6 +206,30 @@ export class LocalDiskStorage implements ObjectStorage {
     const dir = path.join(this.objects, prefix);
     await fs.rm(dir, { recursive: true, force: true });
     await this.pruneEmptyParents(path.dirname(dir));
+  }
+
+  async *list(prefix = ''): AsyncIterable<ListedObject> {
+    yield* this.walk(this.objects, prefix);
+  }
+
+  /** Streams the tree folder by folder (opendir), so a huge store is never held in memory. */
+  private async *walk(dir: string, prefix: string): AsyncGenerator<ListedObject> {
+    const handle = await fs.opendir(dir).catch((err: unknown) => {
+      if (isMissing(err)) return null;
+      throw err;
+    });
+    if (!handle) return;
+    for await (const e of handle) {
+      const full = path.join(dir, e.name);
+      const key = path.relative(this.objects, full).split(path.sep).join('/');
+      // Skip folders that cannot hold a key under the prefix.
+      if (!(key.startsWith(prefix) || prefix.startsWith(`${key}/`))) continue;
+      if (e.isDirectory()) yield* this.walk(full, prefix);
+      else if (e.isFile() && key.startsWith(prefix) && isValidKey(key)) {
+        const st = await fs.stat(full).catch(() => null);
+        if (st) yield { key, size: st.size, lastModified: st.mtime };
+      }
+    }
   }
 
   async ping(): Promise<void> {

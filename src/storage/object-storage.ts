@@ -11,6 +11,12 @@ export interface ObjectInfo {
   etag: string;
 }
 
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
 export interface WrittenObject extends ObjectInfo {
   sha256: string;
 }
@@ -81,6 +87,8 @@ export interface ObjectStorage {
   delete(key: string): Promise<void>;
   /** Removes every object whose key starts with `prefix/`. */
   deletePrefix(prefix: string): Promise<void>;
+  /** Every object whose key starts with `prefix` (all when empty), for reconciliation; order unspecified. */
+  list(prefix?: string): AsyncIterable<ListedObject>;
   /** Throws if the store cannot be reached, for readiness checks. */
   ping(): Promise<void>;
 }

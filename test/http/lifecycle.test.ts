@@ -74,6 +74,39 @@ describe('expiry', () => {
   });
 });
 
+describe('storage reconciliation', () => {
+  it('removes only objects nothing references, and only once they are past the grace period', async () => {
+    const { key, namespaceId: ns } = await t.tenant();
+    const store = (k: string) => t.intake.deps.storage.write(k, Readable.from([Buffer.from('stray')]), { maxSize: 100, contentType: 'text/plain' });
+    const bytes = await png(5, 5);
+    const done = (await t.api('POST', '/v1/uploads', { key, json: { filename: 'k.png', content_type: 'image/png', file_size: bytes.length } })).body.data;
+    await fetch(done.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: bytes });
+    assert.equal((await t.api('POST', `/v1/uploads/${done.upload_id}/complete`, { key })).status, 200);
+    const { s: open } = await sessionWithBytes(key, 86400);
+    const canceled = (await t.api('POST', '/v1/uploads', { key, json: { filename: 'c.png', content_type: 'image/png', file_size: 10 } })).body.data;
+    await t.api('DELETE', `/v1/uploads/${canceled.upload_id}`, { key });
+    // What failed deletions or crashes leave behind:
+    await store(`${ns}/${canceled.upload_id}/original`);
+    await store(`${ns}/upl_ghost0000000000000000/original`);
+    await store(`${ns}/med_ghost0000000000000000/thumbnail`);
+    await store('elsewhere/not-ours.txt');
+
+    assert.equal((await t.intake.reconcile()).removed, 0, 'nothing is touched inside the grace period');
+    t.clock.advance(2 * 3600);
+    try {
+      const result = await t.intake.reconcile();
+      assert.equal(result.removed, 3);
+      const files = await t.storedFiles();
+      for (const gone of [canceled.upload_id, 'upl_ghost', 'med_ghost']) assert.ok(!files.some((f) => f.includes(gone)), gone);
+      for (const kept of [done.upload_id, open.upload_id, 'elsewhere/not-ours.txt']) assert.ok(files.some((f) => f.includes(kept)), kept);
+      const asset = await t.api('GET', `/v1/assets/${done.asset_id}`, { key });
+      assert.equal((await fetch(asset.body.data.url)).status, 200);
+    } finally {
+      t.clock.advance(-2 * 3600);
+    }
+  });
+});
+
 describe('cancel', () => {
   it('cancels an open session and deletes its partial bytes', async () => {
     const { key } = await t.tenant();

@@ -25,6 +25,12 @@ export interface StorageHarness {
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
 /** `buf` as a stream of `chunk`-byte pieces, like a request body. */
 export function bodyOf(buf: Buffer, chunk = 64 * 1024): Readable {
   const pieces: Buffer[] = [];
@@ -200,6 +206,25 @@ export function storageContract(name: string, open: () => Promise<StorageHarness
       assert.notEqual(two.etag, one.etag);
       assert.deepEqual(await readAll(await s().read(k)), second);
       assert.deepEqual(await s().head(k), { size: 1000, etag: two.etag });
+    });
+
+    it('list() yields every object under a prefix with its size, and nothing outside it', async () => {
+      const a = key('a');
+      const b = key('b');
+      const elsewhere = key('c');
+      await s().write(a, bodyOf(Buffer.alloc(3)), opts(10));
+      await s().write(b, bodyOf(Buffer.alloc(5)), opts(10));
+      await s().write(elsewhere, bodyOf(Buffer.alloc(7)), opts(10));
+      const listed = new Map<string, number>();
+      for await (const o of s().list(a.slice(0, a.lastIndexOf('/') + 1))) listed.set(o.key, o.size);
+      assert.deepEqual([...listed.entries()], [[a, 3]]);
+      const all: string[] = [];
+      for await (const o of s().list()) {
+        all.push(o.key);
+        assert.ok(o.lastModified instanceof Date && !Number.isNaN(o.lastModified.getTime()));
+      }
+      for (const k of [a, b, elsewhere]) assert.ok(all.includes(k), k);
+      assert.deepEqual(await collect(s().list('no-such-prefix/')), []);
     });
 
     it('delete() removes an object; a missing object is not an error', async () => {

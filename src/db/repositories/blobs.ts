@@ -13,6 +13,10 @@ export class BlobsRepository {
       .executeTakeFirst();
   }
 
+  async findByStorageKey(storageKey: string): Promise<BlobRow | undefined> {
+    return this.db.selectFrom('blobs').selectAll().where('storage_key', '=', storageKey).executeTakeFirst();
+  }
+
   async find(id: string): Promise<BlobRow | undefined> {
     return this.db.selectFrom('blobs').selectAll().where('id', '=', id).executeTakeFirst();
   }
