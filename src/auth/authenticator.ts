@@ -34,9 +34,10 @@ export class Authenticator {
     if (safeEqual(secret, this.adminKey)) return { role: 'admin', keyId: null };
     if (!KEY_RE.test(secret)) throw new IntakeError('unauthorized', 'The API key is malformed.');
     const hash = hashSecret(secret);
-    const row = await this.keys.findActiveByHash(hash);
-    if (!row || !safeEqual(row.key_hash, hash)) throw new IntakeError('unauthorized', 'The API key is unknown or revoked.');
+    const found = await this.keys.findActiveWithNamespace(hash);
+    if (!found || !safeEqual(found.key.key_hash, hash)) throw new IntakeError('unauthorized', 'The API key is unknown or revoked.');
+    const row = found.key;
     if (row.role === 'admin' || !row.namespace_id) return { role: 'admin', keyId: row.id };
-    return { role: 'namespace', keyId: row.id, namespaceId: row.namespace_id };
+    return { role: 'namespace', keyId: row.id, namespaceId: row.namespace_id, namespace: found.namespace ?? undefined };
   }
 }

@@ -113,6 +113,7 @@ export async function createUpload(deps: UploadDeps, tenant: Tenant, input: Crea
 }
 
 export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
+  if (tenant.namespace) return tenant.namespace;
   const namespace = await deps.store.namespaces.find(tenant.namespaceId);
   if (!namespace) throw new IntakeError('unauthorized', 'The API key belongs to a namespace that no longer exists.');
   return namespace;

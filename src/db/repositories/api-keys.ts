@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ApiKeyRow, Database } from '../schema.js';
+import type { ApiKeyRow, Database, NamespaceRow } from '../schema.js';
 
 export class ApiKeysRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -16,6 +16,40 @@ export class ApiKeysRepository {
       .where('key_hash', '=', keyHash)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
+  }
+
+  /** The unrevoked key with this hash and, for a namespace key, its namespace, in one query. */
+  async findActiveWithNamespace(keyHash: string): Promise<{ key: ApiKeyRow; namespace: NamespaceRow | null } | undefined> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .leftJoin('namespaces', 'namespaces.id', 'api_keys.namespace_id')
+      .selectAll('api_keys')
+      .select([
+        'namespaces.name as ns_name',
+        'namespaces.quota_bytes as ns_quota_bytes',
+        'namespaces.limits as ns_limits',
+        'namespaces.stored_bytes as ns_stored_bytes',
+        'namespaces.reserved_bytes as ns_reserved_bytes',
+        'namespaces.created_at as ns_created_at',
+      ])
+      .where('api_keys.key_hash', '=', keyHash)
+      .where('api_keys.revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { ns_name, ns_quota_bytes, ns_limits, ns_stored_bytes, ns_reserved_bytes, ns_created_at, ...key } = row;
+    const namespace =
+      key.namespace_id && ns_name !== null
+        ? {
+            id: key.namespace_id,
+            name: ns_name,
+            quota_bytes: ns_quota_bytes,
+            limits: ns_limits ?? '{}',
+            stored_bytes: ns_stored_bytes ?? 0,
+            reserved_bytes: ns_reserved_bytes ?? 0,
+            created_at: ns_created_at ?? '',
+          }
+        : null;
+    return { key, namespace };
   }
 
   async find(id: string): Promise<ApiKeyRow | undefined> {

@@ -33,7 +33,7 @@ export function tenantOf(request: FastifyRequest): Tenant {
   const p = request.principal;
   if (!p) throw new IntakeError('unauthorized', 'Authentication required.');
   if (p.role !== 'namespace') throw forbidden('Use a namespace API key for this route; admin keys manage namespaces and keys.');
-  return { namespaceId: p.namespaceId };
+  return { namespaceId: p.namespaceId, namespace: p.namespace };
 }
 
 export function requireAdmin(request: FastifyRequest): void {
