@@ -32,29 +32,34 @@ export async function* formParts(request: FastifyRequest): AsyncGenerator<FormPa
   }
 }
 
-/** Remembers the last bytes of a multipart body to tell a whole one from a cut-off one. */
+/**
+ * Watches a multipart body for its close delimiter (`CRLF--boundary--`), anywhere: an
+ * epilogue may follow it (RFC 2046). A body that ends without it was cut off.
+ */
 class ClosingBoundary {
-  private tail = Buffer.alloc(0);
+  private tail: Buffer = Buffer.alloc(0);
+  private seen = false;
   private readonly closing: Buffer | null;
 
   constructor(private readonly request: FastifyRequest) {
     const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(request.headers['content-type'] ?? '');
     const boundary = m?.[1] ?? m?.[2];
-    this.closing = boundary ? Buffer.from(`--${boundary}--`) : null;
-    const keep = (this.closing?.length ?? 0) + 4;
+    this.closing = boundary ? Buffer.from(`\r\n--${boundary}--`) : null;
+    const closing = this.closing;
+    if (!closing) return;
     request.raw.on('data', (chunk: Buffer) => {
-      this.tail = Buffer.concat([this.tail, chunk.subarray(Math.max(0, chunk.length - keep))]);
-      if (this.tail.length > keep) this.tail = this.tail.subarray(this.tail.length - keep);
+      if (this.seen) return;
+      // The delimiter may straddle two chunks: search the end of the last one plus this one.
+      const window = Buffer.concat([this.tail, chunk.subarray(0, closing.length - 1)]);
+      this.seen = window.includes(closing) || chunk.includes(closing);
+      this.tail = (chunk.length >= closing.length - 1 ? chunk : Buffer.concat([this.tail, chunk])).subarray(-(closing.length - 1));
     });
   }
 
-  /** Whether the body, once fully read, ended with the closing delimiter (and at most a line break). */
+  /** Whether the body, once fully read, carried the close delimiter. */
   async sawEnd(): Promise<boolean> {
     const raw = this.request.raw;
     if (!raw.readableEnded && !raw.destroyed) await once(raw, 'end').catch(() => undefined);
-    if (!this.closing) return false;
-    let end = this.tail.length;
-    while (end > 0 && (this.tail[end - 1] === 0x0a || this.tail[end - 1] === 0x0d)) end--;
-    return this.tail.subarray(0, end).subarray(-this.closing.length).equals(this.closing);
+    return this.seen;
   }
 }

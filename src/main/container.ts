@@ -71,7 +71,14 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   let timer: NodeJS.Timeout | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
   const reconcile = () => reconcileStorage(deps);
-  const sweep = () => sweepUploads(deps, config.purgeAfterDays);
+  // One sweep at a time: a slow one (retries can take a while) must not overlap the next.
+  let sweeping: Promise<{ expired: number; purged: number; resumed: number }> | null = null;
+  const sweep = () => {
+    sweeping ??= sweepUploads(deps, config.purgeAfterDays).finally(() => {
+      sweeping = null;
+    });
+    return sweeping;
+  };
   return {
     app,
     deps,

@@ -37,15 +37,18 @@ export async function probeAv(file: string, opts: { signal?: AbortSignal; timeou
     '-protocol_whitelist', 'file',
     '-format_whitelist', SAFE_DEMUXERS,
     '-print_format', 'json',
-    '-show_format', '-show_streams',
+    // Only what is used: tags and side data can be made huge by a hostile file.
+    '-show_entries', 'format=duration,bit_rate:stream=codec_type,width,height,avg_frame_rate,r_frame_rate:stream_disposition=attached_pic',
     '-i', file,
   ];
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('ffprobe', args, { timeout: opts.timeoutMs ?? 60_000, signal: opts.signal, maxBuffer: 8 * 1024 * 1024 }, (err, out, errOut) => {
+    // 30 s: well inside the HTTP idle timeout, so the caller can still answer.
+    execFile('ffprobe', args, { timeout: opts.timeoutMs ?? 30_000, signal: opts.signal, maxBuffer: 1024 * 1024 }, (err, out, errOut) => {
       if (!err) return resolve(out);
-      // Only ffprobe finishing with an error about the input means bad media; a missing
-      // binary, a kill, a timeout or an abort is an outage the caller may retry.
-      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
+      // Only ffprobe finishing with an error about the input (or flooding its output) means
+      // bad media; a missing binary, a kill, a timeout or an abort is an outage to retry.
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: string | number };
+      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return reject(new ProbeError('ffprobe output too large for this input', err));
       const ranAndRefused = typeof e.code === 'number' && !e.killed && !e.signal;
       if (!ranAndRefused) return reject(new Error(`ffprobe did not run to completion: ${err.message}`, { cause: err }));
       reject(new ProbeError(`ffprobe could not read the media: ${firstLine(String(errOut))}`, err));

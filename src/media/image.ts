@@ -17,8 +17,17 @@ type ProbeReply =
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
 const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
+// libvips reports resource trouble as plain messages, without an errno.
+const RESOURCE = /too many open files|out of memory|cannot allocate|no space left/i;
 parentPort.on('message', ({ id, file }) => {
+  try {
+    fs.closeSync(fs.openSync(file, 'r'));
+  } catch (err) {
+    parentPort.postMessage({ id, ok: false, system: true, message: String(err.message) });
+    return;
+  }
   sharp(file, { failOn: 'error' }).metadata().then(
     (meta) => {
       const width = (meta.autoOrient && meta.autoOrient.width) || meta.width;
@@ -26,7 +35,7 @@ parentPort.on('message', ({ id, file }) => {
       parentPort.postMessage(width && height ? { id, ok: true, width, height } : { id, ok: false, system: false, message: 'no dimensions' });
     },
     // System errors (EMFILE, ENOMEM...) are outages; anything libvips says about the input is bad bytes.
-    (err) => parentPort.postMessage({ id, ok: false, system: Boolean(err.code), message: String(err.message) }),
+    (err) => parentPort.postMessage({ id, ok: false, system: Boolean(err.code) || RESOURCE.test(String(err.message)), message: String(err.message) }),
   );
 });
 `;
@@ -43,6 +52,8 @@ export class ImageDecodeError extends Error {
   }
 }
 
+const PROBE_TIMEOUT_MS = 30_000;
+
 type Pending = { resolve: (info: ImageInfo) => void; reject: (err: Error) => void };
 
 export class ImageProber {
@@ -55,7 +66,15 @@ export class ImageProber {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<ImageInfo>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      // A header read takes milliseconds; one that hangs is an outage: restart the worker.
+      const timer = setTimeout(() => {
+        void worker.terminate();
+      }, PROBE_TIMEOUT_MS);
+      const done = <T>(fn: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
+        fn(v);
+      };
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
       worker.ref();
       worker.postMessage({ id, file });
     });

@@ -15,6 +15,7 @@ import {
   ObjectAbortedError,
   ObjectNotFoundError,
   ObjectTooLargeError,
+  StorageUnavailableError,
   type ByteRange,
   type ListedObject,
   type ObjectInfo,
@@ -164,17 +165,22 @@ export class LocalDiskStorage implements ObjectStorage {
         await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
       } catch (err) {
         if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
+        if (isDiskError(err)) throw new StorageUnavailableError(err);
         throw new ObjectAbortedError(err);
       }
       // fsync is per file, not per descriptor: the bytes are on disk before they are visible.
-      const handle = await fs.open(temp, 'r+');
       let etag: string;
       try {
-        await handle.sync();
-        // rename keeps inode, size and mtime, so this is the ETag the published object has.
-        etag = etagOf(await handle.stat({ bigint: true }));
-      } finally {
-        await handle.close();
+        const handle = await fs.open(temp, 'r+');
+        try {
+          await handle.sync();
+          // rename keeps inode, size and mtime, so this is the ETag the published object has.
+          etag = etagOf(await handle.stat({ bigint: true }));
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        throw new StorageUnavailableError(err);
       }
       const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
       await fs.mkdir(path.dirname(target), { recursive: true });
@@ -191,7 +197,10 @@ export class LocalDiskStorage implements ObjectStorage {
       await syncDir(path.dirname(target));
       return { ...published, sha256: written.sha256 };
     } finally {
-      if (!published) await fs.rm(temp, { force: true });
+      if (!published) {
+        await fs.rm(temp, { force: true });
+        await this.pruneEmptyParents(path.dirname(target));
+      }
     }
   }
 
@@ -252,6 +261,13 @@ export class LocalDiskStorage implements ObjectStorage {
 
 function etagOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
   return `"${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}"`;
+}
+
+/** Errors of the disk, not of the incoming body. */
+const DISK_ERRORS = new Set(['ENOSPC', 'EFBIG', 'EIO', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENOMEM']);
+
+function isDiskError(err: unknown): boolean {
+  return DISK_ERRORS.has((err as { code?: string }).code ?? '');
 }
 
 function isMissing(err: unknown): boolean {

@@ -107,6 +107,14 @@ export class ObjectTooLargeError extends Error {
   }
 }
 
+/** The store itself failed (disk full, I/O error, out of file handles): not the client's fault; retry later. */
+export class StorageUnavailableError extends Error {
+  constructor(cause?: unknown) {
+    super(`storage failed: ${(cause as Error)?.message ?? 'unknown error'}`, { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
 /** The body ended or failed before it was complete (client went away). */
 export class ObjectAbortedError extends Error {
   constructor(cause?: unknown) {

@@ -34,7 +34,7 @@ export async function closeSession(
   return closed;
 }
 
-/** Best effort: a failure here leaves bytes the sweeper removes later, never a wrong answer. */
+/** Best effort: a failure here leaves bytes the daily reconciliation removes, never a wrong answer. */
 export async function removeBytes(deps: UploadDeps, upload: UploadRow): Promise<void> {
   try {
     await deps.storage.deletePrefix(`${upload.namespace_id}/${upload.id}`);

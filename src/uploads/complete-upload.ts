@@ -58,8 +58,11 @@ async function reclaimIfAbandoned(deps: UploadDeps, upload: UploadRow): Promise<
   return deps.store.uploads.reclaim(upload.id, upload.updated_at, now.toISOString());
 }
 
+/** Outages tolerated per session before it fails as unverifiable (a file that hangs or crashes the tools). */
+export const MAX_ATTEMPTS = 8;
+
 /** How long a complete waits for another complete of the same session to finish verifying. */
-const IN_FLIGHT_WAIT_MS = 30_000;
+const IN_FLIGHT_WAIT_MS = 20_000;
 
 /**
  * While another caller is verifying this session (`processing`, asset still pending),
@@ -97,6 +100,9 @@ async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<{ upl
       const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
       // A completed session whose asset was deleted since: it is still completed.
       if (!asset) throw conflict('The asset of this upload has been deleted.', { status: upload.status });
+      if (asset.status === 'pending') {
+        throw conflict('Another request is still verifying this upload; retry complete shortly.', { status: upload.status, reason: 'verifying' });
+      }
       return { upload, asset };
     }
   }
@@ -110,6 +116,13 @@ async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag
     if (err instanceof IntakeError) {
       await closeSession(deps, upload, 'failed', ['processing'], err);
       throw err;
+    }
+    if (upload.attempts + 1 >= MAX_ATTEMPTS) {
+      // The same bytes keep defeating the tools: stop holding quota for them.
+      const gaveUp = new IntakeError('verification_failed', `The upload could not be verified after ${MAX_ATTEMPTS} attempts.`, { reason: 'unverifiable' });
+      deps.log.error({ err, upload_id: upload.id }, 'verification gave up');
+      await closeSession(deps, upload, 'failed', ['processing'], gaveUp);
+      throw gaveUp;
     }
     // Storage or a tool failed, not the bytes: reopen so the client can retry complete.
     await deps.store.uploads.transition(upload.id, ['processing'], {

@@ -11,8 +11,8 @@ import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fi
 import type { NamespaceRow, UploadRow } from '../db/schema.js';
 import { IntakeError, conflict, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { ObjectAbortedError, ObjectTooLargeError } from '../storage/object-storage.js';
-import { incompleteBody } from './receive-bytes.js';
+import { ObjectAbortedError, ObjectTooLargeError, StorageUnavailableError } from '../storage/object-storage.js';
+import { incompleteBody, storageDown } from './receive-bytes.js';
 import { discardSession } from './close-session.js';
 import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf, type CheckedFields } from './create-upload.js';
 import type { UploadDeps } from './deps.js';
@@ -113,6 +113,7 @@ async function receiveFile(
   } catch (err) {
     if (err instanceof ObjectTooLargeError) throw tooLarge(limit + 1, limit, checked.kind);
     if (err instanceof ObjectAbortedError) throw incompleteBody();
+    if (err instanceof StorageUnavailableError) throw storageDown(deps, err);
     throw err;
   }
   const inserted = await deps.store.uploads.findById(uploadId);

@@ -8,10 +8,15 @@ import type { Readable } from 'node:stream';
 import type { UploadRow } from '../db/schema.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import { ObjectAbortedError, ObjectTooLargeError } from '../storage/object-storage.js';
+import { ObjectAbortedError, ObjectTooLargeError, StorageUnavailableError } from '../storage/object-storage.js';
 import type { UploadDeps } from './deps.js';
 import { expireIfDue } from './expire-uploads.js';
 import { OPEN } from './status.js';
+
+export function storageDown(deps: UploadDeps, err: StorageUnavailableError): IntakeError {
+  deps.log.error({ err }, 'storage could not take an upload');
+  return new IntakeError('unavailable', 'Storage could not take the bytes right now; nothing was kept. Retry shortly.');
+}
 
 export function incompleteBody(): IntakeError {
   return new IntakeError('invalid_request', 'The body ended before all of it arrived.', { reason: 'incomplete_body' });
@@ -48,6 +53,7 @@ export async function receiveBytes(deps: UploadDeps, storage: ObjectStorage, upl
     return { etag: written.etag, size: written.size };
   } catch (err) {
     if (err instanceof ObjectAbortedError) throw incompleteBody();
+    if (err instanceof StorageUnavailableError) throw storageDown(deps, err);
     if (err instanceof ObjectTooLargeError) {
       throw new IntakeError('file_too_large', `The body is larger than the ${upload.file_size} bytes this URL was signed for.`, { max_size: upload.file_size });
     }

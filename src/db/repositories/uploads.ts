@@ -108,6 +108,7 @@ export class UploadsRepository {
       .where('method', '=', 'form')
       .where('status', '=', 'pending')
       .where('received_size', 'is not', null)
+      .orderBy('updated_at', 'asc')
       .limit(limit)
       .execute();
   }
