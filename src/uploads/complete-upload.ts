@@ -17,11 +17,6 @@ import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { verifyObject, type Verified } from './verify-object.js';
-import { uploadView, type UploadView } from './views.js';
-
-export interface CompleteResult extends UploadView {
-  asset: AssetRow;
-}
 
 export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: { etag?: string } = {}): Promise<{ upload: UploadRow; asset: AssetRow }> {
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);

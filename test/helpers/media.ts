@@ -240,3 +240,20 @@ export function compoundFile(): Buffer {
   b.writeUInt32LE(0, 76); // FAT in sector 0
   return b;
 }
+
+/**
+ * Runs `fn` with a PATH on which the only ffprobe is a shell script with `body` (or there
+ * is none at all, for null): how tests stage a missing, hung or misbehaving tool.
+ */
+export async function withFakeFfprobe<T>(body: string | null, fn: () => Promise<T>): Promise<T> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-path-'));
+  if (body !== null) await fs.writeFile(path.join(dir, 'ffprobe'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  const saved = process.env.PATH;
+  process.env.PATH = dir;
+  try {
+    return await fn();
+  } finally {
+    process.env.PATH = saved;
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { ffmpegMedia, png, sha256 } from '../helpers/media.js';
+import { ffmpegMedia, png, sha256, withFakeFfprobe } from '../helpers/media.js';
 import { assertError, createSession, put, snapshot } from './error-helpers.js';
 
 let t: TestIntake;
@@ -25,18 +24,6 @@ before(async () => {
 });
 after(() => t.close());
 
-/** Runs `fn` with a PATH on which there is no ffprobe (nor anything else). */
-async function withoutFfprobe<T>(fn: () => Promise<T>): Promise<T> {
-  const empty = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-nopath-'));
-  const saved = process.env.PATH;
-  process.env.PATH = empty;
-  try {
-    return await fn();
-  } finally {
-    process.env.PATH = saved;
-    await fs.rm(empty, { recursive: true, force: true });
-  }
-}
 
 describe('a tool outage is not bad bytes', () => {
   it('complete without ffprobe answers 5xx, the upload is pending again with its bytes, and a retry succeeds', async () => {
@@ -46,7 +33,7 @@ describe('a tool outage is not bad bytes', () => {
     const stored = await t.storedFiles();
     assert.ok(stored.some((f) => f.includes(s.upload_id)));
 
-    const res = await withoutFfprobe(() => t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} }));
+    const res = await withFakeFfprobe(null, () => t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} }));
     assert.ok(res.status === 500 || res.status === 503, `${res.status} ${JSON.stringify(res.body)}`);
     assert.equal(res.body.data, null);
     assert.notEqual(res.body.error?.code, 'unsupported_media_type');

@@ -1,11 +1,8 @@
 /** Pins the fixes of the second review: bounded outage retries, epilogues, a hung ffprobe. */
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { ffmpegMedia, png } from '../helpers/media.js';
+import { ffmpegMedia, png, withFakeFfprobe } from '../helpers/media.js';
 import { createSession, put } from './error-helpers.js';
 import { multipart, rawRequest } from './raw-http.js';
 
@@ -20,19 +17,6 @@ before(async () => {
 });
 after(() => t.close());
 
-/** Runs `fn` with a PATH whose only ffprobe is `script` (or none). */
-async function withFfprobe<T>(script: string | null, fn: () => Promise<T>): Promise<T> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-path-'));
-  if (script) await fs.writeFile(path.join(dir, 'ffprobe'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
-  const saved = process.env.PATH;
-  process.env.PATH = dir;
-  try {
-    return await fn();
-  } finally {
-    process.env.PATH = saved;
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
 
 describe('outages are retried a bounded number of times', () => {
   it('after the eighth failed attempt the session fails as unverifiable, its bytes and reservation released', async () => {
@@ -40,7 +24,7 @@ describe('outages are retried a bounded number of times', () => {
     const s = await createSession(t, tenant.key, { filename: 'v.mp4', content_type: 'video/mp4', file_size: clip.length });
     assert.equal((await put(s.upload_url, clip, 'video/mp4')).status, 200);
     await t.intake.db.kysely.updateTable('uploads').set({ attempts: 6 }).where('id', '=', s.upload_id).execute();
-    await withFfprobe(null, async () => {
+    await withFakeFfprobe(null, async () => {
       const seventh = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key });
       assert.equal(seventh.status, 503, JSON.stringify(seventh.body));
       const eighth = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key });
@@ -59,7 +43,7 @@ describe('ffprobe that floods its output', () => {
     const s = await createSession(t, key, { filename: 'f.mp4', content_type: 'video/mp4', file_size: clip.length });
     assert.equal((await put(s.upload_url, clip, 'video/mp4')).status, 200);
     // Stands in for a file whose metadata makes ffprobe print megabytes.
-    const res = await withFfprobe('head -c 10000000 /dev/zero | tr "\\\\0" x', () => t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key }));
+    const res = await withFakeFfprobe('head -c 10000000 /dev/zero | tr "\\\\0" x', () => t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key }));
     assert.equal(res.status, 415, JSON.stringify(res.body));
     assert.equal(res.body.error?.details.reason, 'undecodable');
   });
