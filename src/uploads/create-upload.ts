@@ -94,7 +94,7 @@ export async function createUpload(deps: UploadDeps, tenant: Tenant, input: Crea
 
   const now = deps.clock.now();
   const expiresIn = input.expires_in ?? 3600;
-  if (fields.alias && (await deps.store.assets.findByAlias(namespace.id, fields.alias))) throw aliasTaken(fields.alias);
+  await refuseTakenAlias(deps, namespace.id, fields.alias);
   if (input.file_hash && input.skip_duplicates !== false) {
     const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn);
     if (dup) return { duplicate: true, upload: await shape(deps, dup, null, input, limit, expiresIn) };
@@ -122,6 +122,11 @@ export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<Nam
 /** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
 export async function insertSession(deps: UploadDeps, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
   await mapAliasConflict(fields, () => deps.store.transaction((r) => insertSessionRows(r, namespace, row, fields)));
+}
+
+/** Early 409 for an alias already in use, before any work; the unique index stays the guard. */
+export async function refuseTakenAlias(deps: UploadDeps, namespaceId: string, alias: string | null): Promise<void> {
+  if (alias && (await deps.store.assets.findByAlias(namespaceId, alias))) throw aliasTaken(alias);
 }
 
 const aliasTaken = (alias: string) => conflict(`The alias "${alias}" is already taken in this namespace.`, { field: 'alias' });

@@ -9,12 +9,11 @@ import type { Readable } from 'node:stream';
 import type { Tenant } from '../auth/principal.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fields.js';
 import type { NamespaceRow, UploadRow } from '../db/schema.js';
-import { IntakeError, conflict, invalid } from '../lib/errors.js';
+import { IntakeError, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { ObjectAbortedError, ObjectTooLargeError, StorageUnavailableError } from '../storage/object-storage.js';
-import { incompleteBody, storageDown } from './receive-bytes.js';
+import { writeFailure } from './receive-bytes.js';
 import { discardSession } from './close-session.js';
-import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf, type CheckedFields } from './create-upload.js';
+import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf, refuseTakenAlias, type CheckedFields } from './create-upload.js';
 import type { UploadDeps } from './deps.js';
 import { quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 
@@ -111,10 +110,7 @@ async function receiveFile(
       },
     });
   } catch (err) {
-    if (err instanceof ObjectTooLargeError) throw tooLarge(limit + 1, limit, checked.kind);
-    if (err instanceof ObjectAbortedError) throw incompleteBody();
-    if (err instanceof StorageUnavailableError) throw storageDown(deps, err);
-    throw err;
+    throw writeFailure(deps, err, () => tooLarge(limit + 1, limit, checked.kind));
   }
   const inserted = await deps.store.uploads.findById(uploadId);
   if (!inserted) throw new IntakeError('unavailable', 'The upload was not recorded; try again.');
@@ -128,9 +124,7 @@ const FORM_OVERHEAD = 2 * 1024 * 1024;
 
 /** The checks that need no bytes: a taken alias, a full quota, a body that cannot fit. Transactions still enforce them. */
 async function refuseEarly(deps: UploadDeps, ns: NamespaceRow, checked: CheckedFields, limit: number, bodyLength: number | undefined): Promise<void> {
-  if (checked.alias && (await deps.store.assets.findByAlias(ns.id, checked.alias))) {
-    throw conflict(`The alias "${checked.alias}" is already taken in this namespace.`, { field: 'alias' });
-  }
+  await refuseTakenAlias(deps, ns.id, checked.alias);
   const fileAtLeast = bodyLength === undefined ? 1 : Math.max(1, bodyLength - FORM_OVERHEAD);
   if (fileAtLeast > limit) throw tooLarge(fileAtLeast, limit, checked.kind);
   if (ns.quota_bytes !== null && ns.stored_bytes + ns.reserved_bytes + fileAtLeast > ns.quota_bytes) throw quotaExceeded(ns, fileAtLeast);

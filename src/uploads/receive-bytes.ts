@@ -13,7 +13,7 @@ import type { UploadDeps } from './deps.js';
 import { expireIfDue } from './expire-uploads.js';
 import { OPEN } from './status.js';
 
-export function storageDown(deps: UploadDeps, err: StorageUnavailableError): IntakeError {
+function storageDown(deps: UploadDeps, err: StorageUnavailableError): IntakeError {
   deps.log.error({ err }, 'storage could not take an upload');
   return new IntakeError('unavailable', 'Storage could not take the bytes right now; nothing was kept. Retry shortly.');
 }
@@ -52,11 +52,16 @@ export async function receiveBytes(deps: UploadDeps, storage: ObjectStorage, upl
     });
     return { etag: written.etag, size: written.size };
   } catch (err) {
-    if (err instanceof ObjectAbortedError) throw incompleteBody();
-    if (err instanceof StorageUnavailableError) throw storageDown(deps, err);
-    if (err instanceof ObjectTooLargeError) {
-      throw new IntakeError('file_too_large', `The body is larger than the ${upload.file_size} bytes this URL was signed for.`, { max_size: upload.file_size });
-    }
-    throw err;
+    throw writeFailure(deps, err, () =>
+      new IntakeError('file_too_large', `The body is larger than the ${upload.file_size} bytes this URL was signed for.`, { max_size: upload.file_size }),
+    );
   }
+}
+
+/** A failed storage write as the client should see it: too large, cut off, or a storage outage. */
+export function writeFailure(deps: UploadDeps, err: unknown, tooLarge: () => IntakeError): unknown {
+  if (err instanceof ObjectTooLargeError) return tooLarge();
+  if (err instanceof ObjectAbortedError) return incompleteBody();
+  if (err instanceof StorageUnavailableError) return storageDown(deps, err);
+  return err;
 }

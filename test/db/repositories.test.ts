@@ -77,9 +77,10 @@ function apiKeysContract(s: () => Store): void {
       const ns = await addNamespace(s());
       const key = apiKeyRow(ns);
       await s().apiKeys.insert(key);
-      assert.deepEqual(await s().apiKeys.findActiveByHash(key.key_hash), key);
+      assert.deepEqual((await s().apiKeys.findActiveWithNamespace(key.key_hash))?.key, key);
+      assert.equal((await s().apiKeys.findActiveWithNamespace(key.key_hash))?.namespace?.id, ns, 'the namespace comes with the key');
       assert.equal(await s().apiKeys.revoke(key.id, at(10)), true);
-      assert.equal(await s().apiKeys.findActiveByHash(key.key_hash), undefined);
+      assert.equal(await s().apiKeys.findActiveWithNamespace(key.key_hash), undefined);
       assert.equal((await s().apiKeys.find(key.id))?.revoked_at, at(10));
       assert.equal(await s().apiKeys.revoke(key.id, at(20)), false);
       assert.equal((await s().apiKeys.find(key.id))?.revoked_at, at(10), 'a second revoke keeps the first time');
@@ -89,7 +90,8 @@ function apiKeysContract(s: () => Store): void {
     it('keeps admin keys (no namespace) and refuses a duplicate hash', async () => {
       const admin = apiKeyRow(null);
       await s().apiKeys.insert(admin);
-      assert.equal((await s().apiKeys.findActiveByHash(admin.key_hash))?.role, 'admin');
+      assert.equal((await s().apiKeys.findActiveWithNamespace(admin.key_hash))?.key.role, 'admin');
+      assert.equal((await s().apiKeys.findActiveWithNamespace(admin.key_hash))?.namespace, null);
       await assert.rejects(s().apiKeys.insert(apiKeyRow(null, { key_hash: admin.key_hash })), (err) => isUniqueViolation(err));
     });
   });

@@ -8,16 +8,6 @@ export class ApiKeysRepository {
     await this.db.insertInto('api_keys').values(row).execute();
   }
 
-  /** The unrevoked key with this hash, if any. */
-  async findActiveByHash(keyHash: string): Promise<ApiKeyRow | undefined> {
-    return this.db
-      .selectFrom('api_keys')
-      .selectAll()
-      .where('key_hash', '=', keyHash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-  }
-
   /** The unrevoked key with this hash and, for a namespace key, its namespace, in one query. */
   async findActiveWithNamespace(keyHash: string): Promise<{ key: ApiKeyRow; namespace: NamespaceRow | null } | undefined> {
     const row = await this.db
