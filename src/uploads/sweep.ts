@@ -2,20 +2,20 @@
  * The periodic sweeper: expires overdue sessions, resumes verifications a crash
  * interrupted, and purges failed, canceled and expired sessions after the retention period.
  */
-import { ABANDONED_AFTER_MS, completeUpload } from './complete-upload.js';
 import type { UploadRow } from '../db/schema.js';
+import { ABANDONED_AFTER_MS, completeUpload } from './complete-upload.js';
 import { closeSession, removeBytes } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
 
-/** One sweep: expires overdue sessions, resumes interrupted verifications, purges long-finished sessions. */
-/** Retry after 1, 2, 4 … minutes, at most an hour apart; accepted bytes are never given up. */
+/** Retry after 1, 2, 4 … minutes, at most an hour apart (complete gives up after MAX_ATTEMPTS). */
 function retryDue(upload: UploadRow, now: Date): boolean {
   if (upload.attempts === 0) return true;
   const waitMs = Math.min(2 ** (upload.attempts - 1), 60) * 60_000;
   return Date.parse(upload.updated_at) + waitMs <= now.getTime();
 }
 
+/** One sweep: expires overdue sessions, resumes interrupted verifications, purges long-finished sessions. */
 export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Promise<{ expired: number; purged: number; resumed: number }> {
   const now = deps.clock.now();
   let resumed = 0;
