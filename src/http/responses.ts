@@ -47,6 +47,14 @@ export const UploadView = Type.Object({
   expires_at: Str,
 });
 
+export const PartsView = Type.Object({
+  part_size: Int,
+  count: Int,
+  urls: Type.Array(Type.Object({ part_number: Int, url: Str, offset: Int, size: Int })),
+});
+
+export const PartView = Type.Object({ part_number: Int, size: Int, etag: Str });
+
 export const CreatedUpload = Type.Composite([
   UploadView,
   Type.Object({
@@ -62,7 +70,7 @@ export const CreatedUpload = Type.Composite([
         fields: Type.Optional(Type.Record(Str, Str)),
       }),
     ),
-    parts: Type.Null(),
+    parts: Nullable(PartsView),
     expires_in: Int,
     max_size: Int,
     next_step: Str,

@@ -53,7 +53,7 @@ export const CreateUploadBody = Type.Object(
     skip_duplicates: Type.Optional(Type.Boolean()),
     expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
     resumable: Type.Optional(Type.Boolean()),
-    part_size: Type.Optional(Type.Integer({ minimum: 5 * MIB })),
+    part_size: Type.Optional(Type.Integer({ minimum: 5 * MIB, maximum: 5 * 1024 * MIB })),
     method: Type.Optional(Type.Union([Type.Literal('PUT'), Type.Literal('POST')])),
     conditions: Type.Optional(Conditions),
     width: Type.Optional(Type.Number({ minimum: 0 })),
@@ -96,3 +96,8 @@ export const Envelope = (description: string) =>
     { data: Type.Any(), error: Type.Any(), meta: Type.Object({ request_id: Type.String(), timestamp: Type.String() }, { additionalProperties: true }) },
     { description, additionalProperties: true },
   );
+
+export const SignPartsBody = Type.Object(
+  { part_numbers: Type.Array(Type.Integer({ minimum: 1, maximum: 10000 }), { minItems: 1, maxItems: 100 }) },
+  { additionalProperties: false },
+);

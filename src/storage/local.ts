@@ -20,6 +20,12 @@ import {
   type ListedObject,
   type ObjectInfo,
   type ObjectStorage,
+  type AssembledObject,
+  type OpenMultipart,
+  type PartChoice,
+  type PartWriter,
+  type PresignPart,
+  type StoredPart,
   type PresignGet,
   type PresignUpload,
   type PresignedPost,
@@ -27,6 +33,7 @@ import {
   type WriteOptions,
   type WrittenObject,
 } from './object-storage.js';
+import { LocalParts } from './local-parts.js';
 import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
 
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
@@ -43,10 +50,11 @@ export const POST_FIELDS = {
   signature: 'x-intake-signature',
 } as const;
 
-export class LocalDiskStorage implements ObjectStorage {
+export class LocalDiskStorage implements ObjectStorage, PartWriter {
   readonly provider = 'local' as const;
   private readonly objects: string;
   private readonly tmp: string;
+  private readonly parts: LocalParts;
 
   constructor(
     root: string,
@@ -55,6 +63,7 @@ export class LocalDiskStorage implements ObjectStorage {
   ) {
     this.objects = path.join(root, 'objects');
     this.tmp = path.join(root, 'tmp');
+    this.parts = new LocalParts(path.join(root, 'multipart'), { etagOf, isDiskError, isMissing, syncDir });
   }
 
   /** Creates the folders and removes temp files a crash left behind. */
@@ -62,6 +71,7 @@ export class LocalDiskStorage implements ObjectStorage {
     await fs.mkdir(this.objects, { recursive: true });
     await fs.rm(this.tmp, { recursive: true, force: true });
     await fs.mkdir(this.tmp, { recursive: true });
+    await this.parts.init();
   }
 
   verifySignature(fields: SignedFields, signature: string, nowMs = Date.now()): Verdict {
@@ -243,6 +253,39 @@ export class LocalDiskStorage implements ObjectStorage {
 
   async ping(): Promise<void> {
     await fs.access(this.objects, fs.constants.W_OK);
+  }
+
+  // Multipart uploads (resumable sessions): see local-parts.ts.
+
+  createMultipart(key: string): Promise<string> {
+    this.pathOf(key);
+    return this.parts.create(key);
+  }
+
+  async presignPart(key: string, _multipartId: string, partNumber: number, o: PresignPart): Promise<string> {
+    // No content type: a part is raw bytes, as with S3's UploadPart.
+    const fields: SignedFields = { method: 'PUT', key, expires: Math.floor(o.expiresAt.getTime() / 1000), maxSize: o.maxSize, uploadId: o.uploadId, part: partNumber };
+    return this.fileUrl(key, { part: String(partNumber), expires: String(fields.expires), max: String(o.maxSize), upload: o.uploadId, sig: sign(this.secret, fields) });
+  }
+
+  writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+    return this.parts.write(key, multipartId, partNumber, body, opts);
+  }
+
+  listParts(key: string, multipartId: string): Promise<StoredPart[]> {
+    return this.parts.list(key, multipartId);
+  }
+
+  completeMultipart(key: string, multipartId: string, parts: PartChoice[]): Promise<AssembledObject> {
+    return this.parts.complete(key, multipartId, parts, this.pathOf(key));
+  }
+
+  abortMultipart(key: string, multipartId: string): Promise<void> {
+    return this.parts.abort(key, multipartId);
+  }
+
+  listMultipart(): AsyncIterable<OpenMultipart> {
+    return this.parts.open();
   }
 
   /** Removes now-empty folders up to (not including) the objects root. */

@@ -17,8 +17,15 @@ import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { verifyObject, type Verified } from './verify-object.js';
+import { assembleParts, type ListedPart } from '../multipart/complete-parts.js';
 
-export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: { etag?: string } = {}): Promise<{ upload: UploadRow; asset: AssetRow }> {
+export interface CompleteInput {
+  etag?: string;
+  /** Resumable sessions: the parts to join; omitted, every part held. */
+  parts?: ListedPart[];
+}
+
+export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: CompleteInput = {}): Promise<{ upload: UploadRow; asset: AssetRow }> {
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
@@ -103,9 +110,10 @@ async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<{ upl
   }
 }
 
-async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag?: string }): Promise<{ upload: UploadRow; asset: AssetRow }> {
+async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: CompleteInput): Promise<{ upload: UploadRow; asset: AssetRow }> {
   let verified: Verified;
   try {
+    if (upload.resumable === 1) upload = await assembleParts(deps, upload, body.parts);
     verified = await verifyObject(deps, upload, body.etag);
   } catch (err) {
     if (err instanceof IntakeError) {

@@ -19,6 +19,9 @@ import { factsOf } from './verify-object.js';
 import type { UploadDeps } from './deps.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 import { uploadView, type UploadView } from './views.js';
+import { isResumable } from '../multipart/plan.js';
+import type { PartsView } from '../multipart/sign-parts.js';
+import { resumableFields, startResumable } from '../multipart/start-resumable.js';
 
 export interface CreateUploadInput {
   filename: string;
@@ -46,7 +49,7 @@ export interface CreatedUpload extends UploadView {
   key: string;
   upload_url: string | null;
   upload_method: { method: 'PUT'; headers: Record<string, string> } | { method: 'POST'; content_type: 'multipart/form-data'; field_name: 'file'; fields: Record<string, string> } | null;
-  parts: null;
+  parts: PartsView | null;
   expires_in: number;
   max_size: number;
   next_step: string;
@@ -84,10 +87,9 @@ export function checkUploadFields(deps: UploadDeps, input: Omit<CreateUploadInpu
 
 export async function createUpload(deps: UploadDeps, tenant: Tenant, input: CreateUploadInput): Promise<{ duplicate: boolean; upload: CreatedUpload }> {
   const fields = checkUploadFields(deps, input);
-  if (input.resumable === true) {
-    throw invalid('Resumable (multipart) uploads are not available on this server yet; send resumable: false.', 'resumable');
-  }
-  if (input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
+  const resumable = isResumable(input.file_size, input.resumable);
+  if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
+  if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
   const namespace = await namespaceOf(deps, tenant);
   const limit = sizeLimit(deps, namespace, fields.kind);
   if (input.file_size > limit) throw tooLarge(input.file_size, limit, fields.kind);
@@ -108,6 +110,10 @@ export async function createUpload(deps: UploadDeps, tenant: Tenant, input: Crea
     method: input.method ?? 'PUT',
     reserved_bytes: input.file_size,
   };
+  if (resumable) {
+    const session = await startResumable(deps, row, input.part_size, (r) => insertSession(deps, namespace, r, fields));
+    return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...(await resumableFields(deps, session)) } };
+  }
   await insertSession(deps, namespace, row, fields);
   return { duplicate: false, upload: await shape(deps, row, input.method ?? 'PUT', input, limit, expiresIn) };
 }
@@ -208,6 +214,7 @@ export function baseRow(
     received_size: null,
     received_sha256: null,
     received_etag: null,
+    multipart_id: null,
     is_duplicate: 0,
     duplicate_of: null,
     expires_at: addSeconds(now, expiresIn).toISOString(),

@@ -1,0 +1,218 @@
+/**
+ * Multipart uploads of the local-disk driver. Each upload is a folder
+ * `<root>/multipart/<id>/` holding `key` (the object it will become) and one file per part
+ * (`part-00001` …). A part is streamed to a temp file in the same folder (SHA-256 and size
+ * cap on the way), fsynced and renamed over the part's name, so a re-sent part replaces the
+ * old one atomically and a crash leaves only a temp file. Complete streams the parts in
+ * order into one temp file, hashing the whole object on the way, and renames it into place.
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HashingMeter, TooLargeError } from '../lib/hashing.js';
+import { randomToken } from '../lib/ids.js';
+import {
+  MultipartNotFoundError,
+  ObjectAbortedError,
+  ObjectTooLargeError,
+  StorageUnavailableError,
+  type AssembledObject,
+  type ObjectInfo,
+  type OpenMultipart,
+  type PartChoice,
+  type StoredPart,
+  type WriteOptions,
+  type WrittenObject,
+} from './object-storage.js';
+
+const ID_RE = /^[a-z0-9]{24}$/;
+const PART_RE = /^part-(\d{5})$/;
+const TEMP_PREFIX = 'tmp-';
+
+export interface DiskHelpers {
+  etagOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string;
+  isDiskError(err: unknown): boolean;
+  isMissing(err: unknown): boolean;
+  syncDir(dir: string): Promise<void>;
+}
+
+export class LocalParts {
+  constructor(
+    private readonly root: string,
+    private readonly disk: DiskHelpers,
+  ) {}
+
+  /** Creates the root and removes what a crash left half-made: part temp files (their parts stay) and unfinished creates. */
+  async init(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true });
+    for (const name of await fs.readdir(this.root)) {
+      const dir = path.join(this.root, name);
+      if (name.startsWith(TEMP_PREFIX)) {
+        await fs.rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      const names = await fs.readdir(dir).catch(() => [] as string[]);
+      await Promise.all(names.filter((n) => n.startsWith(TEMP_PREFIX)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+    }
+  }
+
+  /** The folder appears with its key file in one rename, so every folder names its object. */
+  async create(key: string): Promise<string> {
+    const id = randomToken(24);
+    const temp = path.join(this.root, `${TEMP_PREFIX}${id}`);
+    await fs.mkdir(temp);
+    await fs.writeFile(path.join(temp, 'key'), key);
+    await fs.rename(temp, path.join(this.root, id));
+    return id;
+  }
+
+  /** The folder of a multipart upload that exists and belongs to `key`, else MultipartNotFoundError. */
+  private async dirOf(key: string, id: string): Promise<string> {
+    if (!ID_RE.test(id)) throw new MultipartNotFoundError(id);
+    const dir = path.join(this.root, id);
+    const owner = await fs.readFile(path.join(dir, 'key'), 'utf8').catch((err: unknown) => {
+      if (this.disk.isMissing(err)) return null;
+      throw err;
+    });
+    if (owner !== key) throw new MultipartNotFoundError(id);
+    return dir;
+  }
+
+  async write(key: string, id: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+    const dir = await this.dirOf(key, id);
+    const temp = path.join(dir, `${TEMP_PREFIX}${randomToken(12)}`);
+    const meter = new HashingMeter(opts.maxSize);
+    let published: ObjectInfo | undefined;
+    try {
+      try {
+        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+      } catch (err) {
+        if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
+        if (this.disk.isDiskError(err)) throw new StorageUnavailableError(err);
+        throw new ObjectAbortedError(err);
+      }
+      const etag = await this.syncAndTag(temp);
+      const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
+      const publish = async (): Promise<ObjectInfo> => {
+        // rename() replaces an earlier copy of the part in one step: readers see old or new.
+        await fs.rename(temp, path.join(dir, partName(partNumber)));
+        published = { size: written.size, etag };
+        return published;
+      };
+      if (opts.around) await opts.around(written, publish);
+      else await publish();
+      if (!published) throw new Error('writePart(): around() returned without publishing');
+      await this.disk.syncDir(dir);
+      return written;
+    } finally {
+      if (!published) await fs.rm(temp, { force: true });
+    }
+  }
+
+  /** fsync, then the ETag of the inode (rename keeps it, so it is the published part's). */
+  private async syncAndTag(file: string): Promise<string> {
+    try {
+      const handle = await fs.open(file, 'r+');
+      try {
+        await handle.sync();
+        return this.disk.etagOf(await handle.stat({ bigint: true }));
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      throw new StorageUnavailableError(err);
+    }
+  }
+
+  async list(key: string, id: string): Promise<StoredPart[]> {
+    const dir = await this.dirOf(key, id);
+    const parts: StoredPart[] = [];
+    for (const name of await fs.readdir(dir)) {
+      const match = PART_RE.exec(name);
+      if (!match) continue;
+      const st = await fs.stat(path.join(dir, name), { bigint: true }).catch(() => null);
+      if (st) parts.push({ partNumber: Number(match[1]), size: Number(st.size), etag: this.disk.etagOf(st) });
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /**
+   * Streams the chosen parts, in order, into `target` (1 MiB reads, written with
+   * back-pressure: no part is ever held in memory), hashing the whole object on the way;
+   * then removes the parts.
+   */
+  async complete(key: string, id: string, parts: PartChoice[], target: string): Promise<AssembledObject> {
+    const dir = await this.dirOf(key, id);
+    const held = new Map((await this.list(key, id)).map((p) => [p.partNumber, p]));
+    for (const p of parts) {
+      if (held.get(p.partNumber)?.etag !== p.etag) throw new MultipartNotFoundError(id);
+    }
+    const temp = path.join(dir, `${TEMP_PREFIX}${randomToken(12)}`);
+    try {
+      const { size, sha256 } = await concatenate(
+        parts.map((p) => path.join(dir, partName(p.partNumber))),
+        temp,
+      );
+      const etag = await this.syncAndTag(temp);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(temp, target);
+      await this.disk.syncDir(path.dirname(target));
+      await fs.rm(dir, { recursive: true, force: true });
+      return { size, etag, sha256 };
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      if (err instanceof StorageUnavailableError) throw err;
+      throw new StorageUnavailableError(err);
+    }
+  }
+
+  async abort(key: string, id: string): Promise<void> {
+    const dir = await this.dirOf(key, id).catch((err: unknown) => {
+      if (err instanceof MultipartNotFoundError) return null;
+      throw err;
+    });
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  async *open(): AsyncIterable<OpenMultipart> {
+    const handle = await fs.opendir(this.root).catch(() => null);
+    if (!handle) return;
+    for await (const e of handle) {
+      if (!e.isDirectory() || !ID_RE.test(e.name)) continue;
+      const file = path.join(this.root, e.name, 'key');
+      const [key, st] = await Promise.all([fs.readFile(file, 'utf8').catch(() => null), fs.stat(file).catch(() => null)]);
+      if (key !== null && st) yield { key, multipartId: e.name, initiated: st.mtime };
+    }
+  }
+}
+
+/** Appends `files` in order into a new file `target`; returns its size and SHA-256. */
+async function concatenate(files: string[], target: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(target, { flags: 'wx', highWaterMark: 1024 * 1024 });
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  let size = 0;
+  try {
+    for (const file of files) {
+      for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
+      }
+    }
+    await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+function partName(n: number): string {
+  return `part-${String(n).padStart(5, '0')}`;
+}
