@@ -3,7 +3,9 @@
  * contract: create a session, PUT parts (any order, some in parallel), list what arrived,
  * ask for fresh URLs, complete. It holds the file in memory only because tests' files are small.
  */
-import type { ApiResponse } from './intake.js';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ApiResponse, TestIntake } from './intake.js';
 
 export interface PartUrl {
   part_number: number;
@@ -95,4 +97,11 @@ export function textFile(size: number, seed = 1): Buffer {
     buf[i] = i % 64 === 63 ? 0x0a : 0x61 + ((x >>> 16) % 26);
   }
   return buf;
+}
+
+/** Every file of every multipart upload still on the local disk. */
+export async function partFiles(t: TestIntake): Promise<string[]> {
+  const root = path.join(t.dataDir, 'storage', 'multipart');
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)));
 }

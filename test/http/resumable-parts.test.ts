@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
 import { sha256 } from '../helpers/media.js';
-import { ResumableClient, textFile } from '../helpers/resumable-client.js';
+import { partFiles, ResumableClient, textFile } from '../helpers/resumable-client.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
-
-/** Every file of every multipart upload still on disk. */
-export async function partFiles(t: TestIntake): Promise<string[]> {
-  const root = path.join(t.dataDir, 'storage', 'multipart');
-  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)));
-}
 
 // Parallel parts race on the session row: the flow runs on SQLite and on PostgreSQL.
 for (const dialect of ['sqlite', 'postgres'] as const) {
