@@ -1,0 +1,100 @@
+/**
+ * Resume after the server process is killed mid-upload: the real server runs as a child
+ * process, is SIGKILLed while a part is arriving, and restarts on the same data folder.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN_KEY, eventually, freePort, type ApiResponse } from './helpers/intake.js';
+import { sha256 } from './helpers/media.js';
+import { ResumableClient, textFile } from './helpers/resumable-client.js';
+
+const MIB = 1024 * 1024;
+let dir: string;
+let port: number;
+let server: ChildProcess | undefined;
+
+async function startServer(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve'], {
+    env: { ...process.env, INTAKE_DATA_DIR: dir, INTAKE_PORT: String(port), INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening on')) resolve();
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code, signal) => reject(new Error(`serve exited early (${code ?? signal}): ${out}`)));
+  });
+  return child;
+}
+
+async function api<T = any>(method: string, route: string, opts: { key?: string; json?: unknown } = {}): Promise<ApiResponse<T>> {
+  const res = await fetch(`http://127.0.0.1:${port}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${opts.key ?? ADMIN_KEY}`, ...(opts.json === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** Temp files of parts still arriving, with their sizes. */
+async function partTemps(): Promise<number[]> {
+  const root = path.join(dir, 'storage', 'multipart');
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  const temps = entries.filter((e) => e.isFile() && e.name.startsWith('tmp-'));
+  return Promise.all(temps.map(async (e) => (await fs.stat(path.join(e.parentPath, e.name))).size));
+}
+
+before(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-crash-'));
+  port = await freePort();
+});
+after(async () => {
+  server?.kill('SIGKILL');
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('resumable upload across a server crash', () => {
+  it('after SIGKILL mid-part and a restart, the client lists the parts, sends the rest and completes with the right SHA-256', async () => {
+    server = await startServer();
+    const ns = await api('POST', '/v1/namespaces', { json: { name: 'crash' } });
+    const key = (await api('POST', '/v1/keys', { json: { namespace_id: ns.body.data.id, name: 'k' } })).body.data.secret as string;
+    const client = new ResumableClient(api, key);
+    const file = textFile(15 * MIB, 15);
+    const s = await client.create({ filename: 'long.txt', content_type: 'text/plain', file_size: file.length, file_hash: sha256(file), part_size: 5 * MIB });
+    const [p1, p2] = s.parts.urls;
+    assert.equal((await client.sendPart(p1!.url, client.slice(file, p1!))).status, 200);
+
+    // Part 2 is half sent when the server dies.
+    const req = http.request(p2!.url, { method: 'PUT', headers: { 'content-length': String(p2!.size) } });
+    const failed = new Promise<void>((resolve) => req.once('error', () => resolve()));
+    req.write(file.subarray(p2!.offset, p2!.offset + 2 * MIB));
+    await eventually(async () => (await partTemps()).some((size) => size >= MIB), 10_000, 'part 2 arriving');
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+    await failed;
+
+    server = await startServer();
+    assert.deepEqual(await partTemps(), [], 'the half part is gone after the restart');
+    const held = await client.listParts(s.upload_id);
+    assert.equal(held.status, 200);
+    assert.deepEqual(held.body.data.map((p) => [p.part_number, p.size]), [[1, 5 * MIB]]);
+    assert.equal((await api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'uploading');
+
+    const done = await client.resume(s.upload_id, file, s.parts.count);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.data.status, 'completed');
+    assert.equal(done.body.data.asset.sha256, sha256(file));
+    const back = await fetch(done.body.data.asset.url);
+    assert.equal(sha256(Buffer.from(await back.arrayBuffer())), sha256(file));
+  });
+});
