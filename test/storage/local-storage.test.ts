@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalDiskStorage, POST_FIELDS } from '../../src/storage/local.js';
 import type { SignedFields } from '../../src/storage/signed-url.js';
+import { multipartContract } from './multipart-contract.js';
 import { bodyOf, readAll, storageContract, type StorageHarness } from './storage-contract.js';
 
 const PUBLIC_URL = 'http://127.0.0.1:3999';
@@ -32,6 +33,15 @@ async function openLocal(): Promise<StorageHarness & { root: string; local: Loca
 }
 
 storageContract('local disk', openLocal);
+
+multipartContract('local disk', async () => {
+  const h = await openLocal();
+  return {
+    storage: h.local,
+    putPart: async (key, id, n, bytes) => (await h.local.writePart(key, id, n, bodyOf(bytes), { maxSize: bytes.length, contentType: 'application/octet-stream' })).etag,
+    close: h.close,
+  };
+});
 
 describe('local disk driver', () => {
   let h: Awaited<ReturnType<typeof openLocal>>;
@@ -161,5 +171,28 @@ describe('local disk driver', () => {
       const other = new LocalDiskStorage(h.root, PUBLIC_URL, 'another-secret-0123456789abcdefghij');
       assert.equal(other.verifySignature(fields, sig, now), 'bad_signature');
     });
+  });
+});
+
+describe('local disk multipart uploads', () => {
+  it('start-up removes part temp files a crash left, keeps the parts, and an oversize part leaves nothing', async () => {
+    const h = await openLocal();
+    try {
+      const key = 'ns_x/upl_crash/original';
+      const id = await h.local.createMultipart(key);
+      await h.local.writePart(key, id, 1, bodyOf(Buffer.alloc(100, 1)), { maxSize: 100, contentType: 'text/plain' });
+      await assert.rejects(h.local.writePart(key, id, 2, bodyOf(Buffer.alloc(101, 2)), { maxSize: 100, contentType: 'text/plain' }), /larger than 100/);
+      const dir = path.join(h.root, 'multipart', id);
+      assert.deepEqual((await fs.readdir(dir)).sort(), ['key', 'part-00001']);
+      await fs.writeFile(path.join(dir, 'tmp-halfwritten'), 'x');
+      await fs.mkdir(path.join(h.root, 'multipart', 'tmp-unfinishedcreate'));
+      const restarted = new LocalDiskStorage(h.root, PUBLIC_URL, SECRET);
+      await restarted.init();
+      assert.deepEqual((await fs.readdir(dir)).sort(), ['key', 'part-00001']);
+      assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), [id]);
+      assert.deepEqual((await restarted.listParts(key, id)).map((p) => p.size), [100]);
+    } finally {
+      await h.close();
+    }
   });
 });
