@@ -11,10 +11,27 @@ import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
 import { benchSessions } from './sessions.js';
+import { benchMultipart, multipartSummary } from './multipart.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
 const RESULTS = here('../../bench/results/latest.json');
+const MULTIPART_RESULTS = here('../../bench/results/multipart.json');
+
+/**
+ * `npm run bench -- multipart [--gib N]` runs only the resumable benchmark (default 1 GiB,
+ * 8 parts, 3 runs); plain `npm run bench` runs everything, that one at 1 GiB.
+ */
+async function multipartOnly(cleanup: Cleanup, gib: number): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  const sinkDir = await cleanup.tempDir('intake-bench-sink-');
+  const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
+  const intake = await startIntake(cleanup);
+  process.stderr.write(`Benchmark 3: ${gib} GiB in 8 parallel parts, raw sink vs Intake part URLs\n`);
+  const result = await benchMultipart(sink, sinkDir, intake, { size: gib * 1024 ** 3, parts: 8, runs: 3 });
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${multipartSummary(result)}\n`);
+  await writeJson({ finishedAt: new Date().toISOString(), load: { before: loadBefore, after: os.loadavg()[0]! }, multipart: result } as never, MULTIPART_RESULTS);
+}
 
 async function main(cleanup: Cleanup): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
@@ -28,8 +45,12 @@ async function main(cleanup: Cleanup): Promise<void> {
   process.stderr.write('Benchmark 2: POST /v1/uploads, bare Fastify vs Intake\n');
   const sessions = await benchSessions(hello, intake);
 
+  process.stderr.write('Benchmark 3: 1 GiB in 8 parallel parts, raw sink vs Intake part URLs\n');
+  const multipart = await benchMultipart(sink, sinkDir, intake, { size: 1024 ** 3, parts: 8, runs: 3 });
+
   const report = buildReport(put, sessions, loadBefore);
-  process.stdout.write(`\n${summary(report)}\n`);
+  process.stdout.write(`\n${summary(report)}\n\n${multipartSummary(multipart)}\n`);
+  await writeJson({ finishedAt: report.finishedAt, multipart } as never, MULTIPART_RESULTS);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);
 }
@@ -42,7 +63,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
-  await main(cleanup);
+  const args = process.argv.slice(2);
+  if (args[0] === 'multipart') {
+    const gib = Number(/^--gib=?(\d+)$/.exec(args.slice(1).join('='))?.[1] ?? 1);
+    await multipartOnly(cleanup, gib);
+  } else await main(cleanup);
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;

@@ -1,0 +1,154 @@
+/**
+ * Benchmark 3: one large upload in parallel parts through Intake's local signed part URLs,
+ * against the same bytes PUT in the same number of parallel requests into the raw sink
+ * (which hashes, writes, fsyncs and renames each, like Intake does per part). Runs
+ * alternate between the two. Intake's session is then completed: its time is the joining
+ * of the parts (streamed, SHA-256 on the way) plus verification, reported per GiB.
+ */
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { peakRss, resetPeakRss, type Server } from './lib/children.js';
+import type { IntakeServer } from './intake.js';
+import { GIB, median } from './put.js';
+
+/** Printable text, so the joined object verifies as text/plain at complete. */
+const CHUNK = Buffer.alloc(1024 * 1024, 'intake multipart bench line of text\n');
+
+export interface MultipartSide {
+  mbPerSecond: number[];
+  medianMbPerSecond: number;
+  peakRssBytes: number;
+}
+
+export interface MultipartResult {
+  sizeBytes: number;
+  parts: number;
+  runs: number;
+  sink: MultipartSide;
+  intake: MultipartSide;
+  ratio: number;
+  /** Complete (join + verify) seconds per GiB, median, and Intake's peak RSS while completing. */
+  completeSecondsPerGib: number;
+  completePeakRssBytes: number;
+}
+
+async function putStream(url: string, size: number): Promise<void> {
+  const req = http.request(url, { method: 'PUT', agent: false, headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' } });
+  const answered = once(req, 'response').then(async (args: unknown[]) => {
+    const res = args[0] as http.IncomingMessage;
+    let body = '';
+    for await (const chunk of res) body += String(chunk);
+    if (res.statusCode !== 200) throw new Error(`PUT ${url} → ${res.statusCode}: ${body}`);
+  });
+  for (let sent = 0; sent < size; sent += CHUNK.length) {
+    const n = Math.min(CHUNK.length, size - sent);
+    if (!req.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) await once(req, 'drain');
+  }
+  req.end();
+  await answered;
+}
+
+/** Sends every URL at once; returns the seconds from the first byte to the last answer. */
+async function parallel(urls: string[], partSize: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  await Promise.all(urls.map((url) => putStream(url, partSize)));
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function api<T>(intake: IntakeServer, method: string, route: string, json?: unknown): Promise<T> {
+  const res = await fetch(intake.url + route, {
+    method,
+    headers: { authorization: `Bearer ${intake.key}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  const body = (await res.json()) as { data: T };
+  if (!res.ok) throw new Error(`${method} ${route} → ${res.status}: ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+interface Created {
+  upload_id: string;
+  parts: { count: number; part_size: number; urls: Array<{ url: string; size: number }> };
+}
+
+async function intakeParts(intake: IntakeServer, size: number, parts: number): Promise<{ id: string; seconds: number }> {
+  const s = await api<Created>(intake, 'POST', '/v1/uploads', { filename: 'big.txt', content_type: 'text/plain', file_size: size, resumable: true, part_size: size / parts });
+  if (s.parts.count !== parts) throw new Error(`expected ${parts} parts, got ${s.parts.count}`);
+  return { id: s.upload_id, seconds: await parallel(s.parts.urls.map((u) => u.url), size / parts) };
+}
+
+async function intakeComplete(intake: IntakeServer, id: string, size: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  const done = await api<{ asset: { id: string; filesize: number } }>(intake, 'POST', `/v1/uploads/${id}/complete`, {});
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (done.asset.filesize !== size) throw new Error(`joined ${done.asset.filesize} bytes, expected ${size}`);
+  // Deleting the asset removes its bytes (and keeps the next run from being a duplicate).
+  await api(intake, 'DELETE', `/v1/assets/${done.asset.id}`);
+  return seconds;
+}
+
+async function sinkRun(sink: Server, dir: string, size: number, parts: number): Promise<number> {
+  const seconds = await parallel(Array.from({ length: parts }, (_, i) => `${sink.url}/part-${i}`), size / parts);
+  for (const file of await fs.readdir(dir)) await fs.rm(path.join(dir, file), { force: true });
+  return seconds;
+}
+
+export async function benchMultipart(sink: Server, sinkDir: string, intake: IntakeServer, opts: { size: number; parts: number; runs: number }): Promise<MultipartResult> {
+  const { size, parts, runs } = opts;
+  const mb = { sink: [] as number[], intake: [] as number[] };
+  const complete: number[] = [];
+  const peaks = { sink: 0, intake: 0, complete: 0 };
+  for (let run = 0; run < runs; run++) {
+    await resetPeakRss(sink.pid);
+    mb.sink.push(size / 1e6 / (await sinkRun(sink, sinkDir, size, parts)));
+    peaks.sink = Math.max(peaks.sink, await peakRss(sink.pid));
+    await resetPeakRss(intake.pid);
+    const sent = await intakeParts(intake, size, parts);
+    mb.intake.push(size / 1e6 / sent.seconds);
+    peaks.intake = Math.max(peaks.intake, await peakRss(intake.pid));
+    await resetPeakRss(intake.pid);
+    const seconds = await intakeComplete(intake, sent.id, size);
+    complete.push(seconds / (size / GIB));
+    peaks.complete = Math.max(peaks.complete, await peakRss(intake.pid));
+    process.stderr.write(
+      `  multipart run ${run + 1}/${runs}: sink ${mb.sink.at(-1)!.toFixed(0)} MB/s, Intake ${mb.intake.at(-1)!.toFixed(0)} MB/s, complete ${seconds.toFixed(1)} s, Intake peak RSS ${(peaks.intake / 1e6).toFixed(0)} MB (parts) ${(peaks.complete / 1e6).toFixed(0)} MB (complete)\n`,
+    );
+  }
+  const side = (values: number[], peak: number): MultipartSide => ({ mbPerSecond: values, medianMbPerSecond: median(values), peakRssBytes: peak });
+  const sinkSide = side(mb.sink, peaks.sink);
+  const intakeSide = side(mb.intake, peaks.intake);
+  return {
+    sizeBytes: size,
+    parts,
+    runs,
+    sink: sinkSide,
+    intake: intakeSide,
+    ratio: intakeSide.medianMbPerSecond / sinkSide.medianMbPerSecond,
+    completeSecondsPerGib: median(complete),
+    completePeakRssBytes: peaks.complete,
+  };
+}
+
+const MB = 1e6;
+
+export function multipartGoals(r: MultipartResult): Array<{ name: string; target: string; actual: string; met: boolean }> {
+  const peak = Math.max(r.intake.peakRssBytes, r.completePeakRssBytes) / MB;
+  return [
+    { name: `${r.sizeBytes / GIB} GiB in ${r.parts} parallel parts, Intake / sink`, target: '≥ 0.80', actual: r.ratio.toFixed(2), met: r.ratio >= 0.8 },
+    { name: 'Intake peak RSS during parts and complete', target: '< 200 MB', actual: `${peak.toFixed(0)} MB`, met: peak < 200 },
+  ];
+}
+
+export function multipartSummary(r: MultipartResult): string {
+  const f = (n: number, d = 0) => n.toFixed(d);
+  return [
+    `${r.sizeBytes / GIB} GiB upload in ${r.parts} parallel parts: median of ${r.runs} alternating runs (MB = 10^6 bytes)`,
+    `  throughput MB/s          sink ${f(r.sink.medianMbPerSecond)}   Intake ${f(r.intake.medianMbPerSecond)}   Intake/sink ${f(r.ratio, 2)}`,
+    `  all runs MB/s            sink ${r.sink.mbPerSecond.map((v) => f(v)).join(' ')}   Intake ${r.intake.mbPerSecond.map((v) => f(v)).join(' ')}`,
+    `  peak RSS MB              sink ${f(r.sink.peakRssBytes / MB)}   Intake parts ${f(r.intake.peakRssBytes / MB)}   Intake complete ${f(r.completePeakRssBytes / MB)}`,
+    `  complete (join + verify) ${f(r.completeSecondsPerGib, 2)} s per GiB`,
+    ...multipartGoals(r).map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`),
+  ].join('\n');
+}
