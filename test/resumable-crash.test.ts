@@ -87,7 +87,7 @@ describe('resumable upload across a server crash', () => {
     assert.deepEqual(await partTemps(), [], 'the half part is gone after the restart');
     const held = await client.listParts(s.upload_id);
     assert.equal(held.status, 200);
-    assert.deepEqual(held.body.data.map((p) => [p.part_number, p.size]), [[1, 5 * MIB]]);
+    assert.deepEqual(held.body.data.map((p) => [p.part_number, p.size, p.etag]), [[1, 5 * MIB, `"${sha256(client.slice(file, p1!))}"`]]);
     assert.equal((await api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'uploading');
 
     const done = await client.resume(s.upload_id, file, s.parts.count);

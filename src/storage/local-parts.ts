@@ -3,8 +3,11 @@
  * `<root>/multipart/<id>/` holding `key` (the object it will become) and one file per part
  * (`part-00001` …). A part is streamed to a temp file in the same folder (SHA-256 and size
  * cap on the way), fsynced and renamed over the part's name, so a re-sent part replaces the
- * old one atomically and a crash leaves only a temp file. Complete streams the parts in
- * order into one temp file, hashing the whole object on the way, and renames it into place.
+ * old one atomically and a crash leaves only a temp file. A part's ETag is its SHA-256 (a
+ * client can check a listed part against its own bytes before resuming), kept beside it in
+ * `sha-<part>-<inode>`: named by inode, it can never describe another copy of the part.
+ * Complete streams the parts in order into one temp file, hashing the whole object on the
+ * way, and renames it into place.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -87,6 +90,8 @@ export class LocalParts {
     const temp = path.join(dir, `${TEMP_PREFIX}${randomToken(12)}`);
     const meter = new HashingMeter(opts.maxSize);
     let published: ObjectInfo | undefined;
+    let replaced: bigint | undefined;
+    let ino: bigint | undefined;
     try {
       try {
         await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
@@ -95,31 +100,52 @@ export class LocalParts {
         if (this.disk.isDiskError(err)) throw new StorageUnavailableError(err);
         throw new ObjectAbortedError(err);
       }
-      const etag = await this.syncAndTag(temp);
-      const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
+      ino = await this.syncAndStat(temp);
+      const sha256 = meter.digest();
+      await fs.writeFile(path.join(dir, shaName(partNumber, ino)), sha256);
+      const written: WrittenObject = { size: meter.bytes, sha256, etag: `"${sha256}"` };
+      const target = path.join(dir, partName(partNumber));
       const publish = async (): Promise<ObjectInfo> => {
+        replaced = (await fs.stat(target, { bigint: true }).catch(() => null))?.ino;
         // rename() replaces an earlier copy of the part in one step: readers see old or new.
-        await fs.rename(temp, path.join(dir, partName(partNumber)));
-        published = { size: written.size, etag };
+        await fs.rename(temp, target);
+        published = { size: written.size, etag: written.etag };
         return published;
       };
       if (opts.around) await opts.around(written, publish);
       else await publish();
       if (!published) throw new Error('writePart(): around() returned without publishing');
       await this.disk.syncDir(dir);
+      // The earlier copy's hash file (a crash here leaves it: harmless, it names a gone inode).
+      if (replaced !== undefined && replaced !== ino) await fs.rm(path.join(dir, shaName(partNumber, replaced)), { force: true });
       return written;
     } finally {
-      if (!published) await fs.rm(temp, { force: true });
+      if (!published) {
+        await fs.rm(temp, { force: true });
+        if (ino !== undefined) await fs.rm(path.join(dir, shaName(partNumber, ino)), { force: true });
+      }
     }
   }
 
-  /** fsync, then the ETag of the inode (rename keeps it, so it is the published part's). */
-  private async syncAndTag(file: string): Promise<string> {
+  /** The SHA-256 of a part as stored now; recomputed (and kept) if its hash file is missing or torn. */
+  private async hashOf(dir: string, partNumber: number, ino: bigint): Promise<string> {
+    const file = path.join(dir, shaName(partNumber, ino));
+    const kept = await fs.readFile(file, 'utf8').catch(() => '');
+    if (/^[0-9a-f]{64}$/.test(kept)) return kept;
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path.join(dir, partName(partNumber)), { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+    const sha256 = hash.digest('hex');
+    await fs.writeFile(file, sha256);
+    return sha256;
+  }
+
+  /** fsync, then the inode (rename keeps it, so it names the published part). */
+  private async syncAndStat(file: string): Promise<bigint> {
     try {
       const handle = await fs.open(file, 'r+');
       try {
         await handle.sync();
-        return this.disk.etagOf(await handle.stat({ bigint: true }));
+        return (await handle.stat({ bigint: true })).ino;
       } finally {
         await handle.close();
       }
@@ -135,7 +161,9 @@ export class LocalParts {
       const match = PART_RE.exec(name);
       if (!match) continue;
       const st = await fs.stat(path.join(dir, name), { bigint: true }).catch(() => null);
-      if (st) parts.push({ partNumber: Number(match[1]), size: Number(st.size), etag: this.disk.etagOf(st) });
+      if (!st) continue;
+      const partNumber = Number(match[1]);
+      parts.push({ partNumber, size: Number(st.size), etag: `"${await this.hashOf(dir, partNumber, st.ino)}"` });
     }
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
@@ -157,7 +185,8 @@ export class LocalParts {
         parts.map((p) => path.join(dir, partName(p.partNumber))),
         temp,
       );
-      const etag = await this.syncAndTag(temp);
+      await this.syncAndStat(temp);
+      const etag = this.disk.etagOf(await fs.stat(temp, { bigint: true }));
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.rename(temp, target);
       await this.disk.syncDir(path.dirname(target));
@@ -215,4 +244,8 @@ async function concatenate(files: string[], target: string): Promise<{ size: num
 
 function partName(n: number): string {
   return `part-${String(n).padStart(5, '0')}`;
+}
+
+function shaName(n: number, ino: bigint): string {
+  return `sha-${String(n).padStart(5, '0')}-${ino}`;
 }

@@ -56,8 +56,8 @@ describe('complete of a resumable session refuses bad parts', () => {
   it('a listed ETag that is not the part held (it was re-sent since): etag_mismatch', async () => {
     const { s, file } = await session();
     const first = await client.sendParts(file, s.parts.urls);
-    const resent = await client.sendParts(file, [s.parts.urls[1]!]);
-    assert.notEqual(resent.get(2), first.get(2));
+    const resent = await client.sendPart(s.parts.urls[1]!.url, textFile(5 * MIB, 3));
+    assert.notEqual(resent.etag, first.get(2));
     const parts = [1, 2, 3].map((n) => ({ part_number: n, etag: first.get(n)! }));
     await assertFailed(s, await client.complete(s.upload_id, parts), 'etag_mismatch', 2);
   });

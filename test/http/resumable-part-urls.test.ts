@@ -31,8 +31,8 @@ async function session(size = 11 * MIB, json: Record<string, unknown> = {}): Pro
   return { s: await client.create({ filename: 'doc.txt', content_type: 'text/plain', file_size: size, part_size: 5 * MIB, ...json }), file };
 }
 
-/** Part files (not temp files, not key files) of every multipart upload. */
-const heldParts = async () => (await partFiles(t)).filter((f) => !f.endsWith('/key'));
+/** Part files (not temp, key or hash files) of every multipart upload. */
+const heldParts = async () => (await partFiles(t)).filter((f) => /part-\d{5}$/.test(f));
 
 function withQuery(url: string, change: Record<string, string>): string {
   const u = new URL(url);

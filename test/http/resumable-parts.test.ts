@@ -50,6 +50,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(status.body.data.status_code, 2);
       const etags = await client.sendParts(file, [p1!, p2!], 2);
 
+      // A part's ETag is its SHA-256: a resuming client can check what the server holds.
+      assert.equal(etags.get(1), `"${sha256(client.slice(file, p1!))}"`);
       const listed = await client.listParts(s.upload_id);
       assert.equal(listed.status, 200);
       assert.deepEqual(listed.body.data, [
