@@ -67,7 +67,7 @@ export type CreateUploadBody = Static<typeof CreateUploadBody>;
 export const CompleteBody = Type.Object(
   {
     etag: Type.Optional(Type.String({ maxLength: 200 })),
-    parts: Type.Optional(Type.Array(Type.Object({ part_number: Type.Integer({ minimum: 1, maximum: 10000 }), etag: Type.String() }))),
+    parts: Type.Optional(Type.Array(Type.Object({ part_number: Type.Integer({ minimum: 1, maximum: 10000 }), etag: Type.String({ maxLength: 200 }) }), { maxItems: 10000 })),
   },
   { additionalProperties: false },
 );

@@ -114,7 +114,8 @@ async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: Comple
   let verified: Verified;
   try {
     if (upload.resumable === 1) upload = await assembleParts(deps, upload, body.parts);
-    verified = await verifyObject(deps, upload, body.etag);
+    // A resumable session's parts carry the ETags; the joined object's is Intake's own.
+    verified = await verifyObject(deps, upload, upload.resumable === 1 ? undefined : body.etag);
   } catch (err) {
     if (err instanceof IntakeError) {
       await closeSession(deps, upload, 'failed', ['processing'], err);
