@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { peakRss, resetPeakRss, type Server } from './lib/children.js';
+import { cpuSeconds, peakRss, resetPeakRss, type Server } from './lib/children.js';
 import type { IntakeServer } from './intake.js';
 import { GIB, median } from './put.js';
 
@@ -19,6 +19,8 @@ const CHUNK = Buffer.alloc(1024 * 1024, 'intake multipart bench line of text\n')
 export interface MultipartSide {
   mbPerSecond: number[];
   medianMbPerSecond: number;
+  /** Server CPU (user + system) per GiB received, median of the runs: steadier than MB/s on a busy machine. */
+  cpuSecondsPerGib: number;
   peakRssBytes: number;
 }
 
@@ -29,8 +31,9 @@ export interface MultipartResult {
   sink: MultipartSide;
   intake: MultipartSide;
   ratio: number;
-  /** Complete (join + verify) seconds per GiB, median, and Intake's peak RSS while completing. */
+  /** Complete (join + verify) seconds and server CPU seconds per GiB, medians, and Intake's peak RSS while completing. */
   completeSecondsPerGib: number;
+  completeCpuSecondsPerGib: number;
   completePeakRssBytes: number;
 }
 
@@ -98,27 +101,40 @@ async function sinkRun(sink: Server, dir: string, size: number, parts: number): 
 export async function benchMultipart(sink: Server, sinkDir: string, intake: IntakeServer, opts: { size: number; parts: number; runs: number }): Promise<MultipartResult> {
   const { size, parts, runs } = opts;
   const mb = { sink: [] as number[], intake: [] as number[] };
+  const cpu = { sink: [] as number[], intake: [] as number[], complete: [] as number[] };
   const complete: number[] = [];
   const peaks = { sink: 0, intake: 0, complete: 0 };
+  const gib = size / GIB;
   for (let run = 0; run < runs; run++) {
     await resetPeakRss(sink.pid);
+    let cpuBefore = await cpuSeconds(sink.pid);
     mb.sink.push(size / 1e6 / (await sinkRun(sink, sinkDir, size, parts)));
+    cpu.sink.push(((await cpuSeconds(sink.pid)) - cpuBefore) / gib);
     peaks.sink = Math.max(peaks.sink, await peakRss(sink.pid));
     await resetPeakRss(intake.pid);
+    cpuBefore = await cpuSeconds(intake.pid);
     const sent = await intakeParts(intake, size, parts);
     mb.intake.push(size / 1e6 / sent.seconds);
+    cpu.intake.push(((await cpuSeconds(intake.pid)) - cpuBefore) / gib);
     peaks.intake = Math.max(peaks.intake, await peakRss(intake.pid));
     await resetPeakRss(intake.pid);
+    cpuBefore = await cpuSeconds(intake.pid);
     const seconds = await intakeComplete(intake, sent.id, size);
-    complete.push(seconds / (size / GIB));
+    cpu.complete.push(((await cpuSeconds(intake.pid)) - cpuBefore) / gib);
+    complete.push(seconds / gib);
     peaks.complete = Math.max(peaks.complete, await peakRss(intake.pid));
     process.stderr.write(
-      `  multipart run ${run + 1}/${runs}: sink ${mb.sink.at(-1)!.toFixed(0)} MB/s, Intake ${mb.intake.at(-1)!.toFixed(0)} MB/s, complete ${seconds.toFixed(1)} s, Intake peak RSS ${(peaks.intake / 1e6).toFixed(0)} MB (parts) ${(peaks.complete / 1e6).toFixed(0)} MB (complete)\n`,
+      `  multipart run ${run + 1}/${runs}: sink ${mb.sink.at(-1)!.toFixed(0)} MB/s (CPU ${cpu.sink.at(-1)!.toFixed(2)} s/GiB), Intake ${mb.intake.at(-1)!.toFixed(0)} MB/s (CPU ${cpu.intake.at(-1)!.toFixed(2)} s/GiB), complete ${seconds.toFixed(1)} s, Intake peak RSS ${(peaks.intake / 1e6).toFixed(0)} MB (parts) ${(peaks.complete / 1e6).toFixed(0)} MB (complete)\n`,
     );
   }
-  const side = (values: number[], peak: number): MultipartSide => ({ mbPerSecond: values, medianMbPerSecond: median(values), peakRssBytes: peak });
-  const sinkSide = side(mb.sink, peaks.sink);
-  const intakeSide = side(mb.intake, peaks.intake);
+  const side = (values: number[], cpuPerGib: number[], peak: number): MultipartSide => ({
+    mbPerSecond: values,
+    medianMbPerSecond: median(values),
+    cpuSecondsPerGib: median(cpuPerGib),
+    peakRssBytes: peak,
+  });
+  const sinkSide = side(mb.sink, cpu.sink, peaks.sink);
+  const intakeSide = side(mb.intake, cpu.intake, peaks.intake);
   return {
     sizeBytes: size,
     parts,
@@ -127,6 +143,7 @@ export async function benchMultipart(sink: Server, sinkDir: string, intake: Inta
     intake: intakeSide,
     ratio: intakeSide.medianMbPerSecond / sinkSide.medianMbPerSecond,
     completeSecondsPerGib: median(complete),
+    completeCpuSecondsPerGib: median(cpu.complete),
     completePeakRssBytes: peaks.complete,
   };
 }
@@ -147,8 +164,9 @@ export function multipartSummary(r: MultipartResult): string {
     `${r.sizeBytes / GIB} GiB upload in ${r.parts} parallel parts: median of ${r.runs} alternating runs (MB = 10^6 bytes)`,
     `  throughput MB/s          sink ${f(r.sink.medianMbPerSecond)}   Intake ${f(r.intake.medianMbPerSecond)}   Intake/sink ${f(r.ratio, 2)}`,
     `  all runs MB/s            sink ${r.sink.mbPerSecond.map((v) => f(v)).join(' ')}   Intake ${r.intake.mbPerSecond.map((v) => f(v)).join(' ')}`,
+    `  server CPU s per GiB     sink ${f(r.sink.cpuSecondsPerGib, 2)}   Intake ${f(r.intake.cpuSecondsPerGib, 2)}   Intake/sink ${f(r.intake.cpuSecondsPerGib / r.sink.cpuSecondsPerGib, 2)}`,
     `  peak RSS MB              sink ${f(r.sink.peakRssBytes / MB)}   Intake parts ${f(r.intake.peakRssBytes / MB)}   Intake complete ${f(r.completePeakRssBytes / MB)}`,
-    `  complete (join + verify) ${f(r.completeSecondsPerGib, 2)} s per GiB`,
+    `  complete (join + verify) ${f(r.completeSecondsPerGib, 2)} s per GiB (server CPU ${f(r.completeCpuSecondsPerGib, 2)} s per GiB)`,
     ...multipartGoals(r).map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`),
   ].join('\n');
 }
