@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { cpuSeconds, peakRss, resetPeakRss, type Server } from './lib/children.js';
 import type { IntakeServer } from './intake.js';
-import { GIB, median } from './put.js';
+import { GIB, median, SETTLE_MS } from './put.js';
 
 /** Printable text, so the joined object verifies as text/plain at complete. */
 const CHUNK = Buffer.alloc(1024 * 1024, 'intake multipart bench line of text\n');
@@ -105,6 +105,8 @@ export async function benchMultipart(sink: Server, sinkDir: string, intake: Inta
   const complete: number[] = [];
   const peaks = { sink: 0, intake: 0, complete: 0 };
   const gib = size / GIB;
+  // As in the PUT benchmark: measure servers that have been idle a while (bench/put.ts).
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   for (let run = 0; run < runs; run++) {
     await resetPeakRss(sink.pid);
     let cpuBefore = await cpuSeconds(sink.pid);
