@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { LocalDiskStorage } from '../../src/storage/local.js';
 import { reconcileStorage } from '../../src/uploads/reconcile-storage.js';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { partFiles, ResumableClient, textFile, type Session } from '../helpers/resumable-client.js';
 import { manualStream } from './error-helpers.js';
 
@@ -74,6 +74,23 @@ describe('part URLs are bound like simple PUT URLs', () => {
     stream.end();
     assert.equal((await pending).status, 413);
     assert.deepEqual(await heldParts(), []);
+  });
+
+  it('a part cut off mid-way keeps no bytes, and the part can be sent again', async () => {
+    const { s, file } = await session();
+    const p1 = s.parts.urls[0]!;
+    const stream = manualStream();
+    const abort = new AbortController();
+    const pending = fetch(p1.url, { method: 'PUT', body: stream.body, duplex: 'half', signal: abort.signal, headers: { 'content-length': String(p1.size) } } as RequestInit);
+    stream.push(client.slice(file, p1).subarray(0, MIB));
+    await eventually(async () => (await partFiles(t)).some((f) => f.includes('tmp-')), 10_000, 'the part arriving');
+    abort.abort();
+    await assert.rejects(pending);
+    await eventually(async () => !(await partFiles(t)).some((f) => f.includes('tmp-')), 10_000, 'the temp file removed');
+    assert.deepEqual(await heldParts(), []);
+    assert.deepEqual((await client.listParts(s.upload_id)).body.data, []);
+    const again = await client.sendPart(p1.url, client.slice(file, p1));
+    assert.equal(again.status, 200);
   });
 
   it('refuse after expiry (410), and after complete or cancel (409)', async () => {
