@@ -69,18 +69,20 @@ async function partTemps(): Promise<number[]> {
   return Promise.all(temps.map(async (e) => (await fs.stat(path.join(e.parentPath, e.name))).size));
 }
 
-before(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-crash-'));
-  port = await freePort();
-});
-after(async () => {
+after(() => {
   server?.kill('SIGKILL');
-  await fs.rm(dir, { recursive: true, force: true });
 });
 
 for (const driver of [localDisk]) {
   describe(`resumable upload across a server crash (${driver.name})`, () => {
-    after(() => driver.close());
+    before(async () => {
+      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-crash-'));
+      port = await freePort();
+    });
+    after(async () => {
+      await driver.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    });
 
     it('after SIGKILL mid-part and a restart, the client lists the parts, sends the rest and completes with the right SHA-256', async () => {
       const env = await driver.env();

@@ -23,5 +23,9 @@ export async function listUploadParts(deps: UploadDeps, tenant: Tenant, id: stri
     if (err instanceof MultipartNotFoundError) return [];
     throw err;
   }
+  // Parts sent straight to the store (S3) are news to Intake until it lists them.
+  if (parts.length && upload.status === 'pending') {
+    await deps.store.uploads.transition(upload.id, ['pending'], { status: 'uploading', updated_at: deps.clock.now().toISOString() });
+  }
   return parts.map((p) => ({ part_number: p.partNumber, size: p.size, etag: p.etag }));
 }

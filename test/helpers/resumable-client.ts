@@ -38,7 +38,9 @@ export class ResumableClient {
   async sendPart(url: string, bytes: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; etag: string | null; body: any }> {
     const res = await fetch(url, { method: 'PUT', body: bytes, headers });
     const text = await res.text();
-    return { status: res.status, etag: res.headers.get('etag'), body: text ? JSON.parse(text) : null };
+    // Intake answers JSON envelopes; an S3 store answers XML (or nothing).
+    const json = res.headers.get('content-type')?.includes('json');
+    return { status: res.status, etag: res.headers.get('etag'), body: json && text ? JSON.parse(text) : text || null };
   }
 
   /** The bytes of part `p` of `file`. */
