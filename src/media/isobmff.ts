@@ -1,8 +1,10 @@
 /**
  * Whether an ISO base media file (MP4, QuickTime, M4A, 3GP) holds the data its header
  * promises. ffprobe reads the header (`moov`) and believes it, so a file cut after the
- * header probes as whole; here every top-level box must fit in the file, and every chunk
- * offset of every track must point inside it.
+ * header probes as whole; here every top-level box must fit in the file, every chunk
+ * offset of every track must point inside it, and the data boxes (`mdat`) must be at
+ * least as large as the samples the tracks list (a last `mdat` of size 0 runs to the end
+ * of the file, so only this catches a cut inside it).
  */
 import fs from 'node:fs/promises';
 
@@ -37,6 +39,8 @@ export async function missingMediaData(file: string): Promise<string | null> {
 
 class BoxReader {
   private boxes = 0;
+  private sampleBytes = 0;
+  private dataBytes = 0;
 
   constructor(
     private readonly handle: fs.FileHandle,
@@ -44,7 +48,12 @@ class BoxReader {
   ) {}
 
   async check(): Promise<string | null> {
-    return this.walk(0, this.size, true);
+    const problem = await this.walk(0, this.size, true);
+    if (problem) return problem;
+    if (this.sampleBytes > this.dataBytes) {
+      return `the tracks list ${this.sampleBytes} bytes of samples but the file holds ${this.dataBytes} bytes of media data: it was cut off`;
+    }
+    return null;
   }
 
   private async walk(from: number, to: number, top: boolean): Promise<string | null> {
@@ -60,6 +69,11 @@ class BoxReader {
       } else if (box.type === 'stco' || box.type === 'co64') {
         const bad = await this.chunkOffsetsPastEnd(box, box.type === 'co64' ? 8 : 4);
         if (bad) return bad;
+      } else if (box.type === 'stsz') {
+        const bad = await this.addSampleSizes(box);
+        if (bad) return bad;
+      } else if (top && box.type === 'mdat') {
+        this.dataBytes += box.end - box.body;
       }
       pos = box.end;
       if (!top && to - pos > 0 && to - pos < 8) return 'a box ends in a fragment of a box header';
@@ -96,6 +110,26 @@ class BoxReader {
         const offset = width === 4 ? buf.readUInt32BE(j * 4) : Number(buf.readBigUInt64BE(j * 8));
         if (offset >= this.size) return `a track's data starts at byte ${offset}, past the end of the ${this.size}-byte file: it was cut off`;
       }
+    }
+    return null;
+  }
+
+  /** stsz: version+flags, one size for every sample (or 0), the count, then each size. */
+  private async addSampleSizes(box: Box): Promise<string | null> {
+    const head = await this.read(box.body + 4, 8);
+    if (head.length < 8) return 'the stsz box was cut off';
+    const uniform = head.readUInt32BE(0);
+    const count = head.readUInt32BE(4);
+    if (uniform !== 0) {
+      this.sampleBytes += uniform * count;
+      return null;
+    }
+    if (box.body + 12 + count * 4 > box.end) return 'the stsz box lists more samples than it holds';
+    const perRead = 16384;
+    for (let i = 0; i < count; i += perRead) {
+      const n = Math.min(perRead, count - i);
+      const buf = await this.read(box.body + 12 + i * 4, n * 4);
+      for (let j = 0; j < n; j++) this.sampleBytes += buf.readUInt32BE(j * 4);
     }
     return null;
   }

@@ -62,6 +62,18 @@ describe('an MP4 must hold the data its header promises', () => {
     });
   }
 
+  it('an MP4 whose data box runs to the end of the file (size 0) is whole, and 415 once cut 10 bytes short', async () => {
+    const open = Buffer.from(clip);
+    open.writeUInt32BE(0, probe(open).mdat.start); // "extends to the end of the file"
+    const whole = await t.tenant();
+    const ok = await sendAndComplete(t, whole.key, open, { filename: 'open.mp4', content_type: 'video/mp4' });
+    assert.equal(ok.done.status, 200, JSON.stringify(ok.done.body));
+    const { key } = await t.tenant();
+    const { session, done } = await sendAndComplete(t, key, open.subarray(0, open.length - 10), { filename: 'open-cut.mp4', content_type: 'video/mp4' });
+    await assertRefusedAndGone(t, key, session, done, 415, 'unsupported_media_type', 'undecodable');
+    assert.match(done.body.error!.message, /cut off/);
+  });
+
   it('a fragmented MP4 (moof/mdat pairs) cut in its last fragment is refused too', async () => {
     const { key } = await t.tenant();
     const frag = await ffmpegFile(
