@@ -65,13 +65,15 @@ export async function probeAv(file: string, opts: { signal?: AbortSignal; timeou
   const audio = streams.find((s) => s.codec_type === 'audio');
   const { duration, claimed } = measuredDuration(json.format?.duration, streams);
   const size = num(json.format?.size);
+  const reported = num(json.format?.bit_rate);
+  // A bit rate ffprobe derived from a false duration is false too: derive it from the real one.
+  const bitrate = reported !== null && !claimed ? reported : size && duration ? Math.round((size * 8) / duration) : null;
   return {
     width: video?.width ?? null,
     height: video?.height ?? null,
     duration,
     fps: video ? rate(video.avg_frame_rate) ?? rate(video.r_frame_rate) : null,
-    // A bit rate ffprobe derived from a false duration is false too: derive it from the real one.
-    bitrate: claimed || num(json.format?.bit_rate) === null ? (size && duration ? Math.round((size * 8) / duration) : null) : num(json.format?.bit_rate),
+    bitrate,
     hasVideo: Boolean(video),
     hasAudio: Boolean(audio),
   };

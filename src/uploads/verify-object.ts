@@ -116,7 +116,7 @@ async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimet
 }
 
 /** Bounds on what a header may claim: beyond them the header is lying, not describing media. */
-export const MAX_DURATION_SECONDS = 7 * 24 * 3600;
+const MAX_DURATION_SECONDS = 7 * 24 * 3600;
 const MAX_DIMENSION = 65_536;
 const MAX_FPS = 1000;
 const MAX_BITRATE = 100e9;
