@@ -14,7 +14,7 @@ import { newId } from '../lib/ids.js';
 import { essence } from '../media/kinds.js';
 import type { Tenant } from '../auth/principal.js';
 import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
-import { failedRules, type Conditions } from './conditions.js';
+import { checkConditions, failedRules, type Conditions } from './conditions.js';
 import { factsOf } from './verify-object.js';
 import type { UploadDeps } from './deps.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
@@ -87,6 +87,7 @@ export function checkUploadFields(deps: UploadDeps, input: Omit<CreateUploadInpu
 
 export async function createUpload(deps: UploadDeps, tenant: Tenant, input: CreateUploadInput): Promise<{ duplicate: boolean; upload: CreatedUpload }> {
   const fields = checkUploadFields(deps, input);
+  checkConditions(input.conditions);
   const resumable = isResumable(input.file_size, input.resumable);
   if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
   if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
