@@ -10,7 +10,6 @@
  * way, and renames it into place.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -219,25 +218,35 @@ export class LocalParts {
   }
 }
 
-/** Appends `files` in order into a new file `target`; returns its size and SHA-256. */
+/**
+ * Appends `files` in order into a new file `target`; returns its size and SHA-256. One
+ * 1 MiB buffer is read into, hashed and written out again and again: memory stays flat and
+ * nothing is allocated per chunk, so a long join gives the garbage collector no work.
+ */
 async function concatenate(files: string[], target: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
-  const out = createWriteStream(target, { flags: 'wx', highWaterMark: 1024 * 1024 });
-  const failed = new Promise<never>((_, reject) => out.once('error', reject));
-  failed.catch(() => undefined);
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const out = await fs.open(target, 'wx');
   let size = 0;
   try {
     for (const file of files) {
-      for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-        hash.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
-        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
+      const input = await fs.open(file, 'r');
+      try {
+        for (;;) {
+          const { bytesRead } = await input.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) break;
+          const chunk = buffer.subarray(0, bytesRead);
+          hash.update(chunk);
+          // write() may write less than asked: loop until the chunk is out.
+          for (let done = 0; done < bytesRead; ) done += (await out.write(chunk, done, bytesRead - done)).bytesWritten;
+          size += bytesRead;
+        }
+      } finally {
+        await input.close();
       }
     }
-    await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
-  } catch (err) {
-    out.destroy();
-    throw err;
+  } finally {
+    await out.close();
   }
   return { size, sha256: hash.digest('hex') };
 }
