@@ -125,6 +125,12 @@ export interface SourcesTable {
   created_at: string;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
 export interface Database {
   namespaces: NamespacesTable;
   api_keys: ApiKeysTable;
@@ -132,6 +138,7 @@ export interface Database {
   assets: AssetsTable;
   blobs: BlobsTable;
   sources: SourcesTable;
+  leases: LeasesTable;
 }
 
 export type NamespaceRow = Selectable<NamespacesTable>;

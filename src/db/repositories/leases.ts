@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** Leases by conditional update: whoever moves `expires_at` while it is past (or its own) holds it. */
+export class LeasesRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Takes (or renews) lease `name` for `holder` until `until`; false while another holder's lease runs. */
+  async acquire(name: string, holder: string, now: string, until: string): Promise<boolean> {
+    await this.db
+      .insertInto('leases')
+      .values({ name, holder, expires_at: now })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const res = await this.db
+      .updateTable('leases')
+      .set({ holder, expires_at: until })
+      .where('name', '=', name)
+      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('holder', '=', holder)]))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Keeps the lease until `until` (shorter or longer), if `holder` still holds it. */
+  async extend(name: string, holder: string, until: string): Promise<void> {
+    await this.db.updateTable('leases').set({ expires_at: until }).where('name', '=', name).where('holder', '=', holder).execute();
+  }
+}
