@@ -37,6 +37,8 @@ export interface Intake {
   sweep(): Promise<{ expired: number; purged: number; resumed: number }>;
   /** Removes stored objects nothing references (after failures or crashes) once. */
   reconcile(): Promise<{ checked: number; removed: number }>;
+  /** Reconciles if no other process holds the lease and no run happened in the last day; true if it ran. */
+  reconcileIfDue(): Promise<boolean>;
   /** Starts the periodic sweeper and finishes form uploads a crash interrupted. */
   startBackground(): Promise<void>;
   /** Stops accepting work, waits for what is running, closes in reverse order. */
@@ -86,13 +88,14 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   // Scheduled runs take a lease in the database: one process at a time, and once a day
   // whatever the number of processes or restarts (the lease is kept until the next run is due).
   const holder = `${process.pid}-${randomToken(8)}`;
-  const scheduledReconcile = async () => {
+  const reconcileIfDue = async (): Promise<boolean> => {
     const now = clock.now().getTime();
     const iso = (ms: number) => new Date(ms).toISOString();
-    if (!(await store.leases.acquire('reconcile', holder, iso(now), iso(now + RECONCILE_LEASE_MS)))) return;
+    if (!(await store.leases.acquire('reconcile', holder, iso(now), iso(now + RECONCILE_LEASE_MS)))) return false;
     try {
       await reconcile();
       await store.leases.extend('reconcile', holder, iso(clock.now().getTime() + RECONCILE_EVERY_MS - 60_000));
+      return true;
     } catch (err) {
       await store.leases.extend('reconcile', holder, iso(clock.now().getTime()));
       throw err;
@@ -114,6 +117,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     adminKey,
     sweep,
     reconcile,
+    reconcileIfDue,
     async startBackground() {
       for (const upload of await store.uploads.listReceivedUncompleted(1000)) {
         background.run('resume form upload', () => completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id));
@@ -125,7 +129,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       // Walking every object is heavier than a sweep: soon after start (a server restarted
       // daily must still run it), then once a day.
       reconcileTimer = setTimeout(function tick() {
-        background.run('reconcile storage', scheduledReconcile);
+        background.run('reconcile storage', reconcileIfDue);
         reconcileTimer = setTimeout(tick, RECONCILE_EVERY_MS);
         reconcileTimer.unref();
       }, config.reconcileDelayMs);

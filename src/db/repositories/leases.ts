@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
-/** Leases by conditional update: whoever moves `expires_at` while it is past (or its own) holds it. */
+/** Leases by conditional update: whoever moves `expires_at` while it is past holds it. */
 export class LeasesRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Takes (or renews) lease `name` for `holder` until `until`; false while another holder's lease runs. */
+  /** Takes lease `name` for `holder` until `until`; false while a lease runs (its own holder's too: renew with extend()). */
   async acquire(name: string, holder: string, now: string, until: string): Promise<boolean> {
     await this.db
       .insertInto('leases')
@@ -16,7 +16,7 @@ export class LeasesRepository {
       .updateTable('leases')
       .set({ holder, expires_at: until })
       .where('name', '=', name)
-      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('holder', '=', holder)]))
+      .where('expires_at', '<=', now)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
