@@ -38,6 +38,16 @@ describe('loadConfig', () => {
         purgeAfterDays: 30,
         logLevel: 'info',
         trustProxy: false,
+        imageConcurrency: 2,
+        imageMemoryMb: 512,
+        imageTimeoutMs: 30_000,
+        maxSvgElements: 100_000,
+        imageIdleMs: 5_000,
+        minTransferBytesPerSecond: 1024,
+        transferWindowMs: 30_000,
+        maxConcurrentUploads: 500,
+        reconcileDelayMs: 60_000,
+        addressRateLimitPerMinute: 6000,
       },
     );
     assert.ok(Object.isFrozen(c));
