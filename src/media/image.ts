@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { countSvgElements } from './svg-check.js';
 
@@ -190,6 +191,12 @@ export class ImageProber {
     // A small, fixed environment: no NODE_OPTIONS loaders; few malloc arenas so the cap measures the image.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1' };
     const proc = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
+    // Decoding is background work: on a busy machine the API's own requests come first.
+    try {
+      if (proc.pid) os.setPriority(proc.pid, 10);
+    } catch {
+      // not permitted here: run at normal priority
+    }
     const child: Child = { proc, job: null, ready: false, timedOut: false, stderr: '' };
     this.children.add(child);
     proc.stderr?.on('data', (chunk: Buffer) => {
