@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import { countSvgElements } from './svg-check.js';
 
 export interface ImageInfo {
@@ -101,9 +100,9 @@ interface Child {
   stderr: string;
 }
 
+/** util-linux's prlimit, where Debian and most distributions install it; without it jobs run uncapped (time and concurrency still hold). */
 function findPrlimit(): string | null {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
-    const candidate = path.join(dir, 'prlimit');
+  for (const candidate of ['/usr/bin/prlimit', '/bin/prlimit', '/usr/local/bin/prlimit']) {
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
       return candidate;
@@ -188,8 +187,8 @@ export class ImageProber {
     const node = [process.execPath, '--max-old-space-size=64', '-e', CHILD_SOURCE];
     const bytes = this.limits.memoryMb * 1024 * 1024;
     const [cmd, ...args] = this.prlimit ? [this.prlimit, `--data=${bytes}:${bytes}`, ...node] : node;
-    // A small, fixed environment: no NODE_OPTIONS loaders; few malloc arenas so the cap measures the image.
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1' };
+    // A small, fixed environment (every path is absolute): no NODE_OPTIONS loaders; few malloc arenas so the cap measures the image.
+    const env = { MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1' };
     const proc = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
     // Decoding is background work: on a busy machine the API's own requests come first.
     try {
