@@ -158,6 +158,8 @@ describe('multipart upload: refused after the file has arrived', () => {
     }, 10_000, 'the form upload to fail');
     assert.equal(failed.error.code, 'unsupported_media_type');
     assertError(await t.api('GET', `/v1/assets/${failed.asset_id}`, { key: k }), 404, 'not_found');
+    // The bytes go just after the failure is committed.
+    await eventually(async () => (await t.storedFiles()).length === before.stored.length, 5000, 'the bytes to go');
     const now = await snapshot(t, k);
     assert.deepEqual([now.stored, now.temp, now.assets, now.usage], [before.stored, [], [], before.usage]);
     await createSession(t, k, { filename: 'x.txt', content_type: 'text/plain', file_size: 1, alias: 'liar' });
