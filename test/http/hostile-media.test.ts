@@ -122,6 +122,30 @@ describe('a decode that outgrows its memory cap fails alone', () => {
   });
 });
 
+describe('the decoder concurrency cap', () => {
+  let t: TestIntake;
+  let key: string;
+  before(async () => {
+    t = await startIntake({ INTAKE_IMAGE_CONCURRENCY: '1', INTAKE_IMAGE_IDLE_MS: '200' });
+    ({ key } = await t.tenant());
+  });
+  after(() => t.close());
+
+  it('with INTAKE_IMAGE_CONCURRENCY=1, four images completed at once use one process at a time and all succeed', async () => {
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, t.intake.deps.images.processes)), 2);
+    try {
+      const results = await Promise.all([1, 2, 3, 4].map(async (i) => sendAndComplete(t, key, await png(40 + i, 30), 'image/png', `p${i}.png`)));
+      assert.deepEqual(results.map((r) => r.res.status), [200, 200, 200, 200]);
+      assert.deepEqual(results.map((r) => r.res.body.data.asset.width), [41, 42, 43, 44]);
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(most, 1);
+    await assertNothingLeft(t, key);
+  });
+});
+
 describe('a decode that outlives its deadline fails alone', () => {
   let t: TestIntake;
   let key: string;
