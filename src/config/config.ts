@@ -2,6 +2,7 @@
  * The one reader of process.env. `loadConfig` parses, validates and freezes; a bad
  * environment is reported with every bad variable at once, never the first only.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export const MIB = 1024 * 1024;
@@ -131,7 +132,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     purgeAfterDays: int('INTAKE_PURGE_AFTER_DAYS', 30, 1, 3650),
     logLevel,
     trustProxy: str('INTAKE_TRUST_PROXY', 'false') === 'true',
-    imageConcurrency: int('INTAKE_IMAGE_CONCURRENCY', 2, 1, 64),
+    // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
+    imageConcurrency: int('INTAKE_IMAGE_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),
     imageMemoryMb: int('INTAKE_IMAGE_MEMORY_MB', 512, 160, 65536),
     imageTimeoutMs: int('INTAKE_IMAGE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     maxSvgElements: int('INTAKE_MAX_SVG_ELEMENTS', 100_000, 1, 100_000_000),

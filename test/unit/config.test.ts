@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, MIB } from '../../src/config/config.js';
@@ -38,7 +39,7 @@ describe('loadConfig', () => {
         purgeAfterDays: 30,
         logLevel: 'info',
         trustProxy: false,
-        imageConcurrency: 2,
+        imageConcurrency: Math.max(1, Math.floor(os.availableParallelism() / 2)),
         imageMemoryMb: 512,
         imageTimeoutMs: 30_000,
         maxSvgElements: 100_000,
