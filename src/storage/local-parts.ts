@@ -37,6 +37,8 @@ const TEMP_PREFIX = 'tmp-';
 
 export interface DiskHelpers {
   etagOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string;
+  /** Renames into the objects tree, recreating a folder another write's cleanup pruned meanwhile. */
+  renameInto(temp: string, target: string): Promise<void>;
   isDiskError(err: unknown): boolean;
   isMissing(err: unknown): boolean;
   syncDir(dir: string): Promise<void>;
@@ -48,17 +50,25 @@ export class LocalParts {
     private readonly disk: DiskHelpers,
   ) {}
 
-  /** Creates the root and removes what a crash left half-made: part temp files (their parts stay) and unfinished creates. */
-  async init(): Promise<void> {
-    await fs.mkdir(this.root, { recursive: true });
+  /**
+   * Creates the root and removes what a crash left half-made: part temp files (their parts
+   * stay) and unfinished creates. Another live process may share the folder, so only what
+   * is untouched for `staleMs` goes (as for the driver's own temp folder).
+   */
+  async init(staleMs: number): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.root, 0o700);
+    const cutoff = Date.now() - staleMs;
+    const stale = async (file: string) => ((await fs.stat(file).catch(() => null))?.mtimeMs ?? Infinity) < cutoff;
     for (const name of await fs.readdir(this.root)) {
       const dir = path.join(this.root, name);
       if (name.startsWith(TEMP_PREFIX)) {
-        await fs.rm(dir, { recursive: true, force: true });
+        if (await stale(dir)) await fs.rm(dir, { recursive: true, force: true });
         continue;
       }
-      const names = await fs.readdir(dir).catch(() => [] as string[]);
-      await Promise.all(names.filter((n) => n.startsWith(TEMP_PREFIX)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+      for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
+        if (n.startsWith(TEMP_PREFIX) && (await stale(path.join(dir, n)))) await fs.rm(path.join(dir, n), { force: true });
+      }
     }
   }
 
@@ -66,8 +76,8 @@ export class LocalParts {
   async create(key: string): Promise<string> {
     const id = randomToken(24);
     const temp = path.join(this.root, `${TEMP_PREFIX}${id}`);
-    await fs.mkdir(temp);
-    await fs.writeFile(path.join(temp, 'key'), key);
+    await fs.mkdir(temp, { mode: 0o700 });
+    await fs.writeFile(path.join(temp, 'key'), key, { mode: 0o600 });
     await fs.rename(temp, path.join(this.root, id));
     return id;
   }
@@ -93,7 +103,7 @@ export class LocalParts {
     let ino: bigint | undefined;
     try {
       try {
-        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
       } catch (err) {
         if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
         if (this.disk.isDiskError(err)) throw new StorageUnavailableError(err);
@@ -101,7 +111,7 @@ export class LocalParts {
       }
       ino = await this.syncAndStat(temp);
       const sha256 = meter.digest();
-      await fs.writeFile(path.join(dir, shaName(partNumber, ino)), sha256);
+      await fs.writeFile(path.join(dir, shaName(partNumber, ino)), sha256, { mode: 0o600 });
       const written: WrittenObject = { size: meter.bytes, sha256, etag: `"${sha256}"` };
       const target = path.join(dir, partName(partNumber));
       const publish = async (): Promise<ObjectInfo> => {
@@ -134,7 +144,7 @@ export class LocalParts {
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(path.join(dir, partName(partNumber)), { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
     const sha256 = hash.digest('hex');
-    await fs.writeFile(file, sha256);
+    await fs.writeFile(file, sha256, { mode: 0o600 });
     return sha256;
   }
 
@@ -186,8 +196,7 @@ export class LocalParts {
       );
       await this.syncAndStat(temp);
       const etag = this.disk.etagOf(await fs.stat(temp, { bigint: true }));
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.rename(temp, target);
+      await this.disk.renameInto(temp, target);
       await this.disk.syncDir(path.dirname(target));
       await fs.rm(dir, { recursive: true, force: true });
       return { size, etag, sha256 };
@@ -226,7 +235,7 @@ export class LocalParts {
 async function concatenate(files: string[], target: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(1024 * 1024);
-  const out = await fs.open(target, 'wx');
+  const out = await fs.open(target, 'wx', 0o600);
   let size = 0;
   try {
     for (const file of files) {

@@ -76,6 +76,23 @@ describe('part URLs are bound like simple PUT URLs', () => {
     assert.deepEqual(await heldParts(), []);
   });
 
+  it('one writer per part: a second PUT of a part in flight is 409, another part goes ahead', async () => {
+    const { s, file } = await session();
+    const [p1, p2] = s.parts.urls;
+    const stream = manualStream();
+    const first = fetch(p1!.url, { method: 'PUT', body: stream.body, duplex: 'half', headers: { 'content-length': String(p1!.size) } } as RequestInit);
+    stream.push(client.slice(file, p1!).subarray(0, MIB));
+    await eventually(async () => (await partFiles(t)).some((f) => f.includes('tmp-')), 10_000, 'part 1 arriving');
+    const second = await client.sendPart(p1!.url, client.slice(file, p1!));
+    assert.equal(second.status, 409);
+    assert.equal(second.body.error.details.reason, 'upload_in_progress');
+    assert.equal((await client.sendPart(p2!.url, client.slice(file, p2!))).status, 200);
+    stream.push(client.slice(file, p1!).subarray(MIB));
+    stream.end();
+    assert.equal((await first).status, 200);
+    assert.deepEqual((await client.listParts(s.upload_id)).body.data.map((p) => p.part_number), [1, 2]);
+  });
+
   it('a part cut off mid-way keeps no bytes, and the part can be sent again', async () => {
     const { s, file } = await session();
     const p1 = s.parts.urls[0]!;

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalDiskStorage, POST_FIELDS } from '../../src/storage/local.js';
+import { LocalDiskStorage, POST_FIELDS, TEMP_STALE_MS } from '../../src/storage/local.js';
 import type { SignedFields } from '../../src/storage/signed-url.js';
 import { multipartContract } from './multipart-contract.js';
 import { bodyOf, readAll, sha256, storageContract, type StorageHarness } from './storage-contract.js';
@@ -96,11 +96,17 @@ describe('local disk driver', () => {
     assert.equal(await exists('tmp'), true);
   });
 
-  it('init() removes temp files a crash left and keeps the objects', async () => {
+  it('init() removes temp files a crash left (untouched for an hour), keeps live ones and the objects', async () => {
     await write('p3/kept');
-    await fs.writeFile(path.join(h.root, 'tmp', 'crashed.part'), 'half');
+    const crashed = path.join(h.root, 'tmp', 'crashed.part');
+    await fs.writeFile(crashed, 'half');
+    const old = new Date(Date.now() - TEMP_STALE_MS - 60_000);
+    await fs.utimes(crashed, old, old);
+    // Another process's upload in progress: written to a moment ago.
+    await fs.writeFile(path.join(h.root, 'tmp', 'live.part'), 'arriving');
     await h.local.init();
-    assert.deepEqual(await h.leftovers(), []);
+    assert.deepEqual(await h.leftovers(), ['live.part']);
+    await fs.rm(path.join(h.root, 'tmp', 'live.part'));
     assert.equal((await readAll(await h.local.read('p3/kept'))).toString(), 'p3/kept');
   });
 
@@ -175,7 +181,7 @@ describe('local disk driver', () => {
 });
 
 describe('local disk multipart uploads', () => {
-  it('start-up removes part temp files a crash left, keeps the parts, and an oversize part leaves nothing', async () => {
+  it('start-up removes stale part temp files a crash left, keeps the parts, and an oversize part leaves nothing', async () => {
     const h = await openLocal();
     try {
       const key = 'ns_x/upl_crash/original';
@@ -188,7 +194,10 @@ describe('local disk multipart uploads', () => {
       await fs.writeFile(path.join(dir, 'tmp-halfwritten'), 'x');
       await fs.mkdir(path.join(h.root, 'multipart', 'tmp-unfinishedcreate'));
       const restarted = new LocalDiskStorage(h.root, PUBLIC_URL, SECRET);
+      // A fresh temp file may belong to another live process: only stale ones go.
       await restarted.init();
+      assert.ok((await fs.readdir(dir)).includes('tmp-halfwritten'));
+      await restarted.init(0);
       assert.deepEqual((await fs.readdir(dir)).sort(), kept);
       assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), [id]);
       assert.deepEqual((await restarted.listParts(key, id)).map((p) => [p.size, p.etag]), [[100, `"${sha256(Buffer.alloc(100, 1))}"`]]);
