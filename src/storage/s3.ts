@@ -52,6 +52,8 @@ const QUEUE = 2;
 export class S3Storage implements ObjectStorage {
   readonly provider = 's3' as const;
   readonly clients: S3Clients;
+  /** Keys per ListObjectsV2 page (S3's maximum; smaller in tests, to exercise paging). */
+  pageSize = 1000;
   private readonly s3: S3Client;
   private readonly signer: SigV4Presigner;
 
@@ -237,7 +239,7 @@ export class S3Storage implements ObjectStorage {
     let token: string | undefined;
     do {
       const page = await this.s3
-        .send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix || undefined, ContinuationToken: token }))
+        .send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix || undefined, ContinuationToken: token, MaxKeys: this.pageSize }))
         .catch((err: unknown) => {
           throw storageError(err);
         });
