@@ -135,3 +135,17 @@ export async function testBucket(prefix = 'intake-test'): Promise<TestBucket> {
     },
   };
 }
+
+/** Intake's environment for a test bucket. */
+export function s3Env(b: TestBucket, over: Record<string, string> = {}): Record<string, string> {
+  return {
+    INTAKE_STORAGE: 's3',
+    INTAKE_S3_BUCKET: b.bucket,
+    INTAKE_S3_REGION: b.server.region,
+    INTAKE_S3_ENDPOINT: b.server.endpoint,
+    INTAKE_S3_FORCE_PATH_STYLE: String(b.server.forcePathStyle),
+    INTAKE_S3_ACCESS_KEY_ID: b.server.accessKeyId,
+    INTAKE_S3_SECRET_ACCESS_KEY: b.server.secretAccessKey,
+    ...over,
+  };
+}

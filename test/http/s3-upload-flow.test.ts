@@ -5,22 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testBucket, type TestBucket } from '../helpers/ceph.js';
+import { s3Env, testBucket, type TestBucket } from '../helpers/ceph.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { ffmpegMedia, png, sha256 } from '../helpers/media.js';
 
-export function s3Env(b: TestBucket, over: Record<string, string> = {}): Record<string, string> {
-  return {
-    INTAKE_STORAGE: 's3',
-    INTAKE_S3_BUCKET: b.bucket,
-    INTAKE_S3_REGION: b.server.region,
-    INTAKE_S3_ENDPOINT: b.server.endpoint,
-    INTAKE_S3_FORCE_PATH_STYLE: String(b.server.forcePathStyle),
-    INTAKE_S3_ACCESS_KEY_ID: b.server.accessKeyId,
-    INTAKE_S3_SECRET_ACCESS_KEY: b.server.secretAccessKey,
-    ...over,
-  };
-}
 
 describe('upload flow on S3 (Ceph RGW)', () => {
   let b: TestBucket;
