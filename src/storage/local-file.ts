@@ -3,19 +3,22 @@ import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { HashingMeter } from '../lib/hashing.js';
 import { randomToken } from '../lib/ids.js';
 import type { ObjectStorage } from './object-storage.js';
 
 /**
  * Runs `fn` with a path to the object on local disk: the object itself when the driver
- * keeps it there, else a temporary copy streamed down and removed afterwards.
+ * keeps it there, else a temporary copy streamed down and removed afterwards. The copy
+ * stops with an error past `maxBytes` (the size complete verified), so the local disk
+ * never takes more than that whatever the store sends.
  */
-export async function withLocalFile<T>(storage: ObjectStorage, key: string, fn: (file: string) => Promise<T>): Promise<T> {
+export async function withLocalFile<T>(storage: ObjectStorage, key: string, fn: (file: string) => Promise<T>, maxBytes = Number.POSITIVE_INFINITY): Promise<T> {
   if (storage.localPath) return fn(storage.localPath(key));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-'));
   const file = path.join(dir, randomToken(12));
   try {
-    await pipeline(await storage.read(key), createWriteStream(file));
+    await pipeline(await storage.read(key), new HashingMeter(maxBytes, false), createWriteStream(file));
     return await fn(file);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

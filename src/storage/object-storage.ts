@@ -9,6 +9,8 @@ export type Provider = 'local' | 's3';
 export interface ObjectInfo {
   size: number;
   etag: string;
+  /** SHA-256 (hex) of the whole object, only when the store itself computed or verified it. */
+  sha256?: string;
 }
 
 export interface ListedObject {

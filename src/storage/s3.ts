@@ -35,9 +35,9 @@ import {
   type WriteOptions,
   type WrittenObject,
 } from './object-storage.js';
-import { copyObject } from './s3-copy.js';
+import { copyObject, type CopyOptions } from './s3-copy.js';
 import { createS3Clients, isNotFound, quoted, storageError, type S3Clients, type S3Settings } from './s3-client.js';
-import { SigV4Presigner } from './sigv4.js';
+import { SigV4Presigner, type PresignRequest } from './sigv4.js';
 
 /** Suffix of the key complete copies verified bytes to; the driver never signs a URL for it. */
 export const SEALED_SUFFIX = '.sealed';
@@ -54,6 +54,8 @@ export class S3Storage implements ObjectStorage {
   readonly clients: S3Clients;
   /** Keys per ListObjectsV2 page (S3's maximum; smaller in tests, to exercise paging). */
   pageSize = 1000;
+  /** How copies are made (part sizes are smaller in tests, to exercise copying in parts). */
+  copyOptions: CopyOptions;
   private readonly s3: S3Client;
   private readonly signer: SigV4Presigner;
 
@@ -61,6 +63,9 @@ export class S3Storage implements ObjectStorage {
     this.clients = clients ?? createS3Clients(settings);
     this.s3 = this.clients.api;
     this.signer = new SigV4Presigner(this.clients.presign, settings.bucket);
+    // Where the store verifies checksums, it computes the copy's SHA-256 itself: complete
+    // then needs no pass over the bytes.
+    this.copyOptions = { checksumSha256: settings.verifiesChecksums };
   }
 
   private ttl(expiresAt: Date): number {
@@ -79,12 +84,7 @@ export class S3Storage implements ObjectStorage {
     const headers: Record<string, string> = { 'Content-Type': o.contentType };
     if (this.settings.conditionalWrites) headers['If-None-Match'] = '*';
     if (this.settings.verifiesChecksums && o.sha256) headers['x-amz-checksum-sha256'] = Buffer.from(o.sha256, 'hex').toString('base64');
-    const url = await this.signer.presign({
-      method: 'PUT',
-      key,
-      expiresIn: this.ttl(o.expiresAt),
-      headers: { ...headers, 'Content-Length': String(o.maxSize) },
-    });
+    const url = await this.sign({ method: 'PUT', key, expiresIn: this.ttl(o.expiresAt), headers: { ...headers, 'Content-Length': String(o.maxSize) } });
     return { url, headers };
   }
 
@@ -97,12 +97,23 @@ export class S3Storage implements ObjectStorage {
       Fields: { 'Content-Type': o.contentType },
       // The policy binds the exact key (added by the SDK), the type and the size range.
       Conditions: [['content-length-range', 1, o.maxSize], ['eq', '$Content-Type', o.contentType]],
+    }).catch((err: unknown) => {
+      throw storageError(err);
     });
     return { url: post.url, fields: post.fields };
   }
 
+  /** Signing needs no request, but resolving credentials (an instance role, say) may fail. */
+  private async sign(req: PresignRequest): Promise<string> {
+    try {
+      return await this.signer.presign(req);
+    } catch (err) {
+      throw storageError(err);
+    }
+  }
+
   async presignGet(key: string, o: PresignGet): Promise<string> {
-    return this.signer.presign({
+    return this.sign({
       method: 'GET',
       key,
       expiresIn: this.ttl(o.expiresAt),
@@ -116,8 +127,15 @@ export class S3Storage implements ObjectStorage {
   async head(key: string): Promise<ObjectInfo | null> {
     if (!isValidKey(key)) return null;
     try {
-      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }));
-      return { size: out.ContentLength ?? 0, etag: quoted(out.ETag) };
+      const checksums = this.settings.verifiesChecksums;
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key, ChecksumMode: checksums ? 'ENABLED' : undefined }));
+      const info: ObjectInfo = { size: out.ContentLength ?? 0, etag: quoted(out.ETag) };
+      // Trusted only from a store known to verify it, and only a whole-object one (a
+      // multipart upload's is a checksum of part checksums).
+      if (checksums && out.ChecksumSHA256 && out.ChecksumType !== 'COMPOSITE' && !out.ChecksumSHA256.includes('-')) {
+        info.sha256 = Buffer.from(out.ChecksumSHA256, 'base64').toString('hex');
+      }
+      return info;
     } catch (err) {
       if (isNotFound(err)) return null;
       throw storageError(err);
@@ -168,7 +186,7 @@ export class S3Storage implements ObjectStorage {
       if (!stored) throw new StorageUnavailableError(new Error(`the store lost ${temp}`));
       const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag: stored.etag };
       const publish = async (): Promise<ObjectInfo> => {
-        published = await copyObject(this.s3, this.settings.bucket, temp, key, stored);
+        published = await copyObject(this.s3, this.settings.bucket, temp, key, stored, this.copyOptions);
         return published;
       };
       if (opts.around) await opts.around(written, publish);
@@ -210,7 +228,7 @@ export class S3Storage implements ObjectStorage {
       const current = await this.head(key);
       if (!current) return (await this.head(sealed)) ? sealed : key;
       try {
-        await copyObject(this.s3, this.settings.bucket, key, sealed, current);
+        await copyObject(this.s3, this.settings.bucket, key, sealed, current, this.copyOptions);
       } catch (err) {
         if (err instanceof ObjectNotFoundError) continue;
         throw err;

@@ -35,7 +35,9 @@ export async function verifyObject(deps: UploadDeps, upload: UploadRow, etag?: s
   if (head.size !== upload.file_size) {
     throw failed('size_mismatch', `Expected ${upload.file_size} bytes, received ${head.size}.`, { expected: upload.file_size, actual: head.size });
   }
-  const sha256 = upload.received_etag === head.etag && upload.received_sha256 ? upload.received_sha256 : await hashObject(deps, upload.storage_key);
+  // Hashed on the way in (local PUT, form upload), or verified by the store itself; else streamed now.
+  const known = upload.received_etag === head.etag && upload.received_sha256 ? upload.received_sha256 : head.sha256;
+  const sha256 = known ?? (await hashObject(deps, upload.storage_key));
   if (upload.file_hash && upload.file_hash !== sha256) {
     throw failed('checksum_mismatch', 'The SHA-256 of the bytes does not match file_hash.', { expected: upload.file_hash, actual: sha256 });
   }
@@ -103,7 +105,7 @@ async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind): Prom
     if (kind === 'video' && !av.hasVideo) throw undecodable(new Error('no video stream'));
     if (kind === 'audio' && !av.hasAudio) throw undecodable(new Error('no audio stream'));
     return { width: av.width, height: av.height, duration: av.duration, fps: av.fps, bitrate: av.bitrate };
-  });
+  }, upload.file_size);
 }
 
 /** What conditions are evaluated against, for verified bytes or a stored asset. */

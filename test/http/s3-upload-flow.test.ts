@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { s3Env, testBucket, type TestBucket } from '../helpers/ceph.js';
-import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { eventually, freePort, startIntake, type TestIntake } from '../helpers/intake.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { ffmpegMedia, png, sha256 } from '../helpers/media.js';
 
 
@@ -168,5 +169,33 @@ describe('upload flow on S3 (Ceph RGW)', () => {
     const res = await fetch(`${t.url}/readyz`);
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as any).data.checks.storage, 'ok');
+  });
+});
+
+describe('S3 with a public endpoint other than the one Intake uses', () => {
+  it('signs upload and delivery URLs for the public host; Intake itself talks to the private one', async () => {
+    const b = await testBucket('intake-public');
+    const target = new URL(b.server.endpoint);
+    const proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port) });
+    await proxy.start();
+    const publicEndpoint = `http://127.0.0.1:${proxy.port}`;
+    const t = await startIntake(s3Env(b, { INTAKE_S3_PUBLIC_ENDPOINT: publicEndpoint }));
+    try {
+      const { key } = await t.tenant();
+      const bytes = await png(10, 10);
+      const s = (await t.api('POST', '/v1/uploads', { key, json: { filename: 'p.png', content_type: 'image/png', file_size: bytes.length } })).body.data;
+      assert.equal(new URL(s.upload_url).origin, publicEndpoint);
+      assert.equal((await fetch(s.upload_url, { method: 'PUT', headers: s.upload_method.headers, body: bytes })).status, 200);
+      const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: {} });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal(new URL(done.body.data.asset.url).origin, publicEndpoint);
+      assert.deepEqual(Buffer.from(await (await fetch(done.body.data.asset.url)).arrayBuffer()), bytes);
+      const post = (await t.api('POST', '/v1/uploads', { key, json: { filename: 'q.png', content_type: 'image/png', file_size: bytes.length, method: 'POST' } })).body.data;
+      assert.equal(new URL(post.upload_url).origin, publicEndpoint);
+    } finally {
+      await t.close();
+      await proxy.stop();
+      await b.drop();
+    }
   });
 });
