@@ -21,6 +21,7 @@ import { SigV4Presigner, sdkPresign, type PresignRequest } from '../src/storage/
 import type { Cleanup } from './lib/children.js';
 import { createSession, startIntake } from './intake.js';
 import { GIB, median, put } from './put.js';
+import { benchSessions, type SessionsResult } from './sessions.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,6 +30,8 @@ const CEPH_DIR = process.env.CEPH_DIR ?? '/tmp/ceph';
 export interface S3BenchResult {
   signing: { sdkPerSecond: number[]; intakePerSecond: number[]; ratio: number };
   put: { sizeBytes: number; sdkUrlMbPerSecond: number[]; intakeUrlMbPerSecond: number[]; ratio: number };
+  /** POST /v1/uploads on S3 (baseline: the same Intake on local disk, whose URLs are plain HMACs). */
+  sessions: SessionsResult;
 }
 
 async function ceph(): Promise<Record<string, string>> {
@@ -52,7 +55,7 @@ async function rate(sign: (i: number) => Promise<string>, ms: number): Promise<n
   return n / ((performance.now() - started) / 1000);
 }
 
-export async function benchS3(cleanup: Cleanup, runs = 3): Promise<S3BenchResult> {
+export async function benchS3(cleanup: Cleanup, runs = 3, signingRuns = 5): Promise<S3BenchResult> {
   const env = await ceph();
   const bucket = `intake-bench-${randomBytes(4).toString('hex')}`;
   const storage = new S3Storage({
@@ -88,10 +91,10 @@ export async function benchS3(cleanup: Cleanup, runs = 3): Promise<S3BenchResult
   // Warm-up: both signers reach steady (JIT-compiled) speed before anything is measured.
   await rate((i) => sdkPresign(s3, bucket, req(i)), 1000);
   await rate((i) => signer.presign(req(i)), 500);
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < signingRuns; r++) {
     sdkRates.push(await rate((i) => sdkPresign(s3, bucket, req(i)), 1500));
     ownRates.push(await rate((i) => signer.presign(req(i)), 1500));
-    process.stderr.write(`  run ${r + 1}/${runs}: SDK ${sdkRates.at(-1)!.toFixed(0)}/s, Intake ${ownRates.at(-1)!.toFixed(0)}/s\n`);
+    process.stderr.write(`  run ${r + 1}/${signingRuns}: SDK ${sdkRates.at(-1)!.toFixed(0)}/s, Intake ${ownRates.at(-1)!.toFixed(0)}/s\n`);
   }
 
   process.stderr.write('Benchmark S3-2: 1 GiB PUT to Ceph, SDK-presigned URL vs the URL Intake returns\n');
@@ -120,7 +123,11 @@ export async function benchS3(cleanup: Cleanup, runs = 3): Promise<S3BenchResult
     await collectGarbage();
     process.stderr.write(`  run ${r + 1}/${runs}: SDK URL ${sdkMb.at(-1)!.toFixed(0)} MB/s, Intake URL ${ownMb.at(-1)!.toFixed(0)} MB/s\n`);
   }
+  process.stderr.write('Benchmark S3-3: POST /v1/uploads, Intake on local disk vs Intake on S3\n');
+  const local = await startIntake(cleanup);
+  const sessions = await benchSessions({ ...local, name: 'intake-local' }, { ...intake, name: 'intake-s3' }, local.key);
   return {
+    sessions,
     signing: { sdkPerSecond: sdkRates, intakePerSecond: ownRates, ratio: median(ownRates) / median(sdkRates) },
     put: { sizeBytes: GIB, sdkUrlMbPerSecond: sdkMb, intakeUrlMbPerSecond: ownMb, ratio: median(ownMb) / median(sdkMb) },
   };
@@ -138,5 +145,10 @@ export function s3Summary(r: S3BenchResult): string {
     `  SDK-presigned URL    ${median(r.put.sdkUrlMbPerSecond).toFixed(0).padStart(8)}   runs: ${f(r.put.sdkUrlMbPerSecond)}`,
     `  Intake's upload_url  ${median(r.put.intakeUrlMbPerSecond).toFixed(0).padStart(8)}   runs: ${f(r.put.intakeUrlMbPerSecond)}`,
     `  Intake / SDK         ${r.put.ratio.toFixed(2).padStart(8)}   (goal ≈ 1)`,
+    '',
+    `POST /v1/uploads, ${r.sessions.connections} connections, ${r.sessions.seconds} s: requests/s, p99 ms, server CPU µs/request`,
+    `  Intake, local disk   ${r.sessions.baseline.requestsPerSecond.toFixed(0).padStart(8)}   ${r.sessions.baseline.p99Ms} ms   ${r.sessions.baseline.cpuMicrosPerRequest.toFixed(0)} µs`,
+    `  Intake, S3           ${r.sessions.intake.requestsPerSecond.toFixed(0).padStart(8)}   ${r.sessions.intake.p99Ms} ms   ${r.sessions.intake.cpuMicrosPerRequest.toFixed(0)} µs   (non-2xx ${r.sessions.intake.non2xx})`,
+    `  S3 / local           ${r.sessions.ratio.toFixed(2).padStart(8)}`,
   ].join('\n');
 }

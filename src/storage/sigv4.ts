@@ -57,9 +57,19 @@ export class SigV4Presigner {
     return this.base;
   }
 
-  private async credentials(): Promise<Credentials> {
-    const provider = this.client.config.credentials as () => Promise<Credentials>;
-    return provider();
+  private cached: { creds: Credentials; region: string; until: number } | undefined;
+
+  /**
+   * Credentials and region, asked of the SDK once and kept until 5 minutes before the
+   * credentials expire (never, for static keys): the provider chain is not free per URL.
+   */
+  private async identity(): Promise<{ creds: Credentials; region: string }> {
+    if (this.cached && Date.now() < this.cached.until) return this.cached;
+    const provider = this.client.config.credentials as () => Promise<Credentials & { expiration?: Date }>;
+    const [creds, region] = await Promise.all([provider(), this.client.config.region()]);
+    const until = creds.expiration ? creds.expiration.getTime() - 5 * 60_000 : Number.POSITIVE_INFINITY;
+    this.cached = { creds, region, until };
+    return this.cached;
   }
 
   private signingKey(secret: string, date: string, region: string): Buffer {
@@ -74,7 +84,8 @@ export class SigV4Presigner {
   }
 
   async presign(req: PresignRequest): Promise<string> {
-    const [base, creds, region] = await Promise.all([this.baseUrl(), this.credentials(), this.client.config.region()]);
+    const base = await this.baseUrl();
+    const { creds, region } = await this.identity();
     const now = req.now ?? new Date();
     const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const date = amzDate.slice(0, 8);
