@@ -4,6 +4,7 @@
  * deletes. Refusals here come from the S3 server itself, not from Intake.
  */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { s3Env, testBucket, type TestBucket } from '../helpers/ceph.js';
 import { eventually, freePort, startIntake, type TestIntake } from '../helpers/intake.js';
@@ -69,9 +70,20 @@ describe('upload flow on S3 (Ceph RGW)', () => {
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), bytes.subarray(0, 16));
     assert.deepEqual(Buffer.from(await (await fetch(asset.url)).arrayBuffer()), bytes);
 
+    // A rendition, as the processing pipeline stores them: a source row and its object.
+    const thumbKey = `${ns}/${asset.id}/thumbnail.webp`;
+    await t.intake.deps.storage.write(thumbKey, Readable.from([bytes]), { maxSize: bytes.length, contentType: 'image/webp' });
+    await t.intake.db.kysely
+      .insertInto('sources')
+      .values({ id: 'src_s3flowthumbnail0001', asset_id: asset.id, namespace_id: ns, label: 'thumbnail', mimetype: 'image/webp', width: 8, height: 6, duration: null, filesize: bytes.length, bitrate: null, storage_key: thumbKey, created_at: new Date().toISOString() })
+      .execute();
+    const withThumb = (await t.api('GET', `/v1/assets/${asset.id}`, { key })).body.data;
+    const thumb = withThumb.sources.find((x: any) => x.label === 'thumbnail');
+    assert.equal((await fetch(thumb.url)).status, 200);
+
     const del = await t.api('DELETE', `/v1/assets/${asset.id}`, { key });
     assert.equal(del.status, 200, JSON.stringify(del.body));
-    assert.deepEqual(await under(`${ns}/`), []);
+    assert.deepEqual(await under(`${ns}/`), [], 'the original and every rendition left the bucket');
     assert.equal((await fetch(asset.url)).status, 404);
   });
 
