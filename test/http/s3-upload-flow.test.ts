@@ -52,13 +52,19 @@ describe('upload flow on S3 (Ceph RGW)', () => {
     assert.deepEqual(s.upload_method.headers, { 'Content-Type': 'image/png', 'If-None-Match': '*' });
     const put = await putTo(s, bytes);
     assert.equal(put.status, 200);
-    assert.ok(put.headers.get('etag'));
+    const etag = put.headers.get('etag')!;
+    assert.ok(etag);
 
-    const done = await complete(s.upload_id);
+    const wrongEtag = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: { etag: '"0123456789abcdef0123456789abcdef"' } });
+    assert.equal(wrongEtag.status, 422);
+    assert.equal(wrongEtag.body.error?.details.reason, 'etag_mismatch');
+    const s2 = await session({ filename: 'photo.png', content_type: 'image/png', file_size: bytes.length, skip_duplicates: false });
+    assert.equal((await putTo(s2, bytes)).status, 200);
+    const done = await t.api('POST', `/v1/uploads/${s2.upload_id}/complete`, { key, json: { etag } });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     const asset = done.body.data.asset;
     assert.deepEqual([asset.status, asset.width, asset.height, asset.sha256], ['ready', 80, 60, sha256(bytes)]);
-    assert.deepEqual(await under(`${ns}/`), [`${s.key}.sealed`], 'the upload key was copied away and removed');
+    assert.deepEqual(await under(`${ns}/`), [`${s2.key}.sealed`], 'the upload key was copied away and removed; the failed session left nothing');
 
     const url = new URL(asset.url);
     assert.equal(url.origin, b.server.endpoint);
