@@ -180,6 +180,8 @@ export class S3Storage implements ObjectStorage {
         const cause = bodyError ?? err;
         if (cause instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
         if (bodyError) throw new ObjectAbortedError(bodyError);
+        // The store failed: stop reading the body (and let its sender go) rather than leave it paused.
+        source.destroy();
         throw storageError(err);
       }
       const stored = await this.head(temp);
