@@ -3,8 +3,7 @@
  * bucket through presigned URLs; Intake only signs, inspects and copies server-side.
  * Every SDK failure is translated here (s3-client.ts): nothing above storage/ sees one.
  */
-import { pipeline } from 'node:stream';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -45,7 +44,7 @@ export const SEALED_SUFFIX = '.sealed';
 const TEMP_MARK = '.tmp-';
 /** S3 allows at most 1,000 keys per DeleteObjects. */
 const DELETE_BATCH = 1000;
-/** Parts of write()'s multipart upload: memory is about PART_SIZE × QUEUE per write, whatever the size. */
+/** Parts of write()'s multipart upload. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE = 2;
 
@@ -161,32 +160,12 @@ export class S3Storage implements ObjectStorage {
     // Streamed to a temporary key first, so the object is never visible half-written and
     // around() can still say no; publish() copies it into place server-side.
     const temp = `${key}${TEMP_MARK}${randomToken(12)}`;
-    const meter = new HashingMeter(opts.maxSize);
-    let bodyError: unknown;
-    const source = pipeline(body, meter, (err) => {
-      bodyError ??= err;
-    });
     let published: ObjectInfo | undefined;
     try {
-      try {
-        await new Upload({
-          client: this.s3,
-          params: { Bucket: this.settings.bucket, Key: temp, Body: source, ContentType: opts.contentType },
-          partSize: PART_SIZE,
-          queueSize: QUEUE,
-          leavePartsOnError: false,
-        }).done();
-      } catch (err) {
-        const cause = bodyError ?? err;
-        if (cause instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
-        if (bodyError) throw new ObjectAbortedError(bodyError);
-        // The store failed: stop reading the body (and let its sender go) rather than leave it paused.
-        source.destroy();
-        throw storageError(err);
-      }
+      const { size, sha256 } = await this.upload(temp, body, opts);
       const stored = await this.head(temp);
       if (!stored) throw new StorageUnavailableError(new Error(`the store lost ${temp}`));
-      const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag: stored.etag };
+      const written: WrittenObject = { size, sha256, etag: stored.etag };
       const publish = async (): Promise<ObjectInfo> => {
         published = await copyObject(this.s3, this.settings.bucket, temp, key, stored, this.copyOptions);
         return published;
@@ -198,6 +177,36 @@ export class S3Storage implements ObjectStorage {
     } finally {
       await this.delete(temp).catch(() => undefined);
     }
+  }
+
+  /**
+   * Streams `body` to `key` with SHA-256 and the size limit on the way: one PutObject when
+   * it fits a part, else a multipart upload aborted on failure. Memory stays at about
+   * PART_SIZE × QUEUE whatever the size.
+   */
+  private async upload(key: string, body: Readable, opts: WriteOptions): Promise<{ size: number; sha256: string }> {
+    const meter = new HashingMeter(opts.maxSize);
+    let bodyError: unknown;
+    const source = pipeline(body, meter, (err) => {
+      bodyError ??= err;
+    });
+    try {
+      await new Upload({
+        client: this.s3,
+        params: { Bucket: this.settings.bucket, Key: key, Body: source, ContentType: opts.contentType },
+        partSize: PART_SIZE,
+        queueSize: QUEUE,
+        leavePartsOnError: false,
+      }).done();
+    } catch (err) {
+      const cause = bodyError ?? err;
+      if (cause instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
+      if (bodyError) throw new ObjectAbortedError(bodyError);
+      // The store failed: stop reading the body (and let its sender go) rather than leave it paused.
+      source.destroy();
+      throw storageError(err);
+    }
+    return { size: meter.bytes, sha256: meter.digest() };
   }
 
   async delete(key: string): Promise<void> {
