@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { PresignUpload } from '../../src/storage/object-storage.js';
+import { StorageUnavailableError, type PresignUpload } from '../../src/storage/object-storage.js';
 import { SigV4Presigner } from '../../src/storage/sigv4.js';
 import { S3Storage } from '../../src/storage/s3.js';
 import { bodyOf, readAll, sha256, storageContract } from './storage-contract.js';
@@ -179,5 +179,31 @@ describe('S3 driver: what the store itself enforces', () => {
     assert.deepEqual(await readAll(await withChecksums.read(sealed)), png);
     const noHash = await b.storage.presignPut(key(), upload({ sha256: digest }));
     assert.equal(noHash.headers['x-amz-checksum-sha256'], undefined, 'off by default');
+  });
+
+  it('without conditional writes the URL signs no If-None-Match, and sealing alone keeps confirmed bytes', async () => {
+    const plain = new S3Storage({ ...b.storage.settings, conditionalWrites: false });
+    const k = key();
+    const p = await plain.presignPut(k, upload());
+    assert.deepEqual(p.headers, { 'Content-Type': 'image/png' });
+    assert.equal((await put(p.url, Buffer.alloc(png.length, 1), p.headers)).status, 200);
+    assert.equal((await put(p.url, png, p.headers)).status, 200, 'replaced while the session is open');
+    const sealed = await plain.seal(k);
+    assert.equal((await put(p.url, Buffer.alloc(png.length, 2), p.headers)).status, 200);
+    assert.equal((await put(p.url, Buffer.alloc(png.length, 3), p.headers)).status, 200);
+    assert.deepEqual(await readAll(await plain.read(sealed)), png);
+  });
+
+  it('a store that refuses Intake\'s credentials is unavailable storage, not a missing object', async () => {
+    const wrong = new S3Storage({ ...b.storage.settings, credentials: { accessKeyId: b.server.accessKeyId, secretAccessKey: 'not-the-secret' } });
+    await assert.rejects(wrong.ping(), StorageUnavailableError);
+    await assert.rejects(wrong.head('ns/x/original'), StorageUnavailableError);
+    await assert.rejects(wrong.read('ns/x/original'), StorageUnavailableError);
+    await assert.rejects(wrong.write('ns/x/original', bodyOf(png), { maxSize: png.length, contentType: 'image/png' }), StorageUnavailableError);
+    await assert.rejects(wrong.deleteMany(['ns/x/original']), StorageUnavailableError);
+    const unreachable = new S3Storage({ ...b.storage.settings, endpoint: 'http://127.0.0.1:9' });
+    await assert.rejects(unreachable.head('ns/x/original'), StorageUnavailableError);
+    await assert.rejects(unreachable.seal('ns/x/original'), StorageUnavailableError);
+    assert.deepEqual(await b.leftovers(), []);
   });
 });
