@@ -183,6 +183,26 @@ describe('upload flow on S3 (Ceph RGW)', () => {
     assert.deepEqual(await b.leftovers(), []);
   });
 
+  it('complete on S3 refuses a wrong checksum, a wrong kind and undecodable media, and leaves nothing', async () => {
+    const bytes = await png(16, 16);
+    const wrongHash = await session({ filename: 'h.png', content_type: 'image/png', file_size: bytes.length, file_hash: sha256(Buffer.from('other')) });
+    assert.equal((await putTo(wrongHash, bytes)).status, 200);
+    const a = await complete(wrongHash.upload_id);
+    assert.equal(a.status, 422);
+    assert.equal(a.body.error?.details.reason, 'checksum_mismatch');
+    const notVideo = await session({ filename: 'v.mp4', content_type: 'video/mp4', file_size: bytes.length });
+    assert.equal((await putTo(notVideo, bytes)).status, 200);
+    const b2 = await complete(notVideo.upload_id);
+    assert.equal(b2.status, 415);
+    assert.equal(b2.body.error?.details.reason, 'kind_mismatch');
+    const truncated = bytes.subarray(0, 40);
+    const broken = await session({ filename: 'b.png', content_type: 'image/png', file_size: truncated.length });
+    assert.equal((await putTo(broken, truncated)).status, 200);
+    const c = await complete(broken.upload_id);
+    assert.equal(c.status, 415, JSON.stringify(c.body));
+    for (const s of [wrongHash, notVideo, broken]) assert.deepEqual(await under(`${ns}/${s.upload_id}`), []);
+  });
+
   it('/readyz checks the bucket', async () => {
     const res = await fetch(`${t.url}/readyz`);
     assert.equal(res.status, 200);
