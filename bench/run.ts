@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup, startServer } from './lib/children.js';
+import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
@@ -29,7 +30,19 @@ async function s3Only(cleanup: Cleanup): Promise<void> {
   process.stdout.write(`\nWrote ${S3_RESULTS}\n`);
 }
 
+/** `npm run bench -- hostile`: only the hostile-load benchmark (about 40 s), on its own Intake. */
+async function hostileOnly(cleanup: Cleanup): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  const intake = await startIntake(cleanup);
+  process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
+  const hostile = await benchHostile(intake);
+  const goals = hostileGoals(hostile);
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${hostileSummary(hostile)}\n\nGoals\n`);
+  process.stdout.write(goals.map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`).join('\n') + '\n');
+}
+
 async function main(cleanup: Cleanup): Promise<void> {
+  if (process.argv.includes('hostile')) return hostileOnly(cleanup);
   const loadBefore = os.loadavg()[0]!;
   const sinkDir = await cleanup.tempDir('intake-bench-sink-');
   const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
@@ -40,8 +53,10 @@ async function main(cleanup: Cleanup): Promise<void> {
   const put = await benchPut(sink, sinkDir, intake);
   process.stderr.write('Benchmark 2: POST /v1/uploads, bare Fastify vs Intake\n');
   const sessions = await benchSessions(hello, intake);
+  process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
+  const hostile = await benchHostile(intake);
 
-  const report = buildReport(put, sessions, loadBefore);
+  const report = buildReport(put, sessions, loadBefore, hostile);
   process.stdout.write(`\n${summary(report)}\n`);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);

@@ -127,6 +127,12 @@ export interface SourcesTable {
   created_at: string;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
 export interface Database {
   namespaces: NamespacesTable;
   api_keys: ApiKeysTable;
@@ -134,6 +140,7 @@ export interface Database {
   assets: AssetsTable;
   blobs: BlobsTable;
   sources: SourcesTable;
+  leases: LeasesTable;
 }
 
 export type NamespaceRow = Selectable<NamespacesTable>;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, MIB } from '../../src/config/config.js';
@@ -38,6 +39,16 @@ describe('loadConfig', () => {
         purgeAfterDays: 30,
         logLevel: 'info',
         trustProxy: false,
+        imageConcurrency: Math.max(1, Math.floor(os.availableParallelism() / 2)),
+        imageMemoryMb: 512,
+        imageTimeoutMs: 30_000,
+        maxSvgElements: 100_000,
+        imageIdleMs: 5_000,
+        minTransferBytesPerSecond: 1024,
+        transferWindowMs: 30_000,
+        maxConcurrentUploads: 500,
+        reconcileDelayMs: 60_000,
+        addressRateLimitPerMinute: 6000,
         storage: 'local',
         s3: null,
       },
