@@ -4,13 +4,16 @@
  * bench/results/latest.json. Exits 1 if a benchmark could not run; unmet goals are
  * reported, not fatal. Every child and temp folder is removed on the way out.
  */
+import fs from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup, startServer } from './lib/children.js';
 import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
+import { benchS3, s3Summary } from './s3.js';
 import { benchSessions } from './sessions.js';
 import { benchMultipart, multipartSummary } from './multipart.js';
 
@@ -32,6 +35,17 @@ async function multipartOnly(cleanup: Cleanup, gib: number): Promise<void> {
   const result = await benchMultipart(sink, sinkDir, intake, { size: gib * 1024 ** 3, parts: 8, runs: 3 });
   process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${multipartSummary(result)}\n`);
   await writeJson({ finishedAt: new Date().toISOString(), load: { before: loadBefore, after: os.loadavg()[0]! }, multipart: result } as never, MULTIPART_RESULTS);
+}
+
+const S3_RESULTS = here('../../bench/results/s3-latest.json');
+
+/** `npm run bench -- s3` runs only the S3 benchmarks (they need Ceph, started on demand). */
+async function s3Only(cleanup: Cleanup): Promise<void> {
+  const result = await benchS3(cleanup);
+  process.stdout.write(`\n${s3Summary(result)}\n`);
+  await fs.mkdir(path.dirname(S3_RESULTS), { recursive: true });
+  await fs.writeFile(S3_RESULTS, `${JSON.stringify({ finishedAt: new Date().toISOString(), load: os.loadavg(), ...result }, null, 2)}\n`);
+  process.stdout.write(`\nWrote ${S3_RESULTS}\n`);
 }
 
 /** `npm run bench -- hostile`: only the hostile-load benchmark (about 40 s), on its own Intake. */
@@ -68,6 +82,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   await writeJson({ finishedAt: report.finishedAt, multipart } as never, MULTIPART_RESULTS);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);
+  await s3Only(cleanup);
 }
 
 const cleanup = new Cleanup();
@@ -82,7 +97,8 @@ try {
   if (args[0] === 'multipart') {
     const gib = Number(/^--gib=?(\d+)$/.exec(args.slice(1).join('='))?.[1] ?? 1);
     await multipartOnly(cleanup, gib);
-  } else await main(cleanup);
+  } else if (args.includes('s3')) await s3Only(cleanup);
+  else await main(cleanup);
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, eventually, freePort, type ApiResponse } from './helpers/intake.js';
 import { sha256 } from './helpers/media.js';
+import { s3Env, testBucket, type TestBucket } from './helpers/ceph.js';
 import { ResumableClient, textFile } from './helpers/resumable-client.js';
 
 const MIB = 1024 * 1024;
@@ -61,6 +62,17 @@ const localDisk: Driver = {
   close: async () => undefined,
 };
 
+/** Parts go straight to the bucket: the server dies between them, the client gives up the one in flight. */
+function s3Bucket(): Driver {
+  let bucket: TestBucket | undefined;
+  return {
+    name: 'S3 (Ceph RGW)',
+    env: async () => s3Env((bucket = await testBucket('intake-crash'))),
+    arriving: async () => true,
+    close: async () => bucket?.drop(),
+  };
+}
+
 /** Temp files of parts still arriving, with their sizes. */
 async function partTemps(): Promise<number[]> {
   const root = path.join(dir, 'storage', 'multipart');
@@ -73,7 +85,7 @@ after(() => {
   server?.kill('SIGKILL');
 });
 
-for (const driver of [localDisk]) {
+for (const driver of [localDisk, s3Bucket()]) {
   describe(`resumable upload across a server crash (${driver.name})`, () => {
     before(async () => {
       dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-crash-'));

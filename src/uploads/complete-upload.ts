@@ -114,7 +114,11 @@ async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: Comple
   let verified: Verified;
   try {
     if (upload.resumable === 1) upload = await assembleParts(deps, upload, body.parts);
-    // A resumable session's parts carry the ETags; the joined object's is Intake's own.
+    // Bytes a URL was issued for move out of that URL's reach before they are read, so a
+    // URL that is still valid can never change what was verified. Form uploads had none; a
+    // resumable session's part URLs died with its multipart upload when the parts were joined.
+    else if (upload.method !== 'form') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
+    // A resumable session's parts carry the ETags; the joined object's is the store's own.
     verified = await verifyObject(deps, upload, upload.resumable === 1 ? undefined : body.etag);
   } catch (err) {
     if (err instanceof IntakeError) {
@@ -177,6 +181,7 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
           updated_at: now,
         });
         await r.uploads.update(upload.id, {
+          storage_key: upload.storage_key,
           status: ready ? 'completed' : 'processing',
           progress: ready ? 100 : 0,
           received_size: v.size,
