@@ -54,7 +54,7 @@ async function putStream(url: string, size: number): Promise<void> {
 }
 
 /** Sends every URL at once; returns the seconds from the first byte to the last answer. */
-async function parallel(urls: string[], partSize: number): Promise<number> {
+export async function parallel(urls: string[], partSize: number): Promise<number> {
   const started = process.hrtime.bigint();
   await Promise.all(urls.map((url) => putStream(url, partSize)));
   return Number(process.hrtime.bigint() - started) / 1e9;
@@ -76,13 +76,13 @@ interface Created {
   parts: { count: number; part_size: number; urls: Array<{ url: string; size: number }> };
 }
 
-async function intakeParts(intake: IntakeServer, size: number, parts: number): Promise<{ id: string; seconds: number }> {
+export async function intakeParts(intake: IntakeServer, size: number, parts: number): Promise<{ id: string; seconds: number }> {
   const s = await api<Created>(intake, 'POST', '/v1/uploads', { filename: 'big.txt', content_type: 'text/plain', file_size: size, resumable: true, part_size: size / parts });
   if (s.parts.count !== parts) throw new Error(`expected ${parts} parts, got ${s.parts.count}`);
   return { id: s.upload_id, seconds: await parallel(s.parts.urls.map((u) => u.url), size / parts) };
 }
 
-async function intakeComplete(intake: IntakeServer, id: string, size: number): Promise<number> {
+export async function intakeComplete(intake: IntakeServer, id: string, size: number): Promise<number> {
   const started = process.hrtime.bigint();
   const done = await api<{ asset: { id: string; filesize: number } }>(intake, 'POST', `/v1/uploads/${id}/complete`, {});
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

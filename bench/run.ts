@@ -16,6 +16,7 @@ import { buildReport, summary, writeJson } from './report.js';
 import { benchS3, s3Summary } from './s3.js';
 import { benchSessions } from './sessions.js';
 import { benchMultipart, multipartSummary } from './multipart.js';
+import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
@@ -35,6 +36,14 @@ async function multipartOnly(cleanup: Cleanup, gib: number): Promise<void> {
   const result = await benchMultipart(sink, sinkDir, intake, { size: gib * 1024 ** 3, parts: 8, runs: 3 });
   process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${multipartSummary(result)}\n`);
   await writeJson({ finishedAt: new Date().toISOString(), load: { before: loadBefore, after: os.loadavg()[0]! }, multipart: result } as never, MULTIPART_RESULTS);
+}
+
+/** `npm run bench -- multipart --s3 [--gib N]`: the resumable upload against Ceph RGW. */
+async function multipartS3Only(cleanup: Cleanup, gib: number): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  process.stderr.write(`Benchmark 4 (S3): ${gib} GiB in 8 parallel parts to Ceph RGW, SDK multipart upload vs an Intake resumable session\n`);
+  const result = await benchMultipartS3(cleanup, { size: gib * 1024 ** 3, parts: 8, runs: 3 });
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${multipartS3Summary(result)}\n`);
 }
 
 const S3_RESULTS = here('../../bench/results/s3-latest.json');
@@ -95,8 +104,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   const args = process.argv.slice(2);
   if (args[0] === 'multipart') {
-    const gib = Number(/^--gib=?(\d+)$/.exec(args.slice(1).join('='))?.[1] ?? 1);
-    await multipartOnly(cleanup, gib);
+    const gib = Number(/--gib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1);
+    if (args.includes('--s3')) await multipartS3Only(cleanup, gib);
+    else await multipartOnly(cleanup, gib);
   } else if (args.includes('s3')) await s3Only(cleanup);
   else await main(cleanup);
 } catch (err) {
