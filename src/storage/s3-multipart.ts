@@ -58,6 +58,7 @@ export class S3Multipart {
       expiresIn: this.d.ttl(o.expiresAt),
       headers: { 'Content-Length': String(o.maxSize) },
       query: { partNumber: String(partNumber), uploadId: multipartId },
+      operation: 'UploadPart',
     });
   }
 
