@@ -24,7 +24,7 @@ describe('resumable upload on S3 (Ceph RGW)', () => {
 
   before(async () => {
     b = await testBucket('intake-resumable');
-    t = await startIntake(s3Env(b));
+    t = await startIntake(s3Env(b, { MAX_UPLOAD_SIZE_MB: String(5 * 1024 * 1024) }));
     ({ key, namespaceId } = await t.tenant());
     client = new ResumableClient(t.api, key);
   });
@@ -65,6 +65,19 @@ describe('resumable upload on S3 (Ceph RGW)', () => {
     const back = await fetch(done.body.data.asset.url);
     assert.equal(sha256(Buffer.from(await back.arrayBuffer())), sha256(file));
     assert.deepEqual(await openUploads(), []);
+  });
+
+  it('takes objects up to 5 TiB (S3\'s limit, and the configuration\'s), with the part size raised to fit 10,000 parts; one byte more is 413', async () => {
+    const TIB = 1024 ** 4;
+    const json = { filename: 'huge.txt', content_type: 'text/plain' };
+    const most = await t.api('POST', '/v1/uploads', { key, json: { ...json, file_size: 5 * TIB } });
+    assert.equal(most.status, 201, JSON.stringify(most.body));
+    // 5 TiB / 10,000 is 524.3 MiB: the next whole MiB, 525 MiB, gives 9,987 parts.
+    assert.equal(most.body.data.parts.part_size, 525 * MIB);
+    assert.equal(most.body.data.parts.count, 9987);
+    const over = await t.api('POST', '/v1/uploads', { key, json: { ...json, file_size: 5 * TIB + 1 } });
+    assert.equal(over.status, 413);
+    assert.equal(over.body.error?.details.max_size, 5 * TIB);
   });
 
   it('refuses a missing part and a wrong ETag at complete (422), aborting the multipart upload', async () => {
