@@ -13,6 +13,13 @@ export async function showAsset(deps: UploadDeps, row: AssetRow): Promise<AssetV
   return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
 }
 
+/** The asset holding `alias` in the caller's namespace (404 otherwise). */
+export async function getAssetByAlias(deps: Pick<UploadDeps, 'store'>, namespaceId: string, alias: string): Promise<AssetRow> {
+  const row = await deps.store.assets.findByAlias(namespaceId, alias);
+  if (!row) throw notFound('Asset');
+  return row;
+}
+
 export async function getAsset(deps: UploadDeps, tenant: Tenant, id: string): Promise<AssetRow> {
   const row = await deps.store.assets.find(tenant.namespaceId, id);
   if (!row) throw notFound('Asset');
@@ -57,21 +64,22 @@ export async function deleteAsset(deps: UploadDeps, tenant: Tenant, id: string):
   if (asset.status === 'pending') {
     throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });
   }
-  const { lastKey, renditionKeys } = await deps.store.transaction(async (r) => {
+  const { lastKeys, renditionKeys } = await deps.store.transaction(async (r) => {
     const sources = await r.assets.listSources(asset.id);
     await r.assets.deleteSources(asset.id);
     if (!(await r.assets.delete(tenant.namespaceId, asset.id))) throw notFound('Asset');
-    let lastKey: string | null = null;
-    if (asset.blob_id) {
-      const gone = await r.blobs.release(asset.blob_id);
+    // The original and any source attached from an upload hold a blob reference; renditions hold their bytes alone.
+    const lastKeys: string[] = [];
+    for (const blobId of [asset.blob_id, ...sources.map((s) => s.blob_id)]) {
+      const gone = blobId ? await r.blobs.release(blobId) : undefined;
       if (gone) {
         await r.namespaces.adjust(tenant.namespaceId, { stored: -gone.size });
-        lastKey = gone.storage_key;
+        lastKeys.push(gone.storage_key);
       }
     }
-    return { lastKey, renditionKeys: sources.map((s) => s.storage_key) };
+    return { lastKeys, renditionKeys: sources.filter((s) => !s.blob_id).map((s) => s.storage_key) };
   });
-  const keys = lastKey ? [lastKey, ...renditionKeys] : renditionKeys;
+  const keys = [...lastKeys, ...renditionKeys];
   for (const key of keys) await deps.storage.delete(key);
   await deps.storage.deletePrefix(`${tenant.namespaceId}/${asset.id}`);
   return asset;

@@ -13,6 +13,8 @@ export interface NamespacesTable {
   stored_bytes: Generated<number>;
   reserved_bytes: Generated<number>;
   created_at: string;
+  /** 1: GET /p/{namespace_id}/{alias} serves its assets without a key. */
+  public_delivery: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -24,7 +26,12 @@ export interface ApiKeysTable {
   key_prefix: string;
   created_at: string;
   revoked_at: string | null;
+  /** The secret's last 4 characters, shown in key lists; null for keys made before it was kept. */
+  key_last4: string | null;
 }
+
+/** uploads.asset_id of a `create_asset: false` session not yet attached to an asset (the column is NOT NULL). */
+export const NO_ASSET = '';
 
 export type UploadStatus = 'pending' | 'uploading' | 'processing' | 'storing' | 'completed' | 'failed' | 'canceled' | 'expired';
 export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart';
@@ -66,6 +73,12 @@ export interface UploadsTable {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  /** 0: `create_asset: false` — complete keeps the bytes without an asset; asset_id is NO_ASSET until attached. */
+  create_asset: Generated<number>;
+  /** The verified content a detached upload holds until it is attached (or swept). */
+  blob_id: string | null;
+  /** JSON: the probed facts of a detached upload (mimetype, width, height, duration, fps, bitrate). */
+  media: string | null;
 }
 
 export type AssetStatus = 'pending' | 'processing' | 'ready' | 'failed';
@@ -123,6 +136,8 @@ export interface SourcesTable {
   bitrate: number | null;
   storage_key: string;
   created_at: string;
+  /** Set for a source made from an attached upload: its bytes are that blob's, released on delete. */
+  blob_id: string | null;
 }
 
 export interface Database {

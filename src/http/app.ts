@@ -24,6 +24,7 @@ import { adminRoutes } from './routes/admin.js';
 import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
+import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 
 export interface AppDeps {
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installMetrics(app);
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed));
+  await app.register(publicRoutes(deps.uploads));
   await app.register(async (v1) => {
     installAuth(v1, deps.authenticator, new RateLimiter(deps.rateLimitPerMinute));
     await v1.register(uploadRoutes(deps.uploads, deps.background));

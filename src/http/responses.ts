@@ -29,7 +29,7 @@ export const ErrorEnvelope = Type.Object(
 export const UploadView = Type.Object({
   id: Str,
   upload_id: Str,
-  asset_id: Str,
+  asset_id: Type.Union([Str, Type.Null()], { description: 'Null for a create_asset: false upload until POST /v1/assets attaches it.' }),
   filename: Str,
   content_type: Str,
   file_size: Int,
@@ -107,11 +107,36 @@ export const AssetView = Type.Object({
   updated_at: Str,
 });
 
-export const CompletedUpload = Type.Composite([UploadView, Type.Object({ asset: AssetView })]);
+export const CompletedUpload = Type.Composite([UploadView, Type.Object({ asset: Nullable(AssetView) })]);
+
+/** on_alias_conflict: "skip" met an asset holding the alias: nothing was signed or reserved. */
+export const SkippedUpload = Type.Object({
+  skipped_unique_key: Type.Literal(true),
+  existing_asset_id: Str,
+  asset_id: Str,
+  alias: Str,
+  upload_id: Type.Null(),
+  upload_url: Type.Null(),
+  upload_method: Type.Null(),
+  next_step: Str,
+});
 
 export const Limits = Type.Object({ image: Type.Optional(Int), video: Type.Optional(Int), audio: Type.Optional(Int), document: Type.Optional(Int) });
 
-export const NamespaceView = Type.Object({ id: Str, name: Str, quota_bytes: Nullable(Int), limits: Limits, created_at: Str });
+export const NamespaceView = Type.Object({ id: Str, name: Str, quota_bytes: Nullable(Int), limits: Limits, public_delivery: Type.Boolean(), created_at: Str });
+
+export const NamespaceWithUsage = Type.Composite([NamespaceView, Type.Object({ stored_bytes: Int, reserved_bytes: Int })]);
+
+export const KeyView = Type.Object({
+  id: Str,
+  namespace_id: Nullable(Str),
+  name: Str,
+  role: Str,
+  prefix: Str,
+  last4: Type.Union([Str, Type.Null()], { description: 'The secret’s last 4 characters (null for keys made before Intake kept them).' }),
+  created_at: Str,
+  revoked_at: Nullable(Str),
+});
 
 export const CreatedKey = Type.Object({
   id: Str,

@@ -59,6 +59,8 @@ export const CreateUploadBody = Type.Object(
     width: Type.Optional(Type.Number({ minimum: 0 })),
     height: Type.Optional(Type.Number({ minimum: 0 })),
     duration: Type.Optional(Type.Number({ minimum: 0 })),
+    create_asset: Type.Optional(Type.Boolean()),
+    on_alias_conflict: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('skip')])),
   },
   { additionalProperties: false },
 );
@@ -96,3 +98,20 @@ export const Envelope = (description: string) =>
     { data: Type.Any(), error: Type.Any(), meta: Type.Object({ request_id: Type.String(), timestamp: Type.String() }, { additionalProperties: true }) },
     { description, additionalProperties: true },
   );
+
+export const CreateAssetBody = Type.Object(
+  {
+    uploads: Type.Array(
+      Type.Object(
+        { upload_id: Type.String({ minLength: 1, maxLength: 100 }), label: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 20 },
+    ),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$' })),
+    folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);

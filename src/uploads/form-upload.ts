@@ -8,12 +8,25 @@
 import type { Readable } from 'node:stream';
 import type { Tenant } from '../auth/principal.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fields.js';
-import type { NamespaceRow, UploadRow } from '../db/schema.js';
+import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
+import { peekStream } from '../lib/peek-stream.js';
+import { essence } from '../media/kinds.js';
+import { SNIFF_BYTES } from '../media/sniff.js';
+import { checkBytesType, typeFromBytes, UNTYPED } from './check-type.js';
 import { IntakeError, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { writeFailure } from './receive-bytes.js';
+import { incompleteBody, writeFailure } from './receive-bytes.js';
 import { discardSession } from './close-session.js';
-import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf, refuseTakenAlias, type CheckedFields } from './create-upload.js';
+import {
+  baseRow,
+  checkUploadFields,
+  insertSessionRows,
+  mapAliasConflict,
+  namespaceOf,
+  refuseAssetFields,
+  refuseTakenAlias,
+  type CheckedFields,
+} from './create-upload.js';
 import type { UploadDeps } from './deps.js';
 import { quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 
@@ -21,7 +34,7 @@ export type FormPart =
   | { type: 'field'; name: string; value: string }
   | { type: 'file'; name: string; filename: string; mimetype: string; stream: Readable };
 
-const FIELDS = new Set(['folder', 'title', 'alias', 'metadata']);
+const FIELDS = new Set(['folder', 'title', 'alias', 'metadata', 'create_asset']);
 /** A form session's URL is never signed; this only bounds how long it may wait for completion. */
 const FORM_SESSION_SECONDS = 3600;
 
@@ -45,6 +58,8 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
     }
     if (!upload) throw invalid('The form has no "file" field.', 'file');
     // receiveFile consumed the fields sent before the file; what is left came after it.
+    if (fields.create_asset !== undefined) throw invalid('create_asset must be sent before the file.', 'create_asset');
+    if (upload.asset_id === NO_ASSET) refuseAssetFields(fields);
     if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
     return upload;
   } catch (err) {
@@ -52,6 +67,12 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
     if (upload) await discardSession(deps, upload);
     throw err;
   }
+}
+
+function createAssetField(raw: string | undefined): boolean | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw invalid('create_asset must be "true" or "false".', 'create_asset');
 }
 
 function parseMetadata(raw: string | undefined): unknown {
@@ -70,14 +91,27 @@ async function receiveFile(
   fields: Record<string, string>,
   bodyLength: number | undefined,
 ): Promise<UploadRow> {
-  const checked = checkUploadFields(deps, {
-    filename: part.filename,
-    content_type: part.mimetype,
-    folder: fields.folder,
-    title: fields.title,
-    alias: fields.alias,
-    metadata: parseMetadata(fields.metadata) as Record<string, unknown> | undefined,
+  const detached = createAssetField(fields.create_asset) === false;
+  if (detached) refuseAssetFields(fields);
+  const check = (contentType: string) =>
+    checkUploadFields(deps, {
+      filename: part.filename,
+      content_type: contentType,
+      folder: fields.folder,
+      title: fields.title,
+      alias: fields.alias,
+      metadata: parseMetadata(fields.metadata) as Record<string, unknown> | undefined,
+    });
+  // `curl -F file=@clip.mp4` says application/octet-stream: such a file is typed by its bytes.
+  const untyped = UNTYPED.has(essence(part.mimetype));
+  let checked = untyped ? null : check(part.mimetype);
+  const { head, stream } = await peekStream(part.stream, SNIFF_BYTES).catch((err: unknown) => {
+    throw err instanceof IntakeError ? err : incompleteBody();
   });
+  if (head.length === 0) throw invalid('The file is empty.', 'file');
+  checked ??= check(await typeFromBytes(head));
+  // Bytes that are not what was declared are refused before anything is stored.
+  await checkBytesType(deps.types, head, checked.contentType, checked.kind);
   const namespace = await namespaceOf(deps, tenant);
   const limit = sizeLimit(deps, namespace, checked.kind);
   await refuseEarly(deps, namespace, checked, limit, bodyLength);
@@ -85,13 +119,14 @@ async function receiveFile(
   const uploadId = newId('upl');
   let row: UploadRow | null = null;
   try {
-    await deps.storage.write(`${namespace.id}/${uploadId}/original`, part.stream, {
+    await deps.storage.write(`${namespace.id}/${uploadId}/original`, stream, {
       maxSize: limit,
       contentType: checked.contentType,
       around: async (w, publish) => {
         if (w.size === 0) throw invalid('The file is empty.', 'file');
         row = {
-          ...baseRow(namespace.id, uploadId, newId('med'), checked, { file_size: w.size }, now, FORM_SESSION_SECONDS),
+          ...baseRow(namespace.id, uploadId, detached ? NO_ASSET : newId('med'), checked, { file_size: w.size }, now, FORM_SESSION_SECONDS),
+          create_asset: detached ? 0 : 1,
           status: 'pending',
           method: 'form',
           reserved_bytes: w.size,
@@ -100,9 +135,9 @@ async function receiveFile(
           received_etag: w.etag,
         };
         const inserted = row;
-        await mapAliasConflict(checked, () =>
+        await mapAliasConflict(checked!, () =>
           deps.store.transaction(async (r) => {
-            await insertSessionRows(r, namespace, inserted, checked);
+            await insertSessionRows(r, namespace, inserted, checked!);
             // Last, so nothing after it can fail and leave the file without its rows.
             await publish();
           }),
@@ -110,7 +145,7 @@ async function receiveFile(
       },
     });
   } catch (err) {
-    throw writeFailure(deps, err, () => tooLarge(limit + 1, limit, checked.kind));
+    throw writeFailure(deps, err, () => tooLarge(limit + 1, limit, checked!.kind));
   }
   const inserted = await deps.store.uploads.findById(uploadId);
   if (!inserted) throw new IntakeError('unavailable', 'The upload was not recorded; try again.');

@@ -1,11 +1,11 @@
 /** How an upload session looks to clients (the contract's field names). */
-import type { UploadRow } from '../db/schema.js';
+import { NO_ASSET, type UploadRow } from '../db/schema.js';
 import { STATUS_CODES } from './status.js';
 
 export interface UploadView {
   id: string;
   upload_id: string;
-  asset_id: string;
+  asset_id: string | null;
   filename: string;
   content_type: string;
   file_size: number;
@@ -27,7 +27,7 @@ export function uploadView(row: UploadRow): UploadView {
   return {
     id: row.id,
     upload_id: row.id,
-    asset_id: row.asset_id,
+    asset_id: row.asset_id === NO_ASSET ? null : row.asset_id,
     filename: row.filename,
     content_type: row.content_type,
     file_size: row.file_size,

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow } from '../schema.js';
+import type { Insertable } from 'kysely';
+import type { SourcesTable } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
 
 export interface AssetFilter {
@@ -24,6 +26,7 @@ export class AssetsRepository {
       .executeTakeFirst();
   }
 
+  /** The one place an alias is looked up (create, skip, by-alias, public delivery). */
   async findByAlias(namespaceId: string, alias: string): Promise<AssetRow | undefined> {
     return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('alias', '=', alias).executeTakeFirst();
   }
@@ -67,6 +70,10 @@ export class AssetsRepository {
 
   async listSources(assetId: string): Promise<SourceRow[]> {
     return this.db.selectFrom('sources').selectAll().where('asset_id', '=', assetId).orderBy('created_at').execute();
+  }
+
+  async insertSource(row: Insertable<SourcesTable>): Promise<void> {
+    await this.db.insertInto('sources').values(row).execute();
   }
 
   async deleteSources(assetId: string): Promise<void> {

@@ -16,7 +16,7 @@ import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads
 import { uploadView } from '../../uploads/views.js';
 import { sendOk, ok } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
-import { CompletedUpload, CreatedUpload, errors, Ok, UploadView } from '../responses.js';
+import { CompletedUpload, CreatedUpload, errors, Ok, SkippedUpload, UploadView } from '../responses.js';
 import { CompleteBody, CreateUploadBody, IdParams, ListQuery, UploadStatus } from '../schemas.js';
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
@@ -34,7 +34,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
           body: { content: { 'application/json': { schema: CreateUploadBody } } } as never,
           response: {
             201: Ok(CreatedUpload, 'Session created: send the bytes to upload_url.'),
-            200: Ok(CreatedUpload, 'Duplicate: this content is already stored; nothing to send.'),
+            200: Ok(Type.Union([CreatedUpload, SkippedUpload]), 'Duplicate (this content is already stored) or skipped (on_alias_conflict: skip and the alias is taken): nothing to send.'),
             202: Accepted,
             ...errors(400, 401, 403, 409, 413, 415, 429),
           },
@@ -52,12 +52,13 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
           throw new IntakeError('invalid_request', 'Send the session as a JSON body (application/json), or a file as multipart/form-data.');
         }
         const body = request.body as CreateUploadBody;
-        const { duplicate, upload } = await createUpload(deps, tenant, {
+        const created = await createUpload(deps, tenant, {
           ...body,
           kind: body.kind as MediaKind | undefined,
           conditions: body.conditions as Conditions | undefined,
         });
-        return sendOk(reply, upload, duplicate ? 200 : 201);
+        if ('skipped' in created) return sendOk(reply, created.skipped, 200);
+        return sendOk(reply, created.upload, created.duplicate ? 200 : 201);
       },
     );
 
@@ -108,7 +109,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
       },
       async (request, reply) => {
         const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: (request.body as { etag?: string } | undefined)?.etag });
-        return sendOk(reply, { ...uploadView(upload), asset: await showAsset(deps, asset) });
+        return sendOk(reply, { ...uploadView(upload), asset: asset ? await showAsset(deps, asset) : null });
       },
     );
   };
