@@ -25,7 +25,6 @@ import {
   namespaceOf,
   refuseAssetFields,
   refuseTakenAlias,
-  type CheckedFields,
 } from './create-upload.js';
 import type { UploadDeps } from './deps.js';
 import { quotaExceeded, sizeLimit, tooLarge } from './limits.js';
@@ -104,17 +103,19 @@ async function receiveFile(
     });
   // `curl -F file=@clip.mp4` says application/octet-stream: such a file is typed by its bytes.
   const untyped = UNTYPED.has(essence(part.mimetype));
-  let checked = untyped ? null : check(part.mimetype);
+  const namespace = await namespaceOf(deps, tenant);
+  const declared = untyped ? null : check(part.mimetype);
+  // What needs no bytes is refused before any are read; an untyped file's kind limit waits for its type.
+  await refuseEarly(deps, namespace, declared ?? { alias: checkAlias(fields.alias), kind: 'file' }, declared ? sizeLimit(deps, namespace, declared.kind) : deps.config.maxUploadBytes, bodyLength);
   const { head, stream } = await peekStream(part.stream, SNIFF_BYTES).catch((err: unknown) => {
     throw err instanceof IntakeError ? err : incompleteBody();
   });
   if (head.length === 0) throw invalid('The file is empty.', 'file');
-  checked ??= check(await typeFromBytes(head));
+  const checked = declared ?? check(await typeFromBytes(head));
+  const limit = sizeLimit(deps, namespace, checked.kind);
+  if (!declared) await refuseEarly(deps, namespace, checked, limit, bodyLength);
   // Bytes that are not what was declared are refused before anything is stored.
   await checkBytesType(deps.types, head, checked.contentType, checked.kind);
-  const namespace = await namespaceOf(deps, tenant);
-  const limit = sizeLimit(deps, namespace, checked.kind);
-  await refuseEarly(deps, namespace, checked, limit, bodyLength);
   const now = deps.clock.now();
   const uploadId = newId('upl');
   let row: UploadRow | null = null;
@@ -135,9 +136,9 @@ async function receiveFile(
           received_etag: w.etag,
         };
         const inserted = row;
-        await mapAliasConflict(checked!, () =>
+        await mapAliasConflict(checked, () =>
           deps.store.transaction(async (r) => {
-            await insertSessionRows(r, namespace, inserted, checked!);
+            await insertSessionRows(r, namespace, inserted, checked);
             // Last, so nothing after it can fail and leave the file without its rows.
             await publish();
           }),
@@ -145,7 +146,7 @@ async function receiveFile(
       },
     });
   } catch (err) {
-    throw writeFailure(deps, err, () => tooLarge(limit + 1, limit, checked!.kind));
+    throw writeFailure(deps, err, () => tooLarge(limit + 1, limit, checked.kind));
   }
   const inserted = await deps.store.uploads.findById(uploadId);
   if (!inserted) throw new IntakeError('unavailable', 'The upload was not recorded; try again.');
@@ -158,7 +159,7 @@ async function receiveFile(
 const FORM_OVERHEAD = 2 * 1024 * 1024;
 
 /** The checks that need no bytes: a taken alias, a full quota, a body that cannot fit. Transactions still enforce them. */
-async function refuseEarly(deps: UploadDeps, ns: NamespaceRow, checked: CheckedFields, limit: number, bodyLength: number | undefined): Promise<void> {
+async function refuseEarly(deps: UploadDeps, ns: NamespaceRow, checked: { alias: string | null; kind: string }, limit: number, bodyLength: number | undefined): Promise<void> {
   await refuseTakenAlias(deps, ns.id, checked.alias);
   const fileAtLeast = bodyLength === undefined ? 1 : Math.max(1, bodyLength - FORM_OVERHEAD);
   if (fileAtLeast > limit) throw tooLarge(fileAtLeast, limit, checked.kind);
