@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Intake', version: '1', description: 'Self-hosted media upload pipeline. See shared/API.md for the contract.' },
+      info: { title: 'Intake', version: '1', description: 'Self-hosted media upload pipeline. See docs/API.md in the repository for the overview and the choices made.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
