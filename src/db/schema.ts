@@ -33,7 +33,10 @@ export interface ApiKeysTable {
 /** uploads.asset_id of a `create_asset: false` session not yet attached to an asset (the column is NOT NULL). */
 export const NO_ASSET = '';
 
-export type UploadStatus = 'pending' | 'uploading' | 'processing' | 'storing' | 'completed' | 'failed' | 'canceled' | 'expired';
+export const UPLOAD_STATUSES = ['pending', 'uploading', 'processing', 'storing', 'completed', 'failed', 'canceled', 'expired'] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+/** Statuses in which bytes may still arrive. */
+export const OPEN_STATUSES = ['pending', 'uploading'] as const satisfies readonly UploadStatus[];
 export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart';
 
 export interface UploadsTable {
@@ -81,7 +84,8 @@ export interface UploadsTable {
   media: string | null;
 }
 
-export type AssetStatus = 'pending' | 'processing' | 'ready' | 'failed';
+export const ASSET_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
+export type AssetStatus = (typeof ASSET_STATUSES)[number];
 
 export interface AssetsTable {
   id: string;

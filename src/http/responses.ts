@@ -4,11 +4,15 @@
  * since the stringifier would otherwise coerce null to "" or 0.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
+import { AssetView } from '../assets/views.js';
+import { UploadView } from '../uploads/views.js';
+
+// The views are defined once, beside the code that builds them; routes take them from here.
+export { AssetView, UploadView };
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String();
 const Int = Type.Integer();
-const Num = Type.Number();
 
 const Meta = Type.Object(
   { request_id: Str, timestamp: Str, next_cursor: Type.Optional(Nullable(Str)) },
@@ -25,27 +29,6 @@ export const ErrorEnvelope = Type.Object(
   { data: Type.Null(), error: ErrorBody, meta: Meta },
   { description: 'Failure: error.code is one of the stable codes of the contract.' },
 );
-
-export const UploadView = Type.Object({
-  id: Str,
-  upload_id: Str,
-  asset_id: Type.Union([Str, Type.Null()], { description: 'Null for a create_asset: false upload until POST /v1/assets attaches it.' }),
-  filename: Str,
-  content_type: Str,
-  file_size: Int,
-  kind: Str,
-  status: Str,
-  status_code: Int,
-  progress: Int,
-  error: Nullable(Type.Object({ code: Str, message: Str, details: Type.Optional(Type.Unknown()) })),
-  resumable: Type.Boolean(),
-  is_duplicate: Type.Boolean(),
-  duplicate_of: Nullable(Str),
-  created_at: Str,
-  updated_at: Str,
-  completed_at: Nullable(Str),
-  expires_at: Str,
-});
 
 export const CreatedUpload = Type.Composite([
   UploadView,
@@ -68,44 +51,6 @@ export const CreatedUpload = Type.Composite([
     next_step: Str,
   }),
 ]);
-
-const SourceView = Type.Object({
-  id: Str,
-  label: Str,
-  mimetype: Str,
-  width: Nullable(Int),
-  height: Nullable(Int),
-  duration: Nullable(Num),
-  filesize: Int,
-  bitrate: Nullable(Int),
-  url: Str,
-});
-
-export const AssetView = Type.Object({
-  id: Str,
-  object: Type.Literal('media'),
-  upload_id: Str,
-  kind: Str,
-  mimetype: Nullable(Str),
-  filename: Str,
-  width: Nullable(Int),
-  height: Nullable(Int),
-  duration: Nullable(Num),
-  fps: Nullable(Num),
-  bitrate: Nullable(Int),
-  filesize: Nullable(Int),
-  sha256: Nullable(Str),
-  title: Nullable(Str),
-  alias: Nullable(Str),
-  folder: Str,
-  metadata: Type.Record(Str, Type.Union([Str, Num, Type.Boolean(), Type.Null()])),
-  status: Str,
-  error: Nullable(Type.Object({ code: Str, message: Str })),
-  url: Nullable(Str),
-  sources: Type.Array(SourceView),
-  created_at: Str,
-  updated_at: Str,
-});
 
 export const CompletedUpload = Type.Composite([UploadView, Type.Object({ asset: Nullable(AssetView) })]);
 

@@ -1,17 +1,18 @@
 /** Request schemas shared by routes; they validate, type handlers and feed /openapi.json. */
 import { Type, type Static } from '@sinclair/typebox';
+import { MEDIA_KINDS } from '../config/config.js';
+import { ASSET_STATUSES, UPLOAD_STATUSES } from '../db/schema.js';
 
 export const MIB = 1024 * 1024;
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export const Kind = Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('audio'), Type.Literal('document')]);
+// From the `as const` tuples, so each schema's static type is the same union the code uses.
+export const Kind = Type.Union(MEDIA_KINDS.map((k) => Type.Literal(k)));
 
-export const UploadStatus = Type.Union(
-  ['pending', 'uploading', 'processing', 'storing', 'completed', 'failed', 'canceled', 'expired'].map((s) => Type.Literal(s)),
-);
+export const UploadStatus = Type.Union(UPLOAD_STATUSES.map((s) => Type.Literal(s)));
 
-export const AssetStatus = Type.Union(['pending', 'processing', 'ready', 'failed'].map((s) => Type.Literal(s)));
+export const AssetStatus = Type.Union(ASSET_STATUSES.map((s) => Type.Literal(s)));
 
 export const Metadata = Type.Object(
   {},

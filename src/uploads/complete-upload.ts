@@ -16,6 +16,7 @@ import type { Tenant } from '../auth/principal.js';
 import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
 import type { UploadDeps } from './deps.js';
+import { OPEN } from './status.js';
 import { verifyObject, type Verified } from './verify-object.js';
 
 /** What complete answers: the session and its asset (null for a `create_asset: false` session not yet attached). */
@@ -33,7 +34,7 @@ export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: strin
     upload = await awaitInFlight(deps, upload);
     const settled = await settledResult(deps, upload);
     if (settled) return settled;
-    const claimed = await deps.store.uploads.transition(upload.id, ['pending', 'uploading'], {
+    const claimed = await deps.store.uploads.transition(upload.id, OPEN, {
       status: 'processing',
       updated_at: deps.clock.now().toISOString(),
     });

@@ -27,7 +27,7 @@ import {
   refuseTakenAlias,
 } from './create-upload.js';
 import type { UploadDeps } from './deps.js';
-import { quotaExceeded, sizeLimit, tooLarge } from './limits.js';
+import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 
 export type FormPart =
   | { type: 'field'; name: string; value: string }
@@ -120,7 +120,7 @@ async function receiveFile(
   const uploadId = newId('upl');
   let row: UploadRow | null = null;
   try {
-    await deps.storage.write(`${namespace.id}/${uploadId}/original`, stream, {
+    await deps.storage.write(originalKey(namespace.id, uploadId), stream, {
       maxSize: limit,
       contentType: checked.contentType,
       around: async (w, publish) => {

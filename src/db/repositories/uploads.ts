@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { NO_ASSET, type Database, type NewUpload, type UploadPatch, type UploadRow, type UploadStatus } from '../schema.js';
+import { NO_ASSET, OPEN_STATUSES, type Database, type NewUpload, type UploadPatch, type UploadRow, type UploadStatus } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
 
 export class UploadsRepository {
@@ -93,7 +93,7 @@ export class UploadsRepository {
     return this.db
       .selectFrom('uploads')
       .selectAll()
-      .where('status', 'in', ['pending', 'uploading'])
+      .where('status', 'in', OPEN_STATUSES)
       .where('expires_at', '<', now)
       // Form uploads hold accepted bytes: they are completed, never expired.
       .where((eb) => eb.or([eb('method', '!=', 'form'), eb('received_size', 'is', null)]))

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AssetStatus as Status } from '../../db/schema.js';
 import { deleteAsset, getAsset, getAssetByAlias, listAssets, patchAsset, showAsset } from '../../assets/assets.js';
 import { createAssetFromUploads } from '../../assets/create-asset.js';
 import type { UploadDeps } from '../../uploads/deps.js';
@@ -29,7 +28,7 @@ export function assetRoutes(deps: UploadDeps) {
       },
       async (request, reply) => {
         const q = request.query;
-        const page = await listAssets(deps, tenantOf(request), { ...q, status: q.status as Status | undefined });
+        const page = await listAssets(deps, tenantOf(request), q);
         const items = await Promise.all(page.items.map((row) => showAsset(deps, row)));
         return sendOk(reply, items, 200, { next_cursor: page.nextCursor });
       },

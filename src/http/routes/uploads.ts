@@ -1,8 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { MediaKind } from '../../config/config.js';
-import type { UploadStatus as Status } from '../../db/schema.js';
 import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import type { Conditions } from '../../uploads/conditions.js';
@@ -54,7 +52,6 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
         const body = request.body as CreateUploadBody;
         const created = await createUpload(deps, tenant, {
           ...body,
-          kind: body.kind as MediaKind | undefined,
           conditions: body.conditions as Conditions | undefined,
         });
         if ('skipped' in created) return sendOk(reply, created.skipped, 200);
@@ -74,7 +71,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
       },
       async (request, reply) => {
         const q = request.query;
-        const page = await listUploads(deps, tenantOf(request), { limit: q.limit, cursor: q.cursor, status: q.status as Status | undefined });
+        const page = await listUploads(deps, tenantOf(request), { limit: q.limit, cursor: q.cursor, status: q.status });
         return sendOk(reply, page.items.map(uploadView), 200, { next_cursor: page.nextCursor });
       },
     );
