@@ -9,7 +9,7 @@ import { mapAliasConflict } from '../uploads/create-upload.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle } from './fields.js';
 import { assetView, type AssetView } from './views.js';
 
-export async function showAsset(deps: UploadDeps, row: AssetRow): Promise<AssetView> {
+export async function showAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'clock'>, row: AssetRow): Promise<AssetView> {
   return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
 }
 
@@ -20,14 +20,14 @@ export async function getAssetByAlias(deps: Pick<UploadDeps, 'store'>, namespace
   return row;
 }
 
-export async function getAsset(deps: UploadDeps, tenant: Tenant, id: string): Promise<AssetRow> {
+export async function getAsset(deps: Pick<UploadDeps, 'store'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const row = await deps.store.assets.find(tenant.namespaceId, id);
   if (!row) throw notFound('Asset');
   return row;
 }
 
 export async function listAssets(
-  deps: UploadDeps,
+  deps: Pick<UploadDeps, 'store'>,
   tenant: Tenant,
   q: AssetFilter & { limit?: number; cursor?: string },
 ): Promise<{ items: AssetRow[]; nextCursor: string | null }> {
@@ -44,7 +44,7 @@ export interface AssetEdit {
   folder?: string;
 }
 
-export async function patchAsset(deps: UploadDeps, tenant: Tenant, id: string, edit: AssetEdit): Promise<AssetRow> {
+export async function patchAsset(deps: Pick<UploadDeps, 'store' | 'clock'>, tenant: Tenant, id: string, edit: AssetEdit): Promise<AssetRow> {
   await getAsset(deps, tenant, id);
   const patch: AssetPatch = { updated_at: deps.clock.now().toISOString() };
   if (edit.title !== undefined) patch.title = checkTitle(edit.title);
@@ -59,7 +59,7 @@ export async function patchAsset(deps: UploadDeps, tenant: Tenant, id: string, e
  * Removes the record, its renditions and, when no other asset shares them, the original
  * bytes. Bytes leave storage after the rows are gone, so no reader is handed a dead link.
  */
-export async function deleteAsset(deps: UploadDeps, tenant: Tenant, id: string): Promise<AssetRow> {
+export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const asset = await getAsset(deps, tenant, id);
   if (asset.status === 'pending') {
     throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });
