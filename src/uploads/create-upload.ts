@@ -14,7 +14,7 @@ import { newId } from '../lib/ids.js';
 import { essence } from '../media/kinds.js';
 import type { Tenant } from '../auth/principal.js';
 import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
-import { failedRules, type Conditions } from './conditions.js';
+import { checkConditions, failedRules, type Conditions } from './conditions.js';
 import { factsOf } from './verify-object.js';
 import type { UploadDeps } from './deps.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
@@ -102,6 +102,7 @@ export async function createUpload(
   input: CreateUploadInput,
 ): Promise<{ duplicate: boolean; upload: CreatedUpload } | { skipped: SkippedUpload }> {
   const fields = checkUploadFields(deps, input);
+  checkConditions(input.conditions);
   const detached = input.create_asset === false;
   if (detached) refuseAssetFields(input);
   if (input.resumable === true) {

@@ -15,6 +15,7 @@ import { SNIFF_BYTES } from '../media/sniff.js';
 import { checkBytesType, typeFromBytes, UNTYPED } from './check-type.js';
 import { IntakeError, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { parseClientJson } from '../lib/safe-json.js';
 import { incompleteBody, writeFailure } from './receive-bytes.js';
 import { discardSession } from './close-session.js';
 import {
@@ -74,12 +75,13 @@ function createAssetField(raw: string | undefined): boolean | undefined {
   throw invalid('create_asset must be "true" or "false".', 'create_asset');
 }
 
+/** The same parser and rules as a JSON body: `__proto__` and `constructor.prototype` keys are refused. */
 function parseMetadata(raw: string | undefined): unknown {
   if (raw === undefined) return undefined;
   try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    throw invalid('metadata must be a JSON object string.', 'metadata');
+    return parseClientJson(raw);
+  } catch (err) {
+    throw invalid(`metadata must be a JSON object string: ${(err as Error).message}.`, 'metadata');
   }
 }
 

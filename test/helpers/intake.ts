@@ -6,9 +6,9 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type pino from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/lib/clock.js';
-import type pino from 'pino';
 import { createIntake, type Intake } from '../../src/main/container.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';

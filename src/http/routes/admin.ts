@@ -5,9 +5,9 @@ import { namespaceWithUsage, type Namespaces } from '../../namespaces/namespaces
 import { sendOk } from '../envelope.js';
 import { requireAdmin, tenantOf } from '../plugins/auth.js';
 import { CreatedKey, errors, KeyView, NamespaceView, NamespaceWithUsage, Ok, Usage } from '../responses.js';
-import { IdParams, ListQuery } from '../schemas.js';
+import { IdParams, ListQuery, MAX_INTEGER } from '../schemas.js';
 
-const Bytes = Type.Integer({ minimum: 1 });
+const Bytes = Type.Integer({ minimum: 1, maximum: MAX_INTEGER });
 const LimitsBody = Type.Object(
   { image: Type.Optional(Bytes), video: Type.Optional(Bytes), audio: Type.Optional(Bytes), document: Type.Optional(Bytes) },
   { additionalProperties: false },
