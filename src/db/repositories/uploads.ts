@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { NO_ASSET, OPEN_STATUSES, type Database, type NewUpload, type UploadPatch, type UploadRow, type UploadStatus } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
 
@@ -136,8 +136,9 @@ export class UploadsRepository {
     return this.db
       .selectFrom('uploads')
       .selectAll()
+      // A literal, not a parameter: the planner then sees the partial index's predicate.
+      .where(sql<boolean>`asset_id = ''`)
       .where('create_asset', '=', 0)
-      .where('asset_id', '=', NO_ASSET)
       .where('status', '=', 'completed')
       .where('completed_at', '<', cutoff)
       .limit(limit)
