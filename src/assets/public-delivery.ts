@@ -32,9 +32,12 @@ export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: 
   });
 }
 
-/** The best rendition of a video (the tallest video source), else the original (null). */
+/**
+ * The best rendition of a video (the tallest video rendition), else the original (null).
+ * Sources attached from uploads (they hold a blob) are the client's own files, not renditions.
+ */
 function defaultSource(kind: string, sources: SourceRow[]): SourceRow | null {
   if (kind !== 'video') return null;
-  const videos = sources.filter((s) => s.mimetype.startsWith('video/') && s.height !== null);
+  const videos = sources.filter((s) => !s.blob_id && s.mimetype.startsWith('video/') && s.height !== null);
   return videos.sort((a, b) => (b.height ?? 0) - (a.height ?? 0))[0] ?? null;
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { png } from '../helpers/media.js';
+import { ffmpegMedia, jpeg, png } from '../helpers/media.js';
 import { assertError, createSession, parsed, put, refused, snapshot } from './error-helpers.js';
 
 let t: TestIntake;
@@ -117,6 +117,38 @@ describe('aliases resolve', () => {
     const off = await t.api('PATCH', `/v1/namespaces/${namespaceId}`, { json: { public_delivery: false } });
     assert.equal(off.body.data.public_delivery, false);
     assertError(await parsed(await noRedirect(`/p/${namespaceId}/public-logo`)), 404, 'not_found');
+  });
+
+  it('a labelled source is served by label; a video defaults to its tallest rendition, never to an attached file', async () => {
+    await t.api('PATCH', `/v1/namespaces/${namespaceId}`, { json: { public_delivery: true } });
+    const clip = await ffmpegMedia('mp4');
+    const poster = await jpeg(32, 24);
+    const trailer = await ffmpegMedia('mp4', 2);
+    const ids: string[] = [];
+    for (const [bytes, type, name] of [[clip, 'video/mp4', 'c.mp4'], [poster, 'image/jpeg', 'p.jpg'], [trailer, 'video/mp4', 't.mp4']] as const) {
+      const s = await createSession(t, key, { filename: name, content_type: type, file_size: bytes.length, create_asset: false });
+      assert.equal((await put(s.upload_url, bytes, type)).status, 200);
+      assert.equal((await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: {} })).status, 200);
+      ids.push(s.upload_id);
+    }
+    const made = await t.api('POST', '/v1/assets', { key, json: { uploads: [{ upload_id: ids[0] }, { upload_id: ids[1], label: 'poster' }, { upload_id: ids[2], label: 'trailer' }], alias: 'Clip' } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const at = async (path: string) => {
+      const res = await fetch(t.url + path, { redirect: 'manual' });
+      assert.equal(res.status, 302, path);
+      return res.headers.get('location')!;
+    };
+    const posterBytes = await fetch(await at(`/p/${namespaceId}/clip/poster`));
+    assert.deepEqual(Buffer.from(await posterBytes.arrayBuffer()), poster, 'the poster by its label (the alias in any case)');
+    assert.match(await at(`/p/${namespaceId}/clip`), new RegExp(`${ids[0]}/original`), 'no rendition yet: the original, not the attached trailer video');
+
+    // A rendition (as the processing pipeline records one) becomes the default.
+    await t.intake.deps.store.assets.insertSource({
+      id: 'src_rendition0000000001', asset_id: made.body.data.id, namespace_id: namespaceId, label: '720p', mimetype: 'video/mp4',
+      width: 160, height: 120, duration: 1, bitrate: null, filesize: clip.length, storage_key: `${namespaceId}/${made.body.data.id}/720p.mp4`, blob_id: null, created_at: new Date().toISOString(),
+    });
+    assert.match(await at(`/p/${namespaceId}/clip`), /720p\.mp4/);
+    await t.api('PATCH', `/v1/namespaces/${namespaceId}`, { json: { public_delivery: false } });
   });
 
   it('an alias still waiting for its bytes is not served', async () => {
