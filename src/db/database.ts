@@ -39,6 +39,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client whose connection the server ended (a restart, an admin's terminate) is
+  // dropped by the pool and replaced on the next checkout; unhandled, it would crash the process.
+  pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }

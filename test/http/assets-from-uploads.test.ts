@@ -192,6 +192,25 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await refused(t, key, () => t.api('POST', '/v1/uploads', { key, body: bad }), 400, 'invalid_request', 'create_asset');
     });
 
+    it('DELETE of a completed unattached upload releases it at once: row, bytes and quota', async () => {
+      const own = await t.tenant();
+      const bytes = await png(44, 44);
+      const u = await detached(bytes, 'image/png', 'gone.png', own.key);
+      assert.equal((await snapshot(t, own.key)).usage.stored_bytes, bytes.length);
+      const del = await t.api('DELETE', `/v1/uploads/${u.upload_id}`, { key: own.key });
+      assert.equal(del.status, 200, JSON.stringify(del.body));
+      assert.equal(del.body.data.status, 'canceled');
+      const after = await snapshot(t, own.key);
+      assert.deepEqual(after.usage, { stored_bytes: 0, reserved_bytes: 0 });
+      assert.deepEqual(after.uploads, []);
+      assert.ok(!after.stored.some((f) => f.includes(u.upload_id)), 'its bytes are gone');
+      await refused(t, own.key, () => t.api('POST', '/v1/assets', { key: own.key, json: { uploads: [{ upload_id: u.upload_id }] } }), 404, 'not_found');
+      // An attached one is 409 like any completed upload: delete its asset instead.
+      const kept = await detached(bytes, 'image/png', 'kept.png', own.key);
+      assert.equal((await t.api('POST', '/v1/assets', { key: own.key, json: { uploads: [{ upload_id: kept.upload_id }] } })).status, 201);
+      await refused(t, own.key, () => t.api('DELETE', `/v1/uploads/${kept.upload_id}`, { key: own.key }), 409, 'conflict');
+    });
+
     it('an upload left unattached for 24 hours is deleted with its bytes and quota; an attached one stays', async () => {
       const own = await t.tenant();
       const bytes = await png(50, 50);
