@@ -59,11 +59,13 @@ export async function patchAsset(deps: Pick<UploadDeps, 'store' | 'clock'>, tena
  * Removes the record, its renditions and, when no other asset shares them, the original
  * bytes. Bytes leave storage after the rows are gone, so no reader is handed a dead link.
  */
-export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage'>, tenant: Tenant, id: string): Promise<AssetRow> {
+export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'log'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const asset = await getAsset(deps, tenant, id);
   if (asset.status === 'pending') {
     throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });
   }
+  // During a storage outage, refuse before any row changes (503) rather than strand bytes.
+  await deps.storage.ping();
   const { lastKeys, renditionKeys } = await deps.store.transaction(async (r) => {
     const sources = await r.assets.listSources(asset.id);
     await r.assets.deleteSources(asset.id);
@@ -80,7 +82,12 @@ export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage'>, t
     return { lastKeys, renditionKeys: sources.filter((s) => !s.blob_id).map((s) => s.storage_key) };
   });
   const keys = [...lastKeys, ...renditionKeys];
-  for (const key of keys) await deps.storage.delete(key);
-  await deps.storage.deletePrefix(`${tenant.namespaceId}/${asset.id}`);
+  try {
+    await deps.storage.deleteMany(keys);
+    await deps.storage.deletePrefix(`${tenant.namespaceId}/${asset.id}`);
+  } catch (err) {
+    // The rows are gone: what is left in storage is unreferenced, and reconciliation removes it.
+    deps.log.warn({ err, asset_id: asset.id }, 'could not delete asset bytes');
+  }
   return asset;
 }

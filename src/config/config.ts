@@ -2,6 +2,7 @@
  * The one reader of process.env. `loadConfig` parses, validates and freezes; a bad
  * environment is reported with every bad variable at once, never the first only.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export const MIB = 1024 * 1024;
@@ -29,6 +30,43 @@ export interface Config {
   readonly purgeAfterDays: number;
   readonly logLevel: string;
   readonly trustProxy: boolean;
+  /** Image decoding runs in child processes: at most this many at once. */
+  readonly imageConcurrency: number;
+  /** Private memory one image job's process may use (RLIMIT_DATA). */
+  readonly imageMemoryMb: number;
+  readonly imageTimeoutMs: number;
+  readonly maxSvgElements: number;
+  readonly imageIdleMs: number;
+  /** A body (or download) slower than this over a window is cut off. */
+  readonly minTransferBytesPerSecond: number;
+  readonly transferWindowMs: number;
+  /** Bodies being received at once (PUT/POST to signed URLs, form uploads); more get a 503. */
+  readonly maxConcurrentUploads: number;
+  /** Delay between start-up and the first storage reconciliation. */
+  readonly reconcileDelayMs: number;
+  /** Per client address: requests without a valid key, and /files/* traffic. */
+  readonly addressRateLimitPerMinute: number;
+  /** Where objects live: local disk under dataDir, or an S3-compatible bucket. */
+  readonly storage: 'local' | 's3';
+  /** Present when storage is 's3'. */
+  readonly s3: S3Config | null;
+}
+
+export interface S3Config {
+  readonly bucket: string;
+  readonly region: string;
+  /** Empty for AWS itself. */
+  readonly endpoint: string | null;
+  readonly forcePathStyle: boolean;
+  /** Both null: the SDK's default credential chain (env, profile, instance role). */
+  readonly accessKeyId: string | null;
+  readonly secretAccessKey: string | null;
+  /** The host browsers use, when it differs from `endpoint`. */
+  readonly publicEndpoint: string | null;
+  /** The store verifies `x-amz-checksum-sha256` on PUT (AWS; not Ceph 16). */
+  readonly verifiesChecksums: boolean;
+  /** The store honours `If-None-Match: *` on PUT (AWS, R2, Ceph, MinIO). */
+  readonly conditionalWrites: boolean;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +136,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     problems.push('INTAKE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   }
 
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return def;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
+    return def;
+  };
+  const storage = str('INTAKE_STORAGE', 'local');
+  if (storage !== 'local' && storage !== 's3') problems.push('INTAKE_STORAGE must be local or s3');
+  const s3 = storage === 's3' ? s3Config(env, str, bool, problems) : null;
+
   const config: Config = {
     host,
     port,
@@ -115,7 +165,53 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     purgeAfterDays: int('INTAKE_PURGE_AFTER_DAYS', 30, 1, 3650),
     logLevel,
     trustProxy: str('INTAKE_TRUST_PROXY', 'false') === 'true',
+    // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
+    imageConcurrency: int('INTAKE_IMAGE_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),
+    imageMemoryMb: int('INTAKE_IMAGE_MEMORY_MB', 512, 160, 65536),
+    imageTimeoutMs: int('INTAKE_IMAGE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    maxSvgElements: int('INTAKE_MAX_SVG_ELEMENTS', 100_000, 1, 100_000_000),
+    imageIdleMs: int('INTAKE_IMAGE_IDLE_MS', 5_000, 0, 3_600_000),
+    minTransferBytesPerSecond: int('INTAKE_MIN_TRANSFER_RATE', 1024, 1, 1024 * MIB),
+    transferWindowMs: int('INTAKE_TRANSFER_WINDOW_MS', 30_000, 100, 3_600_000),
+    maxConcurrentUploads: int('INTAKE_MAX_CONCURRENT_UPLOADS', 500, 1, 1_000_000),
+    reconcileDelayMs: int('INTAKE_RECONCILE_DELAY_SECONDS', 60, 0, 86400) * 1000,
+    addressRateLimitPerMinute: int('INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE', 6000, 1, 100_000_000),
+    storage: storage === 's3' ? 's3' : 'local',
+    s3,
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+function s3Config(env: Env, str: (n: string, d: string) => string, bool: (n: string, d: boolean) => boolean, problems: string[]): S3Config {
+  const url = (name: string): string | null => {
+    const raw = str(name, '').replace(/\/+$/, '');
+    if (!raw) return null;
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      problems.push(`${name} must be an http(s) URL (got ${JSON.stringify(raw)})`);
+    }
+    return raw;
+  };
+  const bucket = str('INTAKE_S3_BUCKET', '');
+  // S3's bucket naming rules (3-63 lowercase letters, digits, dots, hyphens).
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push('INTAKE_S3_BUCKET must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+  const accessKeyId = str('INTAKE_S3_ACCESS_KEY_ID', '') || null;
+  const secretAccessKey = str('INTAKE_S3_SECRET_ACCESS_KEY', '') || null;
+  if ((accessKeyId === null) !== (secretAccessKey === null)) {
+    problems.push('INTAKE_S3_ACCESS_KEY_ID and INTAKE_S3_SECRET_ACCESS_KEY go together (or leave both unset for the default credential chain)');
+  }
+  return {
+    bucket,
+    region: str('INTAKE_S3_REGION', 'us-east-1'),
+    endpoint: url('INTAKE_S3_ENDPOINT'),
+    forcePathStyle: bool('INTAKE_S3_FORCE_PATH_STYLE', false),
+    accessKeyId,
+    secretAccessKey,
+    publicEndpoint: url('INTAKE_S3_PUBLIC_ENDPOINT'),
+    verifiesChecksums: bool('INTAKE_S3_VERIFIES_CHECKSUMS', false),
+    conditionalWrites: bool('INTAKE_S3_CONDITIONAL_WRITES', true),
+  };
 }

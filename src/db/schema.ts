@@ -146,6 +146,12 @@ export interface SourcesTable {
   blob_id: string | null;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
 export interface Database {
   namespaces: NamespacesTable;
   api_keys: ApiKeysTable;
@@ -153,6 +159,7 @@ export interface Database {
   assets: AssetsTable;
   blobs: BlobsTable;
   sources: SourcesTable;
+  leases: LeasesTable;
 }
 
 export type NamespaceRow = Selectable<NamespacesTable>;

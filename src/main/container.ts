@@ -20,8 +20,12 @@ import type { UploadDeps } from '../uploads/deps.js';
 import { reconcileStorage } from '../uploads/reconcile-storage.js';
 import { sweepUploads } from '../uploads/sweep.js';
 
-const RECONCILE_EVERY_MS = 24 * 3600_000;
 import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
+import { randomToken } from '../lib/ids.js';
+
+const RECONCILE_EVERY_MS = 24 * 3600_000;
+/** Long enough for a walk of a big store; a process that dies holding it frees it after this. */
+const RECONCILE_LEASE_MS = 3600_000;
 
 export interface Intake {
   app: FastifyInstance;
@@ -33,6 +37,8 @@ export interface Intake {
   sweep(): Promise<{ expired: number; purged: number; resumed: number; unattached: number }>;
   /** Removes stored objects nothing references (after failures or crashes) once. */
   reconcile(): Promise<{ checked: number; removed: number }>;
+  /** Reconciles if no other process holds the lease and no run happened in the last day; true if it ran. */
+  reconcileIfDue(): Promise<boolean>;
   /** Starts the periodic sweeper and finishes form uploads a crash interrupted. */
   startBackground(): Promise<void>;
   /** Stops accepting work, waits for what is running, closes in reverse order. */
@@ -49,8 +55,14 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   const store = createStore(db.kysely);
-  const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value });
-  const images = new ImageProber();
+  const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
+  const images = new ImageProber({
+    concurrency: config.imageConcurrency,
+    memoryMb: config.imageMemoryMb,
+    timeoutMs: config.imageTimeoutMs,
+    maxSvgElements: config.maxSvgElements,
+    idleMs: config.imageIdleMs,
+  });
   const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log };
   const namespaces = new Namespaces(store, clock);
   const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
@@ -66,11 +78,29 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     maxUploadBytes: config.maxUploadBytes,
     trustProxy: config.trustProxy,
     logger: logger || false,
+    transfers: { minBytesPerSecond: config.minTransferBytesPerSecond, windowMs: config.transferWindowMs, maxConcurrentUploads: config.maxConcurrentUploads },
+    addressRateLimitPerMinute: config.addressRateLimitPerMinute,
   });
 
   let timer: NodeJS.Timeout | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
   const reconcile = () => reconcileStorage(deps);
+  // Scheduled runs take a lease in the database: one process at a time, and once a day
+  // whatever the number of processes or restarts (the lease is kept until the next run is due).
+  const holder = `${process.pid}-${randomToken(8)}`;
+  const reconcileIfDue = async (): Promise<boolean> => {
+    const now = clock.now().getTime();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if (!(await store.leases.acquire('reconcile', holder, iso(now), iso(now + RECONCILE_LEASE_MS)))) return false;
+    try {
+      await reconcile();
+      await store.leases.extend('reconcile', holder, iso(clock.now().getTime() + RECONCILE_EVERY_MS - 60_000));
+      return true;
+    } catch (err) {
+      await store.leases.extend('reconcile', holder, iso(clock.now().getTime()));
+      throw err;
+    }
+  };
   // One sweep at a time: a slow one (retries can take a while) must not overlap the next.
   let sweeping: Promise<{ expired: number; purged: number; resumed: number; unattached: number }> | null = null;
   const sweep = () => {
@@ -87,6 +117,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     adminKey,
     sweep,
     reconcile,
+    reconcileIfDue,
     async startBackground() {
       for (const upload of await store.uploads.listReceivedUncompleted(1000)) {
         background.run('resume form upload', () => completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id));
@@ -95,15 +126,18 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
         sweep().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
       }, config.sweepIntervalMs);
       timer.unref();
-      // Walking every object is heavier than a sweep: once a day.
-      reconcileTimer = setInterval(() => {
-        background.run('reconcile storage', reconcile);
-      }, RECONCILE_EVERY_MS);
+      // Walking every object is heavier than a sweep: soon after start (a server restarted
+      // daily must still run it), then once a day.
+      reconcileTimer = setTimeout(function tick() {
+        background.run('reconcile storage', reconcileIfDue);
+        reconcileTimer = setTimeout(tick, RECONCILE_EVERY_MS);
+        reconcileTimer.unref();
+      }, config.reconcileDelayMs);
       reconcileTimer.unref();
     },
     async close() {
       if (timer) clearInterval(timer);
-      if (reconcileTimer) clearInterval(reconcileTimer);
+      if (reconcileTimer) clearTimeout(reconcileTimer);
       await app.close();
       await background.drain();
       await images.close();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, MIB } from '../../src/config/config.js';
@@ -38,6 +39,18 @@ describe('loadConfig', () => {
         purgeAfterDays: 30,
         logLevel: 'info',
         trustProxy: false,
+        imageConcurrency: Math.max(1, Math.floor(os.availableParallelism() / 2)),
+        imageMemoryMb: 512,
+        imageTimeoutMs: 30_000,
+        maxSvgElements: 100_000,
+        imageIdleMs: 5_000,
+        minTransferBytesPerSecond: 1024,
+        transferWindowMs: 30_000,
+        maxConcurrentUploads: 500,
+        reconcileDelayMs: 60_000,
+        addressRateLimitPerMinute: 6000,
+        storage: 'local',
+        s3: null,
       },
     );
     assert.ok(Object.isFrozen(c));
@@ -127,4 +140,45 @@ describe('loadConfig', () => {
       assert.notEqual(port, 0);
     },
   );
+
+  it('reads the S3 storage variables and lists every bad one', () => {
+    const c = loadConfig(
+      {
+        INTAKE_STORAGE: 's3',
+        INTAKE_S3_BUCKET: 'media-bucket',
+        INTAKE_S3_REGION: 'eu-west-1',
+        INTAKE_S3_ENDPOINT: 'http://127.0.0.1:7480/',
+        INTAKE_S3_FORCE_PATH_STYLE: 'true',
+        INTAKE_S3_ACCESS_KEY_ID: 'AK',
+        INTAKE_S3_SECRET_ACCESS_KEY: 'SK',
+        INTAKE_S3_PUBLIC_ENDPOINT: 'https://media.example.com',
+        INTAKE_S3_VERIFIES_CHECKSUMS: 'true',
+        INTAKE_S3_CONDITIONAL_WRITES: 'false',
+      },
+      CWD,
+    );
+    assert.equal(c.storage, 's3');
+    assert.deepEqual({ ...c.s3 }, {
+      bucket: 'media-bucket',
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:7480',
+      forcePathStyle: true,
+      accessKeyId: 'AK',
+      secretAccessKey: 'SK',
+      publicEndpoint: 'https://media.example.com',
+      verifiesChecksums: true,
+      conditionalWrites: false,
+    });
+    const defaults = loadConfig({ INTAKE_STORAGE: 's3', INTAKE_S3_BUCKET: 'b-1' }, CWD).s3!;
+    assert.deepEqual([defaults.region, defaults.endpoint, defaults.accessKeyId, defaults.verifiesChecksums, defaults.conditionalWrites], ['us-east-1', null, null, false, true]);
+    const problems = problemsOf({
+      INTAKE_STORAGE: 's3',
+      INTAKE_S3_BUCKET: 'Bad_Bucket',
+      INTAKE_S3_ENDPOINT: 'ftp://x',
+      INTAKE_S3_ACCESS_KEY_ID: 'only-one',
+      INTAKE_S3_FORCE_PATH_STYLE: 'yes',
+    });
+    assert.equal(problems.length, 4, problems.join('\n'));
+    assert.deepEqual(problemsOf({ INTAKE_STORAGE: 'gcs' }), ['INTAKE_STORAGE must be local or s3']);
+  });
 });

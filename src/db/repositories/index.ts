@@ -3,6 +3,7 @@ import type { Database } from '../schema.js';
 import { ApiKeysRepository } from './api-keys.js';
 import { AssetsRepository } from './assets.js';
 import { BlobsRepository } from './blobs.js';
+import { LeasesRepository } from './leases.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
 
@@ -12,6 +13,7 @@ export interface Repositories {
   uploads: UploadsRepository;
   assets: AssetsRepository;
   blobs: BlobsRepository;
+  leases: LeasesRepository;
 }
 
 export interface Store extends Repositories {
@@ -28,6 +30,7 @@ function repositories(db: Kysely<Database>): Repositories {
     uploads: new UploadsRepository(db),
     assets: new AssetsRepository(db),
     blobs: new BlobsRepository(db),
+    leases: new LeasesRepository(db),
   };
 }
 
