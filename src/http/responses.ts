@@ -5,10 +5,11 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { AssetView } from '../assets/views.js';
+import { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from '../namespaces/views.js';
 import { UploadView } from '../uploads/views.js';
 
 // The views are defined once, beside the code that builds them; routes take them from here.
-export { AssetView, UploadView };
+export { AssetView, CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, UploadView, Usage };
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String();
@@ -65,35 +66,6 @@ export const SkippedUpload = Type.Object({
   upload_method: Type.Null(),
   next_step: Str,
 });
-
-export const Limits = Type.Object({ image: Type.Optional(Int), video: Type.Optional(Int), audio: Type.Optional(Int), document: Type.Optional(Int) });
-
-export const NamespaceView = Type.Object({ id: Str, name: Str, quota_bytes: Nullable(Int), limits: Limits, public_delivery: Type.Boolean(), created_at: Str });
-
-export const NamespaceWithUsage = Type.Composite([NamespaceView, Type.Object({ stored_bytes: Int, reserved_bytes: Int })]);
-
-export const KeyView = Type.Object({
-  id: Str,
-  namespace_id: Nullable(Str),
-  name: Str,
-  role: Str,
-  prefix: Str,
-  last4: Type.Union([Str, Type.Null()], { description: 'The secret’s last 4 characters (null for keys made before Intake kept them).' }),
-  created_at: Str,
-  revoked_at: Nullable(Str),
-});
-
-export const CreatedKey = Type.Object({
-  id: Str,
-  namespace_id: Nullable(Str),
-  name: Str,
-  role: Str,
-  secret: Type.String({ description: 'Shown once; only its hash is kept.' }),
-  prefix: Str,
-  created_at: Str,
-});
-
-export const Usage = Type.Object({ namespace_id: Str, stored_bytes: Int, reserved_bytes: Int, quota_bytes: Nullable(Int), limits: Limits });
 
 /** The error answers a route can give, by status. */
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorEnvelope]));

@@ -8,6 +8,7 @@ import { invalid, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Clock } from '../lib/clock.js';
 import { generateSecret, hashSecret } from '../auth/authenticator.js';
+import type { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from './views.js';
 
 export interface NamespaceInput {
   name: string;
@@ -15,49 +16,11 @@ export interface NamespaceInput {
   limits?: Partial<Record<MediaKind, number>>;
 }
 
-export interface NamespaceView {
-  id: string;
-  name: string;
-  quota_bytes: number | null;
-  limits: Partial<Record<MediaKind, number>>;
-  public_delivery: boolean;
-  created_at: string;
-}
-
-/** A namespace as the admin routes show it: settings and what it uses. */
-export interface NamespaceWithUsage extends NamespaceView {
-  stored_bytes: number;
-  reserved_bytes: number;
-}
-
 export interface NamespaceEdit {
   name?: string;
   quota_bytes?: number | null;
   limits?: Partial<Record<MediaKind, number>>;
   public_delivery?: boolean;
-}
-
-/** An API key as listed: never the secret or its hash, only the secret's last 4 characters. */
-export interface KeyView {
-  id: string;
-  namespace_id: string | null;
-  name: string;
-  role: 'admin' | 'namespace';
-  prefix: string;
-  last4: string | null;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-export interface CreatedKey {
-  id: string;
-  namespace_id: string | null;
-  name: string;
-  role: 'admin' | 'namespace';
-  /** Shown once; only its hash is kept. */
-  secret: string;
-  prefix: string;
-  created_at: string;
 }
 
 export function namespaceView(row: NamespaceRow): NamespaceView {
@@ -193,7 +156,7 @@ export class Namespaces {
     }));
   }
 
-  async usage(namespaceId: string): Promise<{ namespace_id: string; stored_bytes: number; reserved_bytes: number; quota_bytes: number | null; limits: Partial<Record<MediaKind, number>> }> {
+  async usage(namespaceId: string): Promise<Usage> {
     const row = await this.get(namespaceId);
     return {
       namespace_id: row.id,
