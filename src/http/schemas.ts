@@ -102,13 +102,6 @@ export const PatchAssetBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-/** Any JSON object: documents response bodies without stripping fields. */
-export const Envelope = (description: string) =>
-  Type.Object(
-    { data: Type.Any(), error: Type.Any(), meta: Type.Object({ request_id: Type.String(), timestamp: Type.String() }, { additionalProperties: true }) },
-    { description, additionalProperties: true },
-  );
-
 export const CreateAssetBody = Type.Object(
   {
     uploads: Type.Array(

@@ -87,4 +87,3 @@ export const REASONS = {
   attached: 'conflict',
   gone: 'conflict',
 } as const satisfies Record<string, ErrorCode>;
-export type Reason = keyof typeof REASONS;

@@ -14,5 +14,3 @@ export const STATUS_CODES: Record<UploadStatus, number> = {
 
 /** Statuses in which bytes may still arrive. */
 export const OPEN: readonly UploadStatus[] = OPEN_STATUSES;
-/** Statuses after verification succeeded. */
-export const VERIFIED: readonly UploadStatus[] = ['processing', 'storing', 'completed'];
