@@ -14,7 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('api_keys').addColumn('key_last4', 'text').execute();
   // The sweeper looks for completed uploads nobody attached. Partial (both dialects support
   // it), so the ordinary sessions created on the hot path never touch this index.
-  await db.schema.createIndex('uploads_unattached').on('uploads').column('completed_at').where(sql<boolean>`asset_id = ''`).execute();
+  await db.schema.createIndex('uploads_unattached').on('uploads').columns(['status', 'completed_at']).where(sql<boolean>`asset_id = ''`).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
