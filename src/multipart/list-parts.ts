@@ -4,12 +4,7 @@ import { MultipartNotFoundError, type StoredPart } from '../storage/object-stora
 import type { UploadDeps } from '../uploads/deps.js';
 import { getUpload } from '../uploads/read-uploads.js';
 import { notResumable } from './sign-parts.js';
-
-export interface PartView {
-  part_number: number;
-  size: number;
-  etag: string;
-}
+import type { PartView } from './views.js';
 
 export async function listUploadParts(deps: UploadDeps, tenant: Tenant, id: string): Promise<PartView[]> {
   const upload = await getUpload(deps, tenant, id);

@@ -10,19 +10,9 @@ import type { UploadDeps } from '../uploads/deps.js';
 import { getUpload } from '../uploads/read-uploads.js';
 import { OPEN } from '../uploads/status.js';
 import { partRange, planParts, URLS_PER_RESPONSE, type PartPlan } from './plan.js';
+import type { PartsView } from './views.js';
 
-export interface PartUrl {
-  part_number: number;
-  url: string;
-  offset: number;
-  size: number;
-}
-
-export interface PartsView {
-  part_size: number;
-  count: number;
-  urls: PartUrl[];
-}
+export type { PartsView };
 
 /** The plan a resumable session was created with. */
 export function planOf(upload: UploadRow): PartPlan {

@@ -6,6 +6,7 @@
  * Multipart uploads (parts of resumable sessions) that no open session owns are aborted too.
  */
 import type { UploadDeps } from './deps.js';
+import { OPEN } from './status.js';
 
 export const RECONCILE_GRACE_MS = 60 * 60_000;
 
@@ -48,7 +49,7 @@ async function isReferenced(deps: UploadDeps, key: string): Promise<boolean> {
     if (await deps.store.blobs.findByStorageKey(key)) return true;
     const upload = await deps.store.uploads.findById(owner);
     // Bytes of a session still open or being verified are its own; once closed, only a blob keeps them.
-    return Boolean(upload && upload.namespace_id === namespaceId && ['pending', 'uploading', 'processing', 'storing'].includes(upload.status));
+    return Boolean(upload && upload.namespace_id === namespaceId && [...OPEN, 'processing', 'storing'].includes(upload.status));
   }
   if (owner.startsWith('med_')) return Boolean(await deps.store.assets.find(namespaceId, owner));
   return true;

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { aliasKey } from '../../lib/alias-key.js';
 import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow } from '../schema.js';
+import type { Insertable } from 'kysely';
+import type { SourcesTable } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
 
 export interface AssetFilter {
@@ -26,7 +28,7 @@ export class AssetsRepository {
       .executeTakeFirst();
   }
 
-  /** The asset whose alias folds to the same key as `alias` (any case, any normalisation form). */
+  /** The one place an alias is looked up (create, skip, by-alias, public delivery): by its folded key, so any case or normalisation form finds it. */
   async findByAlias(namespaceId: string, alias: string): Promise<AssetRow | undefined> {
     return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('alias_key', '=', aliasKey(alias)).executeTakeFirst();
   }
@@ -71,6 +73,10 @@ export class AssetsRepository {
 
   async listSources(assetId: string): Promise<SourceRow[]> {
     return this.db.selectFrom('sources').selectAll().where('asset_id', '=', assetId).orderBy('created_at').execute();
+  }
+
+  async insertSource(row: Insertable<SourcesTable>): Promise<void> {
+    await this.db.insertInto('sources').values(row).execute();
   }
 
   async deleteSources(assetId: string): Promise<void> {
