@@ -148,6 +148,20 @@ describe('resumable sessions: defaults, part sizes and more URLs', () => {
     assert.equal(closed.status, 409);
   });
 
+  it('a resumable session with create_asset: false completes without an asset, its bytes kept to attach', async () => {
+    const file = textFile(6 * MIB, 3);
+    const s = await client.create({ filename: 'part.txt', content_type: 'text/plain', file_size: file.length, part_size: 5 * MIB, create_asset: false });
+    assert.equal(s.asset_id, null);
+    await client.sendParts(file, s.parts.urls);
+    const done = await client.complete(s.upload_id);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.data.asset, null);
+    assert.equal(done.body.data.status, 'completed');
+    const attached = await t.api('POST', '/v1/assets', { key, json: { uploads: [{ upload_id: s.upload_id }] } });
+    assert.equal(attached.status, 201, JSON.stringify(attached.body));
+    assert.equal(attached.body.data.sha256, sha256(file));
+  });
+
   it('refuses a part_size for a simple upload, a POST form for a resumable one, and a part over 5 GiB', async () => {
     const before = await partFiles(t);
     for (const [json, field] of [
