@@ -112,6 +112,8 @@ export interface PartWriter {
 
 export interface ObjectStorage {
   readonly provider: Provider;
+  /** The largest object one PUT or POST can store, when the store has such a limit (S3: 5 GiB); larger ones need a multipart upload. */
+  readonly maxSingleUpload?: number;
   /** A URL the client PUTs the whole object to, bound to key, type, size and expiry. */
   presignPut(key: string, opts: PresignUpload): Promise<PresignedPut>;
   /** A URL and form fields for a browser multipart/form-data POST of the object. */

@@ -56,6 +56,8 @@ const QUEUE = 2;
 
 export class S3Storage implements ObjectStorage {
   readonly provider = 's3' as const;
+  /** S3's PutObject limit: larger objects are only possible as multipart uploads (resumable sessions). */
+  readonly maxSingleUpload = 5 * 1024 ** 3;
   readonly clients: S3Clients;
   /** Keys per ListObjectsV2 page (S3's maximum; smaller in tests, to exercise paging). */
   pageSize = 1000;

@@ -111,6 +111,9 @@ export async function createUpload(
   const resumable = isResumable(input.file_size, input.resumable);
   if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
   if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
+  if (!resumable && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
+    throw invalid(`This store takes at most ${deps.storage.maxSingleUpload} bytes in one request; send resumable: true.`, 'resumable', { max_single_upload: deps.storage.maxSingleUpload });
+  }
   const namespace = await namespaceOf(deps, tenant);
   const limit = sizeLimit(deps, namespace, fields.kind);
   if (input.file_size > limit) throw tooLarge(input.file_size, limit, fields.kind);

@@ -78,6 +78,11 @@ describe('resumable upload on S3 (Ceph RGW)', () => {
     const over = await t.api('POST', '/v1/uploads', { key, json: { ...json, file_size: 5 * TIB + 1 } });
     assert.equal(over.status, 413);
     assert.equal(over.body.error?.details.max_size, 5 * TIB);
+    // One S3 PUT holds at most 5 GiB: a larger simple session could never be sent.
+    const single = await t.api('POST', '/v1/uploads', { key, json: { ...json, file_size: 5 * 1024 ** 3 + 1, resumable: false } });
+    assert.equal(single.status, 400);
+    assert.equal(single.body.error?.details.field, 'resumable');
+    assert.equal((await t.api('POST', '/v1/uploads', { key, json: { ...json, file_size: 5 * 1024 ** 3, resumable: false } })).status, 201);
   });
 
   it('refuses a missing part and a wrong ETag at complete (422), aborting the multipart upload', async () => {
