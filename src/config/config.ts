@@ -30,6 +30,9 @@ export interface Config {
   readonly purgeAfterDays: number;
   readonly logLevel: string;
   readonly trustProxy: boolean;
+  /** BullMQ on this Redis when set; else the queue lives in the database. */
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
   /** Image decoding runs in child processes: at most this many at once. */
   readonly imageConcurrency: number;
   /** Private memory one image job's process may use (RLIMIT_DATA). */
@@ -165,6 +168,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     purgeAfterDays: int('INTAKE_PURGE_AFTER_DAYS', 30, 1, 3650),
     logLevel,
     trustProxy: str('INTAKE_TRUST_PROXY', 'false') === 'true',
+    redisUrl: env.INTAKE_REDIS_URL ? env.INTAKE_REDIS_URL : null,
+    redisPrefix: str('INTAKE_REDIS_PREFIX', 'intake'),
     // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
     imageConcurrency: int('INTAKE_IMAGE_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),
     imageMemoryMb: int('INTAKE_IMAGE_MEMORY_MB', 512, 160, 65536),
@@ -179,6 +184,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     storage: storage === 's3' ? 's3' : 'local',
     s3,
   };
+  if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) problems.push('INTAKE_REDIS_URL must start with redis:// or rediss://');
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
 }

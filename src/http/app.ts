@@ -20,7 +20,7 @@ import { installErrorHandling } from './error-handler.js';
 import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
-import { RateLimiter } from './plugins/rate-limit.js';
+import { RateLimiter, type Limiter } from './plugins/rate-limit.js';
 import { TransferGuard } from './plugins/transfer-guard.js';
 import { UploadGate } from './plugins/upload-gate.js';
 import { adminRoutes } from './routes/admin.js';
@@ -46,6 +46,8 @@ export interface AppDeps {
   transfers?: { minBytesPerSecond: number; windowMs: number; maxConcurrentUploads: number };
   /** Per client address: requests without a valid key, and /files/* traffic. */
   addressRateLimitPerMinute?: number;
+  /** Shared stores for both limits (Redis, see main/container.ts); in-process buckets when absent. */
+  limiters?: { byKey: Limiter; byAddress: Limiter };
 }
 
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
@@ -80,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const transfers = deps.transfers ?? { minBytesPerSecond: 1024, windowMs: 30_000, maxConcurrentUploads: 500 };
   const guard = new TransferGuard(transfers.minBytesPerSecond, transfers.windowMs);
   const gate = new UploadGate(transfers.maxConcurrentUploads);
-  const byAddress = new RateLimiter(deps.addressRateLimitPerMinute ?? 6000);
+  const byAddress = deps.limiters?.byAddress ?? new RateLimiter(deps.addressRateLimitPerMinute ?? 6000);
   // Every body must keep arriving at the minimum rate (the socket timeout only catches silence).
   app.addHook('onRequest', async (request) => {
     guard.watchBody(request.raw);
@@ -118,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
   await app.register(publicRoutes(deps.uploads));
   await app.register(async (v1) => {
-    installAuth(v1, deps.authenticator, new RateLimiter(deps.rateLimitPerMinute), byAddress);
+    installAuth(v1, deps.authenticator, deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute), byAddress);
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
     await v1.register(assetRoutes(deps.uploads));
     await v1.register(adminRoutes(deps.namespaces));

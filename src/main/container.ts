@@ -22,6 +22,8 @@ import { sweepUploads } from '../uploads/sweep.js';
 
 import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
 import { randomToken } from '../lib/ids.js';
+import { Redis } from 'ioredis';
+import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../http/plugins/rate-limit-redis.js';
 
 const RECONCILE_EVERY_MS = 24 * 3600_000;
 /** Long enough for a walk of a big store; a process that dies holding it frees it after this. */
@@ -67,6 +69,21 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const namespaces = new Namespaces(store, clock);
   const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
 
+  // The one switch for rate limits: shared buckets in Redis when there is one (many API
+  // processes), in-process buckets otherwise (buildApp's default).
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, LIMITER_REDIS_OPTIONS) : null;
+  let limiters;
+  if (limiterRedis) {
+    limiterRedis.on('error', () => undefined); // Outages are reported by the limiter, throttled.
+    await limiterRedis.connect().catch((err: unknown) => log.warn({ err }, 'rate limits: Redis unreachable at start; per-process limits until it answers'));
+    const outage = (err: unknown) => log.warn({ err }, 'rate limits: Redis unreachable; per-process limits until it answers');
+    const prefix = `${config.redisPrefix}:ratelimit:`;
+    limiters = {
+      byKey: new RedisRateLimiter(limiterRedis, `${prefix}key:`, config.rateLimitPerMinute, outage),
+      byAddress: new RedisRateLimiter(limiterRedis, `${prefix}address:`, config.addressRateLimitPerMinute, outage),
+    };
+  }
+
   const app = await buildApp({
     uploads: deps,
     namespaces,
@@ -80,6 +97,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     logger: logger || false,
     transfers: { minBytesPerSecond: config.minTransferBytesPerSecond, windowMs: config.transferWindowMs, maxConcurrentUploads: config.maxConcurrentUploads },
     addressRateLimitPerMinute: config.addressRateLimitPerMinute,
+    limiters,
   });
 
   let timer: NodeJS.Timeout | undefined;
@@ -139,6 +157,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       if (timer) clearInterval(timer);
       if (reconcileTimer) clearTimeout(reconcileTimer);
       await app.close();
+      limiterRedis?.disconnect();
       await background.drain();
       await images.close();
       await db.close();

@@ -18,6 +18,11 @@ export interface RateDecision {
   retryAfter: number;
 }
 
+/** Either store answers the same question: take a token for `subject`, or say when one comes back. */
+export interface Limiter {
+  hit(subject: string): RateDecision | Promise<RateDecision>;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -25,7 +30,7 @@ interface Bucket {
 
 const MAX_SUBJECTS = 100_000;
 
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly perMs: number;
 
@@ -41,7 +46,7 @@ export class RateLimiter {
     const bucket = this.refill(subject, nowMs);
     const allowed = bucket.tokens >= 1;
     if (allowed) bucket.tokens -= 1;
-    return this.decision(bucket, allowed, nowMs);
+    return decide(this.limit, this.perMs, bucket.tokens, allowed, nowMs);
   }
 
   private refill(subject: string, nowMs: number): Bucket {
@@ -64,17 +69,18 @@ export class RateLimiter {
     }
     if (this.buckets.size >= MAX_SUBJECTS) this.buckets.clear();
   }
+}
 
-  private decision(bucket: Bucket, allowed: boolean, nowMs: number): RateDecision {
-    const missing = this.limit - bucket.tokens;
-    return {
-      limit: this.limit,
-      remaining: Math.max(0, Math.floor(bucket.tokens)),
-      reset: Math.ceil((nowMs + missing / this.perMs) / 1000),
-      allowed,
-      retryAfter: allowed ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)),
-    };
-  }
+/** What a bucket left with `tokens` (after this request) tells the client; shared by both stores. */
+export function decide(limit: number, perMs: number, tokens: number, allowed: boolean, nowMs: number): RateDecision {
+  const missing = limit - tokens;
+  return {
+    limit,
+    remaining: Math.max(0, Math.floor(tokens)),
+    reset: Math.ceil((nowMs + missing / perMs) / 1000),
+    allowed,
+    retryAfter: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
+  };
 }
 
 export function rateLimited(d: RateDecision, what = 'this API key'): IntakeError {

@@ -16,7 +16,7 @@ import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
 import { putPart } from './file-parts.js';
 import { formParts } from '../multipart.js';
-import { rateLimited, type RateLimiter } from '../plugins/rate-limit.js';
+import { rateLimited, type Limiter } from '../plugins/rate-limit.js';
 import type { TransferGuard } from '../plugins/transfer-guard.js';
 import type { UploadGate } from '../plugins/upload-gate.js';
 
@@ -24,7 +24,7 @@ export interface FileTraffic {
   gate: UploadGate;
   guard: TransferGuard;
   /** /files/* needs no key: each client address gets its own budget. */
-  byAddress: RateLimiter;
+  byAddress: Limiter;
 }
 
 type Query = Record<string, string | undefined>;
@@ -59,7 +59,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage, traffic:
 
     // Browsers on any origin send bytes here: the signature is the credential (no cookies), so * is safe.
     app.addHook('onRequest', async (request, reply) => {
-      const d = traffic.byAddress.hit(request.ip);
+      const d = await traffic.byAddress.hit(request.ip);
       if (!d.allowed) throw rateLimited(d, 'this address');
       void reply.headers({
         'Access-Control-Allow-Origin': '*',
