@@ -17,6 +17,7 @@ import { benchS3, s3Summary } from './s3.js';
 import { benchSessions } from './sessions.js';
 import { benchMultipart, multipartSummary } from './multipart.js';
 import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
+import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
@@ -107,6 +108,10 @@ try {
     const gib = Number(/--gib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1);
     if (args.includes('--s3')) await multipartS3Only(cleanup, gib);
     else await multipartOnly(cleanup, gib);
+  } else if (args[0] === 'ratelimit') {
+    const loadBefore = os.loadavg()[0]!;
+    const result = await benchRateLimits(cleanup);
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${rateLimitSummary(result)}\n`);
   } else if (args.includes('s3')) await s3Only(cleanup);
   else await main(cleanup);
 } catch (err) {
