@@ -12,7 +12,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { randomToken } from '../src/lib/ids.js';
-import { ADMIN_KEY, freePort, startIntake } from './helpers/intake.js';
+import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../src/http/plugins/rate-limit-redis.js';
+import { ADMIN_KEY, eventually, freePort, startIntake } from './helpers/intake.js';
 import { assertError, parsed } from './http/error-helpers.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -145,6 +146,58 @@ describe('Redis unreachable', () => {
       assert.deepEqual(statuses, [200, 200, 200, 429]);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('a Redis that goes away and comes back', () => {
+  it('is used again once it answers, and per-process buckets stand in while it does not', async () => {
+    const port = await freePort();
+    const client = new Redis(`redis://127.0.0.1:${port}`, LIMITER_REDIS_OPTIONS);
+    client.on('error', () => undefined);
+    await client.connect().catch(() => undefined);
+    const outages: unknown[] = [];
+    const limiter = new RedisRateLimiter(client, 'rl:', 5, (err) => outages.push(err));
+    let server: ChildProcess | undefined;
+    try {
+      assert.equal((await limiter.hit('a')).remaining, 4, 'nothing listening: the per-process bucket');
+      assert.equal(outages.length, 1, 'the outage is reported');
+      // A Redis of our own on a free port (redis-server must be installed, as for the shared one).
+      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      server.once('error', (err) => assert.fail(`redis-server could not start: ${err.message}`));
+      await eventually(async () => client.status === 'ready', 15_000, 'the limiter reconnects');
+      assert.equal((await limiter.hit('a')).remaining, 4, 'a fresh bucket in Redis');
+      const direct = new Redis(`redis://127.0.0.1:${port}`);
+      assert.equal(await direct.hget('rl:a', 'tokens'), '4');
+      direct.disconnect();
+      server.kill('SIGKILL');
+      await eventually(async () => client.status !== 'ready', 5_000, 'the limiter sees Redis gone');
+      assert.equal((await limiter.hit('a')).remaining, 3, 'back on the per-process bucket, which remembers its own count');
+    } finally {
+      server?.kill('SIGKILL');
+      client.disconnect();
+    }
+  });
+});
+
+describe('the Redis token bucket', () => {
+  it('refills continuously: after the burst, a token comes back once 1/limit of the window has passed', async () => {
+    const client = new Redis(REDIS_URL, LIMITER_REDIS_OPTIONS);
+    await client.connect();
+    const prefix = `intake-test-rl-${randomToken(6)}:`;
+    try {
+      // 2 per second: one token back every 500 ms.
+      const limiter = new RedisRateLimiter(client, prefix, 2, (err) => assert.fail(String(err)), 1000);
+      assert.deepEqual([(await limiter.hit('k')).allowed, (await limiter.hit('k')).allowed], [true, true]);
+      const refused = await limiter.hit('k');
+      assert.equal(refused.allowed, false);
+      assert.equal(refused.retryAfter, 1);
+      assert.equal(refused.remaining, 0);
+      await eventually(async () => (await limiter.hit('k')).allowed, 5_000, 'a token comes back');
+      assert.ok((await client.pttl(`${prefix}k`)) > 0, 'the bucket expires once it would be full again');
+    } finally {
+      await dropKeys(client, `${prefix}*`);
+      client.disconnect();
     }
   });
 });
