@@ -39,6 +39,8 @@ describe('loadConfig', () => {
         purgeAfterDays: 30,
         logLevel: 'info',
         trustProxy: false,
+        redisUrl: null,
+        redisPrefix: 'intake',
         imageConcurrency: Math.max(1, Math.floor(os.availableParallelism() / 2)),
         imageMemoryMb: 512,
         imageTimeoutMs: 30_000,
