@@ -5,6 +5,8 @@ import { AssetsRepository } from './assets.js';
 import { BlobsRepository } from './blobs.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
+import { JobsRepository } from './jobs.js';
+import { WebhooksRepository } from './webhooks.js';
 
 export interface Repositories {
   namespaces: NamespacesRepository;
@@ -12,6 +14,8 @@ export interface Repositories {
   uploads: UploadsRepository;
   assets: AssetsRepository;
   blobs: BlobsRepository;
+  jobs: JobsRepository;
+  webhooks: WebhooksRepository;
 }
 
 export interface Store extends Repositories {
@@ -28,6 +32,8 @@ function repositories(db: Kysely<Database>): Repositories {
     uploads: new UploadsRepository(db),
     assets: new AssetsRepository(db),
     blobs: new BlobsRepository(db),
+    jobs: new JobsRepository(db),
+    webhooks: new WebhooksRepository(db),
   };
 }
 
