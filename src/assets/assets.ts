@@ -8,6 +8,7 @@ import type { UploadDeps } from '../uploads/deps.js';
 import { mapAliasConflict } from '../uploads/create-upload.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle } from './fields.js';
 import { assetView, type AssetView } from './views.js';
+import { assetData, emitEvent } from '../webhooks/events.js';
 
 export async function showAsset(deps: UploadDeps, row: AssetRow): Promise<AssetView> {
   return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
@@ -69,6 +70,7 @@ export async function deleteAsset(deps: UploadDeps, tenant: Tenant, id: string):
         lastKey = gone.storage_key;
       }
     }
+    await emitEvent(deps, r, tenant.namespaceId, 'asset.deleted', assetData(asset));
     return { lastKey, renditionKeys: sources.map((s) => s.storage_key) };
   });
   const keys = lastKey ? [lastKey, ...renditionKeys] : renditionKeys;

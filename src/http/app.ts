@@ -25,6 +25,9 @@ import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type { WebhookDeps } from '../webhooks/webhooks.js';
+import type { Metric } from 'prom-client';
 
 export interface AppDeps {
   uploads: UploadDeps;
@@ -38,6 +41,9 @@ export interface AppDeps {
   maxUploadBytes: number;
   trustProxy: boolean;
   logger: FastifyBaseLogger | false;
+  webhooks: WebhookDeps;
+  /** Metrics from outside HTTP (the job queue) served at /metrics too. */
+  metrics?: Metric[];
 }
 
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
@@ -94,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  installMetrics(app);
+  installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed));
   await app.register(async (v1) => {
@@ -102,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await v1.register(uploadRoutes(deps.uploads, deps.background));
     await v1.register(assetRoutes(deps.uploads));
     await v1.register(adminRoutes(deps.namespaces));
+    await v1.register(webhookRoutes(deps.webhooks));
   });
   return app;
 }

@@ -10,6 +10,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
 import type { AssetRow, UploadRow } from '../db/schema.js';
+import type { Repositories } from '../db/repositories/index.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Tenant } from '../auth/principal.js';
@@ -17,6 +18,7 @@ import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { verifyObject, type Verified } from './verify-object.js';
+import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
 
 export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: { etag?: string } = {}): Promise<{ upload: UploadRow; asset: AssetRow }> {
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
@@ -167,7 +169,7 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
           sha256: v.sha256,
           updated_at: now,
         });
-        await r.uploads.update(upload.id, {
+        const moved = await r.uploads.transition(upload.id, ['processing'], {
           status: ready ? 'completed' : 'processing',
           progress: ready ? 100 : 0,
           received_size: v.size,
@@ -175,6 +177,9 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
           completed_at: ready ? now : null,
           updated_at: now,
         });
+        // Someone else finished or closed this session meanwhile: undo everything above.
+        if (!moved) throw conflict('The upload changed state while completing; try again.', { reason: 'verifying' });
+        await announce(deps, r, upload.id, upload.asset_id, upload.namespace_id, ready);
         return existing ? existing.storage_key : null;
       });
       break;
@@ -190,4 +195,51 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
   const fresh = await deps.store.uploads.find(upload.namespace_id, upload.id);
   const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
   return { upload: fresh!, asset: asset! };
+}
+
+/** In the completing transaction: renditions are queued, and a ready asset is announced. */
+async function announce(deps: UploadDeps, r: Repositories, uploadId: string, assetId: string, namespaceId: string, ready: boolean): Promise<void> {
+  const asset = (await r.assets.find(namespaceId, assetId))!;
+  if (asset.kind !== 'document') await deps.jobs.enqueue(r, { name: 'asset.process', payload: { assetId } });
+  if (!ready) return;
+  await emitEvent(deps, r, namespaceId, 'upload.completed', uploadData((await r.uploads.findById(uploadId))!));
+  await emitEvent(deps, r, namespaceId, 'asset.ready', assetData(asset));
+}
+
+/**
+ * POST …/complete with {"async": true}: claims the session and queues its verification in
+ * one transaction, answering at once. A session that is not open answers as a synchronous
+ * complete would (null: the caller does that).
+ */
+export async function completeUploadAsync(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow | null> {
+  let upload = await deps.store.uploads.find(tenant.namespaceId, id);
+  if (!upload) throw notFound('Upload');
+  upload = await expireIfDue(deps, upload);
+  const claimed = await deps.store.transaction(async (r) => {
+    const moved = await r.uploads.transition(upload.id, ['pending', 'uploading'], { status: 'processing', updated_at: deps.clock.now().toISOString() });
+    if (moved) await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } });
+    return moved;
+  });
+  return claimed ? (await deps.store.uploads.findById(upload.id))! : null;
+}
+
+/**
+ * The `upload.verify` job: verifies a session claimed by an async complete, or completes
+ * an open one (form uploads). A verdict on the bytes settles the session and ends the
+ * job; an outage is thrown so the queue retries with backoff.
+ */
+export async function runVerification(deps: UploadDeps, uploadId: string): Promise<void> {
+  const upload = await deps.store.uploads.findById(uploadId);
+  if (!upload) return;
+  try {
+    if (upload.status === 'processing') {
+      const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
+      if (asset?.status === 'pending') await verifyAndFinish(deps, upload, {});
+      return;
+    }
+    if (upload.status === 'pending' || upload.status === 'uploading') await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id);
+  } catch (err) {
+    if (err instanceof IntakeError && err.code !== 'unavailable') return;
+    throw err;
+  }
 }

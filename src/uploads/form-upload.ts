@@ -103,6 +103,8 @@ async function receiveFile(
         await mapAliasConflict(checked, () =>
           deps.store.transaction(async (r) => {
             await insertSessionRows(r, namespace, inserted, checked);
+            // Completion is a job committed with the rows: a crash after the 202 loses nothing.
+            await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId } });
             // Last, so nothing after it can fail and leave the file without its rows.
             await publish();
           }),

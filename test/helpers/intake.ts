@@ -69,6 +69,7 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
   });
   const clock = new TestClock();
   const intake = await createIntake(config, { logger: false, clock });
+  if (config.workers) intake.startWorkers();
   await intake.app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${port}`;
 

@@ -7,7 +7,7 @@ import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import type { Conditions } from '../../uploads/conditions.js';
 import { IntakeError } from '../../lib/errors.js';
-import { completeUpload } from '../../uploads/complete-upload.js';
+import { completeUpload, completeUploadAsync } from '../../uploads/complete-upload.js';
 import { createUpload } from '../../uploads/create-upload.js';
 import type { UploadDeps } from '../../uploads/deps.js';
 import { formUpload } from '../../uploads/form-upload.js';
@@ -45,7 +45,6 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
         if (request.isMultipart()) {
           const length = Number(request.headers['content-length']);
           const upload = await formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined);
-          background.run('complete form upload', () => completeUpload(deps, tenant, upload.id));
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
         }
         if (request.body === undefined) {
@@ -103,10 +102,18 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
           tags: ['uploads'],
           params: IdParams,
           body: { content: { 'application/json': { schema: CompleteBody } } } as never,
-          response: { 200: Ok(CompletedUpload, 'Verified: the session with its asset.'), ...errors(400, 401, 404, 409, 410, 413, 415, 422) },
+          response: {
+            200: Ok(CompletedUpload, 'Verified: the session with its asset.'),
+            202: Ok(UploadView, 'async: verification queued; the session is processing.'),
+            ...errors(400, 401, 404, 409, 410, 413, 415, 422),
+          },
         },
       },
       async (request, reply) => {
+        if ((request.body as { async?: boolean } | undefined)?.async) {
+          const queued = await completeUploadAsync(deps, tenantOf(request), request.params.id);
+          if (queued) return sendOk(reply, uploadView(queued), 202);
+        }
         const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: (request.body as { etag?: string } | undefined)?.etag });
         return sendOk(reply, { ...uploadView(upload), asset: await showAsset(deps, asset) });
       },
