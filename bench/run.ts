@@ -11,12 +11,22 @@ import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
 import { benchSessions } from './sessions.js';
+import { benchPipeline, pipelineSummary } from './pipeline.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
 const RESULTS = here('../../bench/results/latest.json');
 
 async function main(cleanup: Cleanup): Promise<void> {
+  // `npm run bench -- pipeline` runs only benchmark 3 (minutes of transcoding on its own).
+  if (process.argv[2] === 'pipeline') {
+    const intake = await startIntake(cleanup);
+    process.stderr.write('Benchmark 3: processing pipeline vs the same ffmpeg commands\n');
+    const pipeline = await benchPipeline(cleanup, intake);
+    process.stdout.write(`\n${pipelineSummary(pipeline)}\n`);
+    await writeJson({ finishedAt: new Date().toISOString(), load: os.loadavg()[0], pipeline } as never, RESULTS.replace('latest.json', 'pipeline.json'));
+    return;
+  }
   const loadBefore = os.loadavg()[0]!;
   const sinkDir = await cleanup.tempDir('intake-bench-sink-');
   const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
@@ -28,8 +38,11 @@ async function main(cleanup: Cleanup): Promise<void> {
   process.stderr.write('Benchmark 2: POST /v1/uploads, bare Fastify vs Intake\n');
   const sessions = await benchSessions(hello, intake);
 
+  process.stderr.write('Benchmark 3: processing pipeline vs the same ffmpeg commands\n');
+  const pipeline = await benchPipeline(cleanup, intake);
+
   const report = buildReport(put, sessions, loadBefore);
-  process.stdout.write(`\n${summary(report)}\n`);
+  process.stdout.write(`\n${summary(report)}\n\n${pipelineSummary(pipeline)}\n`);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);
 }

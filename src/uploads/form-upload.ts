@@ -46,6 +46,10 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
     if (!upload) throw invalid('The form has no "file" field.', 'file');
     // receiveFile consumed the fields sent before the file; what is left came after it.
     if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
+    // Queued only once the form is whole (trailing fields can still discard it). A crash
+    // before this line leaves a received, uncompleted session: start-up and the sweeper queue it.
+    const accepted = upload;
+    await deps.store.transaction((r) => deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: accepted.id } }));
     return upload;
   } catch (err) {
     // Whatever is wrong with the rest of the form, a stored file must not outlive the refusal.
@@ -103,8 +107,6 @@ async function receiveFile(
         await mapAliasConflict(checked, () =>
           deps.store.transaction(async (r) => {
             await insertSessionRows(r, namespace, inserted, checked);
-            // Completion is a job committed with the rows: a crash after the 202 loses nothing.
-            await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId } });
             // Last, so nothing after it can fail and leave the file without its rows.
             await publish();
           }),

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { formUpload } from '../../src/uploads/form-upload.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { withoutJobs } from '../helpers/jobs.js';
 import { png, sha256 } from '../helpers/media.js';
 import { assertError, assertUnchanged, createSession, snapshot } from './error-helpers.js';
 import { multipart, rawRequest, type Part } from './raw-http.js';
@@ -145,7 +146,7 @@ describe('an accepted form upload is never lost', () => {
     const bytes = await png(9, 5);
     // The rows and bytes as a 202 leaves them, with no background completion run
     // (as if it failed for a passing reason).
-    const upload = await formUpload(t.intake.deps, { namespaceId: tenant.namespaceId }, (async function* () {
+    const upload = await formUpload(withoutJobs(t.intake.deps), { namespaceId: tenant.namespaceId }, (async function* () {
       yield { type: 'file' as const, name: 'file', filename: 'kept.png', mimetype: 'image/png', stream: Readable.from([bytes]) };
     })());
     assert.equal(upload.status, 'pending');

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { formUpload } from '../../src/uploads/form-upload.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { withoutJobs } from '../helpers/jobs.js';
 import { png } from '../helpers/media.js';
 
 let t: TestIntake;
@@ -125,7 +126,7 @@ describe('cancel', () => {
 describe('crash recovery', () => {
   it('a form upload whose completion keeps failing is retried with backoff, never expired', async () => {
     const { key, namespaceId } = await t.tenant();
-    const upload = await formUpload(t.intake.deps, { namespaceId }, (async function* () {
+    const upload = await formUpload(withoutJobs(t.intake.deps), { namespaceId }, (async function* () {
       yield { type: 'file' as const, name: 'file', filename: 'b.png', mimetype: 'image/png', stream: Readable.from([await png(6, 6)]) };
     })());
     // Three completions could not run (an outage), the last one just now: the next retry waits 4 minutes.
@@ -166,7 +167,7 @@ describe('crash recovery', () => {
     const first = await startIntake({}, { dataDir: dir, keepData: true });
     const { key, namespaceId } = await first.tenant();
     // The bytes and rows are in place, but the process "dies" before completion runs.
-    const upload = await formUpload(first.intake.deps, { namespaceId }, (async function* () {
+    const upload = await formUpload(withoutJobs(first.intake.deps), { namespaceId }, (async function* () {
       yield { type: 'file' as const, name: 'file', filename: 'r.png', mimetype: 'image/png', stream: Readable.from([await png(9, 5)]) };
     })());
     await first.close();

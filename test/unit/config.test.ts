@@ -38,6 +38,14 @@ describe('loadConfig', () => {
         purgeAfterDays: 30,
         logLevel: 'info',
         trustProxy: false,
+        redisUrl: null,
+        redisPrefix: 'intake',
+        workers: true,
+        jobLeaseMs: 60_000,
+        jobRetryBaseMs: null,
+        mediaConcurrency: 1,
+        videoLadder: [1080, 720, 480, 360],
+        webhookAllowPrivate: false,
       },
     );
     assert.ok(Object.isFrozen(c));
