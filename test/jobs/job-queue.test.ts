@@ -6,7 +6,7 @@ import { DatabaseQueue } from '../../src/jobs/database-queue.js';
 import { createTestDatabase } from '../helpers/databases.js';
 import { queueContract, type QueueHarness } from './queue-contract.js';
 
-export const REDIS_URL = process.env.INTAKE_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+import { REDIS_URL } from '../helpers/redis.js';
 const LEASE_MS = 1000;
 
 async function databaseHarness(dialect: 'sqlite' | 'postgres'): Promise<QueueHarness> {
