@@ -54,7 +54,7 @@ async function makeClip(dir: string): Promise<string> {
 
 function ffmpeg(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nice', ['-n', '10', 'ffmpeg', '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y', '-protocol_whitelist', 'file', ...args], { stdio: 'inherit' });
+    const child = spawn('nice', ['-n', '19', 'ffmpeg', '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y', '-protocol_whitelist', 'file', ...args], { stdio: 'inherit' });
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`))));
   });

@@ -45,7 +45,7 @@ export interface RunOptions {
 /** Runs one ffmpeg; rejects with MediaError when ffmpeg refused the input, plain Error when it did not finish. */
 export function runFfmpeg(opts: RunOptions): Promise<void> {
   const args = [
-    '-n', '10', 'ffmpeg', '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
+    '-n', '19', 'ffmpeg', '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
     '-progress', 'pipe:1',
     '-protocol_whitelist', 'file',
     ...(opts.inputArgs ?? []),

@@ -44,7 +44,7 @@ sharp.concurrency(1);
 
 export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; timeoutMs: number; signal?: AbortSignal }): Promise<ImageRendition[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nice', ['-n', '10', process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)], {
+    const child = spawn('nice', ['-n', '19', process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: opts.signal,
       timeout: opts.timeoutMs,
