@@ -161,8 +161,7 @@ describe('an accepted form upload is never lost', () => {
 
       const swept = await t.intake.sweep();
       assert.ok(swept.resumed >= 1, JSON.stringify(swept));
-      const done = await t.api('GET', `/v1/uploads/${upload.id}`, { key: tenant.key });
-      assert.equal(done.body.data.status, 'completed', JSON.stringify(done.body.data));
+      await eventually(async () => (await t.api('GET', `/v1/uploads/${upload.id}`, { key: tenant.key })).body.data.status === 'completed', 10_000, 'the queued verification');
       const asset = await t.api('GET', `/v1/assets/${upload.asset_id}`, { key: tenant.key });
       assert.equal(asset.body.data.status, 'ready');
       assert.deepEqual([asset.body.data.width, asset.body.data.height], [9, 5]);
