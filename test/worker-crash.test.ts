@@ -76,11 +76,15 @@ it('a worker killed mid-transcode and a new one started: ready, one set of rendi
   const assetId = done.body.data.asset.id;
   const work = path.join(dir, 'work', assetId);
 
+  const progress: number[] = [];
   await eventually(async () => {
     const files = await fs.readdir(work).catch(() => [] as string[]);
     const sizes = await Promise.all(files.map((f) => fs.stat(path.join(work, f)).then((s) => s.size, () => 0)));
-    return sizes.some((s) => s > 0);
-  }, 60_000, 'the first worker to be writing renditions');
+    progress.push((await api('GET', `/v1/uploads/${session.upload_id}`, key)).body.data.progress);
+    return sizes.some((s) => s > 0) && progress[progress.length - 1]! > 0;
+  }, 60_000, 'the first worker to be writing renditions and reporting progress');
+  const reported = progress[progress.length - 1]!;
+  assert.ok(reported > 0 && reported < 100, `progress moves while ffmpeg runs (${progress.join(',')})`);
   first.child.kill('SIGKILL');
   await first.exited;
   const mid = await api('GET', `/v1/uploads/${session.upload_id}`, key);

@@ -54,10 +54,11 @@ export class DatabaseQueue implements JobQueue {
 
   async counts(): Promise<Record<QueueName, QueueCounts>> {
     const out = Object.fromEntries(QUEUES.map((q) => [q, { waiting: 0, active: 0, delayed: 0, failed: 0 }])) as Record<QueueName, QueueCounts>;
-    for (const row of await this.store.jobs.counts()) {
+    for (const row of await this.store.jobs.counts(new Date().toISOString())) {
       const c = out[row.queue as QueueName];
       if (!c) continue;
       if (row.status === 'queued') c.waiting += row.n;
+      else if (row.status === 'delayed') c.delayed += row.n;
       else if (row.status === 'active') c.active += row.n;
       else c.failed += row.n;
     }
@@ -65,7 +66,7 @@ export class DatabaseQueue implements JobQueue {
   }
 
   async ping(): Promise<void> {
-    await this.store.jobs.counts();
+    await this.store.jobs.counts(new Date().toISOString());
   }
 
   async close(): Promise<void> {

@@ -79,10 +79,20 @@ export class JobsRepository {
     return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Jobs by queue and status, for metrics. */
-  async counts(): Promise<Array<{ queue: string; status: string; n: number }>> {
-    const rows = await this.db.selectFrom('jobs').select(['queue', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['queue', 'status']).execute();
-    return rows.map((r) => ({ queue: r.queue, status: r.status, n: Number(r.n) }));
+  /** Jobs by queue and status, for metrics; queued jobs not yet due count as `delayed`. */
+  async counts(now: string): Promise<Array<{ queue: string; status: string; n: number }>> {
+    const all = await this.db.selectFrom('jobs').select(['queue', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['queue', 'status']).execute();
+    const later = await this.db
+      .selectFrom('jobs')
+      .select(['queue', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', '=', 'queued').where('run_at', '>', now).groupBy('queue').execute();
+    const out = all.map((r) => ({ queue: r.queue, status: r.status as string, n: Number(r.n) }));
+    for (const d of later) {
+      const queued = out.find((r) => r.queue === d.queue && r.status === 'queued');
+      if (queued) queued.n -= Number(d.n);
+      out.push({ queue: d.queue, status: 'delayed', n: Number(d.n) });
+    }
+    return out;
   }
 
   async insertOutbox(row: { id: string; name: string; payload: string; delay_ms: number; created_at: string }): Promise<void> {
