@@ -54,6 +54,14 @@ describe('intake CLI', () => {
     assert.match(res.stderr, /MAX_UPLOAD_SIZE_MB/);
   });
 
+  it('refuses a --quota-bytes no column can hold exactly (1e300, 2^53) with exit 2', () => {
+    for (const quota of ['1e300', '9007199254740992', 'Infinity', '0']) {
+      const res = cli(['namespace', 'create', 'big', '--quota-bytes', quota]);
+      assert.equal(res.status, 2, `${quota}: ${res.stderr}`);
+      assert.match(res.stderr, /--quota-bytes must be a positive integer/);
+    }
+  });
+
   it('prints usage for an unknown command', () => {
     const res = cli(['frobnicate']);
     assert.equal(res.status, 2);

@@ -4,12 +4,21 @@ import { invalid } from '../lib/errors.js';
 export type MetadataValue = string | number | boolean | null;
 export type Metadata = Record<string, MetadataValue>;
 
-// C0 and C1 controls, and the bidirectional overrides that disguise an extension ("gpj.exe").
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/**
+ * Characters no name or title may hold: C0/C1 controls (NUL, CR, LF…), format characters
+ * (bidirectional marks and overrides such as U+200E/U+200F/U+202E that disguise "gpj.exe",
+ * the BOM, zero-width spaces), line and paragraph separators, lone surrogates (no UTF-8
+ * form: they break headers and storage) and the noncharacters U+FFFE/U+FFFF. The zero-width
+ * (non-)joiners stay allowed: Persian, Indic scripts and emoji sequences need them.
+ */
+const UNSAFE_TEXT = /(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\ufffe\uffff]/u;
 
 export function checkFilename(name: string): string {
   if (name.length < 1 || name.length > 255) throw invalid('filename must be 1–255 characters.', 'filename');
-  if (/[/\\]/.test(name) || CONTROL.test(name)) throw invalid('filename must not contain /, \\, NUL, control or bidirectional-override characters.', 'filename');
+  if (/[/\\]/.test(name) || UNSAFE_TEXT.test(name)) {
+    throw invalid('filename must not contain /, \\, NUL, control, format (bidirectional, zero-width, BOM) or line-separator characters.', 'filename');
+  }
+  if (name.trim() === '') throw invalid('filename must not be blank.', 'filename');
   if (name === '.' || name === '..') throw invalid('filename must not be "." or "..".', 'filename');
   return name;
 }
@@ -22,15 +31,21 @@ export function checkFolder(folder: string | undefined): string {
   return folder;
 }
 
+/** Letters (any script, with their combining marks), decimal digits and hyphens; the JSON schemas use the same pattern. */
+export const ALIAS_PATTERN = '^[\\p{L}\\p{M}\\p{Nd}-]{1,100}$';
+const ALIAS_RE = new RegExp(ALIAS_PATTERN, 'u');
+
+/** Kept as typed; uniqueness and look-ups compare its folded key (src/lib/alias-key.ts). */
 export function checkAlias(alias: string | undefined | null): string | null {
   if (alias === undefined || alias === null) return null;
-  if (!/^[A-Za-z0-9-]{1,100}$/.test(alias)) throw invalid('alias must be 1–100 letters, digits or hyphens.', 'alias');
+  if (!ALIAS_RE.test(alias)) throw invalid('alias must be 1–100 letters, digits or hyphens.', 'alias');
   return alias;
 }
 
 export function checkTitle(title: string | undefined | null): string | null {
   if (title === undefined || title === null) return null;
   if (title.length > 200) throw invalid('title must be at most 200 characters.', 'title');
+  if (UNSAFE_TEXT.test(title)) throw invalid('title must not contain control (NUL, CR, LF…), format (bidirectional, zero-width, BOM) or line-separator characters.', 'title');
   return title;
 }
 
@@ -42,6 +57,8 @@ export function checkMetadata(value: unknown): Metadata {
   if (entries.length > 50) throw invalid('metadata may have at most 50 keys.', 'metadata');
   for (const [key, v] of entries) {
     if (key.length < 1 || key.length > 100) throw invalid('metadata keys must be 1–100 characters.', `metadata.${key}`);
+    // Whatever parsed it, a key that can rewrite a prototype when merged is never data.
+    if (key === '__proto__') throw invalid('metadata keys must not be "__proto__".', 'metadata');
     const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
     if (!ok) throw invalid('metadata must be flat: values are strings, numbers, booleans or null.', `metadata.${key}`);
     if (typeof v === 'string' && v.length > 2000) throw invalid('metadata values must be at most 2000 characters.', `metadata.${key}`);

@@ -11,6 +11,7 @@ import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-upload-attempts.js';
 import * as m0003 from './migrations/0003-blob-key-index.js';
+import * as m0005 from './migrations/0005-alias-key.js';
 import * as m0008 from './migrations/0008-jobs.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -62,7 +63,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   } as SqliteDatabase;
 }
 
-const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-upload-attempts': m0002, '0003-blob-key-index': m0003, '0008-jobs': m0008 };
+const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-upload-attempts': m0002, '0003-blob-key-index': m0003, '0005-alias-key': m0005, '0008-jobs': m0008 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -89,6 +89,8 @@ export interface AssetsTable {
   sha256: string | null;
   title: string | null;
   alias: string | null;
+  /** The alias as compared (src/lib/alias-key.ts); set by the repository, never by callers. */
+  alias_key: string | null;
   folder: string;
   /** JSON object. */
   metadata: string;
@@ -144,8 +146,8 @@ export type UploadRow = Selectable<UploadsTable>;
 export type NewUpload = Insertable<UploadsTable>;
 export type UploadPatch = Updateable<UploadsTable>;
 export type AssetRow = Selectable<AssetsTable>;
-export type NewAsset = Insertable<AssetsTable>;
-export type AssetPatch = Updateable<AssetsTable>;
+export type NewAsset = Omit<Insertable<AssetsTable>, 'alias_key'>;
+export type AssetPatch = Omit<Updateable<AssetsTable>, 'alias_key'>;
 export type BlobRow = Selectable<BlobsTable>;
 export type SourceRow = Selectable<SourcesTable>;
 

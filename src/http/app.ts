@@ -12,11 +12,12 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Background } from '../lib/background.js';
 import { randomToken } from '../lib/ids.js';
 import { IntakeError } from '../lib/errors.js';
-import sjson from 'secure-json-parse';
+import { parseClientJson } from '../lib/safe-json.js';
 import type { Namespaces } from '../namespaces/namespaces.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { UploadDeps } from '../uploads/deps.js';
 import { installErrorHandling } from './error-handler.js';
+import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
 import { RateLimiter } from './plugins/rate-limit.js';
@@ -58,8 +59,10 @@ function validators() {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // A child's serializers win over Fastify's defaults: every request line gets the redacted URL.
+  const logger = deps.logger ? deps.logger.child({}, { serializers: { req: redactedRequest } }) : undefined;
   const app = Fastify({
-    loggerInstance: deps.logger || undefined,
+    loggerInstance: logger,
     logger: deps.logger ? undefined : false,
     genReqId: () => `req_${randomToken(20)}`,
     trustProxy: deps.trustProxy,
@@ -81,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, sjson.parse(text, { protoAction: 'error', constructorAction: 'error' }));
+      done(null, parseClientJson(text));
     } catch (err) {
       done(new IntakeError('invalid_request', `Malformed JSON: ${(err as Error).message}`), undefined);
     }

@@ -1,7 +1,16 @@
 /** Request schemas shared by routes; they validate, type handlers and feed /openapi.json. */
 import { Type, type Static } from '@sinclair/typebox';
+import { ALIAS_PATTERN } from '../assets/fields.js';
 
 export const MIB = 1024 * 1024;
+
+/**
+ * The bound of every integer a request may carry: JSON numbers such as 1e300 are valid
+ * integers to a schema but not sizes a database column or a JavaScript number holds exactly.
+ */
+export const MAX_INTEGER = Number.MAX_SAFE_INTEGER;
+/** Any other number (hints, condition values): finite and within the same bound. */
+const BoundedNumber = (o: { minimum?: number } = {}) => Type.Number({ minimum: -MAX_INTEGER, ...o, maximum: MAX_INTEGER });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
@@ -26,7 +35,7 @@ const ConditionRule = Type.Object(
   {
     key: Type.Union(['kind', 'mimetype', 'filesize', 'width', 'height', 'duration', 'fps', 'bitrate'].map((k) => Type.Literal(k))),
     operator: Type.Union(['==', '!=', '>', '<', '>=', '<='].map((o) => Type.Literal(o))),
-    value: Type.Union([Type.String(), Type.Number()]),
+    value: Type.Union([Type.String({ maxLength: 255 }), BoundedNumber()]),
   },
   { additionalProperties: false },
 );
@@ -43,22 +52,22 @@ export const CreateUploadBody = Type.Object(
   {
     filename: Type.String({ minLength: 1, maxLength: 255 }),
     content_type: Type.String({ minLength: 1, maxLength: 255 }),
-    file_size: Type.Integer({ minimum: 1 }),
+    file_size: Type.Integer({ minimum: 1, maximum: MAX_INTEGER }),
     kind: Type.Optional(Kind),
     title: Type.Optional(Type.String({ maxLength: 200 })),
     folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$' })),
+    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: ALIAS_PATTERN })),
     metadata: Type.Optional(Metadata),
     file_hash: Type.Optional(Type.String({ pattern: '^[A-Fa-f0-9]{64}$' })),
     skip_duplicates: Type.Optional(Type.Boolean()),
     expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
     resumable: Type.Optional(Type.Boolean()),
-    part_size: Type.Optional(Type.Integer({ minimum: 5 * MIB })),
+    part_size: Type.Optional(Type.Integer({ minimum: 5 * MIB, maximum: 5 * 1024 * MIB })),
     method: Type.Optional(Type.Union([Type.Literal('PUT'), Type.Literal('POST')])),
     conditions: Type.Optional(Conditions),
-    width: Type.Optional(Type.Number({ minimum: 0 })),
-    height: Type.Optional(Type.Number({ minimum: 0 })),
-    duration: Type.Optional(Type.Number({ minimum: 0 })),
+    width: Type.Optional(BoundedNumber({ minimum: 0 })),
+    height: Type.Optional(BoundedNumber({ minimum: 0 })),
+    duration: Type.Optional(BoundedNumber({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -85,7 +94,7 @@ export const PatchAssetBody = Type.Object(
   {
     title: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
     metadata: Type.Optional(Metadata),
-    alias: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9-]+$' }), Type.Null()])),
+    alias: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100, pattern: ALIAS_PATTERN }), Type.Null()])),
     folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   },
   { additionalProperties: false, minProperties: 1 },

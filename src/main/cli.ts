@@ -109,8 +109,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   if (cmd === 'namespace' && sub === 'create' && arg) {
     const quota = values['quota-bytes'] === undefined ? null : Number(values['quota-bytes']);
-    if (quota !== null && (!Number.isInteger(quota) || quota < 1)) {
-      process.stderr.write('--quota-bytes must be a positive integer\n');
+    if (quota !== null && (!Number.isSafeInteger(quota) || quota < 1)) {
+      process.stderr.write('--quota-bytes must be a positive integer, at most 9007199254740991\n');
       return 2;
     }
     await withIntake(config, async (intake) => {

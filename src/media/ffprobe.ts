@@ -27,8 +27,8 @@ export class ProbeError extends Error {
 }
 
 interface FfprobeJson {
-  streams?: Array<{ codec_type?: string; width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; disposition?: { attached_pic?: number } }>;
-  format?: { duration?: string; bit_rate?: string };
+  streams?: Array<{ codec_type?: string; width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; duration?: string; disposition?: { attached_pic?: number } }>;
+  format?: { duration?: string; bit_rate?: string; size?: string };
 }
 
 export async function probeAv(file: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AvInfo> {
@@ -38,7 +38,7 @@ export async function probeAv(file: string, opts: { signal?: AbortSignal; timeou
     '-format_whitelist', SAFE_DEMUXERS,
     '-print_format', 'json',
     // Only what is used: tags and side data can be made huge by a hostile file.
-    '-show_entries', 'format=duration,bit_rate:stream=codec_type,width,height,avg_frame_rate,r_frame_rate:stream_disposition=attached_pic',
+    '-show_entries', 'format=duration,bit_rate,size:stream=codec_type,width,height,avg_frame_rate,r_frame_rate,duration:stream_disposition=attached_pic',
     '-i', file,
   ];
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -60,19 +60,36 @@ export async function probeAv(file: string, opts: { signal?: AbortSignal; timeou
   } catch (err) {
     throw new ProbeError('ffprobe printed no JSON', err);
   }
-  const streams = json.streams ?? [];
-  const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const streams = (json.streams ?? []).filter((s) => !s.disposition?.attached_pic);
+  const video = streams.find((s) => s.codec_type === 'video');
   const audio = streams.find((s) => s.codec_type === 'audio');
-  const duration = num(json.format?.duration);
+  const { duration, claimed } = measuredDuration(json.format?.duration, streams);
+  const size = num(json.format?.size);
+  const reported = num(json.format?.bit_rate);
+  // A bit rate ffprobe derived from a false duration is false too: derive it from the real one.
+  const bitrate = reported !== null && !claimed ? reported : size && duration ? Math.round((size * 8) / duration) : null;
   return {
     width: video?.width ?? null,
     height: video?.height ?? null,
     duration,
     fps: video ? rate(video.avg_frame_rate) ?? rate(video.r_frame_rate) : null,
-    bitrate: num(json.format?.bit_rate),
+    bitrate,
     hasVideo: Boolean(video),
     hasAudio: Boolean(audio),
   };
+}
+
+/**
+ * The container's duration, unless no stream comes near it. An MP4 header (mvhd) can claim
+ * 0xFFFFFFFF ticks while its tracks' sample tables hold one second; ffprobe reports the claim
+ * as the format's duration and the tables as the streams'. Streams may start late, hence
+ * the slack before the claim is set aside (`claimed: true`).
+ */
+function measuredDuration(format: string | undefined, streams: NonNullable<FfprobeJson['streams']>): { duration: number | null; claimed: boolean } {
+  const total = num(format);
+  const longest = streams.map((s) => num(s.duration)).reduce<number | null>((max, d) => (d !== null && d >= 0 && (max === null || d > max) ? d : max), null);
+  if (longest !== null && (total === null || total > 2 * longest + 10)) return { duration: longest, claimed: total !== null };
+  return { duration: total, claimed: false };
 }
 
 /** The first line of ffprobe's complaint, without the file path it starts with. */

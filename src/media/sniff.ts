@@ -8,15 +8,19 @@ import { essence, TEXT_TYPES } from './kinds.js';
 /** How many leading bytes sniffing needs. */
 export const SNIFF_BYTES = 64 * 1024;
 
-/** The detected MIME type, or null when the bytes match no format we know. */
+/**
+ * The detected MIME type, or null when the bytes match no format we know. Declared text is
+ * checked as text first: a CSV row starting `BMW,` or `MZ` or `ID3` would otherwise match a
+ * binary format's short magic number, and real binary files are never valid UTF-8 without NUL.
+ */
 export async function sniffType(head: Buffer, declared: string): Promise<string | null> {
+  if (TEXT_TYPES.has(declared) && looksLikeText(head)) return declared;
   const detected = await fileTypeFromBuffer(head);
   if (detected) {
     if (detected.mime === 'application/xml' && declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
     return normalise(detected.mime, declared);
   }
   if (declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
-  if (TEXT_TYPES.has(declared)) return looksLikeText(head) ? declared : null;
   return null;
 }
 
@@ -32,11 +36,21 @@ const ALIASES: Record<string, string> = {
   'video/mp2t': 'video/mpeg',
 };
 
+/**
+ * Sub-types named by their family, unless the upload declared the sub-type itself: an
+ * animated PNG is a PNG to every PNG decoder, and an `M4V ` brand is an MP4 with Apple's brand.
+ */
+const FAMILIES: Record<string, string> = {
+  'image/apng': 'image/png',
+  'video/x-m4v': 'video/mp4',
+};
+
 /** Bare, lower-case, and named as in src/media/kinds.ts (`audio/ogg; codecs=opus` → `audio/ogg`). */
 function normalise(mime: string, declared: string): string {
   const bare = essence(mime);
   // Legacy Office files are OLE compound files; the declared type says which kind.
   if (bare === 'application/x-cfb' && CFB_TYPES.has(declared)) return declared;
+  if (FAMILIES[bare] && declared !== bare) return FAMILIES[bare];
   return ALIASES[bare] ?? bare;
 }
 

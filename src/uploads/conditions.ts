@@ -1,4 +1,6 @@
 /** The session's `conditions`: rules over the probed media, all (&&) or any (||) must hold. */
+import { invalid } from '../lib/errors.js';
+
 export type ConditionKey = 'kind' | 'mimetype' | 'filesize' | 'width' | 'height' | 'duration' | 'fps' | 'bitrate';
 export type ConditionOperator = '==' | '!=' | '>' | '<' | '>=' | '<=';
 
@@ -15,12 +17,28 @@ export interface Conditions {
 
 export type Facts = Record<ConditionKey, string | number | null>;
 
-function holds(rule: ConditionRule, facts: Facts): boolean {
-  const actual = facts[rule.key];
-  if (actual === null) return false;
-  const a = typeof rule.value === 'number' ? Number(actual) : String(actual);
-  const b = rule.value;
-  switch (rule.operator) {
+/** Keys whose facts are numbers: compared as numbers, and only with number values. */
+const NUMERIC_KEYS: ReadonlySet<ConditionKey> = new Set(['filesize', 'width', 'height', 'duration', 'fps', 'bitrate']);
+
+/**
+ * Refuses rules that could only be compared loosely: a string for a numeric key (`width <=
+ * "2000"` would compare as text), a number for `kind`/`mimetype`, or an ordering of names.
+ */
+export function checkConditions(conditions: Conditions | undefined): Conditions | undefined {
+  conditions?.rules.forEach((rule, i) => {
+    const field = `conditions.rules.${i}.value`;
+    if (NUMERIC_KEYS.has(rule.key)) {
+      if (typeof rule.value !== 'number' || !Number.isFinite(rule.value)) throw invalid(`${rule.key} is compared with a number, not ${JSON.stringify(rule.value)}.`, field);
+    } else {
+      if (typeof rule.value !== 'string') throw invalid(`${rule.key} is compared with a string, not ${JSON.stringify(rule.value)}.`, field);
+      if (rule.operator !== '==' && rule.operator !== '!=') throw invalid(`${rule.key} can only be compared with == or !=.`, `conditions.rules.${i}.operator`);
+    }
+  });
+  return conditions;
+}
+
+function compare<T extends number | string>(a: T, operator: ConditionOperator, b: T): boolean {
+  switch (operator) {
     case '==':
       return a === b;
     case '!=':
@@ -34,6 +52,19 @@ function holds(rule: ConditionRule, facts: Facts): boolean {
     case '<=':
       return a <= b;
   }
+}
+
+function holds(rule: ConditionRule, facts: Facts): boolean {
+  const actual = facts[rule.key];
+  if (actual === null) return false;
+  if (NUMERIC_KEYS.has(rule.key)) {
+    // Sessions stored before values were checked may hold numeric strings: still numbers.
+    const a = Number(actual);
+    const b = Number(rule.value);
+    return Number.isFinite(a) && Number.isFinite(b) && compare(a, rule.operator, b);
+  }
+  // Names (kind, MIME type) are case-insensitive.
+  return compare(String(actual).toLowerCase(), rule.operator, String(rule.value).toLowerCase());
 }
 
 /** The rules that failed; empty when the conditions are met. */

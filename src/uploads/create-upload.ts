@@ -14,7 +14,7 @@ import { newId } from '../lib/ids.js';
 import { essence } from '../media/kinds.js';
 import type { Tenant } from '../auth/principal.js';
 import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
-import { failedRules, type Conditions } from './conditions.js';
+import { checkConditions, failedRules, type Conditions } from './conditions.js';
 import { factsOf } from './verify-object.js';
 import type { UploadDeps } from './deps.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
@@ -84,6 +84,7 @@ export function checkUploadFields(deps: UploadDeps, input: Omit<CreateUploadInpu
 
 export async function createUpload(deps: UploadDeps, tenant: Tenant, input: CreateUploadInput): Promise<{ duplicate: boolean; upload: CreatedUpload }> {
   const fields = checkUploadFields(deps, input);
+  checkConditions(input.conditions);
   if (input.resumable === true) {
     throw invalid('Resumable (multipart) uploads are not available on this server yet; send resumable: false.', 'resumable');
   }

@@ -11,6 +11,7 @@ import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fi
 import type { NamespaceRow, UploadRow } from '../db/schema.js';
 import { IntakeError, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { parseClientJson } from '../lib/safe-json.js';
 import { writeFailure } from './receive-bytes.js';
 import { discardSession } from './close-session.js';
 import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf, refuseTakenAlias, type CheckedFields } from './create-upload.js';
@@ -58,12 +59,13 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
   }
 }
 
+/** The same parser and rules as a JSON body: `__proto__` and `constructor.prototype` keys are refused. */
 function parseMetadata(raw: string | undefined): unknown {
   if (raw === undefined) return undefined;
   try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    throw invalid('metadata must be a JSON object string.', 'metadata');
+    return parseClientJson(raw);
+  } catch (err) {
+    throw invalid(`metadata must be a JSON object string: ${(err as Error).message}.`, 'metadata');
   }
 }
 

@@ -9,6 +9,7 @@ import type { UploadRow } from '../db/schema.js';
 import { IntakeError } from '../lib/errors.js';
 import { probeAv, ProbeError } from '../media/ffprobe.js';
 import { ImageDecodeError } from '../media/image.js';
+import { ISO_BMFF_TYPES, missingMediaData } from '../media/isobmff.js';
 import { SNIFF_BYTES, sniffType } from '../media/sniff.js';
 import { readHead, withLocalFile } from '../storage/local-file.js';
 import { failedRules, type Conditions, type Facts } from './conditions.js';
@@ -40,7 +41,7 @@ export async function verifyObject(deps: UploadDeps, upload: UploadRow, etag?: s
     throw failed('checksum_mismatch', 'The SHA-256 of the bytes does not match file_hash.', { expected: upload.file_hash, actual: sha256 });
   }
   const mimetype = await sniff(deps, upload);
-  const media = await probe(deps, upload, upload.kind as MediaKind);
+  const media = await probe(deps, upload, upload.kind as MediaKind, mimetype);
   const result: Verified = { size: head.size, sha256, mimetype, ...media };
   checkConditions(upload, result);
   return result;
@@ -74,12 +75,12 @@ async function sniff(deps: UploadDeps, upload: UploadRow): Promise<string> {
 
 type Probed = Omit<Verified, 'size' | 'sha256' | 'mimetype'>;
 
-async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind): Promise<Probed> {
+async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimetype: string): Promise<Probed> {
   const none: Probed = { width: null, height: null, duration: null, fps: null, bitrate: null };
   if (kind === 'document') return none;
-  const undecodable = (err: unknown) => {
+  const undecodable = (err: unknown, why = '') => {
     deps.log.info({ err, upload_id: upload.id }, 'media could not be decoded');
-    return new IntakeError('unsupported_media_type', `The bytes could not be decoded as ${kind}.`, { reason: 'undecodable' });
+    return new IntakeError('unsupported_media_type', `The bytes could not be decoded as ${kind}${why ? `: ${why}` : ''}.`, { reason: 'undecodable' });
   };
   return withLocalFile(deps.storage, upload.storage_key, async (file) => {
     if (kind === 'image') {
@@ -102,8 +103,37 @@ async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind): Prom
     });
     if (kind === 'video' && !av.hasVideo) throw undecodable(new Error('no video stream'));
     if (kind === 'audio' && !av.hasAudio) throw undecodable(new Error('no audio stream'));
-    return { width: av.width, height: av.height, duration: av.duration, fps: av.fps, bitrate: av.bitrate };
+    // A moving picture declared as audio (say audio/mp4) would escape the video limits; cover art is not a video stream.
+    if (kind === 'audio' && av.hasVideo) {
+      throw new IntakeError('unsupported_media_type', 'The bytes hold a video stream; audio may only carry cover art.', { reason: 'kind_mismatch', declared: upload.content_type, detected: 'video' });
+    }
+    const missing = ISO_BMFF_TYPES.has(mimetype) ? await missingMediaData(file) : null;
+    if (missing) throw undecodable(new Error(missing), missing);
+    const implausible = implausibleFacts(av);
+    if (implausible) throw undecodable(new Error(implausible), implausible);
+    return { width: av.width, height: av.height, duration: av.duration, fps: plausible(av.fps, MAX_FPS), bitrate: plausible(av.bitrate, MAX_BITRATE) };
   });
+}
+
+/** Bounds on what a header may claim: beyond them the header is lying, not describing media. */
+const MAX_DURATION_SECONDS = 7 * 24 * 3600;
+const MAX_DIMENSION = 65_536;
+const MAX_FPS = 1000;
+const MAX_BITRATE = 100e9;
+
+function implausibleFacts(av: { width: number | null; height: number | null; duration: number | null }): string | null {
+  if (av.duration !== null && !(av.duration >= 0 && av.duration <= MAX_DURATION_SECONDS)) {
+    return `it claims to last ${av.duration} s, more than the ${MAX_DURATION_SECONDS} s any media here may`;
+  }
+  for (const [name, v] of [['width', av.width], ['height', av.height]] as const) {
+    if (v !== null && !(v > 0 && v <= MAX_DIMENSION)) return `its ${name} of ${v} pixels is impossible`;
+  }
+  return null;
+}
+
+/** A rate outside its range is a header's noise (90000 fps time bases, say): unknown, not refused. */
+function plausible(v: number | null, max: number): number | null {
+  return v !== null && v > 0 && v <= max ? v : null;
 }
 
 /** What conditions are evaluated against, for verified bytes or a stored asset. */

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type pino from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createIntake, type Intake } from '../../src/main/container.js';
@@ -56,7 +57,7 @@ export interface TestIntake {
   close(): Promise<void>;
 }
 
-export async function startIntake(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean } = {}): Promise<TestIntake> {
+export async function startIntake(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean; logger?: pino.Logger } = {}): Promise<TestIntake> {
   const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'intake-test-')));
   const port = await freePort();
   const config = loadConfig({
@@ -68,7 +69,7 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
     ...env,
   });
   const clock = new TestClock();
-  const intake = await createIntake(config, { logger: false, clock });
+  const intake = await createIntake(config, { logger: opts.logger ?? false, clock });
   if (config.workers) intake.startWorkers();
   await intake.app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${port}`;

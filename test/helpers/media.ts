@@ -257,3 +257,23 @@ export async function withFakeFfprobe<T>(body: string | null, fn: () => Promise<
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The file ffmpeg writes with `args` (inputs, codecs, muxer options) into a `.ext` output.
+ * `files` are written first into ffmpeg's working folder, for inputs named in `args`.
+ */
+export async function ffmpegFile(args: string[], ext: string, files: Record<string, Buffer> = {}): Promise<Buffer> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-media-'));
+  try {
+    for (const [name, bytes] of Object.entries(files)) await fs.writeFile(path.join(dir, name), bytes);
+    await run('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args, `out.${ext}`], { cwd: dir });
+    return await fs.readFile(path.join(dir, `out.${ext}`));
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** An animated PNG (APNG): three frames of ffmpeg's test pattern. */
+export function apng(width = 64, height = 48): Promise<Buffer> {
+  return ffmpegFile(['-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=5:duration=0.6`, '-f', 'apng', '-plays', '0'], 'png');
+}

@@ -152,10 +152,12 @@ describe('multipart upload: refused after the file has arrived', () => {
     const res = await send(form(['alias', 'liar'], file(Buffer.from('plain text pretending to be a PNG\n'.repeat(4)), 'image/png', 'fake.png')), k);
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const id = res.body.data.id;
+    // The bytes go right after the failure commits (close-session.ts): wait for both.
     const failed = await eventually(async () => {
       const r = await t.api('GET', `/v1/uploads/${id}`, { key: k });
-      return r.body.data.status === 'failed' ? r.body.data : null;
-    }, 10_000, 'the form upload to fail');
+      const gone = !(await t.storedFiles()).some((f) => f.includes(id));
+      return r.body.data.status === 'failed' && gone ? r.body.data : null;
+    }, 10_000, 'the form upload to fail and its bytes to go');
     assert.equal(failed.error.code, 'unsupported_media_type');
     assertError(await t.api('GET', `/v1/assets/${failed.asset_id}`, { key: k }), 404, 'not_found');
     const now = await snapshot(t, k);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Insertable } from 'kysely';
+import { aliasKey } from '../../lib/alias-key.js';
 import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow, SourcesTable } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
 
@@ -12,8 +13,9 @@ export interface AssetFilter {
 export class AssetsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** The alias key is derived here, so no writer can store an alias without it. */
   async insert(row: NewAsset): Promise<void> {
-    await this.db.insertInto('assets').values(row).execute();
+    await this.db.insertInto('assets').values({ ...row, alias_key: row.alias ? aliasKey(row.alias) : null }).execute();
   }
 
   async find(namespaceId: string, id: string): Promise<AssetRow | undefined> {
@@ -25,8 +27,9 @@ export class AssetsRepository {
       .executeTakeFirst();
   }
 
+  /** The asset whose alias folds to the same key as `alias` (any case, any normalisation form). */
   async findByAlias(namespaceId: string, alias: string): Promise<AssetRow | undefined> {
-    return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('alias', '=', alias).executeTakeFirst();
+    return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('alias_key', '=', aliasKey(alias)).executeTakeFirst();
   }
 
   /** The first asset in the namespace that uses the blob with this content hash. */
@@ -43,9 +46,10 @@ export class AssetsRepository {
   }
 
   async update(namespaceId: string, id: string, patch: AssetPatch): Promise<boolean> {
+    const keyed = patch.alias === undefined ? patch : { ...patch, alias_key: patch.alias ? aliasKey(patch.alias) : null };
     const res = await this.db
       .updateTable('assets')
-      .set(patch)
+      .set(keyed)
       .where('id', '=', id)
       .where('namespace_id', '=', namespaceId)
       .executeTakeFirst();

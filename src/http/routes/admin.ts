@@ -5,9 +5,9 @@ import type { Namespaces } from '../../namespaces/namespaces.js';
 import { sendOk } from '../envelope.js';
 import { requireAdmin, tenantOf } from '../plugins/auth.js';
 import { CreatedKey, errors, NamespaceView, Ok, Usage } from '../responses.js';
-import { IdParams } from '../schemas.js';
+import { IdParams, MAX_INTEGER } from '../schemas.js';
 
-const Bytes = Type.Integer({ minimum: 1 });
+const Bytes = Type.Integer({ minimum: 1, maximum: MAX_INTEGER });
 
 export function adminRoutes(namespaces: Namespaces) {
   return async (fastify: FastifyInstance) => {

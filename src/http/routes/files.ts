@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
+import { contentDisposition } from '../../lib/content-disposition.js';
 import { IntakeError } from '../../lib/errors.js';
 import { essence } from '../../media/kinds.js';
 import { POST_FIELDS, type LocalDiskStorage } from '../../storage/local.js';
@@ -104,7 +105,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
         'Content-Type': q.type ?? 'application/octet-stream',
         'X-Content-Type-Options': 'nosniff',
         'Content-Security-Policy': "sandbox; default-src 'none'",
-        'Content-Disposition': `${disposition}; filename*=UTF-8''${encodeURIComponent(q.filename ?? 'file')}`,
+        'Content-Disposition': contentDisposition(disposition, q.filename ?? 'file'),
         'Cache-Control': 'private, max-age=3600',
         'Accept-Ranges': 'bytes',
         ETag: info.etag,

@@ -55,6 +55,27 @@ export function assetsContract(s: () => Store): void {
       assert.equal((await s().assets.find(ns, renamed.id))?.alias, 'banner');
     });
 
+    it('aliases are unique by their folded key (case, NFC/NFD, full-width), kept as typed, found by any spelling', async () => {
+      const ns = await addNamespace(s());
+      const logo = assetRow(ns, { alias: 'Logo' });
+      await s().assets.insert(logo);
+      for (const alias of ['logo', 'LOGO', '\uff2c\uff4f\uff47\uff4f']) {
+        await assert.rejects(s().assets.insert(assetRow(ns, { alias })), (err) => isUniqueViolation(err), alias);
+        assert.equal((await s().assets.findByAlias(ns, alias))?.id, logo.id, alias);
+      }
+      await s().assets.insert(assetRow(ns, { alias: 'Caf\u00e9' }));
+      await assert.rejects(s().assets.insert(assetRow(ns, { alias: 'CAFE\u0301' })), (err) => isUniqueViolation(err));
+      const other = assetRow(ns, { alias: 'other' });
+      await s().assets.insert(other);
+      await assert.rejects(s().assets.update(ns, other.id, { alias: 'LoGo' }), (err) => isUniqueViolation(err));
+      // Renaming frees the old key; clearing the alias clears the key.
+      await s().assets.update(ns, logo.id, { alias: null });
+      assert.equal(await s().assets.findByAlias(ns, 'logo'), undefined);
+      await s().assets.update(ns, other.id, { alias: 'LOGO' });
+      assert.equal((await s().assets.find(ns, other.id))?.alias, 'LOGO');
+      assert.equal((await s().assets.findByAlias(ns, 'logo'))?.id, other.id);
+    });
+
     it('isUniqueViolation() is false for other constraint errors', async () => {
       const err = await s()
         .assets.insert(assetRow('ns_does_not_exist'))
