@@ -81,11 +81,15 @@ describe('video', () => {
     }
   });
 
-  it('a video whose frames are cut off fails with a clear error, and leaves no renditions or scratch files', async () => {
-    const whole = await videoClip(320, 240);
-    // Header (with its index) intact, media data gone: it verifies, but cannot be decoded.
-    const cut = whole.subarray(0, whole.indexOf('mdat') + 64);
-    const { complete } = await uploadMedia(t, key, cut, 'cut.mp4', 'video/mp4');
+  it('a video whose frames are garbage fails with a clear error, and leaves no renditions or scratch files', async () => {
+    const corrupt = Buffer.from(await videoClip(320, 240));
+    // Header and index intact (so it verifies), every byte of media data replaced by noise.
+    let x = 12345;
+    for (let i = corrupt.indexOf('mdat') + 4; i < corrupt.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+      corrupt[i] = (x >> 16) & 255;
+    }
+    const { complete } = await uploadMedia(t, key, corrupt, 'noise.mp4', 'video/mp4');
     assert.equal(complete.status, 200, JSON.stringify(complete.body));
     const asset = await assetWhen(t, key, complete.body.data.asset.id, ['ready', 'failed']);
     assert.equal(asset.status, 'failed');
