@@ -120,6 +120,10 @@ export class BullQueue implements JobQueue {
   }
 
   async counts(): Promise<Record<QueueName, QueueCounts>> {
+    return bounded(this.countAll(), 'counting jobs');
+  }
+
+  private async countAll(): Promise<Record<QueueName, QueueCounts>> {
     const entries = await Promise.all(
       QUEUES.map(async (q) => {
         const c = await this.queues[q].getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'paused');
@@ -129,8 +133,9 @@ export class BullQueue implements JobQueue {
     return Object.fromEntries(entries) as Record<QueueName, QueueCounts>;
   }
 
+  /** Commands wait for a connection (BullMQ needs that); checks must answer, so they are bounded. */
   async ping(): Promise<void> {
-    await this.connection.ping();
+    await bounded(this.connection.ping(), 'ping');
   }
 
   /** Removes every key under this queue's prefix (tests). */
@@ -142,7 +147,18 @@ export class BullQueue implements JobQueue {
     this.closed = true;
     if (this.relayTimer) clearTimeout(this.relayTimer);
     await this.relaying;
-    await Promise.all(Object.values(this.queues).map((q) => q.close()));
-    await this.connection.quit().catch(() => undefined);
+    // A Redis that is down would make a polite close wait forever.
+    await bounded(Promise.all(Object.values(this.queues).map((q) => q.close())), 'closing').catch(() => undefined);
+    await bounded(this.connection.quit(), 'quitting').catch(() => this.connection.disconnect());
   }
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function bounded<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer (${what}) within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

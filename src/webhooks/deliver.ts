@@ -39,10 +39,11 @@ export async function deliverWebhook(deps: DeliveryDeps, deliveryId: string, ctx
     'webhook-signature': signWebhook(hook.secret, delivery.id, timestamp, delivery.body),
   };
   const result = await post(hook.url, headers, delivery.body, deps.allowPrivate).then(
-    (status) => ({ status, error: status >= 200 && status < 300 ? null : `the endpoint answered ${status}` }),
-    (err: Error) => ({ status: null, error: err instanceof PrivateAddressError ? err.message : `the request failed: ${err.message}` }),
+    (status) => ({ status, refused: false, error: status >= 200 && status < 300 ? null : `the endpoint answered ${status}` }),
+    (err: Error) => ({ status: null, refused: err instanceof PrivateAddressError, error: err instanceof PrivateAddressError ? err.message : `the request failed: ${err.message}` }),
   );
-  const last = ctx.attempt >= ctx.maxAttempts;
+  // A URL that now resolves to a private address will not stop doing so by waiting: no retries.
+  const last = ctx.attempt >= ctx.maxAttempts || result.refused;
   if (result.error === null) {
     await deps.store.webhooks.recordAttempt(delivery.id, { status: 'delivered', attempts: ctx.attempt, response_status: result.status, error: null, delivered_at: now(), updated_at: now() });
     return;

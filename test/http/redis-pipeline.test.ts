@@ -56,3 +56,18 @@ it('on BullMQ: a video and a form upload become ready; readiness and metrics inc
   assert.match(metrics, /intake_job_duration_seconds_count\{name="asset.process",outcome="completed"\} [1-9]/);
   assert.deepEqual(await t.intake.db.kysely.selectFrom('job_outbox').select('id').execute(), [], 'the outbox is drained');
 });
+
+it('with Redis unreachable, /readyz answers 503 naming the queue, promptly', async () => {
+  const down = await startIntake({ INTAKE_REDIS_URL: 'redis://127.0.0.1:1', INTAKE_WORKERS: '0' });
+  try {
+    const started = Date.now();
+    const res = await down.api('GET', '/readyz');
+    assert.equal(res.status, 503);
+    assert.equal(res.body.error!.code, 'unavailable');
+    assert.equal(res.body.error!.details.checks.queue, 'unreachable');
+    assert.equal(res.body.error!.details.checks.database, 'ok');
+    assert.ok(Date.now() - started < 10_000, 'answered without waiting for Redis');
+  } finally {
+    await down.close();
+  }
+});

@@ -144,4 +144,28 @@ describe('private addresses', () => {
       await strict.close();
     }
   });
+
+  it('are refused again at delivery (a name that resolves elsewhere now): failed at once, nothing sent', async () => {
+    const strict = await startIntake();
+    try {
+      const tenant = await strict.tenant();
+      const now = new Date().toISOString();
+      // What a saved endpoint whose name later resolved to loopback looks like.
+      await strict.intake.db.kysely
+        .insertInto('webhooks')
+        .values({ id: 'whk_rebound0000000000000', namespace_id: tenant.namespaceId, url: hookUrl, events: '["asset.ready"]', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', enabled: 1, created_at: now, updated_at: now })
+        .execute();
+      const { complete } = await uploadMedia(strict, tenant.key, await png(12, 12), 'r.png', 'image/png');
+      const assetId = complete.body.data.asset.id;
+      const log = await eventually(async () => {
+        const res = await strict.api('GET', '/v1/webhooks/whk_rebound0000000000000/deliveries', { key: tenant.key });
+        return res.body.data[0]?.status === 'failed' ? res.body.data[0] : null;
+      }, 10_000, 'the delivery to fail');
+      assert.match(log.error, /private or loopback/);
+      assert.equal(log.attempts, 1, 'not retried');
+      assert.equal(received.filter((r) => r.body.includes(assetId)).length, 0, 'nothing reached the receiver');
+    } finally {
+      await strict.close();
+    }
+  });
 });
