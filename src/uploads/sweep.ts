@@ -41,5 +41,8 @@ export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Pr
     await deps.store.uploads.remove(upload.id);
     purged++;
   }
+  // Failed jobs and finished webhook deliveries are kept for inspection as long as closed sessions.
+  await deps.store.jobs.purgeFailed(cutoff);
+  await deps.store.webhooks.purgeDeliveries(cutoff);
   return { expired, purged, resumed };
 }

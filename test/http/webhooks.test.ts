@@ -100,6 +100,21 @@ describe('webhook endpoints', () => {
     await eventually(async () => mine().some((r) => JSON.parse(r.body).type === 'asset.deleted'), 10_000, 'asset.deleted');
   });
 
+  it('finished deliveries leave the log after the retention period', async () => {
+    const tenant = await t.tenant();
+    const hook = (await t.api('POST', '/v1/webhooks', { key: tenant.key, json: { url: hookUrl, events: ['upload.completed'] } })).body.data;
+    await uploadMedia(t, tenant.key, await png(8, 8), 'old.png', 'image/png');
+    const log = async () => (await t.api('GET', `/v1/webhooks/${hook.id}/deliveries`, { key: tenant.key })).body.data;
+    await eventually(async () => (await log())[0]?.status === 'delivered', 10_000, 'the delivery');
+    t.clock.advance(31 * 86400);
+    try {
+      await t.intake.sweep();
+    } finally {
+      t.clock.advance(-31 * 86400);
+    }
+    assert.deepEqual(await log(), []);
+  });
+
   it('upload.expired comes from the sweeper', async () => {
     const tenant = await t.tenant();
     await t.api('POST', '/v1/webhooks', { key: tenant.key, json: { url: hookUrl, events: ['upload.expired'] } });

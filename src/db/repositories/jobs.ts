@@ -95,6 +95,12 @@ export class JobsRepository {
     return out;
   }
 
+  /** Removes failed jobs last touched before `cutoff` (kept until then for inspection). */
+  async purgeFailed(cutoff: string): Promise<number> {
+    const res = await this.db.deleteFrom('jobs').where('status', '=', 'failed').where('updated_at', '<', cutoff).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
   async insertOutbox(row: { id: string; name: string; payload: string; delay_ms: number; created_at: string }): Promise<void> {
     await this.db.insertInto('job_outbox').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
   }

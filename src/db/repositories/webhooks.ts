@@ -53,4 +53,10 @@ export class WebhooksRepository {
     if (opts.after) q = q.where(olderThan(opts.after));
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
   }
+
+  /** Removes finished deliveries (delivered or failed) last touched before `cutoff`. */
+  async purgeDeliveries(cutoff: string): Promise<number> {
+    const res = await this.db.deleteFrom('webhook_deliveries').where('status', '!=', 'pending').where('updated_at', '<', cutoff).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
 }
