@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { hostileGoals, hostileSummary, type HostileResult } from './hostile.js';
 import type { PutResult } from './put.js';
 import type { SessionsResult } from './sessions.js';
 
@@ -22,6 +23,7 @@ export interface Report {
   load: { before: number; after: number };
   put: PutResult;
   sessions: SessionsResult;
+  hostile?: HostileResult;
   goals: Goal[];
 }
 
@@ -50,9 +52,10 @@ function goals(put: PutResult, s: SessionsResult): Goal[] {
   ];
 }
 
-export function buildReport(put: PutResult, sessions: SessionsResult, loadBefore: number): Report {
+export function buildReport(put: PutResult, sessions: SessionsResult, loadBefore: number, hostile?: HostileResult): Report {
   const load = { before: loadBefore, after: os.loadavg()[0]! };
-  return { finishedAt: new Date().toISOString(), machine: machine(), load, put, sessions, goals: goals(put, sessions) };
+  const all = [...goals(put, sessions), ...(hostile ? hostileGoals(hostile) : [])];
+  return { finishedAt: new Date().toISOString(), machine: machine(), load, put, sessions, hostile, goals: all };
 }
 
 /** Rows of label, baseline, Intake, ratio, padded into columns. */
@@ -110,6 +113,7 @@ export function summary(r: Report): string {
     '',
     loadTable(r.sessions),
     '',
+    ...(r.hostile ? [hostileSummary(r.hostile), ''] : []),
     'Goals',
     ...r.goals.map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`),
     ...(busy ? ['', 'Note: other processes competed for the CPUs; ratios hold up better than absolute numbers.'] : []),

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Cleanup, startServer } from './lib/children.js';
+import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
@@ -17,7 +18,19 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
 const RESULTS = here('../../bench/results/latest.json');
 
+/** `npm run bench -- hostile`: only the hostile-load benchmark (about 40 s), on its own Intake. */
+async function hostileOnly(cleanup: Cleanup): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  const intake = await startIntake(cleanup);
+  process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
+  const hostile = await benchHostile(intake);
+  const goals = hostileGoals(hostile);
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${hostileSummary(hostile)}\n\nGoals\n`);
+  process.stdout.write(goals.map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`).join('\n') + '\n');
+}
+
 async function main(cleanup: Cleanup): Promise<void> {
+  if (process.argv.includes('hostile')) return hostileOnly(cleanup);
   // `npm run bench -- pipeline` runs only benchmark 3 (minutes of transcoding on its own).
   if (process.argv[2] === 'pipeline') {
     const intake = await startIntake(cleanup);
@@ -37,11 +50,13 @@ async function main(cleanup: Cleanup): Promise<void> {
   const put = await benchPut(sink, sinkDir, intake);
   process.stderr.write('Benchmark 2: POST /v1/uploads, bare Fastify vs Intake\n');
   const sessions = await benchSessions(hello, intake);
+  process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
+  const hostile = await benchHostile(intake);
 
   process.stderr.write('Benchmark 3: processing pipeline vs the same ffmpeg commands\n');
   const pipeline = await benchPipeline(cleanup, intake);
 
-  const report = buildReport(put, sessions, loadBefore);
+  const report = buildReport(put, sessions, loadBefore, hostile);
   process.stdout.write(`\n${summary(report)}\n\n${pipelineSummary(pipeline)}\n`);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);

@@ -2,6 +2,7 @@
  * The one reader of process.env. `loadConfig` parses, validates and freezes; a bad
  * environment is reported with every bad variable at once, never the first only.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export const MIB = 1024 * 1024;
@@ -44,6 +45,22 @@ export interface Config {
   readonly videoLadder: readonly number[];
   /** Let webhook URLs resolve to loopback, link-local or private addresses. */
   readonly webhookAllowPrivate: boolean;
+  /** Image decoding runs in child processes: at most this many at once. */
+  readonly imageConcurrency: number;
+  /** Private memory one image job's process may use (RLIMIT_DATA). */
+  readonly imageMemoryMb: number;
+  readonly imageTimeoutMs: number;
+  readonly maxSvgElements: number;
+  readonly imageIdleMs: number;
+  /** A body (or download) slower than this over a window is cut off. */
+  readonly minTransferBytesPerSecond: number;
+  readonly transferWindowMs: number;
+  /** Bodies being received at once (PUT/POST to signed URLs, form uploads); more get a 503. */
+  readonly maxConcurrentUploads: number;
+  /** Delay between start-up and the first storage reconciliation. */
+  readonly reconcileDelayMs: number;
+  /** Per client address: requests without a valid key, and /files/* traffic. */
+  readonly addressRateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +155,17 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     mediaConcurrency: int('INTAKE_MEDIA_CONCURRENCY', 1, 1, 64),
     videoLadder: ladder(env.INTAKE_VIDEO_LADDER, problems),
     webhookAllowPrivate: str('INTAKE_WEBHOOK_ALLOW_PRIVATE', 'false') === 'true',
+    // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
+    imageConcurrency: int('INTAKE_IMAGE_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),
+    imageMemoryMb: int('INTAKE_IMAGE_MEMORY_MB', 512, 160, 65536),
+    imageTimeoutMs: int('INTAKE_IMAGE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    maxSvgElements: int('INTAKE_MAX_SVG_ELEMENTS', 100_000, 1, 100_000_000),
+    imageIdleMs: int('INTAKE_IMAGE_IDLE_MS', 5_000, 0, 3_600_000),
+    minTransferBytesPerSecond: int('INTAKE_MIN_TRANSFER_RATE', 1024, 1, 1024 * MIB),
+    transferWindowMs: int('INTAKE_TRANSFER_WINDOW_MS', 30_000, 100, 3_600_000),
+    maxConcurrentUploads: int('INTAKE_MAX_CONCURRENT_UPLOADS', 500, 1, 1_000_000),
+    reconcileDelayMs: int('INTAKE_RECONCILE_DELAY_SECONDS', 60, 0, 86400) * 1000,
+    addressRateLimitPerMinute: int('INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE', 6000, 1, 100_000_000),
   };
   if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) problems.push('INTAKE_REDIS_URL must start with redis:// or rediss://');
   if (problems.length) throw new ConfigError(problems);

@@ -11,6 +11,7 @@ import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-upload-attempts.js';
 import * as m0003 from './migrations/0003-blob-key-index.js';
+import * as m0004 from './migrations/0004-hardening.js';
 import * as m0005 from './migrations/0005-alias-key.js';
 import * as m0008 from './migrations/0008-jobs.js';
 
@@ -29,7 +30,12 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 export function openDatabase(url: string, options: { poolSize?: number } = {}): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Only Intake's user may read it; SQLite gives its -wal and -shm files the same mode.
+      fs.closeSync(fs.openSync(file, 'a', 0o600));
+      fs.chmodSync(file, 0o600);
+    }
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
@@ -63,7 +69,14 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   } as SqliteDatabase;
 }
 
-const migrations: Record<string, Migration> = { '0001-initial': m0001, '0002-upload-attempts': m0002, '0003-blob-key-index': m0003, '0005-alias-key': m0005, '0008-jobs': m0008 };
+const migrations: Record<string, Migration> = {
+  '0001-initial': m0001,
+  '0002-upload-attempts': m0002,
+  '0003-blob-key-index': m0003,
+  '0004-hardening': m0004,
+  '0005-alias-key': m0005,
+  '0008-jobs': m0008,
+};
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

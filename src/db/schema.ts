@@ -127,6 +127,12 @@ export interface SourcesTable {
   created_at: string;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
 export interface Database {
   namespaces: NamespacesTable;
   api_keys: ApiKeysTable;
@@ -138,6 +144,7 @@ export interface Database {
   job_outbox: JobOutboxTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  leases: LeasesTable;
 }
 
 export type NamespaceRow = Selectable<NamespacesTable>;

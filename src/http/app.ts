@@ -21,6 +21,8 @@ import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
 import { RateLimiter } from './plugins/rate-limit.js';
+import { TransferGuard } from './plugins/transfer-guard.js';
+import { UploadGate } from './plugins/upload-gate.js';
 import { adminRoutes } from './routes/admin.js';
 import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
@@ -45,6 +47,10 @@ export interface AppDeps {
   webhooks: WebhookDeps;
   /** Metrics from outside HTTP (the job queue) served at /metrics too. */
   metrics?: Metric[];
+  /** Slow-body cut-off and upload admission (see plugins/transfer-guard.ts, plugins/upload-gate.ts). */
+  transfers?: { minBytesPerSecond: number; windowMs: number; maxConcurrentUploads: number };
+  /** Per client address: requests without a valid key, and /files/* traffic. */
+  addressRateLimitPerMinute?: number;
 }
 
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
@@ -76,6 +82,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('X-Request-Id', request.id);
   });
   installErrorHandling(app);
+  const transfers = deps.transfers ?? { minBytesPerSecond: 1024, windowMs: 30_000, maxConcurrentUploads: 500 };
+  const guard = new TransferGuard(transfers.minBytesPerSecond, transfers.windowMs);
+  const gate = new UploadGate(transfers.maxConcurrentUploads);
+  const byAddress = new RateLimiter(deps.addressRateLimitPerMinute ?? 6000);
+  // Every body must keep arriving at the minimum rate (the socket timeout only catches silence).
+  app.addHook('onRequest', async (request) => {
+    guard.watchBody(request.raw);
+  });
+  app.addHook('onClose', async () => guard.close());
   // The API speaks JSON (and multipart for uploads); a text/plain body is a 415.
   app.removeContentTypeParser('text/plain');
   // An empty JSON body means "no body" (POST …/complete with a JSON header and nothing else).
@@ -105,10 +120,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
-  if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed));
+  if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
   await app.register(async (v1) => {
-    installAuth(v1, deps.authenticator, new RateLimiter(deps.rateLimitPerMinute));
-    await v1.register(uploadRoutes(deps.uploads, deps.background));
+    installAuth(v1, deps.authenticator, new RateLimiter(deps.rateLimitPerMinute), byAddress);
+    await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
     await v1.register(assetRoutes(deps.uploads));
     await v1.register(adminRoutes(deps.namespaces));
     await v1.register(webhookRoutes(deps.webhooks));

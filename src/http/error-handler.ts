@@ -70,7 +70,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = err instanceof IntakeError ? err : fromFastify(err);
     if (known) {
-      if (known.code === 'rate_limited' && typeof known.details.retry_after === 'number') {
+      if (typeof known.details.retry_after === 'number') {
         void reply.header('Retry-After', String(known.details.retry_after));
       }
       const status = STATUS[known.code];

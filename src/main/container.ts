@@ -22,8 +22,12 @@ import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobHandlers } from '../jobs/handlers.js';
 import { jobMetrics } from '../jobs/metrics.js';
 
-const RECONCILE_EVERY_MS = 24 * 3600_000;
 import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
+import { randomToken } from '../lib/ids.js';
+
+const RECONCILE_EVERY_MS = 24 * 3600_000;
+/** Long enough for a walk of a big store; a process that dies holding it frees it after this. */
+const RECONCILE_LEASE_MS = 3600_000;
 
 export interface Intake {
   app: FastifyInstance;
@@ -35,6 +39,8 @@ export interface Intake {
   sweep(): Promise<{ expired: number; purged: number; resumed: number }>;
   /** Removes stored objects nothing references (after failures or crashes) once. */
   reconcile(): Promise<{ checked: number; removed: number }>;
+  /** Reconciles if no other process holds the lease and no run happened in the last day; true if it ran. */
+  reconcileIfDue(): Promise<boolean>;
   /** Starts the periodic sweeper and finishes form uploads a crash interrupted. */
   startBackground(): Promise<void>;
   queue: JobQueue;
@@ -55,7 +61,13 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   await migrateToLatest(db);
   const store = createStore(db.kysely);
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value });
-  const images = new ImageProber();
+  const images = new ImageProber({
+    concurrency: config.imageConcurrency,
+    memoryMb: config.imageMemoryMb,
+    timeoutMs: config.imageTimeoutMs,
+    maxSvgElements: config.maxSvgElements,
+    idleMs: config.imageIdleMs,
+  });
   const queue = createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
     log.warn({ err }, `job queue: ${context}`),
   );
@@ -79,11 +91,29 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     maxUploadBytes: config.maxUploadBytes,
     trustProxy: config.trustProxy,
     logger: logger || false,
+    transfers: { minBytesPerSecond: config.minTransferBytesPerSecond, windowMs: config.transferWindowMs, maxConcurrentUploads: config.maxConcurrentUploads },
+    addressRateLimitPerMinute: config.addressRateLimitPerMinute,
   });
 
   let timer: NodeJS.Timeout | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
   const reconcile = () => reconcileStorage(deps);
+  // Scheduled runs take a lease in the database: one process at a time, and once a day
+  // whatever the number of processes or restarts (the lease is kept until the next run is due).
+  const holder = `${process.pid}-${randomToken(8)}`;
+  const reconcileIfDue = async (): Promise<boolean> => {
+    const now = clock.now().getTime();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if (!(await store.leases.acquire('reconcile', holder, iso(now), iso(now + RECONCILE_LEASE_MS)))) return false;
+    try {
+      await reconcile();
+      await store.leases.extend('reconcile', holder, iso(clock.now().getTime() + RECONCILE_EVERY_MS - 60_000));
+      return true;
+    } catch (err) {
+      await store.leases.extend('reconcile', holder, iso(clock.now().getTime()));
+      throw err;
+    }
+  };
   // One sweep at a time: a slow one (retries can take a while) must not overlap the next.
   let sweeping: Promise<{ expired: number; purged: number; resumed: number }> | null = null;
   const sweep = () => {
@@ -100,6 +130,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     adminKey,
     sweep,
     reconcile,
+    reconcileIfDue,
     queue,
     startWorkers() {
       workers ??= queue.startWorkers({
@@ -117,15 +148,18 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
         sweep().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
       }, config.sweepIntervalMs);
       timer.unref();
-      // Walking every object is heavier than a sweep: once a day.
-      reconcileTimer = setInterval(() => {
-        background.run('reconcile storage', reconcile);
-      }, RECONCILE_EVERY_MS);
+      // Walking every object is heavier than a sweep: soon after start (a server restarted
+      // daily must still run it), then once a day.
+      reconcileTimer = setTimeout(function tick() {
+        background.run('reconcile storage', reconcileIfDue);
+        reconcileTimer = setTimeout(tick, RECONCILE_EVERY_MS);
+        reconcileTimer.unref();
+      }, config.reconcileDelayMs);
       reconcileTimer.unref();
     },
     async close() {
       if (timer) clearInterval(timer);
-      if (reconcileTimer) clearInterval(reconcileTimer);
+      if (reconcileTimer) clearTimeout(reconcileTimer);
       // Running jobs finish first (graceful drain), then the API closes.
       await workers?.close();
       await app.close();

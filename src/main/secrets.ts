@@ -14,7 +14,7 @@ export function persistentSecret(dataDir: string, file: string, configured: stri
   } catch (err) {
     if ((err as { code?: string }).code !== 'ENOENT') throw err;
   }
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const value = make();
   fs.writeFileSync(full, `${value}\n`, { mode: 0o600, flag: 'wx' });
   return { value, created: true, path: full };

@@ -1,50 +1,38 @@
 /**
- * Image dimensions, read by sharp in a worker thread, so libvips never loads into the API's
- * own isolate: ~10 MB less RSS, idle and during uploads, and none of the extra GC work it
- * causes there (docs/BENCHMARKS.md, finding 1). One worker, started on first use,
- * restarted if it dies; it never keeps the process alive.
+ * Image dimensions, read by sharp in child processes: libvips never loads into the API
+ * process (docs/BENCHMARKS.md, finding 1), and each job runs alone in its child under a
+ * memory cap (RLIMIT_DATA through util-linux `prlimit`) and a deadline. A decoding bomb
+ * (an SVG of a million elements takes ~1.6 GB in librsvg) kills only its own child and
+ * fails only its own upload; memory goes back to the system when the child exits. At most
+ * `concurrency` jobs run at once; the rest wait their turn. Idle children exit.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-
-type ProbeReply =
-  | { id: number; ok: true; width: number; height: number }
-  | { id: number; ok: false; system: boolean; message: string };
-
-/**
- * The worker's code, plain CommonJS so it runs the same from dist/ and from source under
- * tsx. sharp is resolved here, so the worker finds it whatever the working directory.
- */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
-// libvips reports resource trouble as plain messages, without an errno.
-const RESOURCE = /too many open files|out of memory|cannot allocate|no space left/i;
-parentPort.on('message', ({ id, file }) => {
-  try {
-    fs.closeSync(fs.openSync(file, 'r'));
-  } catch (err) {
-    parentPort.postMessage({ id, ok: false, system: true, message: String(err.message) });
-    return;
-  }
-  sharp(file, { failOn: 'error' }).metadata().then(
-    (meta) => {
-      const width = (meta.autoOrient && meta.autoOrient.width) || meta.width;
-      const height = (meta.autoOrient && meta.autoOrient.height) || meta.height;
-      parentPort.postMessage(width && height ? { id, ok: true, width, height } : { id, ok: false, system: false, message: 'no dimensions' });
-    },
-    // System errors (EMFILE, ENOMEM...) are outages; anything libvips says about the input is bad bytes.
-    (err) => parentPort.postMessage({ id, ok: false, system: Boolean(err.code) || RESOURCE.test(String(err.message)), message: String(err.message) }),
-  );
-});
-`;
+import os from 'node:os';
+import { countSvgElements } from './svg-check.js';
 
 export interface ImageInfo {
   width: number;
   height: number;
 }
 
+export interface ImageLimits {
+  /** Jobs decoding at once (one child process each). */
+  concurrency: number;
+  /** Private memory a job's process may use, Node itself included (~90 MB). */
+  memoryMb: number;
+  /** A job still running after this long is killed. */
+  timeoutMs: number;
+  /** An SVG with more elements than this is refused before librsvg sees it. */
+  maxSvgElements: number;
+  /** A child left idle this long exits, so its memory goes back. */
+  idleMs: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { concurrency: 2, memoryMb: 512, timeoutMs: 30_000, maxSvgElements: 100_000, idleMs: 5_000 };
+
+/** The bytes are not an image sharp can read. */
 export class ImageDecodeError extends Error {
   constructor(cause: unknown) {
     super('not a decodable image', { cause });
@@ -52,62 +40,225 @@ export class ImageDecodeError extends Error {
   }
 }
 
-const PROBE_TIMEOUT_MS = 30_000;
+/** The image needs more memory, time or elements than one job may use: the file's fault, not an outage. */
+export class ImageTooComplexError extends Error {
+  constructor(readonly limit: 'memory' | 'time' | 'elements', message: string) {
+    super(message);
+    this.name = 'ImageTooComplexError';
+  }
+}
 
-type Pending = { resolve: (info: ImageInfo) => void; reject: (err: Error) => void };
+type Reply = { ready: true } | { ok: true; width: number; height: number } | { ok: false; system: boolean; message: string };
+
+/**
+ * The child's code, plain CommonJS passed to `node -e`, so it runs the same from dist/ and
+ * from source under tsx. Only the header is read (`metadata()`), so no pixel limit is
+ * needed here: the caller compares width × height with its own limit, whatever sharp's
+ * default cap is. `unlimited: false` keeps librsvg's and libpng's own safety limits.
+ */
+const CHILD_SOURCE = `
+const fs = require('node:fs');
+const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
+sharp.cache(false);
+sharp.concurrency(1);
+const RESOURCE = /too many open files|out of memory|cannot allocate|no space left/i;
+process.on('disconnect', () => process.exit(0));
+process.send({ ready: true });
+process.on('message', ({ file }) => {
+  try {
+    fs.closeSync(fs.openSync(file, 'r'));
+  } catch (err) {
+    process.send({ ok: false, system: true, message: String(err.message) });
+    return;
+  }
+  sharp(file, { failOn: 'error', limitInputPixels: false, unlimited: false }).metadata().then(
+    (meta) => {
+      const width = (meta.autoOrient && meta.autoOrient.width) || meta.width;
+      const height = (meta.autoOrient && meta.autoOrient.height) || meta.height;
+      process.send(width && height ? { ok: true, width, height } : { ok: false, system: false, message: 'no dimensions' });
+    },
+    (err) => process.send({ ok: false, system: Boolean(err.code) || RESOURCE.test(String(err.message)), message: String(err.message) }),
+  );
+});
+`;
+
+const ALLOC_FAILED = /memory allocation|out of memory|allocation failed|cannot allocate|heap limit/i;
+
+interface Job {
+  file: string;
+  resolve: (info: ImageInfo) => void;
+  reject: (err: Error) => void;
+}
+
+interface Child {
+  proc: ChildProcess;
+  job: Job | null;
+  timer?: NodeJS.Timeout;
+  /** Sharp is loaded: the job's deadline starts now, not at process start. */
+  ready: boolean;
+  timedOut: boolean;
+  stderr: string;
+}
+
+/** util-linux's prlimit, where Debian and most distributions install it; without it jobs run uncapped (time and concurrency still hold). */
+function findPrlimit(): string | null {
+  for (const candidate of ['/usr/bin/prlimit', '/bin/prlimit', '/usr/local/bin/prlimit']) {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
 
 export class ImageProber {
-  private worker: Worker | null = null;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly limits: ImageLimits;
+  private readonly queue: Job[] = [];
+  private readonly idle: Child[] = [];
+  private readonly children = new Set<Child>();
+  private running = 0;
+  private closed = false;
+  private readonly prlimit = findPrlimit();
+
+  constructor(limits: Partial<ImageLimits> = {}) {
+    this.limits = { ...DEFAULT_IMAGE_LIMITS, ...limits };
+  }
+
+  /** Live child processes (idle or busy); 0 once every job is done and the idle ones have exited. */
+  get processes(): number {
+    return this.children.size;
+  }
 
   /** Display width and height (EXIF rotation applied), from the header only. */
-  probe(file: string): Promise<ImageInfo> {
-    const worker = this.worker ?? this.start();
-    const id = this.nextId++;
+  async probe(file: string): Promise<ImageInfo> {
+    const elements = await countSvgElements(file, this.limits.maxSvgElements);
+    if (elements > this.limits.maxSvgElements) {
+      throw new ImageTooComplexError('elements', `The SVG has more than ${this.limits.maxSvgElements} elements.`);
+    }
     return new Promise<ImageInfo>((resolve, reject) => {
-      // A header read takes milliseconds; one that hangs is an outage: restart the worker.
-      const timer = setTimeout(() => {
-        void worker.terminate();
-      }, PROBE_TIMEOUT_MS);
-      const done = <T>(fn: (v: T) => void) => (v: T) => {
-        clearTimeout(timer);
-        fn(v);
-      };
-      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
-      worker.ref();
-      worker.postMessage({ id, file });
+      if (this.closed) return reject(new Error('image prober is closed'));
+      this.queue.push({ file, resolve, reject });
+      this.pump();
     });
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) await worker.terminate();
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('image prober is closed'));
+    const exits = [...this.children].map((c) => new Promise<void>((r) => {
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) return r();
+      c.proc.once('exit', () => r());
+      // An idle child is unref'd: without this the loop would not wait for its exit.
+      c.proc.ref();
+      c.proc.kill('SIGKILL');
+    }));
+    await Promise.all(exits);
   }
 
-  private start(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref();
-    worker.on('message', (reply: ProbeReply) => this.settle(reply));
-    const fail = (err: Error) => {
-      if (this.worker === worker) this.worker = null;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`image worker exited (${code})`)));
-    this.worker = worker;
-    return worker;
+  private pump(): void {
+    while (this.queue.length > 0 && this.running < this.limits.concurrency) {
+      const job = this.queue.shift()!;
+      this.running++;
+      this.dispatch(this.idle.pop() ?? this.spawnChild(), job);
+    }
   }
 
-  private settle(reply: ProbeReply): void {
-    const p = this.pending.get(reply.id);
-    if (!p) return;
-    this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker?.unref();
-    if (reply.ok) p.resolve({ width: reply.width, height: reply.height });
-    else if (reply.system) p.reject(new Error(`image probe failed: ${reply.message}`));
-    else p.reject(new ImageDecodeError(new Error(reply.message)));
+  private dispatch(child: Child, job: Job): void {
+    clearTimeout(child.timer);
+    child.job = job;
+    child.proc.ref();
+    (child.proc.channel as { ref?: () => void } | undefined)?.ref?.();
+    if (child.ready) this.start(child, job);
+  }
+
+  private start(child: Child, job: Job): void {
+    child.timer = setTimeout(() => {
+      child.timedOut = true;
+      child.proc.kill('SIGKILL');
+    }, this.limits.timeoutMs);
+    child.proc.send({ file: job.file }, (err) => {
+      if (err) child.proc.kill('SIGKILL');
+    });
+  }
+
+  private spawnChild(): Child {
+    const node = [process.execPath, '--max-old-space-size=64', '-e', CHILD_SOURCE];
+    const bytes = this.limits.memoryMb * 1024 * 1024;
+    const [cmd, ...args] = this.prlimit ? [this.prlimit, `--data=${bytes}:${bytes}`, ...node] : node;
+    // A small, fixed environment (every path is absolute): no NODE_OPTIONS loaders; few malloc arenas so the cap measures the image.
+    const env = { MALLOC_ARENA_MAX: '2', VIPS_CONCURRENCY: '1' };
+    const proc = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
+    // Decoding is background work: on a busy machine the API's own requests come first.
+    try {
+      if (proc.pid) os.setPriority(proc.pid, 10);
+    } catch {
+      // not permitted here: run at normal priority
+    }
+    const child: Child = { proc, job: null, ready: false, timedOut: false, stderr: '' };
+    this.children.add(child);
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      child.stderr = (child.stderr + chunk.toString('utf8')).slice(-2000);
+    });
+    proc.on('message', (reply: Reply) => this.finish(child, reply));
+    proc.on('error', (err) => this.lost(child, new Error(`image process failed to start: ${err.message}`)));
+    proc.on('exit', (code, signal) => {
+      const why = child.timedOut
+        ? new ImageTooComplexError('time', `Reading the image took longer than ${this.limits.timeoutMs} ms.`)
+        : signal === 'SIGABRT' || signal === 'SIGSEGV' || signal === 'SIGTRAP' || ALLOC_FAILED.test(child.stderr)
+          ? new ImageTooComplexError('memory', `Reading the image needed more than ${this.limits.memoryMb} MB.`)
+          : new Error(`image process exited (${signal ?? code}): ${child.stderr.slice(-300)}`);
+      this.lost(child, why);
+    });
+    return child;
+  }
+
+  private finish(child: Child, reply: Reply): void {
+    if ('ready' in reply) {
+      child.ready = true;
+      if (child.job) this.start(child, child.job);
+      return;
+    }
+    const job = child.job;
+    if (!job) return;
+    clearTimeout(child.timer);
+    child.job = null;
+    this.running--;
+    if (reply.ok) job.resolve({ width: reply.width, height: reply.height });
+    else if (reply.system) job.reject(new Error(`image probe failed: ${reply.message}`));
+    else job.reject(new ImageDecodeError(new Error(reply.message)));
+    if (this.closed) child.proc.kill('SIGKILL');
+    else this.park(child);
+    this.pump();
+  }
+
+  /** An idle child waits for the next job, and exits if none comes. */
+  private park(child: Child): void {
+    child.proc.unref();
+    (child.proc.channel as { unref?: () => void } | undefined)?.unref?.();
+    this.idle.push(child);
+    child.timer = setTimeout(() => {
+      const i = this.idle.indexOf(child);
+      if (i >= 0) this.idle.splice(i, 1);
+      child.proc.kill('SIGKILL');
+    }, this.limits.idleMs);
+    child.timer.unref();
+  }
+
+  /** The child is gone (or never started): its job, if any, fails with `err`. */
+  private lost(child: Child, err: Error): void {
+    clearTimeout(child.timer);
+    this.children.delete(child);
+    const i = this.idle.indexOf(child);
+    if (i >= 0) this.idle.splice(i, 1);
+    const job = child.job;
+    child.job = null;
+    if (job) {
+      this.running--;
+      job.reject(err);
+    }
+    if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+    this.pump();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Local-disk driver for the embedded default. Objects live under `<root>/objects/<key>`;
  * writes go to `<root>/tmp` first and are fsynced and renamed into place, so a reader
- * never sees half an object and a crash leaves only a temp file that start-up removes.
+ * never sees half an object and a crash leaves only a temp file that start-up removes
+ * once it is clearly abandoned. Folders are 0700 and files 0600: only Intake's user reads them.
  * Intake itself serves the signed URLs this driver hands out (see http/routes/files.ts).
  */
 import { createWriteStream } from 'node:fs';
@@ -28,6 +29,9 @@ import {
   type WrittenObject,
 } from './object-storage.js';
 import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
+
+/** A temp file untouched this long belongs to no live upload. */
+export const TEMP_STALE_MS = 3600_000;
 
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
@@ -57,11 +61,23 @@ export class LocalDiskStorage implements ObjectStorage {
     this.tmp = path.join(root, 'tmp');
   }
 
-  /** Creates the folders and removes temp files a crash left behind. */
-  async init(): Promise<void> {
-    await fs.mkdir(this.objects, { recursive: true });
-    await fs.rm(this.tmp, { recursive: true, force: true });
-    await fs.mkdir(this.tmp, { recursive: true });
+  /**
+   * Creates the folders and removes temp files a crash left behind. Another live process
+   * (a second `serve`, any CLI command) may share the folder, so only files untouched for
+   * `staleMs` go: a live upload writes to its file at least once per transfer window, or
+   * the minimum-rate guard cuts it off.
+   */
+  async init(staleMs = TEMP_STALE_MS): Promise<void> {
+    await fs.mkdir(this.objects, { recursive: true, mode: 0o700 });
+    await fs.mkdir(this.tmp, { recursive: true, mode: 0o700 });
+    // Folders made by an older version were 0755; they are ours alone.
+    for (const dir of [path.dirname(this.objects), this.objects, this.tmp]) await fs.chmod(dir, 0o700);
+    const cutoff = Date.now() - staleMs;
+    for (const name of await fs.readdir(this.tmp)) {
+      const file = path.join(this.tmp, name);
+      const st = await fs.stat(file).catch(() => null);
+      if (st && st.mtimeMs < cutoff) await fs.rm(file, { recursive: true, force: true });
+    }
   }
 
   verifySignature(fields: SignedFields, signature: string, nowMs = Date.now()): Verdict {
@@ -162,7 +178,7 @@ export class LocalDiskStorage implements ObjectStorage {
     let published: ObjectInfo | undefined;
     try {
       try {
-        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
+        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
       } catch (err) {
         if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
         if (isDiskError(err)) throw new StorageUnavailableError(err);
@@ -183,11 +199,10 @@ export class LocalDiskStorage implements ObjectStorage {
         throw new StorageUnavailableError(err);
       }
       const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
-      await fs.mkdir(path.dirname(target), { recursive: true });
       // publish() is often called inside a database transaction: it only renames (the
       // etag was read from the same inode above); the folder is fsynced after it returns.
       const publish = async (): Promise<ObjectInfo> => {
-        await fs.rename(temp, target);
+        await this.renameInto(temp, target);
         published = { size: written.size, etag };
         return published;
       };
@@ -200,6 +215,22 @@ export class LocalDiskStorage implements ObjectStorage {
       if (!published) {
         await fs.rm(temp, { force: true });
         await this.pruneEmptyParents(path.dirname(target));
+      }
+    }
+  }
+
+  /**
+   * Another write's failure prunes empty folders: one may vanish between our mkdir and
+   * our rename (ENOENT). Recreate it and try again; the temp file is still ours.
+   */
+  private async renameInto(temp: string, target: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+      try {
+        await fs.rename(temp, target);
+        return;
+      } catch (err) {
+        if (!isMissing(err) || attempt >= 5) throw err;
       }
     }
   }

@@ -90,9 +90,13 @@ async function receiveFile(
   const now = deps.clock.now();
   const uploadId = newId('upl');
   let row: UploadRow | null = null;
+  // A chunked body announces no size: stop the stream at what the namespace can still take,
+  // not only at the size limit, so a full quota never fills the disk first.
+  const room = namespace.quota_bytes === null ? Number.POSITIVE_INFINITY : Math.max(0, namespace.quota_bytes - namespace.stored_bytes - namespace.reserved_bytes);
+  const cap = Math.min(limit, room);
   try {
     await deps.storage.write(`${namespace.id}/${uploadId}/original`, part.stream, {
-      maxSize: limit,
+      maxSize: cap,
       contentType: checked.contentType,
       around: async (w, publish) => {
         if (w.size === 0) throw invalid('The file is empty.', 'file');
@@ -116,7 +120,7 @@ async function receiveFile(
       },
     });
   } catch (err) {
-    throw writeFailure(deps, err, () => tooLarge(limit + 1, limit, checked.kind));
+    throw writeFailure(deps, err, () => (cap < limit ? quotaExceeded(namespace, cap + 1) : tooLarge(limit + 1, limit, checked.kind)));
   }
   const inserted = await deps.store.uploads.findById(uploadId);
   if (!inserted) throw new IntakeError('unavailable', 'The upload was not recorded; try again.');

@@ -8,7 +8,7 @@ import type { MediaKind } from '../config/config.js';
 import type { UploadRow } from '../db/schema.js';
 import { IntakeError } from '../lib/errors.js';
 import { probeAv, ProbeError } from '../media/ffprobe.js';
-import { ImageDecodeError } from '../media/image.js';
+import { ImageDecodeError, ImageTooComplexError } from '../media/image.js';
 import { ISO_BMFF_TYPES, missingMediaData } from '../media/isobmff.js';
 import { SNIFF_BYTES, sniffType } from '../media/sniff.js';
 import { readHead, withLocalFile } from '../storage/local-file.js';
@@ -85,6 +85,10 @@ async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimet
   return withLocalFile(deps.storage, upload.storage_key, async (file) => {
     if (kind === 'image') {
       const info = await deps.images.probe(file).catch((err: unknown) => {
+        if (err instanceof ImageTooComplexError) {
+          // Like too_many_pixels: too large, just not in bytes. Only this upload fails.
+          throw new IntakeError('file_too_large', err.message, { reason: 'too_complex', limit: err.limit });
+        }
         throw err instanceof ImageDecodeError ? undecodable(err.cause) : err;
       });
       const pixels = info.width * info.height;

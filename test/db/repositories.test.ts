@@ -10,6 +10,7 @@ import { openTestStore, type TestStore } from '../helpers/databases.js';
 import { addNamespace, apiKeyRow, assetRow, at, GIB, uploadRow } from '../helpers/rows.js';
 import { assetsContract, blobsContract } from './contract/assets-blobs.js';
 import { uploadsContract } from './contract/uploads.js';
+import { leasesContract } from './contract/leases.js';
 import { isUniqueViolation } from '../../src/db/database.js';
 
 function namespacesContract(s: () => Store): void {
@@ -163,6 +164,7 @@ function repositoryContract(s: () => Store): void {
   uploadsContract(s);
   assetsContract(s);
   blobsContract(s);
+  leasesContract(s);
   transactionContract(s);
   it('ping() answers', async () => {
     await s().ping();

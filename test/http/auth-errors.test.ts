@@ -87,12 +87,11 @@ describe('rate limit headers', () => {
       await t.api('GET', '/v1/usage', { key }),
     ];
     assert.deepEqual(answers.map((a) => a.status), [200, 201, 404, 400, 403, 200]);
-    let last = Infinity;
     for (const a of answers) {
       assert.equal(a.headers.get('x-ratelimit-limit'), '6000');
+      // A token bucket refills continuously (100 a second here), so only the bound is fixed.
       const remaining = Number(a.headers.get('x-ratelimit-remaining'));
-      assert.ok(Number.isInteger(remaining) && remaining < last, `remaining ${remaining} after ${last}`);
-      last = remaining;
+      assert.ok(Number.isInteger(remaining) && remaining < 6000 && remaining >= 5000, `remaining ${remaining}`);
       const reset = Number(a.headers.get('x-ratelimit-reset'));
       const now = Date.now() / 1000;
       assert.ok(Number.isInteger(reset) && reset >= Math.floor(now) && reset <= now + 61, `reset ${reset} is not Unix seconds within the next minute`);
@@ -110,23 +109,19 @@ describe('429 rate_limited', () => {
   const newKey = async () => (await limited.intake.namespaces.createWithKey({ name: 'rl' }, 'rl')).key.secret;
 
   it('the request over the limit is 429 with Retry-After; another key has its own budget', async () => {
-    // A fixed one-minute window: retry with a fresh key if the window turned mid-sequence.
-    for (let attempt = 0; ; attempt++) {
-      const key = await newKey();
-      const answers = [];
-      for (let i = 0; i < 4; i++) answers.push(await limited.api('GET', '/v1/uploads', { key }));
-      if (new Set(answers.map((a) => a.headers.get('x-ratelimit-reset'))).size > 1 && attempt < 3) continue;
-      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 429]);
-      assert.deepEqual(answers.map((a) => a.headers.get('x-ratelimit-remaining')), ['2', '1', '0', '0']);
-      const over = assertError(answers[3]!, 429, 'rate_limited');
-      const retryAfter = Number(over.headers.get('retry-after'));
-      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${over.headers.get('retry-after')}`);
-      assert.equal(over.headers.get('x-ratelimit-limit'), '3');
-      // a refused request must not have done its work
-      const post = await limited.api('POST', '/v1/uploads', { key, json: { filename: 'a.txt', content_type: 'text/plain', file_size: 1 } });
-      assertError(post, 429, 'rate_limited');
-      break;
-    }
+    const key = await newKey();
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await limited.api('GET', '/v1/uploads', { key }));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 429]);
+    // A bucket of 3 refills one token every 20 s: none comes back during these few requests.
+    assert.deepEqual(answers.map((a) => a.headers.get('x-ratelimit-remaining')), ['2', '1', '0', '0']);
+    const over = assertError(answers[3]!, 429, 'rate_limited');
+    const retryAfter = Number(over.headers.get('retry-after'));
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 20, `Retry-After ${over.headers.get('retry-after')}`);
+    assert.equal(over.headers.get('x-ratelimit-limit'), '3');
+    // a refused request must not have done its work
+    const post = await limited.api('POST', '/v1/uploads', { key, json: { filename: 'a.txt', content_type: 'text/plain', file_size: 1 } });
+    assertError(post, 429, 'rate_limited');
     const other = await newKey();
     assert.equal((await limited.api('GET', '/v1/uploads', { key: other })).status, 200);
     const rows = await limited.intake.db.kysely.selectFrom('uploads').select('id').execute();

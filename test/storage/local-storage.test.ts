@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalDiskStorage, POST_FIELDS } from '../../src/storage/local.js';
+import { LocalDiskStorage, POST_FIELDS, TEMP_STALE_MS } from '../../src/storage/local.js';
 import type { SignedFields } from '../../src/storage/signed-url.js';
 import { bodyOf, readAll, storageContract, type StorageHarness } from './storage-contract.js';
 
@@ -86,11 +86,17 @@ describe('local disk driver', () => {
     assert.equal(await exists('tmp'), true);
   });
 
-  it('init() removes temp files a crash left and keeps the objects', async () => {
+  it('init() removes temp files a crash left (untouched for an hour), keeps live ones and the objects', async () => {
     await write('p3/kept');
-    await fs.writeFile(path.join(h.root, 'tmp', 'crashed.part'), 'half');
+    const crashed = path.join(h.root, 'tmp', 'crashed.part');
+    await fs.writeFile(crashed, 'half');
+    const old = new Date(Date.now() - TEMP_STALE_MS - 60_000);
+    await fs.utimes(crashed, old, old);
+    // Another process's upload in progress: written to a moment ago.
+    await fs.writeFile(path.join(h.root, 'tmp', 'live.part'), 'arriving');
     await h.local.init();
-    assert.deepEqual(await h.leftovers(), []);
+    assert.deepEqual(await h.leftovers(), ['live.part']);
+    await fs.rm(path.join(h.root, 'tmp', 'live.part'));
     assert.equal((await readAll(await h.local.read('p3/kept'))).toString(), 'p3/kept');
   });
 

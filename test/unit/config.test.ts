@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, MIB } from '../../src/config/config.js';
@@ -46,6 +47,16 @@ describe('loadConfig', () => {
         mediaConcurrency: 1,
         videoLadder: [1080, 720, 480, 360],
         webhookAllowPrivate: false,
+        imageConcurrency: Math.max(1, Math.floor(os.availableParallelism() / 2)),
+        imageMemoryMb: 512,
+        imageTimeoutMs: 30_000,
+        maxSvgElements: 100_000,
+        imageIdleMs: 5_000,
+        minTransferBytesPerSecond: 1024,
+        transferWindowMs: 30_000,
+        maxConcurrentUploads: 500,
+        reconcileDelayMs: 60_000,
+        addressRateLimitPerMinute: 6000,
       },
     );
     assert.ok(Object.isFrozen(c));

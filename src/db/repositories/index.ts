@@ -3,6 +3,7 @@ import type { Database } from '../schema.js';
 import { ApiKeysRepository } from './api-keys.js';
 import { AssetsRepository } from './assets.js';
 import { BlobsRepository } from './blobs.js';
+import { LeasesRepository } from './leases.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
 import { JobsRepository } from './jobs.js';
@@ -16,6 +17,7 @@ export interface Repositories {
   blobs: BlobsRepository;
   jobs: JobsRepository;
   webhooks: WebhooksRepository;
+  leases: LeasesRepository;
 }
 
 export interface Store extends Repositories {
@@ -34,6 +36,7 @@ function repositories(db: Kysely<Database>): Repositories {
     blobs: new BlobsRepository(db),
     jobs: new JobsRepository(db),
     webhooks: new WebhooksRepository(db),
+    leases: new LeasesRepository(db),
   };
 }
 

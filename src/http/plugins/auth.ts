@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { Principal, Tenant } from '../../auth/principal.js';
-import { forbidden, IntakeError } from '../../lib/errors.js';
+import { forbidden, IntakeError, isIntakeError } from '../../lib/errors.js';
 import { rateLimited, type RateLimiter } from './rate-limit.js';
 
 declare module 'fastify' {
@@ -14,10 +14,20 @@ declare module 'fastify' {
   }
 }
 
-export function installAuth(app: FastifyInstance, authenticator: Authenticator, limiter: RateLimiter): void {
+/**
+ * `byAddress` counts requests that bring no valid key, per client address: once an
+ * address runs out, they get 429 instead of 401 (a valid key from that address still works).
+ */
+export function installAuth(app: FastifyInstance, authenticator: Authenticator, limiter: RateLimiter, byAddress: RateLimiter): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
-    const principal = await authenticator.authenticate(request.headers.authorization);
+    const principal = await authenticator.authenticate(request.headers.authorization).catch((err: unknown) => {
+      if (isIntakeError(err) && err.code === 'unauthorized') {
+        const d = byAddress.hit(request.ip);
+        if (!d.allowed) throw rateLimited(d, 'this address');
+      }
+      throw err;
+    });
     const decision = limiter.hit(principal.keyId ?? 'admin');
     void reply.headers({
       'X-RateLimit-Limit': String(decision.limit),

@@ -15,6 +15,16 @@ import type { UploadDeps } from '../../uploads/deps.js';
 import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
 import { formParts } from '../multipart.js';
+import { rateLimited, type RateLimiter } from '../plugins/rate-limit.js';
+import type { TransferGuard } from '../plugins/transfer-guard.js';
+import type { UploadGate } from '../plugins/upload-gate.js';
+
+export interface FileTraffic {
+  gate: UploadGate;
+  guard: TransferGuard;
+  /** /files/* needs no key: each client address gets its own budget. */
+  byAddress: RateLimiter;
+}
 
 type Query = Record<string, string | undefined>;
 
@@ -34,13 +44,22 @@ function int(v: string | undefined): number {
   return v !== undefined && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
 }
 
-export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
+/** Weak comparison (RFC 9110 §13.1.2): `*` matches any current object; `W/` is ignored. */
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const strip = (t: string) => t.trim().replace(/^W\//, '');
+  return header.trim() === '*' || header.split(',').some((t) => strip(t) === strip(etag));
+}
+
+export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage, traffic: FileTraffic) {
   return async (app: FastifyInstance) => {
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
     // Browsers on any origin send bytes here: the signature is the credential (no cookies), so * is safe.
-    app.addHook('onRequest', async (_request, reply) => {
+    app.addHook('onRequest', async (request, reply) => {
+      const d = traffic.byAddress.hit(request.ip);
+      if (!d.allowed) throw rateLimited(d, 'this address');
       void reply.headers({
         'Access-Control-Allow-Origin': '*',
         'Access-Control-Expose-Headers': 'ETag, Content-Length, Content-Range, Content-Disposition, Accept-Ranges, X-Request-Id',
@@ -64,13 +83,19 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
       check(storage, { method: 'PUT', key, expires: int(q.expires), contentType: essence(request.headers['content-type'] ?? ''), maxSize, uploadId: q.upload }, q.sig, deps.clock.now().getTime());
       const declared = int(request.headers['content-length']);
       if (declared > maxSize) throw new IntakeError('file_too_large', `The body is larger than the ${maxSize} bytes this URL was signed for.`, { max_size: maxSize });
-      const upload = await openSessionFor(deps, q.upload!, key);
-      const { etag, size } = await receiveBytes(deps, storage, upload, request.raw);
-      return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
+      return traffic.gate.admit(async () => {
+        const upload = await openSessionFor(deps, q.upload!, key);
+        const { etag, size } = await traffic.gate.exclusive(upload.id, () => receiveBytes(deps, storage, upload, request.raw));
+        return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
+      });
     });
 
     app.post('/files/*', { schema: { hide: true } }, async (request, reply) => {
       if (!request.isMultipart()) throw new IntakeError('invalid_request', 'Send multipart/form-data with the signed fields, then the file.');
+      return traffic.gate.admit(() => receivePost(request, reply));
+    });
+
+    const receivePost = async (request: FastifyRequest, reply: FastifyReply) => {
       const key = keyOf(request);
       const fields: Record<string, string> = {};
       for await (const part of formParts(request)) {
@@ -88,11 +113,11 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
         );
         if (part.name !== 'file') throw new IntakeError('invalid_request', 'The file must be in the field "file".', { field: part.name });
         const upload = await openSessionFor(deps, uploadId!, key);
-        const { etag, size } = await receiveBytes(deps, storage, upload, part.stream);
+        const { etag, size } = await traffic.gate.exclusive(upload.id, () => receiveBytes(deps, storage, upload, part.stream));
         return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
       }
       throw new IntakeError('invalid_request', 'The form has no "file" field.', { field: 'file' });
-    });
+    };
 
     const deliver = async (request: FastifyRequest, reply: FastifyReply) => {
       const q = request.query as Query;
@@ -110,8 +135,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
         'Accept-Ranges': 'bytes',
         ETag: info.etag,
       });
-      const inm = request.headers['if-none-match'];
-      if (inm && inm.split(',').some((t) => t.trim() === info.etag)) return reply.code(304).send();
+      if (noneMatch(request.headers['if-none-match'], info.etag)) return reply.code(304).send();
       let range: { start: number; end: number } | undefined;
       const header = request.headers.range;
       const ifRange = request.headers['if-range'];
@@ -124,8 +148,11 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage) {
       void reply.header('Content-Length', String(length));
       if (range) void reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
       if (request.method === 'HEAD' || length === 0) return reply.send();
+      // A reader that stops reading would hold the file and the socket forever: same minimum rate as bodies.
+      traffic.guard.watchResponse(reply.raw);
       return reply.send(await storage.read(key, range));
     };
-    app.get('/files/*', { schema: { hide: true } }, deliver);
+    // Its own HEAD route: Fastify's automatic one answers Content-Length: 0 for an empty payload.
+    app.route({ method: ['GET', 'HEAD'], url: '/files/*', schema: { hide: true }, exposeHeadRoute: false, handler: deliver });
   };
 }

@@ -16,12 +16,13 @@ import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads
 import { uploadView } from '../../uploads/views.js';
 import { sendOk, ok } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
+import { UploadGate } from '../plugins/upload-gate.js';
 import { CompletedUpload, CreatedUpload, errors, Ok, UploadView } from '../responses.js';
 import { CompleteBody, CreateUploadBody, IdParams, ListQuery, UploadStatus } from '../schemas.js';
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
 
-export function uploadRoutes(deps: UploadDeps, background: Background) {
+export function uploadRoutes(deps: UploadDeps, background: Background, gate = new UploadGate(Number.POSITIVE_INFINITY)) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -44,7 +45,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background) {
         const tenant = tenantOf(request);
         if (request.isMultipart()) {
           const length = Number(request.headers['content-length']);
-          const upload = await formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined);
+          const upload = await gate.admit(() => formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined));
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
         }
         if (request.body === undefined) {

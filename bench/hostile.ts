@@ -1,0 +1,243 @@
+/**
+ * Benchmark 3: Intake under hostile load. Session creation (autocannon, 50 connections)
+ * and a 100 MB PUT are measured twice on the same server: alone, then while 200 clients
+ * trickle PUT bodies a byte at a time (reconnecting whenever they are cut off) and 2
+ * clients keep completing sessions holding SVGs of a million elements (their bytes were
+ * sent before the phase: uploading 28 MB at full speed would measure bandwidth sharing,
+ * not the defences). Reported as ratios of the two runs, with the server's peak RSS
+ * during the hostile phase.
+ */
+import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { peakRss, resetPeakRss } from './lib/children.js';
+import { createSession, type IntakeServer } from './intake.js';
+import { median } from './put.js';
+
+export const TRICKLERS = 200;
+export const HOSTILE_SVGS = 2;
+const PUT_SIZE = 100 * 1000 * 1000;
+const PUT_RUNS = 3;
+const SESSION_SECONDS = 5;
+const TRICKLE_EVERY_MS = 2000;
+const CHUNK = randomBytes(1024 * 1024);
+/** Bomb sessions each hostile client completes in turn (uploaded before the measured phase). */
+const BOMBS_PER_CLIENT = 8;
+
+export interface HostileSide {
+  sessionsPerSecond: number;
+  sessionsNon2xx: number;
+  putMbPerSecond: number;
+  putRuns: number[];
+}
+
+export interface HostileResult {
+  calm: HostileSide;
+  hostile: HostileSide;
+  sessionsRatio: number;
+  putRatio: number;
+  /** Server RSS when the hostile phase began, and its peak during it. */
+  rssBeforeBytes: number;
+  peakRssBytes: number;
+  /** Highest summed RSS of the image child processes seen (sampled every 100 ms). */
+  childrenPeakRssBytes: number;
+  /** Trickling connections the server cut off (each reconnected), and hostile SVGs refused. */
+  tricklersCut: number;
+  svgsRefused: number;
+  svgAnswers: Record<string, number>;
+}
+
+async function sessionsPerSecond(intake: IntakeServer): Promise<{ rps: number; non2xx: number }> {
+  const opts = {
+    url: `${intake.url}/v1/uploads`,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${intake.key}` },
+    body: JSON.stringify({ filename: 'a.png', content_type: 'image/png', file_size: 1000 }),
+    connections: 50,
+  };
+  await autocannon({ ...opts, duration: 1 });
+  const r = await autocannon({ ...opts, duration: SESSION_SECONDS });
+  return { rps: r.requests.total / r.duration, non2xx: r.non2xx + r.errors + r.timeouts };
+}
+
+async function putOnce(intake: IntakeServer): Promise<number> {
+  const session = await createSession(intake, 'big.mp4', 'video/mp4', PUT_SIZE);
+  const started = process.hrtime.bigint();
+  const req = http.request(session.upload_url, { method: 'PUT', agent: false, headers: { ...session.upload_method.headers, 'content-length': String(PUT_SIZE) } });
+  const answered = once(req, 'response').then(async ([res]: http.IncomingMessage[]) => {
+    let body = '';
+    for await (const chunk of res!) body += String(chunk);
+    if (res!.statusCode !== 200) throw new Error(`PUT → ${res!.statusCode}: ${body}`);
+    return JSON.parse(body) as { data: { key: string } };
+  });
+  for (let sent = 0; sent < PUT_SIZE; sent += CHUNK.length) {
+    const n = Math.min(CHUNK.length, PUT_SIZE - sent);
+    if (!req.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) await once(req, 'drain');
+  }
+  req.end();
+  const { data } = await answered;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await fs.rm(path.join(intake.dataDir, 'storage', 'objects', data.key), { force: true });
+  return PUT_SIZE / 1e6 / seconds;
+}
+
+async function measure(intake: IntakeServer): Promise<HostileSide> {
+  const s = await sessionsPerSecond(intake);
+  const runs: number[] = [];
+  for (let i = 0; i < PUT_RUNS; i++) runs.push(await putOnce(intake));
+  return { sessionsPerSecond: s.rps, sessionsNon2xx: s.non2xx, putMbPerSecond: median(runs), putRuns: runs };
+}
+
+/** One PUT body trickled a byte every TRICKLE_EVERY_MS; reconnects whenever the server hangs up. */
+function trickler(url: string, stats: { cut: number; open: number }, stopped: () => boolean): void {
+  const u = new URL(url);
+  const connect = () => {
+    if (stopped()) return;
+    const socket = net.connect(Number(u.port), u.hostname);
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    socket.on('connect', () => {
+      stats.open++;
+      socket.write(`PUT ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/zip\r\nContent-Length: 1000000\r\n\r\n`);
+      timer = setInterval(() => socket.write('x'), TRICKLE_EVERY_MS);
+    });
+    socket.on('close', () => {
+      clearInterval(timer);
+      stats.open--;
+      if (stopped()) return;
+      stats.cut++;
+      setTimeout(connect, 100);
+    });
+    closers.add(() => socket.destroy());
+  };
+  connect();
+}
+const closers = new Set<() => void>();
+
+/** An SVG of a million elements: ~28 MB of file, ~1.6 GB for librsvg to parse unguarded. */
+function svgOfRects(): Buffer {
+  const parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'];
+  for (let i = 0; i < 1_000_000; i++) parts.push('<rect x="1" y="2" width="3" height="4"/>');
+  parts.push('</svg>');
+  return Buffer.from(parts.join(''));
+}
+
+/** 90,000 heavy text elements (~30 MB): under the element limit, ~3 s and ~320 MB in librsvg. */
+function svgOfText(): Buffer {
+  const parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'];
+  const text = 'A'.repeat(200);
+  for (let i = 0; i < 90_000; i++) {
+    parts.push(`<text x="1" y="2" style="fill:red;stroke:blue;stroke-width:3;font-family:serif" transform="rotate(3) scale(2) translate(1,1)">${text}</text>`);
+  }
+  parts.push('</svg>');
+  return Buffer.from(parts.join(''));
+}
+
+/** Summed RSS of the server's child processes (its image decoders), read from /proc. */
+async function childrenRss(pid: number): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const status = await fs.readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    if (new RegExp(`^PPid:\\s+${pid}$`, 'm').test(status)) total += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  }
+  return total;
+}
+
+/** Bomb sessions with their bytes already sent: completing one makes Intake look at 28 MB of SVG. */
+async function uploadBombs(intake: IntakeServer, bombs: Buffer[], count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const bomb = bombs[i % bombs.length]!;
+    const session = await createSession(intake, 'bomb.svg', 'image/svg+xml', bomb.length);
+    const sent = await fetch(session.upload_url, { method: 'PUT', headers: session.upload_method.headers, body: bomb });
+    if (sent.status !== 200) throw new Error(`bomb PUT → ${sent.status}: ${await sent.text()}`);
+    ids.push((session as unknown as { upload_id: string }).upload_id);
+  }
+  return ids;
+}
+
+/** Completes bomb sessions one after another, so one is always being examined. */
+async function svgLoop(intake: IntakeServer, ids: string[], answers: Record<string, number>, stopped: () => boolean): Promise<void> {
+  for (const id of ids) {
+    if (stopped()) return;
+    const res = await fetch(`${intake.url}/v1/uploads/${id}/complete`, { method: 'POST', headers: { authorization: `Bearer ${intake.key}` } });
+    const body = (await res.json()) as { error?: { details?: { reason?: string } } };
+    const label = `${res.status} ${body.error?.details?.reason ?? ''}`.trim();
+    answers[label] = (answers[label] ?? 0) + 1;
+  }
+}
+
+export async function benchHostile(intake: IntakeServer): Promise<HostileResult> {
+  process.stderr.write('  hostile: calm run\n');
+  const calm = await measure(intake);
+  const urls: string[] = [];
+  for (let i = 0; i < TRICKLERS; i++) urls.push((await createSession(intake, `t${i}.zip`, 'application/zip', 1_000_000)).upload_url);
+  // Client i takes sessions i, i+2, i+4…: each alternates the two kinds of bomb.
+  const rects = svgOfRects();
+  const text = svgOfText();
+  const bombs = await uploadBombs(intake, [rects, rects, text, text], HOSTILE_SVGS * BOMBS_PER_CLIENT);
+  let stop = false;
+  const stats = { cut: 0, open: 0 };
+  const svgAnswers: Record<string, number> = {};
+  const rssBefore = await resetPeakRss(intake.pid);
+  let childrenPeak = 0;
+  const sampler = setInterval(() => {
+    void childrenRss(intake.pid).then((n) => (childrenPeak = Math.max(childrenPeak, n)));
+  }, 100);
+  for (const url of urls) trickler(url, stats, () => stop);
+  const loops = Array.from({ length: HOSTILE_SVGS }, (_, i) => svgLoop(intake, bombs.filter((_, j) => j % HOSTILE_SVGS === i), svgAnswers, () => stop));
+  const deadline = Date.now() + 10_000;
+  while (stats.open < TRICKLERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  process.stderr.write(`  hostile: ${stats.open} trickling connections open, ${HOSTILE_SVGS} SVG bombs looping\n`);
+  let hostile: HostileSide;
+  try {
+    hostile = await measure(intake);
+  } finally {
+    stop = true;
+    clearInterval(sampler);
+    for (const close of closers) close();
+    closers.clear();
+    await Promise.allSettled(loops);
+  }
+  const refused = Object.entries(svgAnswers).filter(([k]) => k.startsWith('413')).reduce((n, [, v]) => n + v, 0);
+  const result: HostileResult = {
+    calm,
+    hostile,
+    sessionsRatio: hostile.sessionsPerSecond / calm.sessionsPerSecond,
+    putRatio: hostile.putMbPerSecond / calm.putMbPerSecond,
+    rssBeforeBytes: rssBefore,
+    peakRssBytes: await peakRss(intake.pid),
+    childrenPeakRssBytes: childrenPeak,
+    tricklersCut: stats.cut,
+    svgsRefused: refused,
+    svgAnswers,
+  };
+  process.stderr.write(`  hostile: sessions ${result.sessionsRatio.toFixed(2)}×, PUT ${result.putRatio.toFixed(2)}×, peak RSS ${(result.peakRssBytes / 1e6).toFixed(0)} MB\n`);
+  return result;
+}
+
+export function hostileSummary(h: HostileResult): string {
+  const f = (n: number, d = 0) => n.toFixed(d);
+  return [
+    `Hostile load: ${TRICKLERS} trickling PUTs (1 byte / ${TRICKLE_EVERY_MS / 1000} s, reconnecting) + ${HOSTILE_SVGS} clients completing hostile SVGs back to back (1M elements; 90k heavy text elements)`,
+    `  sessions/s       calm ${f(h.calm.sessionsPerSecond)}   hostile ${f(h.hostile.sessionsPerSecond)}   ratio ${f(h.sessionsRatio, 2)}   (non-2xx ${h.calm.sessionsNon2xx} / ${h.hostile.sessionsNon2xx})`,
+    `  100 MB PUT MB/s  calm ${f(h.calm.putMbPerSecond)}   hostile ${f(h.hostile.putMbPerSecond)}   ratio ${f(h.putRatio, 2)}   (runs ${h.calm.putRuns.map((v) => f(v)).join(' ')} / ${h.hostile.putRuns.map((v) => f(v)).join(' ')})`,
+    `  server RSS MB    at start ${f(h.rssBeforeBytes / 1e6)}   peak ${f(h.peakRssBytes / 1e6)}   (image child processes, summed, peak ${f(h.childrenPeakRssBytes / 1e6)})`,
+    `  tricklers cut off and reconnected: ${h.tricklersCut}; SVG answers: ${JSON.stringify(h.svgAnswers)}`,
+  ].join('\n');
+}
+
+export function hostileGoals(h: HostileResult): Array<{ name: string; target: string; actual: string; met: boolean }> {
+  const rss = h.peakRssBytes / 1e6;
+  return [
+    { name: 'Sessions/s under hostile load / calm', target: '≥ 0.8', actual: h.sessionsRatio.toFixed(2), met: h.sessionsRatio >= 0.8 },
+    { name: '100 MB PUT under hostile load / calm', target: '≥ 0.8', actual: h.putRatio.toFixed(2), met: h.putRatio >= 0.8 },
+    { name: 'Server peak RSS under hostile load', target: '< 300 MB', actual: `${rss.toFixed(0)} MB`, met: rss < 300 },
+  ];
+}
