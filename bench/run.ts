@@ -31,10 +31,10 @@ async function hostileOnly(cleanup: Cleanup): Promise<void> {
 
 async function main(cleanup: Cleanup): Promise<void> {
   if (process.argv.includes('hostile')) return hostileOnly(cleanup);
-  // `npm run bench -- pipeline` runs only benchmark 3 (minutes of transcoding on its own).
+  // `npm run bench -- pipeline` runs only benchmark 4 (minutes of transcoding on its own).
   if (process.argv[2] === 'pipeline') {
     const intake = await startIntake(cleanup);
-    process.stderr.write('Benchmark 3: processing pipeline vs the same ffmpeg commands\n');
+    process.stderr.write('Benchmark 4: processing pipeline vs the same ffmpeg commands\n');
     const pipeline = await benchPipeline(cleanup, intake);
     process.stdout.write(`\n${pipelineSummary(pipeline)}\n`);
     await writeJson({ finishedAt: new Date().toISOString(), load: os.loadavg()[0], pipeline } as never, RESULTS.replace('latest.json', 'pipeline.json'));
@@ -53,7 +53,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
   const hostile = await benchHostile(intake);
 
-  process.stderr.write('Benchmark 3: processing pipeline vs the same ffmpeg commands\n');
+  process.stderr.write('Benchmark 4: processing pipeline vs the same ffmpeg commands\n');
   const pipeline = await benchPipeline(cleanup, intake);
 
   const report = buildReport(put, sessions, loadBefore, hostile);
