@@ -47,7 +47,7 @@ async function call<T>(url: string, key: string, route: string, json: unknown): 
   return body.data;
 }
 
-export async function startIntake(cleanup: Cleanup): Promise<IntakeServer> {
+export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}): Promise<IntakeServer> {
   const dataDir = await cleanup.tempDir('intake-bench-');
   const server = await startServer(cleanup, 'intake', CLI, ['serve'], {
     INTAKE_DATA_DIR: dataDir,
@@ -58,6 +58,7 @@ export async function startIntake(cleanup: Cleanup): Promise<IntakeServer> {
     // The benchmarks hammer one key far past any sane production limit.
     INTAKE_RATE_LIMIT_PER_MINUTE: '100000000',
     MAX_UPLOAD_SIZE_MB: '4096',
+    ...env,
   }, startFlags());
   const ns = await call<{ id: string }>(server.url, ADMIN_KEY, '/v1/namespaces', { name: 'bench' });
   const key = await call<{ secret: string }>(server.url, ADMIN_KEY, '/v1/keys', { namespace_id: ns.id, name: 'bench' });

@@ -49,7 +49,7 @@ async function writeBody(req: http.ClientRequest, size: number): Promise<void> {
 }
 
 /** One PUT with node:http (not fetch: less client overhead); resolves when the answer is read. */
-async function put(url: string, headers: Record<string, string>, size: number): Promise<{ seconds: number; body: string }> {
+export async function put(url: string, headers: Record<string, string>, size: number): Promise<{ seconds: number; body: string }> {
   const started = process.hrtime.bigint();
   const req = http.request(url, { method: 'PUT', agent: false, headers: { ...headers, 'content-length': String(size) } });
   const answered = once(req, 'response').then(async (args: unknown[]) => {

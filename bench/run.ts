@@ -4,19 +4,32 @@
  * bench/results/latest.json. Exits 1 if a benchmark could not run; unmet goals are
  * reported, not fatal. Every child and temp folder is removed on the way out.
  */
+import fs from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup, startServer } from './lib/children.js';
 import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
+import { benchS3, s3Summary } from './s3.js';
 import { benchSessions } from './sessions.js';
 import { benchPipeline, pipelineSummary } from './pipeline.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
 const RESULTS = here('../../bench/results/latest.json');
+const S3_RESULTS = here('../../bench/results/s3-latest.json');
+
+/** `npm run bench -- s3` runs only the S3 benchmarks (they need Ceph, started on demand). */
+async function s3Only(cleanup: Cleanup): Promise<void> {
+  const result = await benchS3(cleanup);
+  process.stdout.write(`\n${s3Summary(result)}\n`);
+  await fs.mkdir(path.dirname(S3_RESULTS), { recursive: true });
+  await fs.writeFile(S3_RESULTS, `${JSON.stringify({ finishedAt: new Date().toISOString(), load: os.loadavg(), ...result }, null, 2)}\n`);
+  process.stdout.write(`\nWrote ${S3_RESULTS}\n`);
+}
 
 /** `npm run bench -- hostile`: only the hostile-load benchmark (about 40 s), on its own Intake. */
 async function hostileOnly(cleanup: Cleanup): Promise<void> {
@@ -60,6 +73,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   process.stdout.write(`\n${summary(report)}\n\n${pipelineSummary(pipeline)}\n`);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);
+  await s3Only(cleanup);
 }
 
 const cleanup = new Cleanup();
@@ -70,7 +84,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
-  await main(cleanup);
+  if (process.argv.includes('s3')) await s3Only(cleanup);
+  else await main(cleanup);
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;

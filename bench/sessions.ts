@@ -64,8 +64,8 @@ async function measure(server: Server, key: string | null): Promise<LoadSide> {
   return side;
 }
 
-export async function benchSessions(baselineServer: Server, intake: IntakeServer): Promise<SessionsResult> {
-  const baseline = await measure(baselineServer, null);
+export async function benchSessions(baselineServer: Server, intake: IntakeServer, baselineKey: string | null = null): Promise<SessionsResult> {
+  const baseline = await measure(baselineServer, baselineKey);
   const measured = await measure(intake, intake.key);
   return {
     connections: CONNECTIONS,

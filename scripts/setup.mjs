@@ -53,7 +53,22 @@ if (!has('ffmpeg') || !has('ffprobe')) {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'ffmpeg'], { env });
 }
 
-// 3. Build when asked (npm start, npm run bench).
+// 3. Ceph RGW, the real S3 server the S3 tests and benchmarks start on loopback
+//    (scripts/ceph-rgw/start.sh): Debian's packages, installed when asked (npm test,
+//    npm run bench) and missing, as root. Without them those tests fail, loudly.
+if (args.has('--ceph') && !['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'monmaptool', 'ceph-authtool', 'curl'].every(has)) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && has('apt-get')) {
+    log('installing Ceph RGW for the S3 tests (apt-get install -y ceph-mon ceph-osd radosgw ceph-common curl)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'ceph-mon', 'ceph-osd', 'radosgw', 'ceph-common', 'curl'], { env });
+  } else {
+    log('Ceph RGW is missing and cannot be installed here (needs root and apt-get): the S3 tests will fail.');
+  }
+}
+
+// 4. Build when asked (npm start, npm run bench).
 if (args.has('--build')) {
   log('compiling TypeScript');
   execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });

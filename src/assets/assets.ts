@@ -58,6 +58,8 @@ export async function deleteAsset(deps: UploadDeps, tenant: Tenant, id: string):
   if (asset.status === 'pending') {
     throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });
   }
+  // During a storage outage, refuse before any row changes (503) rather than strand bytes.
+  await deps.storage.ping();
   const { lastKey, renditionKeys } = await deps.store.transaction(async (r) => {
     const sources = await r.assets.listSources(asset.id);
     await r.assets.deleteSources(asset.id);
@@ -74,7 +76,12 @@ export async function deleteAsset(deps: UploadDeps, tenant: Tenant, id: string):
     return { lastKey, renditionKeys: sources.map((s) => s.storage_key) };
   });
   const keys = lastKey ? [lastKey, ...renditionKeys] : renditionKeys;
-  for (const key of keys) await deps.storage.delete(key);
-  await deps.storage.deletePrefix(`${tenant.namespaceId}/${asset.id}`);
+  try {
+    await deps.storage.deleteMany(keys);
+    await deps.storage.deletePrefix(`${tenant.namespaceId}/${asset.id}`);
+  } catch (err) {
+    // The rows are gone: what is left in storage is unreferenced, and reconciliation removes it.
+    deps.log.warn({ err, asset_id: asset.id }, 'could not delete asset bytes');
+  }
   return asset;
 }

@@ -61,6 +61,27 @@ export interface Config {
   readonly reconcileDelayMs: number;
   /** Per client address: requests without a valid key, and /files/* traffic. */
   readonly addressRateLimitPerMinute: number;
+  /** Where objects live: local disk under dataDir, or an S3-compatible bucket. */
+  readonly storage: 'local' | 's3';
+  /** Present when storage is 's3'. */
+  readonly s3: S3Config | null;
+}
+
+export interface S3Config {
+  readonly bucket: string;
+  readonly region: string;
+  /** Empty for AWS itself. */
+  readonly endpoint: string | null;
+  readonly forcePathStyle: boolean;
+  /** Both null: the SDK's default credential chain (env, profile, instance role). */
+  readonly accessKeyId: string | null;
+  readonly secretAccessKey: string | null;
+  /** The host browsers use, when it differs from `endpoint`. */
+  readonly publicEndpoint: string | null;
+  /** The store verifies `x-amz-checksum-sha256` on PUT (AWS; not Ceph 16). */
+  readonly verifiesChecksums: boolean;
+  /** The store honours `If-None-Match: *` on PUT (AWS, R2, Ceph, MinIO). */
+  readonly conditionalWrites: boolean;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +151,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     problems.push('INTAKE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   }
 
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return def;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
+    return def;
+  };
+  const storage = str('INTAKE_STORAGE', 'local');
+  if (storage !== 'local' && storage !== 's3') problems.push('INTAKE_STORAGE must be local or s3');
+  const s3 = storage === 's3' ? s3Config(env, str, bool, problems) : null;
+
   const config: Config = {
     host,
     port,
@@ -166,6 +199,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     maxConcurrentUploads: int('INTAKE_MAX_CONCURRENT_UPLOADS', 500, 1, 1_000_000),
     reconcileDelayMs: int('INTAKE_RECONCILE_DELAY_SECONDS', 60, 0, 86400) * 1000,
     addressRateLimitPerMinute: int('INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE', 6000, 1, 100_000_000),
+    storage: storage === 's3' ? 's3' : 'local',
+    s3,
   };
   if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) problems.push('INTAKE_REDIS_URL must start with redis:// or rediss://');
   if (problems.length) throw new ConfigError(problems);
@@ -181,4 +216,37 @@ function ladder(raw: string | undefined, problems: string[]): number[] {
     return [1080, 720, 480, 360];
   }
   return [...new Set(heights)].sort((a, b) => b - a);
+}
+
+function s3Config(env: Env, str: (n: string, d: string) => string, bool: (n: string, d: boolean) => boolean, problems: string[]): S3Config {
+  const url = (name: string): string | null => {
+    const raw = str(name, '').replace(/\/+$/, '');
+    if (!raw) return null;
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    } catch {
+      problems.push(`${name} must be an http(s) URL (got ${JSON.stringify(raw)})`);
+    }
+    return raw;
+  };
+  const bucket = str('INTAKE_S3_BUCKET', '');
+  // S3's bucket naming rules (3-63 lowercase letters, digits, dots, hyphens).
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push('INTAKE_S3_BUCKET must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+  const accessKeyId = str('INTAKE_S3_ACCESS_KEY_ID', '') || null;
+  const secretAccessKey = str('INTAKE_S3_SECRET_ACCESS_KEY', '') || null;
+  if ((accessKeyId === null) !== (secretAccessKey === null)) {
+    problems.push('INTAKE_S3_ACCESS_KEY_ID and INTAKE_S3_SECRET_ACCESS_KEY go together (or leave both unset for the default credential chain)');
+  }
+  return {
+    bucket,
+    region: str('INTAKE_S3_REGION', 'us-east-1'),
+    endpoint: url('INTAKE_S3_ENDPOINT'),
+    forcePathStyle: bool('INTAKE_S3_FORCE_PATH_STYLE', false),
+    accessKeyId,
+    secretAccessKey,
+    publicEndpoint: url('INTAKE_S3_PUBLIC_ENDPOINT'),
+    verifiesChecksums: bool('INTAKE_S3_VERIFIES_CHECKSUMS', false),
+    conditionalWrites: bool('INTAKE_S3_CONDITIONAL_WRITES', true),
+  };
 }

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from '../db/database.js';
 import { IntakeError, type ErrorCode } from '../lib/errors.js';
+import { StorageUnavailableError } from '../storage/object-storage.js';
 import { fail } from './envelope.js';
 
 export const STATUS: Record<ErrorCode, number> = {
@@ -81,7 +82,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       if (status === 413 || (unread && !(length <= 1024 * 1024))) void reply.header('Connection', 'close');
       return reply.code(status).send(fail(request, known.code, known.message, known.details));
     }
-    if (isConnectionError(err)) {
+    if (isConnectionError(err) || err instanceof StorageUnavailableError) {
       request.log.warn({ err }, 'dependency unavailable');
       return reply.code(503).send(fail(request, 'unavailable', 'A backing service is unreachable; retry shortly.'));
     }

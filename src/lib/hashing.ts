@@ -27,14 +27,18 @@ export class HashingMeter extends Transform {
   private readonly hash = createHash('sha256');
   bytes = 0;
 
-  constructor(private readonly limit = Number.POSITIVE_INFINITY) {
+  /** `hashing` false: only count and limit (a copy that needs no digest). */
+  constructor(
+    private readonly limit = Number.POSITIVE_INFINITY,
+    private readonly hashing = true,
+  ) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.limit) return done(new TooLargeError(this.limit));
-    this.hash.update(chunk);
+    if (this.hashing) this.hash.update(chunk);
     done(null, chunk);
   }
 

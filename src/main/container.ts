@@ -60,7 +60,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   const store = createStore(db.kysely);
-  const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value });
+  const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
   const images = new ImageProber({
     concurrency: config.imageConcurrency,
     memoryMb: config.imageMemoryMb,

@@ -1,7 +1,9 @@
 /** The one switch on storage driver. */
 import path from 'node:path';
+import type { S3Config } from '../config/config.js';
 import { LocalDiskStorage } from './local.js';
 import type { ObjectStorage } from './object-storage.js';
+import { S3Storage } from './s3.js';
 
 export interface StorageSetup {
   storage: ObjectStorage;
@@ -9,7 +11,12 @@ export interface StorageSetup {
   selfServed: LocalDiskStorage | null;
 }
 
-export async function createStorage(opts: { dataDir: string; publicUrl: string; signingSecret: string }): Promise<StorageSetup> {
+export async function createStorage(opts: { dataDir: string; publicUrl: string; signingSecret: string; s3?: S3Config | null }): Promise<StorageSetup> {
+  if (opts.s3) {
+    const c = opts.s3;
+    const credentials = c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : null;
+    return { storage: new S3Storage({ ...c, credentials }), selfServed: null };
+  }
   const local = new LocalDiskStorage(path.join(opts.dataDir, 'storage'), opts.publicUrl, opts.signingSecret);
   await local.init();
   return { storage: local, selfServed: local };

@@ -241,6 +241,15 @@ export class LocalDiskStorage implements ObjectStorage {
     await this.pruneEmptyParents(path.dirname(path.join(this.objects, key)));
   }
 
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) await this.delete(key);
+  }
+
+  /** Intake serves this driver's URLs itself and refuses them once a session is closed: nothing to move. */
+  async seal(key: string): Promise<string> {
+    return key;
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
     if (!isValidKey(prefix)) return;
     const dir = path.join(this.objects, prefix);

@@ -9,6 +9,8 @@ export type Provider = 'local' | 's3';
 export interface ObjectInfo {
   size: number;
   etag: string;
+  /** SHA-256 (hex) of the whole object, only when the store itself computed or verified it. */
+  sha256?: string;
 }
 
 export interface ListedObject {
@@ -34,6 +36,8 @@ export interface PresignUpload {
   expiresAt: Date;
   /** The session the bytes belong to; bound into the signature. */
   uploadId: string;
+  /** The declared SHA-256 (hex), signed into the URL where the store checks it. */
+  sha256?: string;
 }
 
 export interface PresignedPut {
@@ -85,6 +89,16 @@ export interface ObjectStorage {
   write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject>;
   /** Removes the object; a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /** Removes these objects (batched where the store can); missing ones are not an error. */
+  deleteMany(keys: readonly string[]): Promise<void>;
+  /**
+   * Called by complete before it reads a byte of an object a URL was issued for: from then
+   * on no such URL can change the bytes verified. Returns the key that holds them — the
+   * same key where the driver's URLs already refuse a closed session (local disk), or a
+   * server-side copy at a key no URL was ever issued for (S3, whose URLs stay valid until
+   * they expire). Idempotent: calling it again after a crash finds the copy.
+   */
+  seal(key: string): Promise<string>;
   /** Removes every object whose key starts with `prefix/`. */
   deletePrefix(prefix: string): Promise<void>;
   /** Every object whose key starts with `prefix` (all when empty), for reconciliation; order unspecified. */

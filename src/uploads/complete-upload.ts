@@ -108,6 +108,9 @@ async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<{ upl
 async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag?: string }): Promise<{ upload: UploadRow; asset: AssetRow }> {
   let verified: Verified;
   try {
+    // Bytes a URL was issued for move out of that URL's reach before they are read, so a
+    // URL that is still valid can never change what was verified (form uploads had none).
+    if (upload.method !== 'form') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
     verified = await verifyObject(deps, upload, body.etag);
   } catch (err) {
     if (err instanceof IntakeError) {
@@ -170,6 +173,7 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
           updated_at: now,
         });
         const moved = await r.uploads.transition(upload.id, ['processing'], {
+          storage_key: upload.storage_key,
           status: ready ? 'completed' : 'processing',
           progress: ready ? 100 : 0,
           received_size: v.size,

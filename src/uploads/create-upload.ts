@@ -258,7 +258,7 @@ async function shape(
   limit: number,
   expiresIn: number,
 ): Promise<CreatedUpload> {
-  const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id };
+  const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id, sha256: row.file_hash ?? undefined };
   let put: PresignedPut | null = null;
   let post: PresignedPost | null = null;
   if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);

@@ -36,13 +36,28 @@ export async function verifyObject(deps: UploadDeps, upload: UploadRow, etag?: s
   if (head.size !== upload.file_size) {
     throw failed('size_mismatch', `Expected ${upload.file_size} bytes, received ${head.size}.`, { expected: upload.file_size, actual: head.size });
   }
-  const sha256 = upload.received_etag === head.etag && upload.received_sha256 ? upload.received_sha256 : await hashObject(deps, upload.storage_key);
+  // Hashed on the way in (local PUT, form upload), or verified by the store itself; else streamed now.
+  const known = upload.received_etag === head.etag && upload.received_sha256 ? upload.received_sha256 : head.sha256;
+  const key = upload.storage_key;
+  if (!known && upload.kind !== 'document' && !deps.storage.localPath) {
+    // Remote media needs a local copy for probing anyway: one download gives the hash too.
+    return withLocalFile(deps.storage, key, (file, sha256) => checkContent(deps, upload, head.size, sha256!, (fn) => fn(file)), upload.file_size, { hash: true });
+  }
+  const sha256 = known ?? (await hashObject(deps, key));
+  return checkContent(deps, upload, head.size, sha256, (fn) => withLocalFile(deps.storage, key, (file) => fn(file), upload.file_size));
+}
+
+/** Runs `fn` with the object as a local file. */
+type WithFile = <T>(fn: (file: string) => Promise<T>) => Promise<T>;
+
+/** Checksum, real type, probed media and conditions, in that order. */
+async function checkContent(deps: UploadDeps, upload: UploadRow, size: number, sha256: string, withFile: WithFile): Promise<Verified> {
   if (upload.file_hash && upload.file_hash !== sha256) {
     throw failed('checksum_mismatch', 'The SHA-256 of the bytes does not match file_hash.', { expected: upload.file_hash, actual: sha256 });
   }
   const mimetype = await sniff(deps, upload);
-  const media = await probe(deps, upload, upload.kind as MediaKind, mimetype);
-  const result: Verified = { size: head.size, sha256, mimetype, ...media };
+  const media = await probe(deps, upload, upload.kind as MediaKind, mimetype, withFile);
+  const result: Verified = { size, sha256, mimetype, ...media };
   checkConditions(upload, result);
   return result;
 }
@@ -75,14 +90,14 @@ async function sniff(deps: UploadDeps, upload: UploadRow): Promise<string> {
 
 type Probed = Omit<Verified, 'size' | 'sha256' | 'mimetype'>;
 
-async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimetype: string): Promise<Probed> {
+async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimetype: string, withFile: WithFile): Promise<Probed> {
   const none: Probed = { width: null, height: null, duration: null, fps: null, bitrate: null };
   if (kind === 'document') return none;
   const undecodable = (err: unknown, why = '') => {
     deps.log.info({ err, upload_id: upload.id }, 'media could not be decoded');
     return new IntakeError('unsupported_media_type', `The bytes could not be decoded as ${kind}${why ? `: ${why}` : ''}.`, { reason: 'undecodable' });
   };
-  return withLocalFile(deps.storage, upload.storage_key, async (file) => {
+  return withFile(async (file) => {
     if (kind === 'image') {
       const info = await deps.images.probe(file).catch((err: unknown) => {
         if (err instanceof ImageTooComplexError) {

@@ -57,6 +57,8 @@ describe('loadConfig', () => {
         maxConcurrentUploads: 500,
         reconcileDelayMs: 60_000,
         addressRateLimitPerMinute: 6000,
+        storage: 'local',
+        s3: null,
       },
     );
     assert.ok(Object.isFrozen(c));
@@ -146,4 +148,45 @@ describe('loadConfig', () => {
       assert.notEqual(port, 0);
     },
   );
+
+  it('reads the S3 storage variables and lists every bad one', () => {
+    const c = loadConfig(
+      {
+        INTAKE_STORAGE: 's3',
+        INTAKE_S3_BUCKET: 'media-bucket',
+        INTAKE_S3_REGION: 'eu-west-1',
+        INTAKE_S3_ENDPOINT: 'http://127.0.0.1:7480/',
+        INTAKE_S3_FORCE_PATH_STYLE: 'true',
+        INTAKE_S3_ACCESS_KEY_ID: 'AK',
+        INTAKE_S3_SECRET_ACCESS_KEY: 'SK',
+        INTAKE_S3_PUBLIC_ENDPOINT: 'https://media.example.com',
+        INTAKE_S3_VERIFIES_CHECKSUMS: 'true',
+        INTAKE_S3_CONDITIONAL_WRITES: 'false',
+      },
+      CWD,
+    );
+    assert.equal(c.storage, 's3');
+    assert.deepEqual({ ...c.s3 }, {
+      bucket: 'media-bucket',
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:7480',
+      forcePathStyle: true,
+      accessKeyId: 'AK',
+      secretAccessKey: 'SK',
+      publicEndpoint: 'https://media.example.com',
+      verifiesChecksums: true,
+      conditionalWrites: false,
+    });
+    const defaults = loadConfig({ INTAKE_STORAGE: 's3', INTAKE_S3_BUCKET: 'b-1' }, CWD).s3!;
+    assert.deepEqual([defaults.region, defaults.endpoint, defaults.accessKeyId, defaults.verifiesChecksums, defaults.conditionalWrites], ['us-east-1', null, null, false, true]);
+    const problems = problemsOf({
+      INTAKE_STORAGE: 's3',
+      INTAKE_S3_BUCKET: 'Bad_Bucket',
+      INTAKE_S3_ENDPOINT: 'ftp://x',
+      INTAKE_S3_ACCESS_KEY_ID: 'only-one',
+      INTAKE_S3_FORCE_PATH_STYLE: 'yes',
+    });
+    assert.equal(problems.length, 4, problems.join('\n'));
+    assert.deepEqual(problemsOf({ INTAKE_STORAGE: 'gcs' }), ['INTAKE_STORAGE must be local or s3']);
+  });
 });
