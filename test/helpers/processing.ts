@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createSession, put } from '../http/error-helpers.js';
+import { createSession } from '../http/error-helpers.js';
 import { eventually, type TestIntake } from './intake.js';
 
 const run = promisify(execFile);
@@ -62,7 +62,8 @@ export async function download(url: string): Promise<Buffer> {
 /** Creates a session, PUTs the bytes and completes (optionally async). */
 export async function uploadMedia(t: TestIntake, key: string, bytes: Buffer, filename: string, contentType: string, complete: Record<string, unknown> = {}) {
   const s = await createSession(t, key, { filename, content_type: contentType, file_size: bytes.length });
-  const sent = await put(s.upload_url, bytes, contentType);
+  // Every header the session asks for (S3 adds If-None-Match).
+  const sent = await fetch(s.upload_url, { method: 'PUT', headers: s.upload_method.headers, body: bytes });
   if (sent.status !== 200) throw new Error(`PUT: ${sent.status}`);
   const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: complete });
   return { session: s, complete: done };
