@@ -14,7 +14,7 @@ import type { AssetRow } from '../db/schema.js';
 import type { JobContext } from '../jobs/catalogue.js';
 import { PermanentJobError } from '../jobs/catalogue.js';
 import { newId } from '../lib/ids.js';
-import { probeAv, ProbeError } from '../media/ffprobe.js';
+import { probeAv, ProbeError, probeStill } from '../media/ffprobe.js';
 import { demuxerFor, MediaError, runFfmpeg } from '../media/ffmpeg.js';
 import { makeImageRenditions } from '../media/image-renditions.js';
 import { audioArgs, ladderFor, posterArgs, posterAt, videoLadderArgs } from '../media/renditions.js';
@@ -121,22 +121,11 @@ async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: str
 async function probed(label: string, file: string, mimetype: string): Promise<Output> {
   const size = (await fs.stat(file)).size;
   if (mimetype === 'image/jpeg') {
-    const info = await probeJpeg(file);
+    const info = await probeStill(file, 'jpeg_pipe');
     return { label, file, mimetype, ...info, duration: null, bitrate: null, size };
   }
   const av = await probeAv(file);
   return { label, file, mimetype, width: av.width, height: av.height, duration: av.duration, bitrate: av.bitrate, size };
-}
-
-async function probeJpeg(file: string): Promise<{ width: number | null; height: number | null }> {
-  const { execFile } = await import('node:child_process');
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile('ffprobe', ['-v', 'error', '-protocol_whitelist', 'file', '-f', 'jpeg_pipe', '-show_entries', 'stream=width,height', '-of', 'json', `file:${file}`], { timeout: 30_000 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    ),
-  );
-  const s = (JSON.parse(out) as { streams?: Array<{ width?: number; height?: number }> }).streams?.[0];
-  return { width: s?.width ?? null, height: s?.height ?? null };
 }
 
 /** Writes progress to the upload at most once a second. */
