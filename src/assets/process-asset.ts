@@ -141,7 +141,11 @@ function progressReporter(deps: UploadDeps, uploadId: string): (percent: number)
   };
 }
 
-async function store(deps: UploadDeps, asset: AssetRow, outputs: Output[]): Promise<void> {
+async function store(deps: UploadDeps, asset: AssetRow, made: Output[]): Promise<void> {
+  const ours = (key: string) => key.startsWith(`${asset.namespace_id}/${asset.id}/`);
+  // A label a source attached from another upload holds (its own poster, say) is not made again.
+  const attached = new Set((await deps.store.assets.listSources(asset.id)).filter((src) => !ours(src.storage_key)).map((src) => src.label));
+  const outputs = made.filter((o) => !attached.has(o.label));
   await deps.store.uploads.transition(asset.upload_id, ['processing'], { status: 'storing', progress: 90, updated_at: deps.clock.now().toISOString() });
   const keys: string[] = [];
   for (const o of outputs) {
@@ -153,7 +157,8 @@ async function store(deps: UploadDeps, asset: AssetRow, outputs: Output[]): Prom
   const recorded = await deps.store.transaction(async (r) => {
     const current = await r.assets.findById(asset.id);
     if (!current) return false;
-    await r.assets.deleteSources(asset.id);
+    // Replaces an earlier run's renditions (under the asset's own prefix); sources attached from other uploads stay.
+    for (const src of await r.assets.listSources(asset.id)) if (ours(src.storage_key)) await r.assets.deleteSource(src.id);
     for (const [i, o] of outputs.entries()) {
       await r.assets.insertSource({ id: newId('src'), asset_id: asset.id, namespace_id: asset.namespace_id, label: o.label, mimetype: o.mimetype, width: o.width, height: o.height, duration: o.duration, filesize: o.size, bitrate: o.bitrate, storage_key: keys[i]!, created_at: now });
     }

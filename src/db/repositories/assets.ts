@@ -92,4 +92,8 @@ export class AssetsRepository {
   async insertSource(row: Insertable<SourcesTable>): Promise<void> {
     await this.db.insertInto('sources').values(row).execute();
   }
+
+  async deleteSource(id: string): Promise<void> {
+    await this.db.deleteFrom('sources').where('id', '=', id).execute();
+  }
 }
