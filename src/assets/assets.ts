@@ -10,18 +10,25 @@ import { checkAlias, checkFolder, checkMetadata, checkTitle } from './fields.js'
 import { assetView, type AssetView } from './views.js';
 import { assetData, emitEvent } from '../webhooks/events.js';
 
-export async function showAsset(deps: UploadDeps, row: AssetRow): Promise<AssetView> {
+export async function showAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'clock'>, row: AssetRow): Promise<AssetView> {
   return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
 }
 
-export async function getAsset(deps: UploadDeps, tenant: Tenant, id: string): Promise<AssetRow> {
+/** The asset holding `alias` in the caller's namespace (404 otherwise). */
+export async function getAssetByAlias(deps: Pick<UploadDeps, 'store'>, namespaceId: string, alias: string): Promise<AssetRow> {
+  const row = await deps.store.assets.findByAlias(namespaceId, alias);
+  if (!row) throw notFound('Asset');
+  return row;
+}
+
+export async function getAsset(deps: Pick<UploadDeps, 'store'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const row = await deps.store.assets.find(tenant.namespaceId, id);
   if (!row) throw notFound('Asset');
   return row;
 }
 
 export async function listAssets(
-  deps: UploadDeps,
+  deps: Pick<UploadDeps, 'store'>,
   tenant: Tenant,
   q: AssetFilter & { limit?: number; cursor?: string },
 ): Promise<{ items: AssetRow[]; nextCursor: string | null }> {
@@ -38,7 +45,7 @@ export interface AssetEdit {
   folder?: string;
 }
 
-export async function patchAsset(deps: UploadDeps, tenant: Tenant, id: string, edit: AssetEdit): Promise<AssetRow> {
+export async function patchAsset(deps: Pick<UploadDeps, 'store' | 'clock'>, tenant: Tenant, id: string, edit: AssetEdit): Promise<AssetRow> {
   await getAsset(deps, tenant, id);
   const patch: AssetPatch = { updated_at: deps.clock.now().toISOString() };
   if (edit.title !== undefined) patch.title = checkTitle(edit.title);
@@ -53,29 +60,30 @@ export async function patchAsset(deps: UploadDeps, tenant: Tenant, id: string, e
  * Removes the record, its renditions and, when no other asset shares them, the original
  * bytes. Bytes leave storage after the rows are gone, so no reader is handed a dead link.
  */
-export async function deleteAsset(deps: UploadDeps, tenant: Tenant, id: string): Promise<AssetRow> {
+export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'log' | 'jobs' | 'clock'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const asset = await getAsset(deps, tenant, id);
   if (asset.status === 'pending') {
     throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });
   }
   // During a storage outage, refuse before any row changes (503) rather than strand bytes.
   await deps.storage.ping();
-  const { lastKey, renditionKeys } = await deps.store.transaction(async (r) => {
+  const { lastKeys, renditionKeys } = await deps.store.transaction(async (r) => {
     const sources = await r.assets.listSources(asset.id);
     await r.assets.deleteSources(asset.id);
     if (!(await r.assets.delete(tenant.namespaceId, asset.id))) throw notFound('Asset');
-    let lastKey: string | null = null;
-    if (asset.blob_id) {
-      const gone = await r.blobs.release(asset.blob_id);
+    // The original and any source attached from an upload hold a blob reference; renditions hold their bytes alone.
+    const lastKeys: string[] = [];
+    for (const blobId of [asset.blob_id, ...sources.map((s) => s.blob_id)]) {
+      const gone = blobId ? await r.blobs.release(blobId) : undefined;
       if (gone) {
         await r.namespaces.adjust(tenant.namespaceId, { stored: -gone.size });
-        lastKey = gone.storage_key;
+        lastKeys.push(gone.storage_key);
       }
     }
     await emitEvent(deps, r, tenant.namespaceId, 'asset.deleted', assetData(asset));
-    return { lastKey, renditionKeys: sources.map((s) => s.storage_key) };
+    return { lastKeys, renditionKeys: sources.filter((s) => !s.blob_id).map((s) => s.storage_key) };
   });
-  const keys = lastKey ? [lastKey, ...renditionKeys] : renditionKeys;
+  const keys = [...lastKeys, ...renditionKeys];
   try {
     await deps.storage.deleteMany(keys);
     await deps.storage.deletePrefix(`${tenant.namespaceId}/${asset.id}`);

@@ -1,5 +1,8 @@
 /** How an asset looks to clients, with signed delivery links for its original and renditions. */
+import { Type, type Static } from '@sinclair/typebox';
 import type { AssetRow, SourceRow } from '../db/schema.js';
+import { Nullable } from '../lib/nullable.js';
+import type { Metadata } from './fields.js';
 import { addSeconds, type Clock } from '../lib/clock.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
@@ -7,43 +10,51 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 /** How long a delivery link in an API response stays valid. */
 export const DELIVERY_TTL_SECONDS = 3600;
 
-export interface SourceView {
-  id: string;
-  label: string;
-  mimetype: string;
-  width: number | null;
-  height: number | null;
-  duration: number | null;
-  filesize: number;
-  bitrate: number | null;
-  url: string;
-}
+const Str = Type.String();
+const Int = Type.Integer();
+const Num = Type.Number();
 
-export interface AssetView {
-  id: string;
-  object: 'media';
-  upload_id: string;
-  kind: string;
-  mimetype: string | null;
-  filename: string;
-  width: number | null;
-  height: number | null;
-  duration: number | null;
-  fps: number | null;
-  bitrate: number | null;
-  filesize: number | null;
-  sha256: string | null;
-  title: string | null;
-  alias: string | null;
-  folder: string;
-  metadata: Record<string, unknown>;
-  status: string;
-  error: { code: string; message: string } | null;
-  url: string | null;
-  sources: SourceView[];
-  created_at: string;
-  updated_at: string;
-}
+/** The one definition of a source (original or rendition) as clients see it: schema, and by Static<> its type. */
+export const SourceView = Type.Object({
+  id: Str,
+  label: Str,
+  mimetype: Str,
+  width: Nullable(Int),
+  height: Nullable(Int),
+  duration: Nullable(Num),
+  filesize: Int,
+  bitrate: Nullable(Int),
+  url: Str,
+});
+export type SourceView = Static<typeof SourceView>;
+
+/** The one definition of an asset as clients see it. */
+export const AssetView = Type.Object({
+  id: Str,
+  object: Type.Literal('media'),
+  upload_id: Str,
+  kind: Str,
+  mimetype: Nullable(Str),
+  filename: Str,
+  width: Nullable(Int),
+  height: Nullable(Int),
+  duration: Nullable(Num),
+  fps: Nullable(Num),
+  bitrate: Nullable(Int),
+  filesize: Nullable(Int),
+  sha256: Nullable(Str),
+  title: Nullable(Str),
+  alias: Nullable(Str),
+  folder: Str,
+  metadata: Type.Record(Str, Type.Union([Str, Num, Type.Boolean(), Type.Null()])),
+  status: Str,
+  error: Nullable(Type.Object({ code: Str, message: Str })),
+  url: Nullable(Str),
+  sources: Type.Array(SourceView),
+  created_at: Str,
+  updated_at: Str,
+});
+export type AssetView = Static<typeof AssetView>;
 
 export async function assetView(row: AssetRow, renditions: SourceRow[], storage: ObjectStorage, clock: Clock): Promise<AssetView> {
   const expiresAt = addSeconds(clock.now(), DELIVERY_TTL_SECONDS);
@@ -94,7 +105,7 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
     title: row.title,
     alias: row.alias,
     folder: row.folder,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    metadata: JSON.parse(row.metadata) as Metadata,
     status: row.status,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     url,

@@ -7,8 +7,8 @@ import path from 'node:path';
 
 export const MIB = 1024 * 1024;
 
-export type MediaKind = 'image' | 'video' | 'audio' | 'document';
-export const MEDIA_KINDS: readonly MediaKind[] = ['image', 'video', 'audio', 'document'];
+export const MEDIA_KINDS = ['image', 'video', 'audio', 'document'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
 
 export interface Config {
   readonly host: string;

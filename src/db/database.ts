@@ -13,6 +13,7 @@ import * as m0002 from './migrations/0002-upload-attempts.js';
 import * as m0003 from './migrations/0003-blob-key-index.js';
 import * as m0004 from './migrations/0004-hardening.js';
 import * as m0005 from './migrations/0005-alias-key.js';
+import * as m0006 from './migrations/0006-contract.js';
 import * as m0008 from './migrations/0008-jobs.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -45,6 +46,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client whose connection the server ended (a restart, an admin's terminate) is
+  // dropped by the pool and replaced on the next checkout; unhandled, it would crash the process.
+  pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
@@ -75,6 +79,7 @@ const migrations: Record<string, Migration> = {
   '0003-blob-key-index': m0003,
   '0004-hardening': m0004,
   '0005-alias-key': m0005,
+  '0006-contract': m0006,
   '0008-jobs': m0008,
 };
 

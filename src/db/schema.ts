@@ -13,6 +13,8 @@ export interface NamespacesTable {
   stored_bytes: Generated<number>;
   reserved_bytes: Generated<number>;
   created_at: string;
+  /** 1: GET /p/{namespace_id}/{alias} serves its assets without a key. */
+  public_delivery: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -24,9 +26,17 @@ export interface ApiKeysTable {
   key_prefix: string;
   created_at: string;
   revoked_at: string | null;
+  /** The secret's last 4 characters, shown in key lists; null for keys made before it was kept. */
+  key_last4: string | null;
 }
 
-export type UploadStatus = 'pending' | 'uploading' | 'processing' | 'storing' | 'completed' | 'failed' | 'canceled' | 'expired';
+/** uploads.asset_id of a `create_asset: false` session not yet attached to an asset (the column is NOT NULL). */
+export const NO_ASSET = '';
+
+export const UPLOAD_STATUSES = ['pending', 'uploading', 'processing', 'storing', 'completed', 'failed', 'canceled', 'expired'] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+/** Statuses in which bytes may still arrive. */
+export const OPEN_STATUSES = ['pending', 'uploading'] as const satisfies readonly UploadStatus[];
 export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart';
 
 export interface UploadsTable {
@@ -66,9 +76,16 @@ export interface UploadsTable {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  /** 0: `create_asset: false` — complete keeps the bytes without an asset; asset_id is NO_ASSET until attached. */
+  create_asset: Generated<number>;
+  /** The verified content a detached upload holds until it is attached (or swept). */
+  blob_id: string | null;
+  /** JSON: the probed facts of a detached upload (mimetype, width, height, duration, fps, bitrate). */
+  media: string | null;
 }
 
-export type AssetStatus = 'pending' | 'processing' | 'ready' | 'failed';
+export const ASSET_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
+export type AssetStatus = (typeof ASSET_STATUSES)[number];
 
 export interface AssetsTable {
   id: string;
@@ -125,6 +142,8 @@ export interface SourcesTable {
   bitrate: number | null;
   storage_key: string;
   created_at: string;
+  /** Set for a source made from an attached upload: its bytes are that blob's, released on delete. */
+  blob_id: string | null;
 }
 
 export interface LeasesTable {

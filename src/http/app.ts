@@ -27,6 +27,7 @@ import { adminRoutes } from './routes/admin.js';
 import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
+import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
@@ -110,7 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Intake', version: '1', description: 'Self-hosted media upload pipeline. See shared/API.md for the contract.' },
+      info: { title: 'Intake', version: '1', description: 'Self-hosted media upload pipeline. See docs/API.md in the repository for the overview and the choices made.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -121,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
+  await app.register(publicRoutes(deps.uploads));
   await app.register(async (v1) => {
     installAuth(v1, deps.authenticator, new RateLimiter(deps.rateLimitPerMinute), byAddress);
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate));

@@ -4,11 +4,16 @@
  * since the stringifier would otherwise coerce null to "" or 0.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
+import { AssetView } from '../assets/views.js';
+import { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from '../namespaces/views.js';
+import { UploadView } from '../uploads/views.js';
+
+// The views are defined once, beside the code that builds them; routes take them from here.
+export { AssetView, CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, UploadView, Usage };
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String();
 const Int = Type.Integer();
-const Num = Type.Number();
 
 const Meta = Type.Object(
   { request_id: Str, timestamp: Str, next_cursor: Type.Optional(Nullable(Str)) },
@@ -25,27 +30,6 @@ export const ErrorEnvelope = Type.Object(
   { data: Type.Null(), error: ErrorBody, meta: Meta },
   { description: 'Failure: error.code is one of the stable codes of the contract.' },
 );
-
-export const UploadView = Type.Object({
-  id: Str,
-  upload_id: Str,
-  asset_id: Str,
-  filename: Str,
-  content_type: Str,
-  file_size: Int,
-  kind: Str,
-  status: Str,
-  status_code: Int,
-  progress: Int,
-  error: Nullable(Type.Object({ code: Str, message: Str, details: Type.Optional(Type.Unknown()) })),
-  resumable: Type.Boolean(),
-  is_duplicate: Type.Boolean(),
-  duplicate_of: Nullable(Str),
-  created_at: Str,
-  updated_at: Str,
-  completed_at: Nullable(Str),
-  expires_at: Str,
-});
 
 export const CreatedUpload = Type.Composite([
   UploadView,
@@ -69,61 +53,19 @@ export const CreatedUpload = Type.Composite([
   }),
 ]);
 
-const SourceView = Type.Object({
-  id: Str,
-  label: Str,
-  mimetype: Str,
-  width: Nullable(Int),
-  height: Nullable(Int),
-  duration: Nullable(Num),
-  filesize: Int,
-  bitrate: Nullable(Int),
-  url: Str,
+export const CompletedUpload = Type.Composite([UploadView, Type.Object({ asset: Nullable(AssetView) })]);
+
+/** on_alias_conflict: "skip" met an asset holding the alias: nothing was signed or reserved. */
+export const SkippedUpload = Type.Object({
+  skipped_unique_key: Type.Literal(true),
+  existing_asset_id: Str,
+  asset_id: Str,
+  alias: Str,
+  upload_id: Type.Null(),
+  upload_url: Type.Null(),
+  upload_method: Type.Null(),
+  next_step: Str,
 });
-
-export const AssetView = Type.Object({
-  id: Str,
-  object: Type.Literal('media'),
-  upload_id: Str,
-  kind: Str,
-  mimetype: Nullable(Str),
-  filename: Str,
-  width: Nullable(Int),
-  height: Nullable(Int),
-  duration: Nullable(Num),
-  fps: Nullable(Num),
-  bitrate: Nullable(Int),
-  filesize: Nullable(Int),
-  sha256: Nullable(Str),
-  title: Nullable(Str),
-  alias: Nullable(Str),
-  folder: Str,
-  metadata: Type.Record(Str, Type.Union([Str, Num, Type.Boolean(), Type.Null()])),
-  status: Str,
-  error: Nullable(Type.Object({ code: Str, message: Str })),
-  url: Nullable(Str),
-  sources: Type.Array(SourceView),
-  created_at: Str,
-  updated_at: Str,
-});
-
-export const CompletedUpload = Type.Composite([UploadView, Type.Object({ asset: AssetView })]);
-
-export const Limits = Type.Object({ image: Type.Optional(Int), video: Type.Optional(Int), audio: Type.Optional(Int), document: Type.Optional(Int) });
-
-export const NamespaceView = Type.Object({ id: Str, name: Str, quota_bytes: Nullable(Int), limits: Limits, created_at: Str });
-
-export const CreatedKey = Type.Object({
-  id: Str,
-  namespace_id: Nullable(Str),
-  name: Str,
-  role: Str,
-  secret: Type.String({ description: 'Shown once; only its hash is kept.' }),
-  prefix: Str,
-  created_at: Str,
-});
-
-export const Usage = Type.Object({ namespace_id: Str, stored_bytes: Int, reserved_bytes: Int, quota_bytes: Nullable(Int), limits: Limits });
 
 /** The error answers a route can give, by status. */
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorEnvelope]));

@@ -1,5 +1,7 @@
 /** Request schemas shared by routes; they validate, type handlers and feed /openapi.json. */
 import { Type, type Static } from '@sinclair/typebox';
+import { MEDIA_KINDS } from '../config/config.js';
+import { ASSET_STATUSES, UPLOAD_STATUSES } from '../db/schema.js';
 import { ALIAS_PATTERN } from '../assets/fields.js';
 
 export const MIB = 1024 * 1024;
@@ -14,13 +16,12 @@ const BoundedNumber = (o: { minimum?: number } = {}) => Type.Number({ minimum: -
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export const Kind = Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('audio'), Type.Literal('document')]);
+// From the `as const` tuples, so each schema's static type is the same union the code uses.
+export const Kind = Type.Union(MEDIA_KINDS.map((k) => Type.Literal(k)));
 
-export const UploadStatus = Type.Union(
-  ['pending', 'uploading', 'processing', 'storing', 'completed', 'failed', 'canceled', 'expired'].map((s) => Type.Literal(s)),
-);
+export const UploadStatus = Type.Union(UPLOAD_STATUSES.map((s) => Type.Literal(s)));
 
-export const AssetStatus = Type.Union(['pending', 'processing', 'ready', 'failed'].map((s) => Type.Literal(s)));
+export const AssetStatus = Type.Union(ASSET_STATUSES.map((s) => Type.Literal(s)));
 
 export const Metadata = Type.Object(
   {},
@@ -68,6 +69,8 @@ export const CreateUploadBody = Type.Object(
     width: Type.Optional(BoundedNumber({ minimum: 0 })),
     height: Type.Optional(BoundedNumber({ minimum: 0 })),
     duration: Type.Optional(BoundedNumber({ minimum: 0 })),
+    create_asset: Type.Optional(Type.Boolean()),
+    on_alias_conflict: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('skip')])),
   },
   { additionalProperties: false },
 );
@@ -100,9 +103,19 @@ export const PatchAssetBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-/** Any JSON object: documents response bodies without stripping fields. */
-export const Envelope = (description: string) =>
-  Type.Object(
-    { data: Type.Any(), error: Type.Any(), meta: Type.Object({ request_id: Type.String(), timestamp: Type.String() }, { additionalProperties: true }) },
-    { description, additionalProperties: true },
-  );
+export const CreateAssetBody = Type.Object(
+  {
+    uploads: Type.Array(
+      Type.Object(
+        { upload_id: Type.String({ minLength: 1, maxLength: 100 }), label: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 20 },
+    ),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: ALIAS_PATTERN })),
+    folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);

@@ -40,3 +40,50 @@ export const unavailable = (message: string) => new IntakeError('unavailable', m
 export function isIntakeError(err: unknown): err is IntakeError {
   return err instanceof IntakeError;
 }
+
+/** Every code, as a tuple the docs test walks; `satisfies` keeps it in step with ErrorCode. */
+export const ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'quota_exceeded',
+  'not_found',
+  'conflict',
+  'expired',
+  'file_too_large',
+  'unsupported_media_type',
+  'verification_failed',
+  'conditions_not_met',
+  'rate_limited',
+  'unavailable',
+] as const satisfies readonly ErrorCode[];
+type MissingCode = Exclude<ErrorCode, (typeof ERROR_CODES)[number]>;
+// A compile error here names a code added to ErrorCode but not to ERROR_CODES.
+export const everyCodeListed: MissingCode extends never ? true : MissingCode = true;
+
+/**
+ * The catalogue of `details.reason` values: where one code covers several causes, the
+ * reason says which. Each reason belongs to one code; docs/API.md lists them all.
+ */
+export const REASONS = {
+  missing: 'verification_failed',
+  etag_mismatch: 'verification_failed',
+  size_mismatch: 'verification_failed',
+  checksum_mismatch: 'verification_failed',
+  unverifiable: 'verification_failed',
+  unrecognised: 'unsupported_media_type',
+  kind_mismatch: 'unsupported_media_type',
+  type_not_allowed: 'unsupported_media_type',
+  undecodable: 'unsupported_media_type',
+  too_many_pixels: 'file_too_large',
+  too_complex: 'file_too_large',
+  upload_in_progress: 'conflict',
+  busy: 'unavailable',
+  bad_signature: 'forbidden',
+  incomplete_body: 'invalid_request',
+  verifying: 'conflict',
+  not_resumable: 'conflict',
+  has_asset: 'conflict',
+  attached: 'conflict',
+  gone: 'conflict',
+} as const satisfies Record<string, ErrorCode>;

@@ -143,7 +143,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   if (cmd === 'sweep') {
     await withIntake(config, async (intake) => {
       const result = await intake.sweep();
-      print(`expired ${result.expired}, purged ${result.purged}`, result);
+      print(`expired ${result.expired}, purged ${result.purged}, removed ${result.unattached} unattached`, result);
     });
     return 0;
   }

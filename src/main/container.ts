@@ -36,7 +36,7 @@ export interface Intake {
   db: Db;
   adminKey: { value: string; created: boolean; path: string | null };
   /** Expires overdue sessions and purges old ones once. */
-  sweep(): Promise<{ expired: number; purged: number; resumed: number }>;
+  sweep(): Promise<{ expired: number; purged: number; resumed: number; unattached: number }>;
   /** Removes stored objects nothing references (after failures or crashes) once. */
   reconcile(): Promise<{ checked: number; removed: number }>;
   /** Reconciles if no other process holds the lease and no run happened in the last day; true if it ran. */
@@ -115,7 +115,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     }
   };
   // One sweep at a time: a slow one (retries can take a while) must not overlap the next.
-  let sweeping: Promise<{ expired: number; purged: number; resumed: number }> | null = null;
+  let sweeping: Promise<{ expired: number; purged: number; resumed: number; unattached: number }> | null = null;
   const sweep = () => {
     sweeping ??= sweepUploads(deps, config.purgeAfterDays).finally(() => {
       sweeping = null;

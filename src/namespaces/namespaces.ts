@@ -3,10 +3,12 @@ import type { MediaKind } from '../config/config.js';
 import { MEDIA_KINDS } from '../config/config.js';
 import type { Repositories, Store } from '../db/repositories/index.js';
 import type { NamespaceRow } from '../db/schema.js';
+import { decodeCursor, toPage } from '../db/repositories/index.js';
 import { invalid, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Clock } from '../lib/clock.js';
 import { generateSecret, hashSecret } from '../auth/authenticator.js';
+import type { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from './views.js';
 
 export interface NamespaceInput {
   name: string;
@@ -14,27 +16,38 @@ export interface NamespaceInput {
   limits?: Partial<Record<MediaKind, number>>;
 }
 
-export interface NamespaceView {
-  id: string;
-  name: string;
-  quota_bytes: number | null;
-  limits: Partial<Record<MediaKind, number>>;
-  created_at: string;
-}
-
-export interface CreatedKey {
-  id: string;
-  namespace_id: string | null;
-  name: string;
-  role: 'admin' | 'namespace';
-  /** Shown once; only its hash is kept. */
-  secret: string;
-  prefix: string;
-  created_at: string;
+export interface NamespaceEdit {
+  name?: string;
+  quota_bytes?: number | null;
+  limits?: Partial<Record<MediaKind, number>>;
+  public_delivery?: boolean;
 }
 
 export function namespaceView(row: NamespaceRow): NamespaceView {
-  return { id: row.id, name: row.name, quota_bytes: row.quota_bytes, limits: parseLimits(row.limits), created_at: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    quota_bytes: row.quota_bytes,
+    limits: parseLimits(row.limits),
+    public_delivery: row.public_delivery === 1,
+    created_at: row.created_at,
+  };
+}
+
+export function namespaceWithUsage(row: NamespaceRow): NamespaceWithUsage {
+  return { ...namespaceView(row), stored_bytes: row.stored_bytes, reserved_bytes: row.reserved_bytes };
+}
+
+function checkName(raw: string): string {
+  const name = raw.trim();
+  if (!name || name.length > 100) throw invalid('name must be 1–100 characters.', 'name');
+  return name;
+}
+
+function checkLimits(limits: Partial<Record<MediaKind, number>> | undefined): void {
+  for (const kind of Object.keys(limits ?? {})) {
+    if (!MEDIA_KINDS.includes(kind as MediaKind)) throw invalid(`limits has an unknown kind "${kind}".`, `limits.${kind}`);
+  }
 }
 
 export function parseLimits(json: string): Partial<Record<MediaKind, number>> {
@@ -47,12 +60,9 @@ export class Namespaces {
     private readonly clock: Clock,
   ) {}
 
-  async create(input: NamespaceInput): Promise<NamespaceView> {
-    const name = input.name.trim();
-    if (!name || name.length > 100) throw invalid('name must be 1–100 characters.', 'name');
-    for (const kind of Object.keys(input.limits ?? {})) {
-      if (!MEDIA_KINDS.includes(kind as MediaKind)) throw invalid(`limits has an unknown kind "${kind}".`, `limits.${kind}`);
-    }
+  async create(input: NamespaceInput, repos: Repositories = this.store): Promise<NamespaceView> {
+    const name = checkName(input.name);
+    checkLimits(input.limits);
     const row = {
       id: newId('ns'),
       name,
@@ -60,8 +70,8 @@ export class Namespaces {
       limits: JSON.stringify(input.limits ?? {}),
       created_at: this.clock.now().toISOString(),
     };
-    await this.store.namespaces.insert(row);
-    return namespaceView({ ...row, stored_bytes: 0, reserved_bytes: 0 });
+    await repos.namespaces.insert(row);
+    return namespaceView({ ...row, stored_bytes: 0, reserved_bytes: 0, public_delivery: 0 });
   }
 
   async get(id: string): Promise<NamespaceRow> {
@@ -83,6 +93,7 @@ export class Namespaces {
       key_prefix: secret.slice(0, 7),
       created_at: this.clock.now().toISOString(),
       revoked_at: null,
+      key_last4: secret.slice(-4),
     };
     await repos.apiKeys.insert(row);
     return { id: row.id, namespace_id: namespaceId, name: row.name, role: row.role, secret, prefix: row.key_prefix, created_at: row.created_at };
@@ -100,12 +111,52 @@ export class Namespaces {
 
   /** Namespace and its first key in one transaction (the CLI's "create namespace"). */
   async createWithKey(input: NamespaceInput, keyName: string): Promise<{ namespace: NamespaceView; key: CreatedKey }> {
-    const namespace = await this.create(input);
-    const key = await this.createKey(namespace.id, keyName);
-    return { namespace, key };
+    return this.store.transaction(async (r) => {
+      const namespace = await this.create(input, r);
+      const key = await this.createKey(namespace.id, keyName, r);
+      return { namespace, key };
+    });
   }
 
-  async usage(namespaceId: string): Promise<{ namespace_id: string; stored_bytes: number; reserved_bytes: number; quota_bytes: number | null; limits: Partial<Record<MediaKind, number>> }> {
+  async list(q: { limit?: number; cursor?: string }): Promise<{ items: NamespaceWithUsage[]; nextCursor: string | null }> {
+    const limit = q.limit ?? 50;
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    if (q.cursor && !after) throw invalid('cursor is not one this API returned.', 'cursor');
+    const page = toPage(await this.store.namespaces.list({ limit: limit + 1, after }), limit);
+    return { items: page.items.map(namespaceWithUsage), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Changes settings, never stored bytes: a quota lowered below what is stored only makes
+   * the reservation check refuse new sessions. Returns the namespace before and after.
+   */
+  async update(id: string, edit: NamespaceEdit): Promise<{ before: NamespaceWithUsage; after: NamespaceWithUsage }> {
+    const before = namespaceWithUsage(await this.get(id));
+    checkLimits(edit.limits);
+    const patch: Parameters<Store['namespaces']['updateSettings']>[1] = {};
+    if (edit.name !== undefined) patch.name = checkName(edit.name);
+    if (edit.quota_bytes !== undefined) patch.quota_bytes = edit.quota_bytes;
+    if (edit.limits !== undefined) patch.limits = JSON.stringify(edit.limits);
+    if (edit.public_delivery !== undefined) patch.public_delivery = edit.public_delivery ? 1 : 0;
+    if (!(await this.store.namespaces.updateSettings(id, patch))) throw notFound('Namespace');
+    return { before, after: namespaceWithUsage(await this.get(id)) };
+  }
+
+  async listKeys(namespaceId: string): Promise<KeyView[]> {
+    await this.get(namespaceId);
+    return (await this.store.apiKeys.listByNamespace(namespaceId)).map((k) => ({
+      id: k.id,
+      namespace_id: k.namespace_id,
+      name: k.name,
+      role: k.role,
+      prefix: k.key_prefix,
+      last4: k.key_last4,
+      created_at: k.created_at,
+      revoked_at: k.revoked_at,
+    }));
+  }
+
+  async usage(namespaceId: string): Promise<Usage> {
     const row = await this.get(namespaceId);
     return {
       namespace_id: row.id,

@@ -40,7 +40,7 @@ export async function closeSession(
 }
 
 /** Best effort: a failure here leaves bytes the daily reconciliation removes, never a wrong answer. */
-export async function removeBytes(deps: UploadDeps, upload: UploadRow): Promise<void> {
+export async function removeBytes(deps: Pick<UploadDeps, 'storage' | 'log'>, upload: UploadRow): Promise<void> {
   try {
     await deps.storage.deletePrefix(`${upload.namespace_id}/${upload.id}`);
   } catch (err) {

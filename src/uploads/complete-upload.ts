@@ -9,7 +9,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
-import type { AssetRow, UploadRow } from '../db/schema.js';
+import { NO_ASSET, type AssetRow, type UploadRow } from '../db/schema.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
@@ -17,10 +17,17 @@ import type { Tenant } from '../auth/principal.js';
 import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
 import type { UploadDeps } from './deps.js';
+import { OPEN } from './status.js';
 import { verifyObject, type Verified } from './verify-object.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
 
-export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: { etag?: string } = {}): Promise<{ upload: UploadRow; asset: AssetRow }> {
+/** What complete answers: the session and its asset (null for a `create_asset: false` session not yet attached). */
+export interface Completed {
+  upload: UploadRow;
+  asset: AssetRow | null;
+}
+
+export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: { etag?: string } = {}): Promise<Completed> {
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
@@ -29,7 +36,7 @@ export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: strin
     upload = await awaitInFlight(deps, upload);
     const settled = await settledResult(deps, upload);
     if (settled) return settled;
-    const claimed = await deps.store.uploads.transition(upload.id, ['pending', 'uploading'], {
+    const claimed = await deps.store.uploads.transition(upload.id, OPEN, {
       status: 'processing',
       updated_at: deps.clock.now().toISOString(),
     });
@@ -49,10 +56,19 @@ export const ABANDONED_AFTER_MS = 15 * 60_000;
  */
 async function reclaimIfAbandoned(deps: UploadDeps, upload: UploadRow): Promise<boolean> {
   const now = deps.clock.now();
-  if (upload.status !== 'processing' || Date.parse(upload.updated_at) > now.getTime() - ABANDONED_AFTER_MS) return false;
-  const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
-  if (!asset || asset.status !== 'pending') return false;
+  if (Date.parse(upload.updated_at) > now.getTime() - ABANDONED_AFTER_MS || !(await stillVerifying(deps, upload))) return false;
   return deps.store.uploads.reclaim(upload.id, upload.updated_at, now.toISOString());
+}
+
+/**
+ * Whether a `processing` session is still being verified: its asset is still pending, or,
+ * for a detached session (no asset), always — its verification ends in `completed`.
+ */
+async function stillVerifying(deps: UploadDeps, upload: UploadRow): Promise<boolean> {
+  if (upload.status !== 'processing') return false;
+  if (upload.asset_id === NO_ASSET) return true;
+  const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
+  return asset?.status === 'pending';
 }
 
 /** Outages tolerated per session before it fails as unverifiable (a file that hangs or crashes the tools). */
@@ -68,9 +84,7 @@ const IN_FLIGHT_WAIT_MS = 20_000;
 async function awaitInFlight(deps: UploadDeps, upload: UploadRow): Promise<UploadRow> {
   const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
   let current = upload;
-  while (current.status === 'processing' && Date.now() < deadline) {
-    const asset = await deps.store.assets.find(current.namespace_id, current.asset_id);
-    if (!asset || asset.status !== 'pending') break;
+  while (Date.now() < deadline && (await stillVerifying(deps, current))) {
     await delay(25);
     current = (await deps.store.uploads.findById(current.id)) ?? current;
   }
@@ -78,7 +92,7 @@ async function awaitInFlight(deps: UploadDeps, upload: UploadRow): Promise<Uploa
 }
 
 /** The answer for a session that is already past "open", or null if it is still open. */
-async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<{ upload: UploadRow; asset: AssetRow } | null> {
+async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<Completed | null> {
   switch (upload.status) {
     case 'pending':
     case 'uploading':
@@ -94,6 +108,12 @@ async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<{ upl
         upload.error_details ? (JSON.parse(upload.error_details) as Record<string, unknown>) : {},
       );
     default: {
+      if (upload.asset_id === NO_ASSET) {
+        if (upload.status === 'processing') {
+          throw conflict('Another request is still verifying this upload; retry complete shortly.', { status: upload.status, reason: 'verifying' });
+        }
+        return { upload, asset: null };
+      }
       const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
       // A completed session whose asset was deleted since: it is still completed.
       if (!asset) throw conflict('The asset of this upload has been deleted.', { status: upload.status });
@@ -105,7 +125,7 @@ async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<{ upl
   }
 }
 
-async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag?: string }): Promise<{ upload: UploadRow; asset: AssetRow }> {
+async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag?: string }): Promise<Completed> {
   let verified: Verified;
   try {
     // Bytes a URL was issued for move out of that URL's reach before they are read, so a
@@ -137,9 +157,11 @@ async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag
 }
 
 /** Records the verified content: a new blob, or one more reference to the same bytes. */
-async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise<{ upload: UploadRow; asset: AssetRow }> {
+async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise<Completed> {
   const now = deps.clock.now().toISOString();
-  const ready = upload.kind === 'image' || upload.kind === 'document';
+  const detached = upload.asset_id === NO_ASSET;
+  // A detached session is done once its bytes are verified; processing waits for its asset.
+  const ready = detached || upload.kind === 'image' || upload.kind === 'document';
   let sharedWith: string | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -158,7 +180,7 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
         }
         const reserved = await r.uploads.takeReservation(upload.id);
         await r.namespaces.adjust(upload.namespace_id, { reserved: -reserved, stored: existing ? 0 : v.size });
-        await r.assets.update(upload.namespace_id, upload.asset_id, {
+        if (!detached) await r.assets.update(upload.namespace_id, upload.asset_id, {
           blob_id: blobId,
           storage_key: storageKey,
           status: ready ? 'ready' : 'processing',
@@ -180,6 +202,7 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
           received_sha256: v.sha256,
           completed_at: ready ? now : null,
           updated_at: now,
+          ...(detached ? { blob_id: blobId, media: JSON.stringify(mediaOf(v)) } : {}),
         });
         // Someone else finished or closed this session meanwhile: undo everything above.
         if (!moved) throw conflict('The upload changed state while completing; try again.', { reason: 'verifying' });
@@ -197,8 +220,22 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
     await deps.storage.delete(upload.storage_key).catch((err: unknown) => deps.log.warn({ err }, 'could not delete duplicate bytes'));
   }
   const fresh = await deps.store.uploads.find(upload.namespace_id, upload.id);
-  const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
-  return { upload: fresh!, asset: asset! };
+  const asset = detached ? null : await deps.store.assets.find(upload.namespace_id, upload.asset_id);
+  return { upload: fresh!, asset: asset ?? null };
+}
+
+/** The probed facts a detached upload keeps for the asset it will join (see assets/create-asset.ts). */
+export interface UploadMedia {
+  mimetype: string;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  fps: number | null;
+  bitrate: number | null;
+}
+
+function mediaOf(v: Verified): UploadMedia {
+  return { mimetype: v.mimetype, width: v.width, height: v.height, duration: v.duration, fps: v.fps, bitrate: v.bitrate };
 }
 
 /** In the completing transaction: renditions are queued, and a ready asset is announced. */

@@ -6,7 +6,7 @@
 import type { MediaKind } from '../config/config.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Repositories } from '../db/repositories/index.js';
-import type { NamespaceRow, UploadRow } from '../db/schema.js';
+import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
 import { checkAlias, checkFilename, checkFolder, checkMetadata, checkTitle, type Metadata } from '../assets/fields.js';
 import { addSeconds } from '../lib/clock.js';
 import { IntakeError, conflict, invalid } from '../lib/errors.js';
@@ -39,6 +39,20 @@ export interface CreateUploadInput {
   width?: number;
   height?: number;
   duration?: number;
+  create_asset?: boolean;
+  on_alias_conflict?: 'error' | 'skip';
+}
+
+/** `on_alias_conflict: "skip"` met an asset holding the alias: nothing signed, nothing reserved, no row. */
+export interface SkippedUpload {
+  skipped_unique_key: true;
+  existing_asset_id: string;
+  asset_id: string;
+  alias: string;
+  upload_id: null;
+  upload_url: null;
+  upload_method: null;
+  next_step: string;
 }
 
 export interface CreatedUpload extends UploadView {
@@ -82,9 +96,15 @@ export function checkUploadFields(deps: UploadDeps, input: Omit<CreateUploadInpu
   };
 }
 
-export async function createUpload(deps: UploadDeps, tenant: Tenant, input: CreateUploadInput): Promise<{ duplicate: boolean; upload: CreatedUpload }> {
+export async function createUpload(
+  deps: UploadDeps,
+  tenant: Tenant,
+  input: CreateUploadInput,
+): Promise<{ duplicate: boolean; upload: CreatedUpload } | { skipped: SkippedUpload }> {
   const fields = checkUploadFields(deps, input);
   checkConditions(input.conditions);
+  const detached = input.create_asset === false;
+  if (detached) refuseAssetFields(input);
   if (input.resumable === true) {
     throw invalid('Resumable (multipart) uploads are not available on this server yet; send resumable: false.', 'resumable');
   }
@@ -95,21 +115,36 @@ export async function createUpload(deps: UploadDeps, tenant: Tenant, input: Crea
 
   const now = deps.clock.now();
   const expiresIn = input.expires_in ?? 3600;
-  await refuseTakenAlias(deps, namespace.id, fields.alias);
-  if (input.file_hash && input.skip_duplicates !== false) {
+  const skip = input.on_alias_conflict === 'skip';
+  if (skip) {
+    const holder = await skippedFor(deps, namespace.id, fields.alias);
+    if (holder) return { skipped: holder };
+  } else {
+    await refuseTakenAlias(deps, namespace.id, fields.alias);
+  }
+  // A detached session needs verified bytes of its own to attach later: no shortcut.
+  if (input.file_hash && input.skip_duplicates !== false && !detached) {
     const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn);
     if (dup) return { duplicate: true, upload: await shape(deps, dup, null, input, limit, expiresIn) };
   }
 
   const uploadId = newId('upl');
-  const assetId = newId('med');
+  const assetId = detached ? NO_ASSET : newId('med');
   const row: UploadRow = {
     ...baseRow(tenant.namespaceId, uploadId, assetId, fields, input, now, expiresIn),
     status: 'pending',
     method: input.method ?? 'PUT',
     reserved_bytes: input.file_size,
+    create_asset: detached ? 0 : 1,
   };
-  await insertSession(deps, namespace, row, fields);
+  try {
+    await insertSession(deps, namespace, row, fields);
+  } catch (err) {
+    // Lost a race for the alias: the unique index decided; with skip that is an answer, not an error.
+    const holder = skip && err instanceof IntakeError && err.code === 'conflict' ? await skippedFor(deps, namespace.id, fields.alias) : undefined;
+    if (holder) return { skipped: holder };
+    throw err;
+  }
   return { duplicate: false, upload: await shape(deps, row, input.method ?? 'PUT', input, limit, expiresIn) };
 }
 
@@ -126,8 +161,31 @@ export async function insertSession(deps: UploadDeps, namespace: NamespaceRow, r
 }
 
 /** Early 409 for an alias already in use, before any work; the unique index stays the guard. */
-export async function refuseTakenAlias(deps: UploadDeps, namespaceId: string, alias: string | null): Promise<void> {
+export async function refuseTakenAlias(deps: Pick<UploadDeps, 'store'>, namespaceId: string, alias: string | null): Promise<void> {
   if (alias && (await deps.store.assets.findByAlias(namespaceId, alias))) throw aliasTaken(alias);
+}
+
+/** The skip answer when an asset already holds `alias`, else undefined. */
+async function skippedFor(deps: UploadDeps, namespaceId: string, alias: string | null): Promise<SkippedUpload | undefined> {
+  const holder = alias ? await deps.store.assets.findByAlias(namespaceId, alias) : undefined;
+  if (!holder || !alias) return undefined;
+  return {
+    skipped_unique_key: true,
+    existing_asset_id: holder.id,
+    asset_id: holder.id,
+    alias,
+    upload_id: null,
+    upload_url: null,
+    upload_method: null,
+    next_step: `Nothing to send: asset ${holder.id} already holds the alias "${alias}".`,
+  };
+}
+
+/** A detached upload has no asset yet: its asset fields belong to POST /v1/assets. */
+export function refuseAssetFields(input: { title?: unknown; folder?: unknown; alias?: unknown; metadata?: unknown }): void {
+  for (const field of ['alias', 'title', 'folder', 'metadata'] as const) {
+    if (input[field] !== undefined) throw invalid(`${field} belongs to the asset: with create_asset false, send it to POST /v1/assets.`, field);
+  }
 }
 
 const aliasTaken = (alias: string) => conflict(`The alias "${alias}" is already taken in this namespace.`, { field: 'alias' });
@@ -147,7 +205,7 @@ export async function insertSessionRows(r: Repositories, namespace: NamespaceRow
   if (row.reserved_bytes > 0 && !(await r.namespaces.reserve(namespace.id, row.reserved_bytes))) {
     throw quotaExceeded(namespace, row.reserved_bytes);
   }
-  await r.assets.insert({
+  if (row.asset_id !== NO_ASSET) await r.assets.insert({
     id: row.asset_id,
     namespace_id: namespace.id,
     upload_id: row.id,
@@ -215,6 +273,9 @@ export function baseRow(
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
     completed_at: null,
+    create_asset: 1,
+    blob_id: null,
+    media: null,
   };
 }
 
@@ -281,5 +342,6 @@ async function shape(
         ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
         : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`
       : `Nothing to send: this content is already stored as asset ${row.asset_id}.`,
+    ...(row.asset_id === NO_ASSET && method ? { next_step: `${method === 'PUT' ? 'PUT the bytes to upload_url' : 'POST the form to upload_url'}, POST /v1/uploads/${row.id}/complete, then attach it with POST /v1/assets.` } : {}),
   };
 }

@@ -8,21 +8,33 @@
 import type { Readable } from 'node:stream';
 import type { Tenant } from '../auth/principal.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fields.js';
-import type { NamespaceRow, UploadRow } from '../db/schema.js';
+import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
+import { peekStream } from '../lib/peek-stream.js';
+import { essence } from '../media/kinds.js';
+import { SNIFF_BYTES } from '../media/sniff.js';
+import { checkBytesType, typeFromBytes, UNTYPED } from './check-type.js';
 import { IntakeError, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { parseClientJson } from '../lib/safe-json.js';
-import { writeFailure } from './receive-bytes.js';
+import { incompleteBody, writeFailure } from './receive-bytes.js';
 import { discardSession } from './close-session.js';
-import { baseRow, checkUploadFields, insertSessionRows, mapAliasConflict, namespaceOf, refuseTakenAlias, type CheckedFields } from './create-upload.js';
+import {
+  baseRow,
+  checkUploadFields,
+  insertSessionRows,
+  mapAliasConflict,
+  namespaceOf,
+  refuseAssetFields,
+  refuseTakenAlias,
+} from './create-upload.js';
 import type { UploadDeps } from './deps.js';
-import { quotaExceeded, sizeLimit, tooLarge } from './limits.js';
+import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 
 export type FormPart =
   | { type: 'field'; name: string; value: string }
   | { type: 'file'; name: string; filename: string; mimetype: string; stream: Readable };
 
-const FIELDS = new Set(['folder', 'title', 'alias', 'metadata']);
+const FIELDS = new Set(['folder', 'title', 'alias', 'metadata', 'create_asset']);
 /** A form session's URL is never signed; this only bounds how long it may wait for completion. */
 const FORM_SESSION_SECONDS = 3600;
 
@@ -46,6 +58,8 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
     }
     if (!upload) throw invalid('The form has no "file" field.', 'file');
     // receiveFile consumed the fields sent before the file; what is left came after it.
+    if (fields.create_asset !== undefined) throw invalid('create_asset must be sent before the file.', 'create_asset');
+    if (upload.asset_id === NO_ASSET) refuseAssetFields(fields);
     if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
     // Queued only once the form is whole (trailing fields can still discard it). A crash
     // before this line leaves a received, uncompleted session: start-up and the sweeper queue it.
@@ -57,6 +71,12 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
     if (upload) await discardSession(deps, upload);
     throw err;
   }
+}
+
+function createAssetField(raw: string | undefined): boolean | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw invalid('create_asset must be "true" or "false".', 'create_asset');
 }
 
 /** The same parser and rules as a JSON body: `__proto__` and `constructor.prototype` keys are refused. */
@@ -76,17 +96,32 @@ async function receiveFile(
   fields: Record<string, string>,
   bodyLength: number | undefined,
 ): Promise<UploadRow> {
-  const checked = checkUploadFields(deps, {
-    filename: part.filename,
-    content_type: part.mimetype,
-    folder: fields.folder,
-    title: fields.title,
-    alias: fields.alias,
-    metadata: parseMetadata(fields.metadata) as Record<string, unknown> | undefined,
-  });
+  const detached = createAssetField(fields.create_asset) === false;
+  if (detached) refuseAssetFields(fields);
+  const check = (contentType: string) =>
+    checkUploadFields(deps, {
+      filename: part.filename,
+      content_type: contentType,
+      folder: fields.folder,
+      title: fields.title,
+      alias: fields.alias,
+      metadata: parseMetadata(fields.metadata) as Record<string, unknown> | undefined,
+    });
+  // `curl -F file=@clip.mp4` says application/octet-stream: such a file is typed by its bytes.
+  const untyped = UNTYPED.has(essence(part.mimetype));
   const namespace = await namespaceOf(deps, tenant);
+  const declared = untyped ? null : check(part.mimetype);
+  // What needs no bytes is refused before any are read; an untyped file's kind limit waits for its type.
+  await refuseEarly(deps, namespace, declared ?? { alias: checkAlias(fields.alias), kind: 'file' }, declared ? sizeLimit(deps, namespace, declared.kind) : deps.config.maxUploadBytes, bodyLength);
+  const { head, stream } = await peekStream(part.stream, SNIFF_BYTES).catch((err: unknown) => {
+    throw err instanceof IntakeError ? err : incompleteBody();
+  });
+  if (head.length === 0) throw invalid('The file is empty.', 'file');
+  const checked = declared ?? check(await typeFromBytes(head));
   const limit = sizeLimit(deps, namespace, checked.kind);
-  await refuseEarly(deps, namespace, checked, limit, bodyLength);
+  if (!declared) await refuseEarly(deps, namespace, checked, limit, bodyLength);
+  // Bytes that are not what was declared are refused before anything is stored.
+  await checkBytesType(deps.types, head, checked.contentType, checked.kind);
   const now = deps.clock.now();
   const uploadId = newId('upl');
   let row: UploadRow | null = null;
@@ -95,13 +130,14 @@ async function receiveFile(
   const room = namespace.quota_bytes === null ? Number.POSITIVE_INFINITY : Math.max(0, namespace.quota_bytes - namespace.stored_bytes - namespace.reserved_bytes);
   const cap = Math.min(limit, room);
   try {
-    await deps.storage.write(`${namespace.id}/${uploadId}/original`, part.stream, {
+    await deps.storage.write(originalKey(namespace.id, uploadId), stream, {
       maxSize: cap,
       contentType: checked.contentType,
       around: async (w, publish) => {
         if (w.size === 0) throw invalid('The file is empty.', 'file');
         row = {
-          ...baseRow(namespace.id, uploadId, newId('med'), checked, { file_size: w.size }, now, FORM_SESSION_SECONDS),
+          ...baseRow(namespace.id, uploadId, detached ? NO_ASSET : newId('med'), checked, { file_size: w.size }, now, FORM_SESSION_SECONDS),
+          create_asset: detached ? 0 : 1,
           status: 'pending',
           method: 'form',
           reserved_bytes: w.size,
@@ -133,7 +169,7 @@ async function receiveFile(
 const FORM_OVERHEAD = 2 * 1024 * 1024;
 
 /** The checks that need no bytes: a taken alias, a full quota, a body that cannot fit. Transactions still enforce them. */
-async function refuseEarly(deps: UploadDeps, ns: NamespaceRow, checked: CheckedFields, limit: number, bodyLength: number | undefined): Promise<void> {
+async function refuseEarly(deps: UploadDeps, ns: NamespaceRow, checked: { alias: string | null; kind: string }, limit: number, bodyLength: number | undefined): Promise<void> {
   await refuseTakenAlias(deps, ns.id, checked.alias);
   const fileAtLeast = bodyLength === undefined ? 1 : Math.max(1, bodyLength - FORM_OVERHEAD);
   if (fileAtLeast > limit) throw tooLarge(fileAtLeast, limit, checked.kind);

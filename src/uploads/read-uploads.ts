@@ -1,11 +1,12 @@
 import type { Tenant } from '../auth/principal.js';
 import { decodeCursor, toPage } from '../db/repositories/index.js';
-import type { UploadRow, UploadStatus } from '../db/schema.js';
+import { NO_ASSET, type UploadRow, type UploadStatus } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../lib/errors.js';
 import { closeSession } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { expireIfDue } from './expire-uploads.js';
 import { OPEN } from './status.js';
+import { releaseUnattached } from './sweep-unattached.js';
 
 export async function getUpload(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow> {
   const upload = await deps.store.uploads.find(tenant.namespaceId, id);
@@ -28,6 +29,12 @@ export async function listUploads(
 export async function cancelUpload(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow> {
   const upload = await getUpload(deps, tenant, id);
   if (upload.status === 'canceled') return upload;
+  // A completed upload kept without an asset has no asset to delete instead: cancel deletes
+  // it as the 24-hour sweep would (row, bytes, quota) and answers with its last state.
+  if (upload.status === 'completed' && upload.asset_id === NO_ASSET) {
+    if (!(await releaseUnattached(deps, upload))) return cancelUpload(deps, tenant, id);
+    return { ...upload, status: 'canceled', updated_at: deps.clock.now().toISOString() };
+  }
   if (!OPEN.includes(upload.status)) {
     const hint = upload.status === 'completed' || upload.status === 'processing' ? ' Delete its asset instead.' : '';
     throw conflict(`The upload is ${upload.status} and cannot be canceled.${hint}`, { status: upload.status });

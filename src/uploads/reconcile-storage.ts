@@ -5,6 +5,7 @@
  * the grace period are skipped, so a write that is still being committed is never touched.
  */
 import type { UploadDeps } from './deps.js';
+import { OPEN } from './status.js';
 
 export const RECONCILE_GRACE_MS = 60 * 60_000;
 
@@ -30,7 +31,7 @@ async function isReferenced(deps: UploadDeps, key: string): Promise<boolean> {
     if (await deps.store.blobs.findByStorageKey(key)) return true;
     const upload = await deps.store.uploads.findById(owner);
     // Bytes of a session still open or being verified are its own; once closed, only a blob keeps them.
-    return Boolean(upload && upload.namespace_id === namespaceId && ['pending', 'uploading', 'processing', 'storing'].includes(upload.status));
+    return Boolean(upload && upload.namespace_id === namespaceId && [...OPEN, 'processing', 'storing'].includes(upload.status));
   }
   if (owner.startsWith('med_')) return Boolean(await deps.store.assets.find(namespaceId, owner));
   return true;

@@ -1,4 +1,4 @@
-import type { UploadStatus } from '../db/schema.js';
+import { OPEN_STATUSES, type UploadStatus } from '../db/schema.js';
 
 /** The contract's numeric code for each status (4 is unused). */
 export const STATUS_CODES: Record<UploadStatus, number> = {
@@ -13,6 +13,4 @@ export const STATUS_CODES: Record<UploadStatus, number> = {
 };
 
 /** Statuses in which bytes may still arrive. */
-export const OPEN: readonly UploadStatus[] = ['pending', 'uploading'];
-/** Statuses after verification succeeded. */
-export const VERIFIED: readonly UploadStatus[] = ['processing', 'storing', 'completed'];
+export const OPEN: readonly UploadStatus[] = OPEN_STATUSES;

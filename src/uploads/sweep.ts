@@ -7,6 +7,7 @@ import { ABANDONED_AFTER_MS } from './complete-upload.js';
 import { closeSession, removeBytes } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
+import { sweepUnattached } from './sweep-unattached.js';
 
 /** Retry after 1, 2, 4 … minutes, at most an hour apart (complete gives up after MAX_ATTEMPTS). */
 function retryDue(upload: UploadRow, now: Date): boolean {
@@ -16,7 +17,10 @@ function retryDue(upload: UploadRow, now: Date): boolean {
 }
 
 /** One sweep: expires overdue sessions, resumes interrupted verifications, purges long-finished sessions. */
-export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Promise<{ expired: number; purged: number; resumed: number }> {
+export async function sweepUploads(
+  deps: UploadDeps,
+  purgeAfterDays: number,
+): Promise<{ expired: number; purged: number; resumed: number; unattached: number }> {
   const now = deps.clock.now();
   let resumed = 0;
   // Form uploads whose background completion failed for a passing reason: retried with backoff.
@@ -41,8 +45,9 @@ export async function sweepUploads(deps: UploadDeps, purgeAfterDays: number): Pr
     await deps.store.uploads.remove(upload.id);
     purged++;
   }
+  const unattached = await sweepUnattached(deps);
   // Failed jobs and finished webhook deliveries are kept for inspection as long as closed sessions.
   await deps.store.jobs.purgeFailed(cutoff);
   await deps.store.webhooks.purgeDeliveries(cutoff);
-  return { expired, purged, resumed };
+  return { expired, purged, resumed, unattached };
 }

@@ -10,9 +10,10 @@ import { IntakeError } from '../lib/errors.js';
 import { probeAv, ProbeError } from '../media/ffprobe.js';
 import { ImageDecodeError, ImageTooComplexError } from '../media/image.js';
 import { ISO_BMFF_TYPES, missingMediaData } from '../media/isobmff.js';
-import { SNIFF_BYTES, sniffType } from '../media/sniff.js';
+import { SNIFF_BYTES } from '../media/sniff.js';
 import { readHead, withLocalFile } from '../storage/local-file.js';
 import { failedRules, type Conditions, type Facts } from './conditions.js';
+import { checkBytesType } from './check-type.js';
 import type { UploadDeps } from './deps.js';
 
 export interface Verified {
@@ -72,20 +73,9 @@ async function hashObject(deps: UploadDeps, key: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Audio may arrive in a container file-type names as video (an audio-only MP4 or WebM). */
-const AUDIO_CONTAINERS = new Set(['video/mp4', 'video/webm', 'video/ogg', 'video/quicktime', 'application/ogg']);
-
 async function sniff(deps: UploadDeps, upload: UploadRow): Promise<string> {
   const head = await readHead(deps.storage, upload.storage_key, SNIFF_BYTES);
-  const sniffed = await sniffType(head, upload.content_type);
-  const reject = (reason: string, message: string) =>
-    new IntakeError('unsupported_media_type', message, { reason, declared: upload.content_type, detected: sniffed });
-  if (!sniffed) throw reject('unrecognised', `The bytes are not a ${upload.content_type} file.`);
-  const kind = deps.types.kindOf(sniffed);
-  const audioInContainer = upload.kind === 'audio' && AUDIO_CONTAINERS.has(sniffed);
-  if (kind !== upload.kind && !audioInContainer) throw reject('kind_mismatch', `The bytes are a ${sniffed} file, not a ${upload.kind}.`);
-  if (!deps.types.isAllowed(sniffed) && !audioInContainer) throw reject('type_not_allowed', `The bytes are ${sniffed}, which is not allowed.`);
-  return audioInContainer && kind !== 'audio' ? upload.content_type : sniffed;
+  return checkBytesType(deps.types, head, upload.content_type, upload.kind);
 }
 
 type Probed = Omit<Verified, 'size' | 'sha256' | 'mimetype'>;

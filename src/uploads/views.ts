@@ -1,33 +1,37 @@
 /** How an upload session looks to clients (the contract's field names). */
-import type { UploadRow } from '../db/schema.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { NO_ASSET, type UploadRow } from '../db/schema.js';
+import { Nullable } from '../lib/nullable.js';
 import { STATUS_CODES } from './status.js';
 
-export interface UploadView {
-  id: string;
-  upload_id: string;
-  asset_id: string;
-  filename: string;
-  content_type: string;
-  file_size: number;
-  kind: string;
-  status: string;
-  status_code: number;
-  progress: number;
-  error: { code: string; message: string; details?: unknown } | null;
-  resumable: boolean;
-  is_duplicate: boolean;
-  duplicate_of: string | null;
-  created_at: string;
-  updated_at: string;
-  completed_at: string | null;
-  expires_at: string;
-}
+/** The one definition of an upload as clients see it: the response schema, and by Static<> its type. */
+export const UploadView = Type.Object({
+  id: Type.String(),
+  upload_id: Type.String(),
+  asset_id: Type.Union([Type.String(), Type.Null()], { description: 'Null for a create_asset: false upload until POST /v1/assets attaches it.' }),
+  filename: Type.String(),
+  content_type: Type.String(),
+  file_size: Type.Integer(),
+  kind: Type.String(),
+  status: Type.String(),
+  status_code: Type.Integer(),
+  progress: Type.Integer(),
+  error: Nullable(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) })),
+  resumable: Type.Boolean(),
+  is_duplicate: Type.Boolean(),
+  duplicate_of: Nullable(Type.String()),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  completed_at: Nullable(Type.String()),
+  expires_at: Type.String(),
+});
+export type UploadView = Static<typeof UploadView>;
 
 export function uploadView(row: UploadRow): UploadView {
   return {
     id: row.id,
     upload_id: row.id,
-    asset_id: row.asset_id,
+    asset_id: row.asset_id === NO_ASSET ? null : row.asset_id,
     filename: row.filename,
     content_type: row.content_type,
     file_size: row.file_size,

@@ -69,6 +69,7 @@ export function apiKeyRow(namespaceId: string | null, o: Partial<ApiKeyRow> = {}
     key_prefix: 'ik_test',
     created_at: at(0),
     revoked_at: null,
+    key_last4: null,
     ...o,
   };
 }

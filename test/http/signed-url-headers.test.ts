@@ -1,5 +1,5 @@
 /**
- * Intake's own signed URLs, pinned after review: browsers on any origin may send bytes
+ * Intake's own signed URLs: browsers on any origin may send bytes
  * and read delivery answers (CORS, with the headers a client needs exposed), and only
  * `bytes` ranges are honoured.
  */

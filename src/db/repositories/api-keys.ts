@@ -21,12 +21,13 @@ export class ApiKeysRepository {
         'namespaces.stored_bytes as ns_stored_bytes',
         'namespaces.reserved_bytes as ns_reserved_bytes',
         'namespaces.created_at as ns_created_at',
+        'namespaces.public_delivery as ns_public_delivery',
       ])
       .where('api_keys.key_hash', '=', keyHash)
       .where('api_keys.revoked_at', 'is', null)
       .executeTakeFirst();
     if (!row) return undefined;
-    const { ns_name, ns_quota_bytes, ns_limits, ns_stored_bytes, ns_reserved_bytes, ns_created_at, ...key } = row;
+    const { ns_name, ns_quota_bytes, ns_limits, ns_stored_bytes, ns_reserved_bytes, ns_created_at, ns_public_delivery, ...key } = row;
     const namespace =
       key.namespace_id && ns_name !== null
         ? {
@@ -37,6 +38,7 @@ export class ApiKeysRepository {
             stored_bytes: ns_stored_bytes ?? 0,
             reserved_bytes: ns_reserved_bytes ?? 0,
             created_at: ns_created_at ?? '',
+            public_delivery: ns_public_delivery ?? 0,
           }
         : null;
     return { key, namespace };
@@ -44,6 +46,11 @@ export class ApiKeysRepository {
 
   async find(id: string): Promise<ApiKeyRow | undefined> {
     return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Keys of one namespace, newest first (admin listing; never the hash). */
+  async listByNamespace(namespaceId: string): Promise<ApiKeyRow[]> {
+    return this.db.selectFrom('api_keys').selectAll().where('namespace_id', '=', namespaceId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
   }
 
   async revoke(id: string, at: string): Promise<boolean> {

@@ -27,7 +27,7 @@ export class AssetsRepository {
       .executeTakeFirst();
   }
 
-  /** The asset whose alias folds to the same key as `alias` (any case, any normalisation form). */
+  /** The one place an alias is looked up (create, skip, by-alias, public delivery): by its folded key, so any case or normalisation form finds it. */
   async findByAlias(namespaceId: string, alias: string): Promise<AssetRow | undefined> {
     return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('alias_key', '=', aliasKey(alias)).executeTakeFirst();
   }
@@ -74,6 +74,10 @@ export class AssetsRepository {
     return this.db.selectFrom('sources').selectAll().where('asset_id', '=', assetId).orderBy('created_at').execute();
   }
 
+  async insertSource(row: Insertable<SourcesTable>): Promise<void> {
+    await this.db.insertInto('sources').values(row).execute();
+  }
+
   async deleteSources(assetId: string): Promise<void> {
     await this.db.deleteFrom('sources').where('asset_id', '=', assetId).execute();
   }
@@ -87,10 +91,6 @@ export class AssetsRepository {
   async transition(id: string, from: readonly AssetStatus[], patch: AssetPatch): Promise<boolean> {
     const res = await this.db.updateTable('assets').set(patch).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
-  }
-
-  async insertSource(row: Insertable<SourcesTable>): Promise<void> {
-    await this.db.insertInto('sources').values(row).execute();
   }
 
   async deleteSource(id: string): Promise<void> {

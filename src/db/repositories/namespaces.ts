@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, NamespaceRow } from '../schema.js';
+import { olderThan, type PageCursor } from './page.js';
 
 export class NamespacesRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -10,6 +11,19 @@ export class NamespacesRepository {
 
   async find(id: string): Promise<NamespaceRow | undefined> {
     return this.db.selectFrom('namespaces').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Newest first, for the admin listing. */
+  async list(opts: { limit: number; after?: PageCursor }): Promise<NamespaceRow[]> {
+    let q = this.db.selectFrom('namespaces').selectAll();
+    if (opts.after) q = q.where(olderThan(opts.after));
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+  }
+
+  /** Changes settings only (never the counters); false if there is no such namespace. */
+  async updateSettings(id: string, patch: { name?: string; quota_bytes?: number | null; limits?: string; public_delivery?: number }): Promise<boolean> {
+    const res = await this.db.updateTable('namespaces').set(patch).where('id', '=', id).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
   /** Reserves `bytes` only if stored + reserved + bytes stays within the quota; false if not. */

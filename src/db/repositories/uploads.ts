@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database, NewUpload, UploadPatch, UploadRow, UploadStatus } from '../schema.js';
+import { sql, type Kysely } from 'kysely';
+import { NO_ASSET, OPEN_STATUSES, type Database, type NewUpload, type UploadPatch, type UploadRow, type UploadStatus } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
 
 export class UploadsRepository {
@@ -54,10 +54,11 @@ export class UploadsRepository {
   async listAbandoned(cutoff: string, limit: number): Promise<UploadRow[]> {
     return this.db
       .selectFrom('uploads')
-      .innerJoin('assets', 'assets.id', 'uploads.asset_id')
+      .leftJoin('assets', 'assets.id', 'uploads.asset_id')
       .selectAll('uploads')
       .where('uploads.status', '=', 'processing')
-      .where('assets.status', '=', 'pending')
+      // A detached session (no asset) in processing is always still verifying.
+      .where((eb) => eb.or([eb('assets.status', '=', 'pending'), eb('uploads.asset_id', '=', NO_ASSET)]))
       .where('uploads.updated_at', '<', cutoff)
       .limit(limit)
       .execute();
@@ -92,7 +93,7 @@ export class UploadsRepository {
     return this.db
       .selectFrom('uploads')
       .selectAll()
-      .where('status', 'in', ['pending', 'uploading'])
+      .where('status', 'in', OPEN_STATUSES)
       .where('expires_at', '<', now)
       // Form uploads hold accepted bytes: they are completed, never expired.
       .where((eb) => eb.or([eb('method', '!=', 'form'), eb('received_size', 'is', null)]))
@@ -111,6 +112,43 @@ export class UploadsRepository {
       .orderBy('updated_at', 'asc')
       .limit(limit)
       .execute();
+  }
+
+  /**
+   * Attaches a detached, completed upload to `assetId`: conditional, so an upload is
+   * attached once and never after the sweeper took it. False if it was not attachable.
+   */
+  async attach(namespaceId: string, id: string, assetId: string, now: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('uploads')
+      .set({ asset_id: assetId, updated_at: now })
+      .where('id', '=', id)
+      .where('namespace_id', '=', namespaceId)
+      .where('create_asset', '=', 0)
+      .where('asset_id', '=', NO_ASSET)
+      .where('status', '=', 'completed')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Completed `create_asset: false` uploads nobody attached, completed before `cutoff`. */
+  async listUnattachedBefore(cutoff: string, limit: number): Promise<UploadRow[]> {
+    return this.db
+      .selectFrom('uploads')
+      .selectAll()
+      // A literal, not a parameter: the planner then sees the partial index's predicate.
+      .where(sql<boolean>`asset_id = ''`)
+      .where('create_asset', '=', 0)
+      .where('status', '=', 'completed')
+      .where('completed_at', '<', cutoff)
+      .limit(limit)
+      .execute();
+  }
+
+  /** Deletes a still unattached upload; false if it was attached meanwhile (the attach won). */
+  async removeUnattached(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('uploads').where('id', '=', id).where('asset_id', '=', NO_ASSET).executeTakeFirst();
+    return Number(res.numDeletedRows) === 1;
   }
 
   /** Failed, canceled and expired sessions last changed before `cutoff`: due for purging. */

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AssetStatus as Status } from '../../db/schema.js';
-import { deleteAsset, getAsset, listAssets, patchAsset, showAsset } from '../../assets/assets.js';
+import { deleteAsset, getAsset, getAssetByAlias, listAssets, patchAsset, showAsset } from '../../assets/assets.js';
+import { createAssetFromUploads } from '../../assets/create-asset.js';
 import type { UploadDeps } from '../../uploads/deps.js';
 import { sendOk } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
 import { AssetView, errors, Ok } from '../responses.js';
-import { AssetStatus, IdParams, Kind, ListQuery, PatchAssetBody } from '../schemas.js';
+import { AssetStatus, CreateAssetBody, IdParams, Kind, ListQuery, PatchAssetBody } from '../schemas.js';
 
 export function assetRoutes(deps: UploadDeps) {
   return async (fastify: FastifyInstance) => {
@@ -28,10 +28,36 @@ export function assetRoutes(deps: UploadDeps) {
       },
       async (request, reply) => {
         const q = request.query;
-        const page = await listAssets(deps, tenantOf(request), { ...q, status: q.status as Status | undefined });
+        const page = await listAssets(deps, tenantOf(request), q);
         const items = await Promise.all(page.items.map((row) => showAsset(deps, row)));
         return sendOk(reply, items, 200, { next_cursor: page.nextCursor });
       },
+    );
+
+    app.post(
+      '/v1/assets',
+      {
+        schema: {
+          summary: 'Build one asset from completed uploads made with create_asset: false',
+          tags: ['assets'],
+          body: CreateAssetBody,
+          response: { 201: Ok(AssetView, 'The asset: the original plus one source per other upload.'), ...errors(400, 401, 404, 409) },
+        },
+      },
+      async (request, reply) => sendOk(reply, await showAsset(deps, await createAssetFromUploads(deps, tenantOf(request), request.body)), 201),
+    );
+
+    app.get(
+      '/v1/assets/by-alias/:alias',
+      {
+        schema: {
+          summary: 'The asset holding an alias',
+          tags: ['assets'],
+          params: Type.Object({ alias: Type.String({ minLength: 1, maxLength: 100 }) }),
+          response: { 200: Ok(AssetView, 'The asset.'), ...errors(401, 404) },
+        },
+      },
+      async (request, reply) => sendOk(reply, await showAsset(deps, await getAssetByAlias(deps, tenantOf(request).namespaceId, request.params.alias))),
     );
 
     app.get('/v1/assets/:id', { schema: { summary: 'A media asset with its sources', tags: ['assets'], params: IdParams, response: { 200: Ok(AssetView, 'The asset.'), ...errors(401, 404) } } }, async (request, reply) =>

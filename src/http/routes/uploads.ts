@@ -1,8 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { MediaKind } from '../../config/config.js';
-import type { UploadStatus as Status } from '../../db/schema.js';
 import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import type { Conditions } from '../../uploads/conditions.js';
@@ -17,7 +15,7 @@ import { uploadView } from '../../uploads/views.js';
 import { sendOk, ok } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
 import { UploadGate } from '../plugins/upload-gate.js';
-import { CompletedUpload, CreatedUpload, errors, Ok, UploadView } from '../responses.js';
+import { CompletedUpload, CreatedUpload, errors, Ok, SkippedUpload, UploadView } from '../responses.js';
 import { CompleteBody, CreateUploadBody, IdParams, ListQuery, UploadStatus } from '../schemas.js';
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
@@ -35,7 +33,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
           body: { content: { 'application/json': { schema: CreateUploadBody } } } as never,
           response: {
             201: Ok(CreatedUpload, 'Session created: send the bytes to upload_url.'),
-            200: Ok(CreatedUpload, 'Duplicate: this content is already stored; nothing to send.'),
+            200: Ok(Type.Union([CreatedUpload, SkippedUpload]), 'Duplicate (this content is already stored) or skipped (on_alias_conflict: skip and the alias is taken): nothing to send.'),
             202: Accepted,
             ...errors(400, 401, 403, 409, 413, 415, 429),
           },
@@ -52,12 +50,12 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
           throw new IntakeError('invalid_request', 'Send the session as a JSON body (application/json), or a file as multipart/form-data.');
         }
         const body = request.body as CreateUploadBody;
-        const { duplicate, upload } = await createUpload(deps, tenant, {
+        const created = await createUpload(deps, tenant, {
           ...body,
-          kind: body.kind as MediaKind | undefined,
           conditions: body.conditions as Conditions | undefined,
         });
-        return sendOk(reply, upload, duplicate ? 200 : 201);
+        if ('skipped' in created) return sendOk(reply, created.skipped, 200);
+        return sendOk(reply, created.upload, created.duplicate ? 200 : 201);
       },
     );
 
@@ -73,7 +71,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
       },
       async (request, reply) => {
         const q = request.query;
-        const page = await listUploads(deps, tenantOf(request), { limit: q.limit, cursor: q.cursor, status: q.status as Status | undefined });
+        const page = await listUploads(deps, tenantOf(request), { limit: q.limit, cursor: q.cursor, status: q.status });
         return sendOk(reply, page.items.map(uploadView), 200, { next_cursor: page.nextCursor });
       },
     );
@@ -116,7 +114,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
           if (queued) return sendOk(reply, uploadView(queued), 202);
         }
         const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: (request.body as { etag?: string } | undefined)?.etag });
-        return sendOk(reply, { ...uploadView(upload), asset: await showAsset(deps, asset) });
+        return sendOk(reply, { ...uploadView(upload), asset: asset ? await showAsset(deps, asset) : null });
       },
     );
   };

@@ -1,5 +1,5 @@
 /**
- * Multipart bodies, pinned after review: a cut-off body is the client's 400, never a 500;
+ * Multipart bodies: a cut-off body is the client's 400, never a 500;
  * a form upload that cannot fit (taken alias, full quota, oversize Content-Length) is
  * refused from its headers, before the server waits for or stores a byte of the file;
  * and a form upload answered 202 is completed by the sweeper, never expired.

@@ -1,4 +1,4 @@
-/** Pins the fixes of the second review: bounded outage retries, epilogues, a hung ffprobe. */
+/** Outages are retried a bounded number of times; a flooding ffprobe is bad media; multipart epilogues are accepted. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';

@@ -1,0 +1,43 @@
+/**
+ * GET /p/{namespace_id}/{alias}[/{label}] without a key, for namespaces that opted in
+ * with `public_delivery: true`: a redirect to a freshly signed delivery link. Every miss
+ * (namespace not public, unknown alias or label, media not stored yet) is the same 404,
+ * so the route reveals nothing about namespaces that did not opt in.
+ */
+import type { SourceRow } from '../db/schema.js';
+import { addSeconds } from '../lib/clock.js';
+import { notFound } from '../lib/errors.js';
+import { dispositionFor } from '../media/kinds.js';
+import type { UploadDeps } from '../uploads/deps.js';
+import { DELIVERY_TTL_SECONDS } from './views.js';
+
+type Deps = Pick<UploadDeps, 'store' | 'storage' | 'clock'>;
+
+export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: string, label?: string): Promise<string> {
+  const namespace = await deps.store.namespaces.find(namespaceId);
+  if (!namespace || namespace.public_delivery !== 1) throw notFound('Asset');
+  const asset = await deps.store.assets.findByAlias(namespaceId, alias);
+  if (!asset || !asset.storage_key || !asset.mimetype || asset.status === 'pending' || asset.status === 'failed') throw notFound('Asset');
+  const sources = await deps.store.assets.listSources(asset.id);
+  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label);
+  if (chosen === undefined) throw notFound('Source');
+  const key = chosen ? chosen.storage_key : asset.storage_key;
+  const mimetype = chosen ? chosen.mimetype : asset.mimetype;
+  const filename = chosen ? `${chosen.label}-${asset.filename}` : asset.filename;
+  return deps.storage.presignGet(key, {
+    expiresAt: addSeconds(deps.clock.now(), DELIVERY_TTL_SECONDS),
+    contentType: mimetype,
+    filename,
+    disposition: dispositionFor(mimetype),
+  });
+}
+
+/**
+ * The best rendition of a video (the tallest video rendition), else the original (null).
+ * Sources attached from uploads (they hold a blob) are the client's own files, not renditions.
+ */
+function defaultSource(kind: string, sources: SourceRow[]): SourceRow | null {
+  if (kind !== 'video') return null;
+  const videos = sources.filter((s) => !s.blob_id && s.mimetype.startsWith('video/') && s.height !== null);
+  return videos.sort((a, b) => (b.height ?? 0) - (a.height ?? 0))[0] ?? null;
+}

@@ -1,0 +1,42 @@
+/**
+ * What the first bytes say a file is, against what was declared: shared by complete
+ * (verifying stored bytes) and form uploads (checking the stream before storing it).
+ */
+import { IntakeError } from '../lib/errors.js';
+import type { MediaTypes } from '../media/kinds.js';
+import { sniffType } from '../media/sniff.js';
+
+/** Audio may arrive in a container file-type names as video (an audio-only MP4 or WebM). */
+const AUDIO_CONTAINERS = new Set(['video/mp4', 'video/webm', 'video/ogg', 'video/quicktime', 'application/ogg']);
+
+/** The type clients send when they do not know one (`curl -F file=@clip.mp4`). */
+export const UNTYPED = new Set(['application/octet-stream', '']);
+
+/** The mimetype to record for bytes declared `declared` (of kind `kind`), or the 415 they deserve. */
+export async function checkBytesType(types: MediaTypes, head: Buffer, declared: string, kind: string): Promise<string> {
+  const sniffed = await sniffType(head, declared);
+  const reject = (reason: string, message: string) => new IntakeError('unsupported_media_type', message, { reason, declared, detected: sniffed });
+  if (!sniffed) throw reject('unrecognised', `The bytes are not a ${declared} file.`);
+  const sniffedKind = types.kindOf(sniffed);
+  const audioInContainer = kind === 'audio' && AUDIO_CONTAINERS.has(sniffed);
+  if (sniffedKind !== kind && !audioInContainer) throw reject('kind_mismatch', `The bytes are a ${sniffed} file, not a ${kind}.`);
+  if (!types.isAllowed(sniffed) && !audioInContainer) throw reject('type_not_allowed', `The bytes are ${sniffed}, which is not allowed.`);
+  return audioInContainer && sniffedKind !== 'audio' ? declared : sniffed;
+}
+
+/**
+ * The type of an untyped file, from its bytes alone: a known magic number, else SVG or
+ * UTF-8 text. 415 `unrecognised` when nothing fits; the allowed list is applied after.
+ */
+export async function typeFromBytes(head: Buffer): Promise<string> {
+  const found = (await sniffType(head, 'application/octet-stream')) ?? (await sniffType(head, 'image/svg+xml')) ?? (await sniffType(head, 'text/plain'));
+  if (!found) {
+    throw new IntakeError('unsupported_media_type', 'The file was sent without a type and its bytes match no known format; send its real Content-Type.', {
+      field: 'file',
+      reason: 'unrecognised',
+      declared: 'application/octet-stream',
+      detected: null,
+    });
+  }
+  return found;
+}

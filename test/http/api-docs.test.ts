@@ -1,0 +1,72 @@
+/**
+ * docs/API.md is the project's own API reference: every route in /openapi.json, every
+ * error code with its status, and every `details.reason` the code can raise must be in it
+ * (Fastify checks its error catalogue against its docs the same way).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { STATUS } from '../../src/http/error-handler.js';
+import { ERROR_CODES, REASONS } from '../../src/lib/errors.js';
+import { startIntake, type TestIntake } from '../helpers/intake.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let t: TestIntake;
+let docs: string;
+
+before(async () => {
+  t = await startIntake();
+  docs = await fs.readFile(path.join(root, 'docs/API.md'), 'utf8');
+});
+after(() => t.close());
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => path.join(e.parentPath, e.name));
+}
+
+describe('docs/API.md', () => {
+  it('documents every route of the OpenAPI document as "METHOD /path"', async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    assert.ok(routes.length > 20, `only ${routes.length} routes in /openapi.json`);
+    const missing = routes.filter((r) => !new RegExp(`${escape(r)}(?![A-Za-z0-9_/{}-])`).test(docs));
+    assert.deepEqual(missing, [], 'routes in /openapi.json but not in docs/API.md');
+  });
+
+  it('lists every error code with its HTTP status', () => {
+    for (const code of ERROR_CODES) {
+      assert.match(docs, new RegExp(`\\| ${STATUS[code]} \\| \`${code}\` \\|`), `${code} (${STATUS[code]}) is not in the error table`);
+    }
+  });
+
+  it('lists every details.reason of the catalogue with its code, and no other', () => {
+    const documented = [...docs.matchAll(/^\| `([a-z_]+)` \| `([a-z_]+)` \|/gm)].map((m) => [m[1]!, m[2]!] as const);
+    assert.deepEqual(
+      Object.fromEntries(documented.filter(([, code]) => (ERROR_CODES as readonly string[]).includes(code))),
+      { ...REASONS },
+    );
+  });
+
+  it('every reason the code raises is in the catalogue', async () => {
+    const raised = new Set<string>();
+    for (const file of await sourceFiles(path.join(root, 'src'))) {
+      const text = await fs.readFile(file, 'utf8');
+      for (const m of text.matchAll(/reason: '([a-z_]+)'|\b(?:failed|reject)\('([a-z_]+)'/g)) raised.add(m[1] ?? m[2]!);
+    }
+    assert.ok(raised.size >= 10, `found only ${[...raised].join(', ')}`);
+    assert.deepEqual([...raised].filter((r) => !(r in REASONS)), [], 'reasons raised in src/ but missing from REASONS');
+  });
+
+  it('README links to docs/API.md and to nothing outside the repository', async () => {
+    const readme = await fs.readFile(path.join(root, 'README.md'), 'utf8');
+    assert.match(readme, /\(docs\/API\.md\)/);
+    assert.doesNotMatch(readme, /\.\.\/shared/);
+    for (const file of await fs.readdir(path.join(root, 'docs'))) {
+      assert.doesNotMatch(await fs.readFile(path.join(root, 'docs', file), 'utf8'), /\.\.\/shared|shared\/API\.md/, `docs/${file} points outside the repository`);
+    }
+  });
+});
