@@ -240,11 +240,12 @@ function mediaOf(v: Verified): UploadMedia {
 
 /** In the completing transaction: renditions are queued, and a ready asset is announced. */
 async function announce(deps: UploadDeps, r: Repositories, uploadId: string, assetId: string, namespaceId: string, ready: boolean): Promise<void> {
-  const asset = (await r.assets.find(namespaceId, assetId))!;
-  if (asset.kind !== 'document') await deps.jobs.enqueue(r, { name: 'asset.process', payload: { assetId } });
+  // create_asset: false makes no asset: the upload completes; processing waits for POST /v1/assets.
+  const asset = assetId === NO_ASSET ? undefined : await r.assets.find(namespaceId, assetId);
+  if (asset && asset.kind !== 'document') await deps.jobs.enqueue(r, { name: 'asset.process', payload: { assetId } });
   if (!ready) return;
   await emitEvent(deps, r, namespaceId, 'upload.completed', uploadData((await r.uploads.findById(uploadId))!));
-  await emitEvent(deps, r, namespaceId, 'asset.ready', assetData(asset));
+  if (asset) await emitEvent(deps, r, namespaceId, 'asset.ready', assetData(asset));
 }
 
 /**
