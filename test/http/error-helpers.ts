@@ -49,8 +49,9 @@ export interface Snapshot {
 
 /** Everything a refused request must not change: bytes, temp files, sessions, assets, usage. */
 export async function snapshot(t: TestIntake, key: string): Promise<Snapshot> {
-  const [stored, temp, uploads, assets, usage] = await Promise.all([
-    t.storedFiles(),
+  // storedFiles() first: it waits for background jobs, which change statuses too.
+  const stored = await t.storedFiles();
+  const [temp, uploads, assets, usage] = await Promise.all([
     t.tempFiles(),
     t.api('GET', '/v1/uploads?limit=50', { key }),
     t.api('GET', '/v1/assets?limit=50', { key }),
