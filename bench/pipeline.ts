@@ -1,5 +1,5 @@
 /**
- * Benchmark 4: the processing pipeline. A 30 s 1080p H.264/AAC clip goes through Intake
+ * Benchmark 5: the processing pipeline. A 30 s 1080p H.264/AAC clip goes through Intake
  * (PUT, complete, the job: probe, the ladder transcode, the poster, probes of every
  * rendition, storing them) and, in the same run, the very same ffmpeg command lines
  * (src/media/renditions.ts, under the same `nice`) run directly. Then the latency of

@@ -111,7 +111,7 @@ async function measure(target: Target, size: number): Promise<{ mbPerSecond: num
  * stream is collected. Most uploads reach a server that has been idle a while, so that
  * settled state is what is measured.
  */
-const SETTLE_MS = 15_000;
+export const SETTLE_MS = 15_000;
 
 export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServer, runs = 5, size = GIB): Promise<PutResult> {
   const targets = [sinkTarget(sink, sinkDir), intakeTarget(intake)];

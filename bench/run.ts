@@ -16,10 +16,37 @@ import { buildReport, summary, writeJson } from './report.js';
 import { benchS3, s3Summary } from './s3.js';
 import { benchSessions } from './sessions.js';
 import { benchPipeline, pipelineSummary } from './pipeline.js';
+import { benchMultipart, multipartSummary } from './multipart.js';
+import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
 const RESULTS = here('../../bench/results/latest.json');
+const MULTIPART_RESULTS = here('../../bench/results/multipart.json');
+
+/**
+ * `npm run bench -- multipart [--gib N]` runs only the resumable benchmark (default 1 GiB,
+ * 8 parts, 3 runs); plain `npm run bench` runs everything, that one at 1 GiB.
+ */
+async function multipartOnly(cleanup: Cleanup, gib: number): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  const sinkDir = await cleanup.tempDir('intake-bench-sink-');
+  const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
+  const intake = await startIntake(cleanup);
+  process.stderr.write(`Benchmark 4: ${gib} GiB in 8 parallel parts, raw sink vs Intake part URLs\n`);
+  const result = await benchMultipart(sink, sinkDir, intake, { size: gib * 1024 ** 3, parts: 8, runs: 3 });
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${multipartSummary(result)}\n`);
+  await writeJson({ finishedAt: new Date().toISOString(), load: { before: loadBefore, after: os.loadavg()[0]! }, multipart: result } as never, MULTIPART_RESULTS);
+}
+
+/** `npm run bench -- multipart --s3 [--gib N]`: the resumable upload against Ceph RGW. */
+async function multipartS3Only(cleanup: Cleanup, gib: number): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  process.stderr.write(`Benchmark 4 (S3): ${gib} GiB in 8 parallel parts to Ceph RGW, SDK multipart upload vs an Intake resumable session\n`);
+  const result = await benchMultipartS3(cleanup, { size: gib * 1024 ** 3, parts: 8, runs: 3 });
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${multipartS3Summary(result)}\n`);
+}
+
 const S3_RESULTS = here('../../bench/results/s3-latest.json');
 
 /** `npm run bench -- s3` runs only the S3 benchmarks (they need Ceph, started on demand). */
@@ -44,10 +71,10 @@ async function hostileOnly(cleanup: Cleanup): Promise<void> {
 
 async function main(cleanup: Cleanup): Promise<void> {
   if (process.argv.includes('hostile')) return hostileOnly(cleanup);
-  // `npm run bench -- pipeline` runs only benchmark 4 (minutes of transcoding on its own).
+  // `npm run bench -- pipeline` runs only benchmark 5 (minutes of transcoding on its own).
   if (process.argv[2] === 'pipeline') {
     const intake = await startIntake(cleanup);
-    process.stderr.write('Benchmark 4: processing pipeline vs the same ffmpeg commands\n');
+    process.stderr.write('Benchmark 5: processing pipeline vs the same ffmpeg commands\n');
     const pipeline = await benchPipeline(cleanup, intake);
     process.stdout.write(`\n${pipelineSummary(pipeline)}\n`);
     await writeJson({ finishedAt: new Date().toISOString(), load: os.loadavg()[0], pipeline } as never, RESULTS.replace('latest.json', 'pipeline.json'));
@@ -66,11 +93,14 @@ async function main(cleanup: Cleanup): Promise<void> {
   process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
   const hostile = await benchHostile(intake);
 
-  process.stderr.write('Benchmark 4: processing pipeline vs the same ffmpeg commands\n');
+  process.stderr.write('Benchmark 4: 1 GiB in 8 parallel parts, raw sink vs Intake part URLs\n');
+  const multipart = await benchMultipart(sink, sinkDir, intake, { size: 1024 ** 3, parts: 8, runs: 3 });
+  process.stderr.write('Benchmark 5: processing pipeline vs the same ffmpeg commands\n');
   const pipeline = await benchPipeline(cleanup, intake);
 
   const report = buildReport(put, sessions, loadBefore, hostile);
-  process.stdout.write(`\n${summary(report)}\n\n${pipelineSummary(pipeline)}\n`);
+  process.stdout.write(`\n${summary(report)}\n\n${multipartSummary(multipart)}\n\n${pipelineSummary(pipeline)}\n`);
+  await writeJson({ finishedAt: report.finishedAt, multipart } as never, MULTIPART_RESULTS);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);
   await s3Only(cleanup);
@@ -84,7 +114,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
-  if (process.argv.includes('s3')) await s3Only(cleanup);
+  const args = process.argv.slice(2);
+  if (args[0] === 'multipart') {
+    const gib = Number(/--gib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1);
+    if (args.includes('--s3')) await multipartS3Only(cleanup, gib);
+    else await multipartOnly(cleanup, gib);
+  } else if (args.includes('s3')) await s3Only(cleanup);
   else await main(cleanup);
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -34,14 +34,14 @@ export interface S3BenchResult {
   sessions: SessionsResult;
 }
 
-async function ceph(): Promise<Record<string, string>> {
+export async function ceph(): Promise<Record<string, string>> {
   await run('bash', [`${root}scripts/ceph-rgw/start.sh`], { env: { ...process.env, CEPH_DIR }, timeout: 600_000 });
   const text = await fs.readFile(`${CEPH_DIR}/s3.env`, 'utf8');
   return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
 /** Deleted objects stay in Ceph's RAM until its garbage collector runs: run it now. */
-async function collectGarbage(): Promise<void> {
+export async function collectGarbage(): Promise<void> {
   await run('radosgw-admin', ['gc', 'process', '--include-all'], { env: { ...process.env, CEPH_CONF: `${CEPH_DIR}/ceph.conf` } }).catch(() => undefined);
 }
 

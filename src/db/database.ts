@@ -15,6 +15,7 @@ import * as m0004 from './migrations/0004-hardening.js';
 import * as m0005 from './migrations/0005-alias-key.js';
 import * as m0006 from './migrations/0006-contract.js';
 import * as m0008 from './migrations/0008-jobs.js';
+import * as m0009 from './migrations/0009-multipart.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -81,6 +82,7 @@ const migrations: Record<string, Migration> = {
   '0005-alias-key': m0005,
   '0006-contract': m0006,
   '0008-jobs': m0008,
+  '0009-multipart': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -70,6 +70,8 @@ export interface UploadsTable {
   received_size: number | null;
   received_sha256: string | null;
   received_etag: string | null;
+  /** The storage's multipart upload of a resumable session; null once assembled (and for simple sessions). */
+  multipart_id: string | null;
   is_duplicate: number;
   duplicate_of: string | null;
   expires_at: string;

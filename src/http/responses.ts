@@ -7,9 +7,10 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { AssetView } from '../assets/views.js';
 import { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from '../namespaces/views.js';
 import { UploadView } from '../uploads/views.js';
+import { PartsView, PartView } from '../multipart/views.js';
 
 // The views are defined once, beside the code that builds them; routes take them from here.
-export { AssetView, CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, UploadView, Usage };
+export { AssetView, CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, PartsView, PartView, UploadView, Usage };
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String();
@@ -46,7 +47,7 @@ export const CreatedUpload = Type.Composite([
         fields: Type.Optional(Type.Record(Str, Str)),
       }),
     ),
-    parts: Type.Null(),
+    parts: Nullable(PartsView),
     expires_in: Int,
     max_size: Int,
     next_step: Str,

@@ -79,7 +79,7 @@ export type CreateUploadBody = Static<typeof CreateUploadBody>;
 export const CompleteBody = Type.Object(
   {
     etag: Type.Optional(Type.String({ maxLength: 200 })),
-    parts: Type.Optional(Type.Array(Type.Object({ part_number: Type.Integer({ minimum: 1, maximum: 10000 }), etag: Type.String() }))),
+    parts: Type.Optional(Type.Array(Type.Object({ part_number: Type.Integer({ minimum: 1, maximum: 10000 }), etag: Type.String({ maxLength: 200 }) }), { maxItems: 10000 })),
     async: Type.Optional(Type.Boolean({ description: 'Answer 202 at once and verify in a job.' })),
   },
   { additionalProperties: false },
@@ -117,5 +117,10 @@ export const CreateAssetBody = Type.Object(
     folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     metadata: Type.Optional(Metadata),
   },
+  { additionalProperties: false },
+);
+
+export const SignPartsBody = Type.Object(
+  { part_numbers: Type.Array(Type.Integer({ minimum: 1, maximum: 10000 }), { minItems: 1, maxItems: 100 }) },
   { additionalProperties: false },
 );

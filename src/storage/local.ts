@@ -21,6 +21,12 @@ import {
   type ListedObject,
   type ObjectInfo,
   type ObjectStorage,
+  type AssembledObject,
+  type OpenMultipart,
+  type PartChoice,
+  type PartWriter,
+  type PresignPart,
+  type StoredPart,
   type PresignGet,
   type PresignUpload,
   type PresignedPost,
@@ -28,6 +34,7 @@ import {
   type WriteOptions,
   type WrittenObject,
 } from './object-storage.js';
+import { LocalParts } from './local-parts.js';
 import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
 
 /** A temp file untouched this long belongs to no live upload. */
@@ -47,10 +54,11 @@ export const POST_FIELDS = {
   signature: 'x-intake-signature',
 } as const;
 
-export class LocalDiskStorage implements ObjectStorage {
+export class LocalDiskStorage implements ObjectStorage, PartWriter {
   readonly provider = 'local' as const;
   private readonly objects: string;
   private readonly tmp: string;
+  private readonly parts: LocalParts;
 
   constructor(
     root: string,
@@ -59,6 +67,7 @@ export class LocalDiskStorage implements ObjectStorage {
   ) {
     this.objects = path.join(root, 'objects');
     this.tmp = path.join(root, 'tmp');
+    this.parts = new LocalParts(path.join(root, 'multipart'), { etagOf, isDiskError, isMissing, syncDir, renameInto: (temp, target) => this.renameInto(temp, target) });
   }
 
   /**
@@ -78,6 +87,7 @@ export class LocalDiskStorage implements ObjectStorage {
       const st = await fs.stat(file).catch(() => null);
       if (st && st.mtimeMs < cutoff) await fs.rm(file, { recursive: true, force: true });
     }
+    await this.parts.init(staleMs);
   }
 
   verifySignature(fields: SignedFields, signature: string, nowMs = Date.now()): Verdict {
@@ -283,6 +293,39 @@ export class LocalDiskStorage implements ObjectStorage {
 
   async ping(): Promise<void> {
     await fs.access(this.objects, fs.constants.W_OK);
+  }
+
+  // Multipart uploads (resumable sessions): see local-parts.ts.
+
+  createMultipart(key: string): Promise<string> {
+    this.pathOf(key);
+    return this.parts.create(key);
+  }
+
+  async presignPart(key: string, _multipartId: string, partNumber: number, o: PresignPart): Promise<string> {
+    // No content type: a part is raw bytes, as with S3's UploadPart.
+    const fields: SignedFields = { method: 'PUT', key, expires: Math.floor(o.expiresAt.getTime() / 1000), maxSize: o.maxSize, uploadId: o.uploadId, part: partNumber };
+    return this.fileUrl(key, { part: String(partNumber), expires: String(fields.expires), max: String(o.maxSize), upload: o.uploadId, sig: sign(this.secret, fields) });
+  }
+
+  writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+    return this.parts.write(key, multipartId, partNumber, body, opts);
+  }
+
+  listParts(key: string, multipartId: string): Promise<StoredPart[]> {
+    return this.parts.list(key, multipartId);
+  }
+
+  completeMultipart(key: string, multipartId: string, parts: PartChoice[]): Promise<AssembledObject> {
+    return this.parts.complete(key, multipartId, parts, this.pathOf(key));
+  }
+
+  abortMultipart(key: string, multipartId: string): Promise<void> {
+    return this.parts.abort(key, multipartId);
+  }
+
+  listMultipart(): AsyncIterable<OpenMultipart> {
+    return this.parts.open();
   }
 
   /** Removes now-empty folders up to (not including) the objects root. */

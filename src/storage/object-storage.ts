@@ -71,8 +71,49 @@ export interface WriteOptions {
   around?: (written: WrittenObject, publish: () => Promise<ObjectInfo>) => Promise<void>;
 }
 
+/** A part URL: bound to its session, part number, size cap and expiry. */
+export interface PresignPart {
+  /** The most bytes this part may have. */
+  maxSize: number;
+  expiresAt: Date;
+  uploadId: string;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+export interface PartChoice {
+  partNumber: number;
+  etag: string;
+}
+
+/** A multipart upload still open in the store (for reconciliation). */
+export interface OpenMultipart {
+  key: string;
+  multipartId: string;
+  initiated: Date;
+}
+
+/** The assembled object; `sha256` when the driver could compute it on the way (local disk). */
+export interface AssembledObject extends ObjectInfo {
+  sha256?: string;
+}
+
+/**
+ * Receiving a part on a URL Intake serves itself (local disk): like `write`, with the
+ * same `around` hook so the caller can publish the part inside its own transaction.
+ */
+export interface PartWriter {
+  writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject>;
+}
+
 export interface ObjectStorage {
   readonly provider: Provider;
+  /** The largest object one PUT or POST can store, when the store has such a limit (S3: 5 GiB); larger ones need a multipart upload. */
+  readonly maxSingleUpload?: number;
   /** A URL the client PUTs the whole object to, bound to key, type, size and expiry. */
   presignPut(key: string, opts: PresignUpload): Promise<PresignedPut>;
   /** A URL and form fields for a browser multipart/form-data POST of the object. */
@@ -105,6 +146,26 @@ export interface ObjectStorage {
   list(prefix?: string): AsyncIterable<ListedObject>;
   /** Throws if the store cannot be reached, for readiness checks. */
   ping(): Promise<void>;
+  /** Starts a multipart upload for `key` (called when a resumable session is created); returns its id. */
+  createMultipart(key: string, opts: { contentType: string }): Promise<string>;
+  /** A URL the client PUTs one part to; no Content-Type is required. */
+  presignPart(key: string, multipartId: string, partNumber: number, opts: PresignPart): Promise<string>;
+  /** The parts received so far, by ascending part number; rejects with MultipartNotFoundError once completed or aborted. */
+  listParts(key: string, multipartId: string): Promise<StoredPart[]>;
+  /** Joins `parts` (ascending, each with the ETag listParts gave) into the object at `key` and ends the multipart upload. */
+  completeMultipart(key: string, multipartId: string, parts: PartChoice[]): Promise<AssembledObject>;
+  /** Ends the multipart upload and deletes its parts; an unknown or finished one is not an error. */
+  abortMultipart(key: string, multipartId: string): Promise<void>;
+  /** Every multipart upload still open in the store, for reconciliation; order unspecified. */
+  listMultipart(): AsyncIterable<OpenMultipart>;
+}
+
+/** The multipart upload was completed or aborted (or never existed). */
+export class MultipartNotFoundError extends Error {
+  constructor(readonly multipartId: string) {
+    super(`no multipart upload ${multipartId}`);
+    this.name = 'MultipartNotFoundError';
+  }
 }
 
 export class ObjectNotFoundError extends Error {

@@ -27,6 +27,11 @@ import {
   type ListedObject,
   type ObjectInfo,
   type ObjectStorage,
+  type AssembledObject,
+  type OpenMultipart,
+  type PartChoice,
+  type PresignPart,
+  type StoredPart,
   type PresignGet,
   type PresignUpload,
   type PresignedPost,
@@ -37,6 +42,7 @@ import {
 import { copyObject, type CopyOptions } from './s3-copy.js';
 import { createS3Clients, isNotFound, quoted, storageError, type S3Clients, type S3Settings } from './s3-client.js';
 import { SigV4Presigner, type PresignRequest } from './sigv4.js';
+import { S3Multipart } from './s3-multipart.js';
 
 /** Suffix of the key complete copies verified bytes to; the driver never signs a URL for it. */
 export const SEALED_SUFFIX = '.sealed';
@@ -50,6 +56,8 @@ const QUEUE = 2;
 
 export class S3Storage implements ObjectStorage {
   readonly provider = 's3' as const;
+  /** S3's PutObject limit: larger objects are only possible as multipart uploads (resumable sessions). */
+  readonly maxSingleUpload = 5 * 1024 ** 3;
   readonly clients: S3Clients;
   /** Keys per ListObjectsV2 page (S3's maximum; smaller in tests, to exercise paging). */
   pageSize = 1000;
@@ -57,6 +65,8 @@ export class S3Storage implements ObjectStorage {
   copyOptions: CopyOptions;
   private readonly s3: S3Client;
   private readonly signer: SigV4Presigner;
+  /** Multipart uploads of resumable sessions (s3-multipart.ts). */
+  readonly multipart: S3Multipart;
 
   constructor(readonly settings: S3Settings, clients?: S3Clients) {
     this.clients = clients ?? createS3Clients(settings);
@@ -65,6 +75,7 @@ export class S3Storage implements ObjectStorage {
     // Where the store verifies checksums, it computes the copy's SHA-256 itself: complete
     // then needs no pass over the bytes.
     this.copyOptions = { checksumSha256: settings.verifiesChecksums };
+    this.multipart = new S3Multipart({ s3: this.s3, bucket: settings.bucket, sign: (r) => this.sign(r), ttl: (d) => this.ttl(d), head: (k) => this.head(k) });
   }
 
   private ttl(expiresAt: Date): number {
@@ -286,4 +297,31 @@ export class S3Storage implements ObjectStorage {
       throw storageError(err);
     }
   }
+  // Multipart uploads of resumable sessions: see s3-multipart.ts.
+
+  createMultipart(key: string, opts: { contentType: string }): Promise<string> {
+    this.checkUploadKey(key);
+    return this.multipart.create(key, opts.contentType);
+  }
+
+  presignPart(key: string, multipartId: string, partNumber: number, o: PresignPart): Promise<string> {
+    return this.multipart.presignPart(key, multipartId, partNumber, o);
+  }
+
+  listParts(key: string, multipartId: string): Promise<StoredPart[]> {
+    return this.multipart.list(key, multipartId);
+  }
+
+  completeMultipart(key: string, multipartId: string, parts: PartChoice[]): Promise<AssembledObject> {
+    return this.multipart.complete(key, multipartId, parts);
+  }
+
+  abortMultipart(key: string, multipartId: string): Promise<void> {
+    return this.multipart.abort(key, multipartId);
+  }
+
+  listMultipart(): AsyncIterable<OpenMultipart> {
+    return this.multipart.open();
+  }
+
 }

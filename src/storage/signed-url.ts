@@ -15,6 +15,8 @@ export interface SignedFields {
   uploadId?: string;
   disposition?: string;
   filename?: string;
+  /** Part URLs of a resumable session: the part number. */
+  part?: number;
 }
 
 export type Verdict = 'ok' | 'bad_signature' | 'expired';
@@ -30,6 +32,8 @@ function canonical(f: SignedFields): string {
     f.uploadId ?? '',
     f.disposition ?? '',
     f.filename ?? '',
+    // Appended only for part URLs, so every other signature is unchanged.
+    ...(f.part === undefined ? [] : [f.part]),
   ]);
 }
 

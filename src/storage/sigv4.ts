@@ -6,7 +6,7 @@
  * (test/storage/sigv4-oracle.test.ts compares them over a table of cases with one clock).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 export interface PresignRequest {
@@ -20,6 +20,8 @@ export interface PresignRequest {
   query?: Record<string, string>;
   /** Signing time; now by default. */
   now?: Date;
+  /** The SDK's `x-id` hint (PutObject / GetObject by method when absent; UploadPart for parts). */
+  operation?: string;
 }
 
 interface Credentials {
@@ -105,7 +107,7 @@ export class SigV4Presigner {
       ...(creds.sessionToken ? ([['X-Amz-Security-Token', creds.sessionToken]] as [string, string][]) : []),
       ['X-Amz-SignedHeaders', signedHeaders],
       ...Object.entries(req.query ?? {}),
-      ['x-id', req.method === 'PUT' ? 'PutObject' : 'GetObject'],
+      ['x-id', req.operation ?? (req.method === 'PUT' ? 'PutObject' : 'GetObject')],
     ];
     // Sorted by encoded name, as SigV4 canonicalises it (and as the SDK prints it).
     const encoded = query.map(([k, v]) => [uriEncode(k), uriEncode(v)] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -125,6 +127,22 @@ export class SigV4Presigner {
 export async function sdkPresign(client: S3Client, bucket: string, req: PresignRequest): Promise<string> {
   const h = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const q = req.query ?? {};
+  const options = {
+    expiresIn: req.expiresIn,
+    signingDate: req.now,
+    signableHeaders: new Set(Object.keys(h)),
+    unhoistableHeaders: new Set(Object.keys(h).filter((k) => k.startsWith('x-amz-'))),
+  };
+  if (req.operation === 'UploadPart') {
+    const part = new UploadPartCommand({
+      Bucket: bucket,
+      Key: req.key,
+      PartNumber: Number(q.partNumber),
+      UploadId: q.uploadId,
+      ContentLength: h['content-length'] === undefined ? undefined : Number(h['content-length']),
+    });
+    return getSignedUrl(client, part, options);
+  }
   const command =
     req.method === 'PUT'
       ? new PutObjectCommand({
@@ -141,10 +159,5 @@ export async function sdkPresign(client: S3Client, bucket: string, req: PresignR
           ResponseContentType: q['response-content-type'],
           ResponseContentDisposition: q['response-content-disposition'],
         });
-  return getSignedUrl(client, command, {
-    expiresIn: req.expiresIn,
-    signingDate: req.now,
-    signableHeaders: new Set(Object.keys(h)),
-    unhoistableHeaders: new Set(Object.keys(h).filter((k) => k.startsWith('x-amz-'))),
-  });
+  return getSignedUrl(client, command, options);
 }

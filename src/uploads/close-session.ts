@@ -42,6 +42,7 @@ export async function closeSession(
 /** Best effort: a failure here leaves bytes the daily reconciliation removes, never a wrong answer. */
 export async function removeBytes(deps: Pick<UploadDeps, 'storage' | 'log'>, upload: UploadRow): Promise<void> {
   try {
+    if (upload.multipart_id) await deps.storage.abortMultipart(upload.storage_key, upload.multipart_id);
     await deps.storage.deletePrefix(`${upload.namespace_id}/${upload.id}`);
   } catch (err) {
     deps.log.warn({ err, upload_id: upload.id }, 'could not delete upload bytes');

@@ -20,6 +20,7 @@ import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
 import { verifyObject, type Verified } from './verify-object.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
+import { assembleParts, type ListedPart } from '../multipart/complete-parts.js';
 
 /** What complete answers: the session and its asset (null for a `create_asset: false` session not yet attached). */
 export interface Completed {
@@ -27,7 +28,13 @@ export interface Completed {
   asset: AssetRow | null;
 }
 
-export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: { etag?: string } = {}): Promise<Completed> {
+export interface CompleteInput {
+  etag?: string;
+  /** Resumable sessions: the parts to join; omitted, every part held. */
+  parts?: ListedPart[];
+}
+
+export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: CompleteInput = {}): Promise<Completed> {
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
@@ -125,13 +132,16 @@ async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<Compl
   }
 }
 
-async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: { etag?: string }): Promise<Completed> {
+async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: CompleteInput): Promise<Completed> {
   let verified: Verified;
   try {
+    if (upload.resumable === 1) upload = await assembleParts(deps, upload, body.parts);
     // Bytes a URL was issued for move out of that URL's reach before they are read, so a
-    // URL that is still valid can never change what was verified (form uploads had none).
-    if (upload.method !== 'form') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
-    verified = await verifyObject(deps, upload, body.etag);
+    // URL that is still valid can never change what was verified. Form uploads had none; a
+    // resumable session's part URLs died with its multipart upload when the parts were joined.
+    else if (upload.method !== 'form') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
+    // A resumable session's parts carry the ETags; the joined object's is the store's own.
+    verified = await verifyObject(deps, upload, upload.resumable === 1 ? undefined : body.etag);
   } catch (err) {
     if (err instanceof IntakeError) {
       await closeSession(deps, upload, 'failed', ['processing'], err);

@@ -19,6 +19,9 @@ import { factsOf } from './verify-object.js';
 import type { UploadDeps } from './deps.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 import { uploadView, type UploadView } from './views.js';
+import { isResumable } from '../multipart/plan.js';
+import type { PartsView } from '../multipart/sign-parts.js';
+import { resumableFields, startResumable } from '../multipart/start-resumable.js';
 
 export interface CreateUploadInput {
   filename: string;
@@ -60,7 +63,7 @@ export interface CreatedUpload extends UploadView {
   key: string;
   upload_url: string | null;
   upload_method: { method: 'PUT'; headers: Record<string, string> } | { method: 'POST'; content_type: 'multipart/form-data'; field_name: 'file'; fields: Record<string, string> } | null;
-  parts: null;
+  parts: PartsView | null;
   expires_in: number;
   max_size: number;
   next_step: string;
@@ -105,10 +108,12 @@ export async function createUpload(
   checkConditions(input.conditions);
   const detached = input.create_asset === false;
   if (detached) refuseAssetFields(input);
-  if (input.resumable === true) {
-    throw invalid('Resumable (multipart) uploads are not available on this server yet; send resumable: false.', 'resumable');
+  const resumable = isResumable(input.file_size, input.resumable);
+  if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
+  if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
+  if (!resumable && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
+    throw invalid(`This store takes at most ${deps.storage.maxSingleUpload} bytes in one request; send resumable: true.`, 'resumable', { max_single_upload: deps.storage.maxSingleUpload });
   }
-  if (input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
   const namespace = await namespaceOf(deps, tenant);
   const limit = sizeLimit(deps, namespace, fields.kind);
   if (input.file_size > limit) throw tooLarge(input.file_size, limit, fields.kind);
@@ -137,14 +142,17 @@ export async function createUpload(
     reserved_bytes: input.file_size,
     create_asset: detached ? 0 : 1,
   };
+  let session = row;
   try {
-    await insertSession(deps, namespace, row, fields);
+    if (resumable) session = await startResumable(deps, row, input.part_size, (r) => insertSession(deps, namespace, r, fields));
+    else await insertSession(deps, namespace, row, fields);
   } catch (err) {
     // Lost a race for the alias: the unique index decided; with skip that is an answer, not an error.
     const holder = skip && err instanceof IntakeError && err.code === 'conflict' ? await skippedFor(deps, namespace.id, fields.alias) : undefined;
     if (holder) return { skipped: holder };
     throw err;
   }
+  if (resumable) return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...(await resumableFields(deps, session)) } };
   return { duplicate: false, upload: await shape(deps, row, input.method ?? 'PUT', input, limit, expiresIn) };
 }
 
@@ -267,6 +275,7 @@ export function baseRow(
     received_size: null,
     received_sha256: null,
     received_etag: null,
+    multipart_id: null,
     is_duplicate: 0,
     duplicate_of: null,
     expires_at: addSeconds(now, expiresIn).toISOString(),

@@ -3,6 +3,7 @@
  * or that a crash stranded between a database commit and a file operation. Keys have the
  * shape `<namespace>/<upl_…|med_…>/…`; anything else is left alone. Objects younger than
  * the grace period are skipped, so a write that is still being committed is never touched.
+ * Multipart uploads (parts of resumable sessions) that no open session owns are aborted too.
  */
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
@@ -21,7 +22,24 @@ export async function reconcileStorage(deps: UploadDeps, graceMs = RECONCILE_GRA
     deps.log.info({ key: obj.key, size: obj.size }, 'removed unreferenced object');
     removed++;
   }
+  for await (const mp of deps.storage.listMultipart()) {
+    if (mp.initiated.getTime() > cutoff) continue;
+    checked++;
+    if (await ownsMultipart(deps, mp.key, mp.multipartId)) continue;
+    await deps.storage.abortMultipart(mp.key, mp.multipartId);
+    deps.log.info({ key: mp.key, multipart_id: mp.multipartId }, 'aborted a multipart upload no session owns');
+    removed++;
+  }
   return { checked, removed };
+}
+
+/** Parts belong to a session still open or being completed that names this very multipart upload. */
+async function ownsMultipart(deps: UploadDeps, key: string, multipartId: string): Promise<boolean> {
+  const [namespaceId, owner] = key.split('/');
+  // Keys outside Intake's layout are left alone, as for objects.
+  if (!namespaceId || !owner?.startsWith('upl_')) return true;
+  const upload = await deps.store.uploads.findById(owner);
+  return Boolean(upload && upload.namespace_id === namespaceId && upload.multipart_id === multipartId && ['pending', 'uploading', 'processing'].includes(upload.status));
 }
 
 async function isReferenced(deps: UploadDeps, key: string): Promise<boolean> {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalDiskStorage, POST_FIELDS, TEMP_STALE_MS } from '../../src/storage/local.js';
 import type { SignedFields } from '../../src/storage/signed-url.js';
-import { bodyOf, readAll, storageContract, type StorageHarness } from './storage-contract.js';
+import { multipartContract } from './multipart-contract.js';
+import { bodyOf, readAll, sha256, storageContract, type StorageHarness } from './storage-contract.js';
 
 const PUBLIC_URL = 'http://127.0.0.1:3999';
 const SECRET = 'local-storage-test-secret-0123456789abcdef';
@@ -32,6 +33,15 @@ async function openLocal(): Promise<StorageHarness & { root: string; local: Loca
 }
 
 storageContract('local disk', openLocal);
+
+multipartContract('local disk', async () => {
+  const h = await openLocal();
+  return {
+    storage: h.local,
+    putPart: async (key, id, n, bytes) => (await h.local.writePart(key, id, n, bodyOf(bytes), { maxSize: bytes.length, contentType: 'application/octet-stream' })).etag,
+    close: h.close,
+  };
+});
 
 describe('local disk driver', () => {
   let h: Awaited<ReturnType<typeof openLocal>>;
@@ -167,5 +177,32 @@ describe('local disk driver', () => {
       const other = new LocalDiskStorage(h.root, PUBLIC_URL, 'another-secret-0123456789abcdefghij');
       assert.equal(other.verifySignature(fields, sig, now), 'bad_signature');
     });
+  });
+});
+
+describe('local disk multipart uploads', () => {
+  it('start-up removes stale part temp files a crash left, keeps the parts, and an oversize part leaves nothing', async () => {
+    const h = await openLocal();
+    try {
+      const key = 'ns_x/upl_crash/original';
+      const id = await h.local.createMultipart(key);
+      await h.local.writePart(key, id, 1, bodyOf(Buffer.alloc(100, 1)), { maxSize: 100, contentType: 'text/plain' });
+      await assert.rejects(h.local.writePart(key, id, 2, bodyOf(Buffer.alloc(101, 2)), { maxSize: 100, contentType: 'text/plain' }), /larger than 100/);
+      const dir = path.join(h.root, 'multipart', id);
+      const kept = (await fs.readdir(dir)).sort();
+      assert.deepEqual(kept.filter((n) => !n.startsWith('sha-')), ['key', 'part-00001']);
+      await fs.writeFile(path.join(dir, 'tmp-halfwritten'), 'x');
+      await fs.mkdir(path.join(h.root, 'multipart', 'tmp-unfinishedcreate'));
+      const restarted = new LocalDiskStorage(h.root, PUBLIC_URL, SECRET);
+      // A fresh temp file may belong to another live process: only stale ones go.
+      await restarted.init();
+      assert.ok((await fs.readdir(dir)).includes('tmp-halfwritten'));
+      await restarted.init(0);
+      assert.deepEqual((await fs.readdir(dir)).sort(), kept);
+      assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), [id]);
+      assert.deepEqual((await restarted.listParts(key, id)).map((p) => [p.size, p.etag]), [[100, `"${sha256(Buffer.alloc(100, 1))}"`]]);
+    } finally {
+      await h.close();
+    }
   });
 });

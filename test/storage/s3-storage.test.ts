@@ -5,12 +5,27 @@ import { after, before, describe, it } from 'node:test';
 import { StorageUnavailableError, type PresignUpload } from '../../src/storage/object-storage.js';
 import { SigV4Presigner } from '../../src/storage/sigv4.js';
 import { S3Storage } from '../../src/storage/s3.js';
+import { multipartContract } from './multipart-contract.js';
 import { bodyOf, readAll, sha256, storageContract } from './storage-contract.js';
 import { testBucket, type TestBucket } from '../helpers/ceph.js';
 
 storageContract('S3 (Ceph RGW)', async () => {
   const b = await testBucket('intake-contract');
   return { storage: b.storage, keys: b.keys, leftovers: b.leftovers, close: b.drop };
+});
+
+multipartContract('S3 (Ceph RGW)', async () => {
+  const b = await testBucket('intake-multipart');
+  return {
+    storage: b.storage,
+    async putPart(key, id, n, bytes) {
+      const url = await b.storage.presignPart(key, id, n, { maxSize: bytes.length, expiresAt: new Date(Date.now() + 600_000), uploadId: 'upl_x' });
+      const res = await fetch(url, { method: 'PUT', body: bytes });
+      assert.equal(res.status, 200, await res.text());
+      return res.headers.get('etag')!;
+    },
+    close: b.drop,
+  };
 });
 
 describe('S3 driver: what the store itself enforces', () => {

@@ -51,6 +51,8 @@ function requests(key: string): PresignRequest[] {
     { method: 'PUT', key, expiresIn: 86_400, now, headers: { 'Content-Type': 'image/png', 'Content-Length': '1', 'If-None-Match': '*' } },
     { method: 'PUT', key, expiresIn: 60, now: later, headers: { 'Content-Type': 'application/json', 'Content-Length': '42', 'If-None-Match': '*', 'x-amz-checksum-sha256': sha } },
     { method: 'PUT', key, expiresIn: 604_800, now, headers: { 'Content-Type': 'audio/mpeg', 'x-amz-checksum-sha256': sha } },
+    // A resumable session's part URL (src/storage/s3-multipart.ts).
+    { method: 'PUT', key, expiresIn: 3600, now, operation: 'UploadPart', headers: { 'Content-Length': '5242880' }, query: { partNumber: '7', uploadId: '2~ab-CD_ef.gh' } },
   ];
 }
 

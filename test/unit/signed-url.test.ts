@@ -26,7 +26,7 @@ describe('signed URLs', () => {
     const sig = sign(SECRET, fields);
     const changes: Partial<SignedFields>[] = [
       { method: 'POST' }, { key: 'ns/upl_1/other' }, { expires: fields.expires + 1 }, { contentType: 'text/html' },
-      { maxSize: 1001 }, { uploadId: 'upl_2' }, { disposition: 'inline' }, { filename: 'x.png' },
+      { maxSize: 1001 }, { uploadId: 'upl_2' }, { disposition: 'inline' }, { filename: 'x.png' }, { part: 1 },
     ];
     for (const change of changes) {
       assert.equal(verify(SECRET, { ...fields, ...change }, sig, before), 'bad_signature', JSON.stringify(change));
@@ -38,6 +38,14 @@ describe('signed URLs', () => {
     const b: SignedFields = { method: 'GET', key: 'k', expires: 1, disposition: '', filename: 'inline' };
     assert.notEqual(sign(SECRET, a), sign(SECRET, b));
     assert.notEqual(sign(SECRET, { ...a, key: 'k","x' }), sign(SECRET, { ...a, key: 'k', contentType: 'x' }));
+  });
+
+  it('a part URL is bound to its part number', () => {
+    const part: SignedFields = { method: 'PUT', key: 'ns/upl_1/original', expires: fields.expires, maxSize: 5, uploadId: 'upl_1', part: 2 };
+    const sig = sign(SECRET, part);
+    assert.equal(verify(SECRET, part, sig, before), 'ok');
+    for (const n of [1, 3, 20, 12]) assert.equal(verify(SECRET, { ...part, part: n }, sig, before), 'bad_signature');
+    assert.equal(verify(SECRET, { ...part, part: undefined }, sig, before), 'bad_signature');
   });
 
   it('a bad signature beats an expired one', () => {

@@ -34,6 +34,21 @@ export class UploadsRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /**
+   * A part of a resumable session arrived: `uploading`, only while the session is open and
+   * still owns that multipart upload (not assembled or replaced). True if it did.
+   */
+  async partReceived(id: string, multipartId: string, now: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('uploads')
+      .set({ status: 'uploading', updated_at: now })
+      .where('id', '=', id)
+      .where('status', 'in', ['pending', 'uploading'])
+      .where('multipart_id', '=', multipartId)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
   async remove(id: string): Promise<void> {
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
   }

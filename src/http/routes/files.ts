@@ -14,6 +14,7 @@ import type { SignedFields } from '../../storage/signed-url.js';
 import type { UploadDeps } from '../../uploads/deps.js';
 import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
+import { putPart } from './file-parts.js';
 import { formParts } from '../multipart.js';
 import { rateLimited, type RateLimiter } from '../plugins/rate-limit.js';
 import type { TransferGuard } from '../plugins/transfer-guard.js';
@@ -28,11 +29,11 @@ export interface FileTraffic {
 
 type Query = Record<string, string | undefined>;
 
-function keyOf(request: FastifyRequest): string {
+export function keyOf(request: FastifyRequest): string {
   return (request.params as { '*': string })['*'];
 }
 
-function check(storage: LocalDiskStorage, fields: SignedFields, sig: string | undefined, nowMs: number): void {
+export function check(storage: LocalDiskStorage, fields: SignedFields, sig: string | undefined, nowMs: number): void {
   const verdict = sig ? storage.verifySignature(fields, sig, nowMs) : 'bad_signature';
   if (verdict === 'expired') throw new IntakeError('expired', 'This signed URL has expired.');
   if (verdict !== 'ok') {
@@ -40,7 +41,7 @@ function check(storage: LocalDiskStorage, fields: SignedFields, sig: string | un
   }
 }
 
-function int(v: string | undefined): number {
+export function int(v: string | undefined): number {
   return v !== undefined && /^\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
 }
 
@@ -78,6 +79,8 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage, traffic:
 
     app.put('/files/*', { schema: { hide: true } }, async (request, reply) => {
       const q = request.query as Query;
+      // A part of a resumable session: its own signature rules and file (file-parts.ts).
+      if (q.part !== undefined) return putPart(deps, storage, traffic, request, reply);
       const key = keyOf(request);
       const maxSize = int(q.max);
       check(storage, { method: 'PUT', key, expires: int(q.expires), contentType: essence(request.headers['content-type'] ?? ''), maxSize, uploadId: q.upload }, q.sig, deps.clock.now().getTime());

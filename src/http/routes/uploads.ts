@@ -5,7 +5,9 @@ import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import type { Conditions } from '../../uploads/conditions.js';
 import { IntakeError } from '../../lib/errors.js';
-import { completeUpload, completeUploadAsync } from '../../uploads/complete-upload.js';
+import { completeUpload, completeUploadAsync, type CompleteInput } from '../../uploads/complete-upload.js';
+import { listUploadParts } from '../../multipart/list-parts.js';
+import { signMoreParts } from '../../multipart/sign-parts.js';
 import { createUpload } from '../../uploads/create-upload.js';
 import type { UploadDeps } from '../../uploads/deps.js';
 import { formUpload } from '../../uploads/form-upload.js';
@@ -15,8 +17,8 @@ import { uploadView } from '../../uploads/views.js';
 import { sendOk, ok } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
 import { UploadGate } from '../plugins/upload-gate.js';
-import { CompletedUpload, CreatedUpload, errors, Ok, SkippedUpload, UploadView } from '../responses.js';
-import { CompleteBody, CreateUploadBody, IdParams, ListQuery, UploadStatus } from '../schemas.js';
+import { CompletedUpload, CreatedUpload, errors, Ok, PartsView, PartView, SkippedUpload, UploadView } from '../responses.js';
+import { CompleteBody, CreateUploadBody, IdParams, ListQuery, SignPartsBody, UploadStatus } from '../schemas.js';
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
 
@@ -84,14 +86,24 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
       sendOk(reply, uploadView(await cancelUpload(deps, tenantOf(request), request.params.id))),
     );
 
-    // Resumable sessions are not offered yet (docs/API-NOTES.md), so every session here is a
-    // simple one: the parts routes exist and say so, after the same lookup as any route.
-    const notResumable = async (request: { params: { id: string } } & Parameters<typeof tenantOf>[0]) => {
-      const upload = await getUpload(deps, tenantOf(request), request.params.id);
-      throw new IntakeError('conflict', 'This upload is not resumable: it has no parts.', { status: upload.status, reason: 'not_resumable' });
-    };
-    app.get('/v1/uploads/:id/parts', { schema: { summary: 'Received parts of a resumable upload', tags: ['uploads'], params: IdParams } }, notResumable);
-    app.post('/v1/uploads/:id/parts', { schema: { summary: 'Sign fresh part URLs for a resumable upload', tags: ['uploads'], params: IdParams } }, notResumable);
+    app.get(
+      '/v1/uploads/:id/parts',
+      { schema: { summary: 'Received parts of a resumable upload (to resume)', tags: ['uploads'], params: IdParams, response: { 200: Ok(Type.Array(PartView), 'Parts received so far, by part number.'), ...errors(401, 404, 409) } } },
+      async (request, reply) => sendOk(reply, await listUploadParts(deps, tenantOf(request), request.params.id)),
+    );
+    app.post(
+      '/v1/uploads/:id/parts',
+      {
+        schema: {
+          summary: 'Sign fresh part URLs for a resumable upload',
+          tags: ['uploads'],
+          params: IdParams,
+          body: SignPartsBody,
+          response: { 200: Ok(PartsView, 'URLs for the parts asked for.'), ...errors(400, 401, 404, 409, 410) },
+        },
+      },
+      async (request, reply) => sendOk(reply, await signMoreParts(deps, tenantOf(request), request.params.id, request.body.part_numbers)),
+    );
 
     app.post(
       '/v1/uploads/:id/complete',
@@ -109,11 +121,12 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
         },
       },
       async (request, reply) => {
-        if ((request.body as { async?: boolean } | undefined)?.async) {
+        const body = request.body as (CompleteInput & { async?: boolean }) | undefined;
+        if (body?.async) {
           const queued = await completeUploadAsync(deps, tenantOf(request), request.params.id);
           if (queued) return sendOk(reply, uploadView(queued), 202);
         }
-        const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: (request.body as { etag?: string } | undefined)?.etag });
+        const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: body?.etag, parts: body?.parts });
         return sendOk(reply, { ...uploadView(upload), asset: asset ? await showAsset(deps, asset) : null });
       },
     );
