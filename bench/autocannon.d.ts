@@ -15,6 +15,8 @@ declare module 'autocannon' {
     body?: string;
     connections?: number;
     duration?: number;
+    /** Requests per second across all connections (a fixed load, for latency). */
+    overallRate?: number;
   }
   export interface Result {
     requests: Histogram;

@@ -15,6 +15,7 @@ import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
 import { benchS3, s3Summary } from './s3.js';
 import { benchSessions } from './sessions.js';
+import { benchPipeline, pipelineSummary } from './pipeline.js';
 import { benchMultipart, multipartSummary } from './multipart.js';
 import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
@@ -71,6 +72,15 @@ async function hostileOnly(cleanup: Cleanup): Promise<void> {
 
 async function main(cleanup: Cleanup): Promise<void> {
   if (process.argv.includes('hostile')) return hostileOnly(cleanup);
+  // `npm run bench -- pipeline` runs only benchmark 5 (minutes of transcoding on its own).
+  if (process.argv[2] === 'pipeline') {
+    const intake = await startIntake(cleanup);
+    process.stderr.write('Benchmark 5: processing pipeline vs the same ffmpeg commands\n');
+    const pipeline = await benchPipeline(cleanup, intake);
+    process.stdout.write(`\n${pipelineSummary(pipeline)}\n`);
+    await writeJson({ finishedAt: new Date().toISOString(), load: os.loadavg()[0], pipeline } as never, RESULTS.replace('latest.json', 'pipeline.json'));
+    return;
+  }
   const loadBefore = os.loadavg()[0]!;
   const sinkDir = await cleanup.tempDir('intake-bench-sink-');
   const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
@@ -86,9 +96,11 @@ async function main(cleanup: Cleanup): Promise<void> {
 
   process.stderr.write('Benchmark 4: 1 GiB in 8 parallel parts, raw sink vs Intake part URLs\n');
   const multipart = await benchMultipart(sink, sinkDir, intake, { size: 1024 ** 3, parts: 8, runs: 3 });
+  process.stderr.write('Benchmark 5: processing pipeline vs the same ffmpeg commands\n');
+  const pipeline = await benchPipeline(cleanup, intake);
 
   const report = buildReport(put, sessions, loadBefore, hostile);
-  process.stdout.write(`\n${summary(report)}\n\n${multipartSummary(multipart)}\n`);
+  process.stdout.write(`\n${summary(report)}\n\n${multipartSummary(multipart)}\n\n${pipelineSummary(pipeline)}\n`);
   await writeJson({ finishedAt: report.finishedAt, multipart } as never, MULTIPART_RESULTS);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);

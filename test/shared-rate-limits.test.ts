@@ -14,9 +14,9 @@ import { Redis } from 'ioredis';
 import { randomToken } from '../src/lib/ids.js';
 import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../src/http/plugins/rate-limit-redis.js';
 import { ADMIN_KEY, eventually, freePort, startIntake } from './helpers/intake.js';
+import { REDIS_URL } from './helpers/redis.js';
 import { assertError, parsed } from './http/error-helpers.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const KEY_LIMIT = 6;
 const ADDRESS_LIMIT = 4;
 

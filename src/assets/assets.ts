@@ -8,6 +8,7 @@ import type { UploadDeps } from '../uploads/deps.js';
 import { mapAliasConflict } from '../uploads/create-upload.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle } from './fields.js';
 import { assetView, type AssetView } from './views.js';
+import { assetData, emitEvent } from '../webhooks/events.js';
 
 export async function showAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'clock'>, row: AssetRow): Promise<AssetView> {
   return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
@@ -59,7 +60,7 @@ export async function patchAsset(deps: Pick<UploadDeps, 'store' | 'clock'>, tena
  * Removes the record, its renditions and, when no other asset shares them, the original
  * bytes. Bytes leave storage after the rows are gone, so no reader is handed a dead link.
  */
-export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'log'>, tenant: Tenant, id: string): Promise<AssetRow> {
+export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'log' | 'jobs' | 'clock'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const asset = await getAsset(deps, tenant, id);
   if (asset.status === 'pending') {
     throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });
@@ -79,6 +80,7 @@ export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage' | '
         lastKeys.push(gone.storage_key);
       }
     }
+    await emitEvent(deps, r, tenant.namespaceId, 'asset.deleted', assetData(asset));
     return { lastKeys, renditionKeys: sources.filter((s) => !s.blob_id).map((s) => s.storage_key) };
   });
   const keys = [...lastKeys, ...renditionKeys];

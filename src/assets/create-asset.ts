@@ -27,7 +27,7 @@ export interface NewAssetInput {
 export const MAX_ASSET_UPLOADS = 20;
 const LABEL = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
-type Deps = Pick<UploadDeps, 'store' | 'clock'>;
+type Deps = Pick<UploadDeps, 'store' | 'clock' | 'jobs'>;
 
 export async function createAssetFromUploads(deps: Deps, tenant: Tenant, input: NewAssetInput): Promise<AssetRow> {
   const labels = labelsOf(input.uploads);
@@ -94,6 +94,8 @@ export async function createAssetFromUploads(deps: Deps, tenant: Tenant, input: 
           created_at: now,
         });
       }
+      // Renditions of the original, committed with the asset.
+      if (original.kind !== 'document') await deps.jobs.enqueue(r, { name: 'asset.process', payload: { assetId } });
     }),
   );
   return (await deps.store.assets.find(tenant.namespaceId, assetId))!;

@@ -33,6 +33,18 @@ export interface Config {
   /** BullMQ on this Redis when set; else the queue lives in the database. */
   readonly redisUrl: string | null;
   readonly redisPrefix: string;
+  /** `intake serve` runs an in-process worker unless this is false (INTAKE_WORKERS=0). */
+  readonly workers: boolean;
+  /** How long a worker holds a job without renewing before another may take it. */
+  readonly jobLeaseMs: number;
+  /** Overrides every job's first retry wait (tests); null keeps the catalogue's. */
+  readonly jobRetryBaseMs: number | null;
+  /** Transcodes run at once per worker process. */
+  readonly mediaConcurrency: number;
+  /** Rendition heights for video, largest first. */
+  readonly videoLadder: readonly number[];
+  /** Let webhook URLs resolve to loopback, link-local or private addresses. */
+  readonly webhookAllowPrivate: boolean;
   /** Image decoding runs in child processes: at most this many at once. */
   readonly imageConcurrency: number;
   /** Private memory one image job's process may use (RLIMIT_DATA). */
@@ -170,6 +182,12 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     trustProxy: str('INTAKE_TRUST_PROXY', 'false') === 'true',
     redisUrl: env.INTAKE_REDIS_URL ? env.INTAKE_REDIS_URL : null,
     redisPrefix: str('INTAKE_REDIS_PREFIX', 'intake'),
+    workers: int('INTAKE_WORKERS', 1, 0, 1) === 1,
+    jobLeaseMs: int('INTAKE_JOB_LEASE_SECONDS', 60, 1, 3600) * 1000,
+    jobRetryBaseMs: env.INTAKE_JOB_RETRY_BASE_MS ? int('INTAKE_JOB_RETRY_BASE_MS', 1000, 1, 3_600_000) : null,
+    mediaConcurrency: int('INTAKE_MEDIA_CONCURRENCY', 1, 1, 64),
+    videoLadder: ladder(env.INTAKE_VIDEO_LADDER, problems),
+    webhookAllowPrivate: str('INTAKE_WEBHOOK_ALLOW_PRIVATE', 'false') === 'true',
     // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
     imageConcurrency: int('INTAKE_IMAGE_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),
     imageMemoryMb: int('INTAKE_IMAGE_MEMORY_MB', 512, 160, 65536),
@@ -187,6 +205,17 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) problems.push('INTAKE_REDIS_URL must start with redis:// or rediss://');
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** "1080,720,480,360": distinct even heights from 2 to 4320, kept largest first. */
+function ladder(raw: string | undefined, problems: string[]): number[] {
+  if (raw === undefined || raw.trim() === '') return [1080, 720, 480, 360];
+  const heights = raw.split(',').map((h) => Number(h.trim()));
+  if (heights.some((h) => !Number.isInteger(h) || h < 2 || h > 4320 || h % 2 !== 0)) {
+    problems.push(`INTAKE_VIDEO_LADDER must be comma-separated even heights from 2 to 4320 (got ${JSON.stringify(raw)})`);
+    return [1080, 720, 480, 360];
+  }
+  return [...new Set(heights)].sort((a, b) => b - a);
 }
 
 function s3Config(env: Env, str: (n: string, d: string) => string, bool: (n: string, d: boolean) => boolean, problems: string[]): S3Config {

@@ -14,6 +14,7 @@ import * as m0003 from './migrations/0003-blob-key-index.js';
 import * as m0004 from './migrations/0004-hardening.js';
 import * as m0005 from './migrations/0005-alias-key.js';
 import * as m0006 from './migrations/0006-contract.js';
+import * as m0008 from './migrations/0008-jobs.js';
 import * as m0009 from './migrations/0009-multipart.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -80,6 +81,7 @@ const migrations: Record<string, Migration> = {
   '0004-hardening': m0004,
   '0005-alias-key': m0005,
   '0006-contract': m0006,
+  '0008-jobs': m0008,
   '0009-multipart': m0009,
 };
 

@@ -161,6 +161,10 @@ export interface Database {
   assets: AssetsTable;
   blobs: BlobsTable;
   sources: SourcesTable;
+  jobs: JobsTable;
+  job_outbox: JobOutboxTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   leases: LeasesTable;
 }
 
@@ -174,3 +178,67 @@ export type NewAsset = Omit<Insertable<AssetsTable>, 'alias_key'>;
 export type AssetPatch = Omit<Updateable<AssetsTable>, 'alias_key'>;
 export type BlobRow = Selectable<BlobsTable>;
 export type SourceRow = Selectable<SourcesTable>;
+
+export type JobStatus = 'queued' | 'active' | 'failed';
+
+/** The embedded backend's queue: a job is leased by a worker until lease_until. */
+export interface JobsTable {
+  id: string;
+  queue: string;
+  name: string;
+  /** JSON: ids only. */
+  payload: string;
+  status: JobStatus;
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: string;
+  lease_token: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Jobs committed with their transaction, waiting to be handed to BullMQ. */
+export interface JobOutboxTable {
+  id: string;
+  name: string;
+  payload: string;
+  delay_ms: Generated<number>;
+  created_at: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  namespace_id: string;
+  url: string;
+  /** JSON array of event names. */
+  events: string;
+  secret: string;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  namespace_id: string;
+  event: string;
+  /** The exact JSON body that is signed and sent. */
+  body: string;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  response_status: number | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export type JobRow = Selectable<JobsTable>;
+export type JobOutboxRow = Selectable<JobOutboxTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -29,6 +29,9 @@ import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type { WebhookDeps } from '../webhooks/webhooks.js';
+import type { Metric } from 'prom-client';
 
 export interface AppDeps {
   uploads: UploadDeps;
@@ -42,6 +45,9 @@ export interface AppDeps {
   maxUploadBytes: number;
   trustProxy: boolean;
   logger: FastifyBaseLogger | false;
+  webhooks: WebhookDeps;
+  /** Metrics from outside HTTP (the job queue) served at /metrics too. */
+  metrics?: Metric[];
   /** Slow-body cut-off and upload admission (see plugins/transfer-guard.ts, plugins/upload-gate.ts). */
   transfers?: { minBytesPerSecond: number; windowMs: number; maxConcurrentUploads: number };
   /** Per client address: requests without a valid key, and /files/* traffic. */
@@ -115,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  installMetrics(app);
+  installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
   await app.register(publicRoutes(deps.uploads));
@@ -124,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
     await v1.register(assetRoutes(deps.uploads));
     await v1.register(adminRoutes(deps.namespaces));
+    await v1.register(webhookRoutes(deps.webhooks));
   });
   return app;
 }

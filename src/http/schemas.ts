@@ -80,6 +80,7 @@ export const CompleteBody = Type.Object(
   {
     etag: Type.Optional(Type.String({ maxLength: 200 })),
     parts: Type.Optional(Type.Array(Type.Object({ part_number: Type.Integer({ minimum: 1, maximum: 10000 }), etag: Type.String({ maxLength: 200 }) }), { maxItems: 10000 })),
+    async: Type.Optional(Type.Boolean({ description: 'Answer 202 at once and verify in a job.' })),
   },
   { additionalProperties: false },
 );

@@ -89,4 +89,6 @@ export const REASONS = {
   has_asset: 'conflict',
   attached: 'conflict',
   gone: 'conflict',
+  private_address: 'invalid_request',
+  unresolvable: 'invalid_request',
 } as const satisfies Record<string, ErrorCode>;

@@ -14,7 +14,7 @@ export function randomToken(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'upl' | 'med' | 'src' | 'ns' | 'key' | 'whk' | 'req' | 'blb';
+export type IdPrefix = 'upl' | 'med' | 'src' | 'ns' | 'key' | 'whk' | 'req' | 'blb' | 'job' | 'msg';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomToken(20)}`;

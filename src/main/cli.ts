@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * intake serve                          start the API (embedded default unless configured)
+ * intake serve                          start the API (embedded default unless configured) and, unless INTAKE_WORKERS=0, a job worker
+ * intake worker                         run job workers only (no HTTP)
  * intake namespace create NAME [--quota-bytes N]   create a namespace and print its first API key
  * intake key create NAMESPACE_ID [--name NAME]     print a new API key for a namespace
  * intake key revoke KEY_ID
@@ -13,6 +14,7 @@ import { createIntake } from './container.js';
 
 const USAGE = `usage:
   intake serve
+  intake worker
   intake namespace create NAME [--quota-bytes N]
   intake key create NAMESPACE_ID [--name NAME]
   intake key revoke KEY_ID
@@ -22,6 +24,7 @@ const USAGE = `usage:
 async function serve(config: Config): Promise<void> {
   const intake = await createIntake(config);
   await intake.startBackground();
+  if (config.workers) intake.startWorkers();
   try {
     await intake.app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -37,6 +40,18 @@ async function serve(config: Config): Promise<void> {
   process.stdout.write(`Intake listening on http://${config.host}:${port} (public URL ${config.publicUrl})\n`);
   if (intake.adminKey.created) process.stdout.write(`Generated an admin key in ${intake.adminKey.path}\n`);
   else if (intake.adminKey.path) process.stdout.write(`Admin key: ${intake.adminKey.path}\n`);
+  stopOnSignals(intake);
+}
+
+/** Workers only: the same use cases, driven by jobs; SIGTERM lets running jobs finish. */
+async function worker(config: Config): Promise<void> {
+  const intake = await createIntake(config);
+  intake.startWorkers();
+  process.stdout.write(`Intake worker running (${intake.queue.backend} queue)\n`);
+  stopOnSignals(intake);
+}
+
+function stopOnSignals(intake: Awaited<ReturnType<typeof createIntake>>): void {
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
@@ -86,6 +101,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
   if (cmd === 'serve') {
     await serve(config);
+    return -1;
+  }
+  if (cmd === 'worker') {
+    await worker(config);
     return -1;
   }
   if (cmd === 'namespace' && sub === 'create' && arg) {

@@ -15,10 +15,12 @@ import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
 import { createStorage } from '../storage/index.js';
-import { completeUpload } from '../uploads/complete-upload.js';
 import type { UploadDeps } from '../uploads/deps.js';
 import { reconcileStorage } from '../uploads/reconcile-storage.js';
 import { sweepUploads } from '../uploads/sweep.js';
+import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
+import { jobHandlers } from '../jobs/handlers.js';
+import { jobMetrics } from '../jobs/metrics.js';
 
 import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
 import { randomToken } from '../lib/ids.js';
@@ -43,6 +45,9 @@ export interface Intake {
   reconcileIfDue(): Promise<boolean>;
   /** Starts the periodic sweeper and finishes form uploads a crash interrupted. */
   startBackground(): Promise<void>;
+  queue: JobQueue;
+  /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
+  startWorkers(): void;
   /** Stops accepting work, waits for what is running, closes in reverse order. */
   close(): Promise<void>;
 }
@@ -65,7 +70,13 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     maxSvgElements: config.maxSvgElements,
     idleMs: config.imageIdleMs,
   });
-  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log };
+  const queue = createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
+    log.warn({ err }, `job queue: ${context}`),
+  );
+  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log, jobs: queue };
+  const webhookDeps = { store, clock, allowPrivate: config.webhookAllowPrivate };
+  const jobStats = jobMetrics(queue);
+  let workers: Workers | null = null;
   const namespaces = new Namespaces(store, clock);
   const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
 
@@ -90,7 +101,9 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     authenticator: new Authenticator(store.apiKeys, adminKey.value),
     selfServed,
     background,
-    probes: { database: () => store.ping(), storage: () => storage.ping() },
+    probes: { database: () => store.ping(), storage: () => storage.ping(), queue: () => queue.ping() },
+    webhooks: webhookDeps,
+    metrics: jobStats.metrics,
     rateLimitPerMinute: config.rateLimitPerMinute,
     maxUploadBytes: config.maxUploadBytes,
     trustProxy: config.trustProxy,
@@ -136,9 +149,18 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     sweep,
     reconcile,
     reconcileIfDue,
+    queue,
+    startWorkers() {
+      workers ??= queue.startWorkers({
+        handlers: jobHandlers(deps, webhookDeps),
+        concurrency: { uploads: 2, media: config.mediaConcurrency, webhooks: 4 },
+        events: { onRun: jobStats.events.onRun, onError: (err, context) => log.warn({ err }, `job: ${context}`) },
+      });
+    },
     async startBackground() {
+      // Form uploads accepted before their completion became a job: queue it now (idempotent).
       for (const upload of await store.uploads.listReceivedUncompleted(1000)) {
-        background.run('resume form upload', () => completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id));
+        await store.transaction((r) => queue.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } }));
       }
       timer = setInterval(() => {
         sweep().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
@@ -156,9 +178,12 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     async close() {
       if (timer) clearInterval(timer);
       if (reconcileTimer) clearTimeout(reconcileTimer);
+      // Running jobs finish first (graceful drain), then the API closes.
+      await workers?.close();
       await app.close();
       limiterRedis?.disconnect();
       await background.drain();
+      await queue.close();
       await images.close();
       await db.close();
     },

@@ -110,3 +110,13 @@ function rate(v: string | undefined): number | null {
   if (!a || !b) return null;
   return Math.round((a / b) * 1000) / 1000;
 }
+
+/** Width and height of a still image this pipeline wrote itself (a poster), read with a fixed demuxer. */
+export async function probeStill(file: string, demuxer: string): Promise<{ width: number | null; height: number | null }> {
+  const args = ['-v', 'error', '-protocol_whitelist', 'file', '-f', demuxer, '-show_entries', 'stream=width,height', '-of', 'json', `file:${file}`];
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile('ffprobe', args, { timeout: 30_000, maxBuffer: 64 * 1024 }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  const s = (JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number }> }).streams?.[0];
+  return { width: s?.width ?? null, height: s?.height ?? null };
+}

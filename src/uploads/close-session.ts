@@ -6,6 +6,7 @@
 import type { UploadRow, UploadStatus } from '../db/schema.js';
 import type { IntakeError } from '../lib/errors.js';
 import type { UploadDeps } from './deps.js';
+import { emitEvent, uploadData } from '../webhooks/events.js';
 
 export async function closeSession(
   deps: UploadDeps,
@@ -28,6 +29,10 @@ export async function closeSession(
     if (reserved) await r.namespaces.adjust(upload.namespace_id, { reserved: -reserved });
     const asset = await r.assets.find(upload.namespace_id, upload.asset_id);
     if (asset && asset.upload_id === upload.id && asset.blob_id === null) await r.assets.delete(upload.namespace_id, asset.id);
+    if (to !== 'canceled') {
+      const closed = { ...upload, status: to, error_code: error?.code ?? null, error_message: error?.message ?? null };
+      await emitEvent(deps, r, upload.namespace_id, to === 'failed' ? 'upload.failed' : 'upload.expired', uploadData(closed));
+    }
     return true;
   });
   if (closed) await removeBytes(deps, upload);

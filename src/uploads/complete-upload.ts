@@ -10,6 +10,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
 import { NO_ASSET, type AssetRow, type UploadRow } from '../db/schema.js';
+import type { Repositories } from '../db/repositories/index.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Tenant } from '../auth/principal.js';
@@ -18,6 +19,7 @@ import { closeSession } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
 import { verifyObject, type Verified } from './verify-object.js';
+import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
 import { assembleParts, type ListedPart } from '../multipart/complete-parts.js';
 
 /** What complete answers: the session and its asset (null for a `create_asset: false` session not yet attached). */
@@ -202,7 +204,7 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
           sha256: v.sha256,
           updated_at: now,
         });
-        await r.uploads.update(upload.id, {
+        const moved = await r.uploads.transition(upload.id, ['processing'], {
           storage_key: upload.storage_key,
           status: ready ? 'completed' : 'processing',
           progress: ready ? 100 : 0,
@@ -212,6 +214,9 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
           updated_at: now,
           ...(detached ? { blob_id: blobId, media: JSON.stringify(mediaOf(v)) } : {}),
         });
+        // Someone else finished or closed this session meanwhile: undo everything above.
+        if (!moved) throw conflict('The upload changed state while completing; try again.', { reason: 'verifying' });
+        await announce(deps, r, upload.id, upload.asset_id, upload.namespace_id, ready);
         return existing ? existing.storage_key : null;
       });
       break;
@@ -241,4 +246,52 @@ export interface UploadMedia {
 
 function mediaOf(v: Verified): UploadMedia {
   return { mimetype: v.mimetype, width: v.width, height: v.height, duration: v.duration, fps: v.fps, bitrate: v.bitrate };
+}
+
+/** In the completing transaction: renditions are queued, and a ready asset is announced. */
+async function announce(deps: UploadDeps, r: Repositories, uploadId: string, assetId: string, namespaceId: string, ready: boolean): Promise<void> {
+  // create_asset: false makes no asset: the upload completes; processing waits for POST /v1/assets.
+  const asset = assetId === NO_ASSET ? undefined : await r.assets.find(namespaceId, assetId);
+  if (asset && asset.kind !== 'document') await deps.jobs.enqueue(r, { name: 'asset.process', payload: { assetId } });
+  if (!ready) return;
+  await emitEvent(deps, r, namespaceId, 'upload.completed', uploadData((await r.uploads.findById(uploadId))!));
+  if (asset) await emitEvent(deps, r, namespaceId, 'asset.ready', assetData(asset));
+}
+
+/**
+ * POST …/complete with {"async": true}: claims the session and queues its verification in
+ * one transaction, answering at once. A session that is not open answers as a synchronous
+ * complete would (null: the caller does that).
+ */
+export async function completeUploadAsync(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow | null> {
+  let upload = await deps.store.uploads.find(tenant.namespaceId, id);
+  if (!upload) throw notFound('Upload');
+  upload = await expireIfDue(deps, upload);
+  const claimed = await deps.store.transaction(async (r) => {
+    const moved = await r.uploads.transition(upload.id, ['pending', 'uploading'], { status: 'processing', updated_at: deps.clock.now().toISOString() });
+    if (moved) await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } });
+    return moved;
+  });
+  return claimed ? (await deps.store.uploads.findById(upload.id))! : null;
+}
+
+/**
+ * The `upload.verify` job: verifies a session claimed by an async complete, or completes
+ * an open one (form uploads). A verdict on the bytes settles the session and ends the
+ * job; an outage is thrown so the queue retries with backoff.
+ */
+export async function runVerification(deps: UploadDeps, uploadId: string): Promise<void> {
+  const upload = await deps.store.uploads.findById(uploadId);
+  if (!upload) return;
+  try {
+    if (upload.status === 'processing') {
+      const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
+      if (asset?.status === 'pending') await verifyAndFinish(deps, upload, {});
+      return;
+    }
+    if (upload.status === 'pending' || upload.status === 'uploading') await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id);
+  } catch (err) {
+    if (err instanceof IntakeError && err.code !== 'unavailable') return;
+    throw err;
+  }
 }

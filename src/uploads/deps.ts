@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Store } from '../db/repositories/index.js';
 import type { Clock } from '../lib/clock.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { ImageProber } from '../media/image.js';
 import type { MediaTypes } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
@@ -18,6 +19,8 @@ export interface UploadDeps {
   types: MediaTypes;
   images: ImageProber;
   clock: Clock;
-  config: Pick<Config, 'maxUploadBytes' | 'kindLimits' | 'maxImagePixels'>;
+  config: Pick<Config, 'maxUploadBytes' | 'kindLimits' | 'maxImagePixels' | 'dataDir' | 'videoLadder'>;
+  /** Where jobs are recorded (inside the transaction of the change that starts them). */
+  jobs: JobQueue;
   log: Logger;
 }

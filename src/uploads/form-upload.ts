@@ -61,6 +61,10 @@ export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncI
     if (fields.create_asset !== undefined) throw invalid('create_asset must be sent before the file.', 'create_asset');
     if (upload.asset_id === NO_ASSET) refuseAssetFields(fields);
     if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
+    // Queued only once the form is whole (trailing fields can still discard it). A crash
+    // before this line leaves a received, uncompleted session: start-up and the sweeper queue it.
+    const accepted = upload;
+    await deps.store.transaction((r) => deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: accepted.id } }));
     return upload;
   } catch (err) {
     // Whatever is wrong with the rest of the form, a stored file must not outlive the refusal.

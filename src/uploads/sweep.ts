@@ -1,9 +1,9 @@
 /**
- * The periodic sweeper: expires overdue sessions, resumes verifications a crash
- * interrupted, and purges failed, canceled and expired sessions after the retention period.
+ * The periodic sweeper: expires overdue sessions, queues again verifications a crash
+ * interrupted or an outage postponed, and purges failed, canceled and expired sessions after the retention period.
  */
 import type { UploadRow } from '../db/schema.js';
-import { ABANDONED_AFTER_MS, completeUpload } from './complete-upload.js';
+import { ABANDONED_AFTER_MS } from './complete-upload.js';
 import { closeSession, removeBytes } from './close-session.js';
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
@@ -27,10 +27,9 @@ export async function sweepUploads(
   const waiting = (await deps.store.uploads.listReceivedUncompleted(100)).filter((u) => retryDue(u, now));
   const cutoffAbandoned = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
   for (const upload of [...waiting, ...(await deps.store.uploads.listAbandoned(cutoffAbandoned, 100))]) {
-    await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id).then(
-      () => resumed++,
-      (err: unknown) => deps.log.warn({ err, upload_id: upload.id }, 'resumed verification failed'),
-    );
+    // Verification runs as a job, on a worker rather than in the sweeping process; queueing is idempotent per upload.
+    await deps.store.transaction((r) => deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } }));
+    resumed++;
   }
   let expired = 0;
   for (;;) {
@@ -47,5 +46,8 @@ export async function sweepUploads(
     purged++;
   }
   const unattached = await sweepUnattached(deps);
+  // Failed jobs and finished webhook deliveries are kept for inspection as long as closed sessions.
+  await deps.store.jobs.purgeFailed(cutoff);
+  await deps.store.webhooks.purgeDeliveries(cutoff);
   return { expired, purged, resumed, unattached };
 }

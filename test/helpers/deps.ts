@@ -9,6 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { Dialect } from '../../src/db/database.js';
+import { DatabaseQueue } from '../../src/jobs/database-queue.js';
 import { ImageProber } from '../../src/media/image.js';
 import { MediaTypes } from '../../src/media/kinds.js';
 import { createStorage } from '../../src/storage/index.js';
@@ -30,7 +31,9 @@ export async function createTestDeps(dialect: Dialect = 'sqlite', env: Record<st
   const { storage } = await createStorage({ dataDir, publicUrl: 'http://127.0.0.1:1', signingSecret: 'x'.repeat(32) });
   const images = new ImageProber();
   const clock = new TestClock();
-  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log: pino({ level: 'silent' }) };
+  // Jobs are recorded but no worker runs them here.
+  const jobs = new DatabaseQueue(store, { leaseMs: config.jobLeaseMs, retryBaseMs: null });
+  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log: pino({ level: 'silent' }), jobs };
   return {
     deps,
     clock,

@@ -70,6 +70,7 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
   });
   const clock = new TestClock();
   const intake = await createIntake(config, { logger: opts.logger ?? false, clock });
+  if (config.workers) intake.startWorkers();
   await intake.app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${port}`;
 
@@ -87,7 +88,7 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
 
   const listFiles = async (dir: string): Promise<string[]> => {
     const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? (e as any).path, e.name)));
+    return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? (e as any).path, e.name))).sort();
   };
 
   return {
@@ -102,7 +103,14 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
       const key = await api('POST', '/v1/keys', { json: { namespace_id: ns.body.data.id, name: 'test' } });
       return { namespaceId: ns.body.data.id, key: key.body.data.secret, keyId: key.body.data.id };
     },
-    storedFiles: () => listFiles(path.join(dataDir, 'storage', 'objects')),
+    // Jobs write renditions in the background: list once the queue has nothing running or due.
+    storedFiles: async () => {
+      await eventually(async () => {
+        const counts = Object.values(await intake.queue.counts());
+        return counts.every((c) => c.waiting === 0 && c.active === 0);
+      }, 20_000, 'the job queue to settle');
+      return listFiles(path.join(dataDir, 'storage', 'objects'));
+    },
     tempFiles: () => listFiles(path.join(dataDir, 'storage', 'tmp')),
     async close() {
       await intake.close();

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { formUpload } from '../../src/uploads/form-upload.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { withoutJobs } from '../helpers/jobs.js';
 import { png, sha256 } from '../helpers/media.js';
 import { assertError, assertUnchanged, createSession, snapshot } from './error-helpers.js';
 import { multipart, rawRequest, type Part } from './raw-http.js';
@@ -145,7 +146,7 @@ describe('an accepted form upload is never lost', () => {
     const bytes = await png(9, 5);
     // The rows and bytes as a 202 leaves them, with no background completion run
     // (as if it failed for a passing reason).
-    const upload = await formUpload(t.intake.deps, { namespaceId: tenant.namespaceId }, (async function* () {
+    const upload = await formUpload(withoutJobs(t.intake.deps), { namespaceId: tenant.namespaceId }, (async function* () {
       yield { type: 'file' as const, name: 'file', filename: 'kept.png', mimetype: 'image/png', stream: Readable.from([bytes]) };
     })());
     assert.equal(upload.status, 'pending');
@@ -160,8 +161,7 @@ describe('an accepted form upload is never lost', () => {
 
       const swept = await t.intake.sweep();
       assert.ok(swept.resumed >= 1, JSON.stringify(swept));
-      const done = await t.api('GET', `/v1/uploads/${upload.id}`, { key: tenant.key });
-      assert.equal(done.body.data.status, 'completed', JSON.stringify(done.body.data));
+      await eventually(async () => (await t.api('GET', `/v1/uploads/${upload.id}`, { key: tenant.key })).body.data.status === 'completed', 10_000, 'the queued verification');
       const asset = await t.api('GET', `/v1/assets/${upload.asset_id}`, { key: tenant.key });
       assert.equal(asset.body.data.status, 'ready');
       assert.deepEqual([asset.body.data.width, asset.body.data.height], [9, 5]);

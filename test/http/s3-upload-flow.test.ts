@@ -76,6 +76,7 @@ describe('upload flow on S3 (Ceph RGW)', () => {
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), bytes.subarray(0, 16));
     assert.deepEqual(Buffer.from(await (await fetch(asset.url)).arrayBuffer()), bytes);
 
+    await t.storedFiles(); // returns once the image's rendition job has finished
     // A rendition, as the processing pipeline stores them: a source row and its object.
     const thumbKey = `${ns}/${asset.id}/thumbnail.webp`;
     await t.intake.deps.storage.write(thumbKey, Readable.from([bytes]), { maxSize: bytes.length, contentType: 'image/webp' });

@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
-import { aliasKey } from '../../lib/alias-key.js';
-import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow } from '../schema.js';
 import type { Insertable } from 'kysely';
-import type { SourcesTable } from '../schema.js';
+import { aliasKey } from '../../lib/alias-key.js';
+import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow, SourcesTable } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
 
 export interface AssetFilter {
@@ -81,5 +80,20 @@ export class AssetsRepository {
 
   async deleteSources(assetId: string): Promise<void> {
     await this.db.deleteFrom('sources').where('asset_id', '=', assetId).execute();
+  }
+
+  /** Unscoped read, for jobs: their payload names the asset and they reload it. */
+  async findById(id: string): Promise<AssetRow | undefined> {
+    return this.db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Conditional update: applies only while the asset is in one of `from`; true if it did. */
+  async transition(id: string, from: readonly AssetStatus[], patch: AssetPatch): Promise<boolean> {
+    const res = await this.db.updateTable('assets').set(patch).where('id', '=', id).where('status', 'in', from).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async deleteSource(id: string): Promise<void> {
+    await this.db.deleteFrom('sources').where('id', '=', id).execute();
   }
 }

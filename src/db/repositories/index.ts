@@ -6,6 +6,8 @@ import { BlobsRepository } from './blobs.js';
 import { LeasesRepository } from './leases.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
+import { JobsRepository } from './jobs.js';
+import { WebhooksRepository } from './webhooks.js';
 
 export interface Repositories {
   namespaces: NamespacesRepository;
@@ -13,6 +15,8 @@ export interface Repositories {
   uploads: UploadsRepository;
   assets: AssetsRepository;
   blobs: BlobsRepository;
+  jobs: JobsRepository;
+  webhooks: WebhooksRepository;
   leases: LeasesRepository;
 }
 
@@ -30,6 +34,8 @@ function repositories(db: Kysely<Database>): Repositories {
     uploads: new UploadsRepository(db),
     assets: new AssetsRepository(db),
     blobs: new BlobsRepository(db),
+    jobs: new JobsRepository(db),
+    webhooks: new WebhooksRepository(db),
     leases: new LeasesRepository(db),
   };
 }

@@ -3,10 +3,11 @@
  * template (never by raw URL, so ids cannot explode the label set) and status.
  */
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
-export function installMetrics(app: FastifyInstance): Registry {
+export function installMetrics(app: FastifyInstance, extra: Metric[] = []): Registry {
   const registry = new Registry();
+  for (const m of extra) registry.registerMetric(m);
   collectDefaultMetrics({ register: registry, prefix: 'intake_' });
   const requests = new Counter({
     name: 'intake_http_requests_total',

@@ -5,7 +5,7 @@ import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import type { Conditions } from '../../uploads/conditions.js';
 import { IntakeError } from '../../lib/errors.js';
-import { completeUpload, type CompleteInput } from '../../uploads/complete-upload.js';
+import { completeUpload, completeUploadAsync, type CompleteInput } from '../../uploads/complete-upload.js';
 import { listUploadParts } from '../../multipart/list-parts.js';
 import { signMoreParts } from '../../multipart/sign-parts.js';
 import { createUpload } from '../../uploads/create-upload.js';
@@ -46,7 +46,6 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
         if (request.isMultipart()) {
           const length = Number(request.headers['content-length']);
           const upload = await gate.admit(() => formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined));
-          background.run('complete form upload', () => completeUpload(deps, tenant, upload.id));
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
         }
         if (request.body === undefined) {
@@ -114,11 +113,19 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
           tags: ['uploads'],
           params: IdParams,
           body: { content: { 'application/json': { schema: CompleteBody } } } as never,
-          response: { 200: Ok(CompletedUpload, 'Verified: the session with its asset.'), ...errors(400, 401, 404, 409, 410, 413, 415, 422) },
+          response: {
+            200: Ok(CompletedUpload, 'Verified: the session with its asset.'),
+            202: Ok(UploadView, 'async: verification queued; the session is processing.'),
+            ...errors(400, 401, 404, 409, 410, 413, 415, 422),
+          },
         },
       },
       async (request, reply) => {
-        const body = request.body as CompleteInput | undefined;
+        const body = request.body as (CompleteInput & { async?: boolean }) | undefined;
+        if (body?.async) {
+          const queued = await completeUploadAsync(deps, tenantOf(request), request.params.id);
+          if (queued) return sendOk(reply, uploadView(queued), 202);
+        }
         const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: body?.etag, parts: body?.parts });
         return sendOk(reply, { ...uploadView(upload), asset: asset ? await showAsset(deps, asset) : null });
       },

@@ -1,0 +1,189 @@
+/**
+ * The `asset.process` job: renditions for a verified asset. Video → an H.264/AAC MP4 per
+ * ladder rung (never above the source) and a JPEG poster; image → WebP thumbnail and
+ * preview; audio → AAC. Each is probed, written through the storage driver under a fixed
+ * key (a retry overwrites, never adds), and recorded with the status change in one
+ * transaction that first removes any earlier set, so the asset ends with exactly one set.
+ * All scratch files live in one folder per asset, emptied before and removed after.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { AssetRow } from '../db/schema.js';
+import type { JobContext } from '../jobs/catalogue.js';
+import { PermanentJobError } from '../jobs/catalogue.js';
+import { newId } from '../lib/ids.js';
+import { probeAv, ProbeError, probeStill } from '../media/ffprobe.js';
+import { demuxerFor, MediaError, runFfmpeg } from '../media/ffmpeg.js';
+import { makeImageRenditions } from '../media/image-renditions.js';
+import { audioArgs, ladderFor, posterArgs, posterAt, videoLadderArgs } from '../media/renditions.js';
+import { ObjectTooLargeError } from '../storage/object-storage.js';
+import type { UploadDeps } from '../uploads/deps.js';
+import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
+
+interface Output {
+  label: string;
+  file: string;
+  mimetype: string;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  bitrate: number | null;
+  size: number;
+}
+
+/** Per second of source media, on top of a fixed minute: a hung ffmpeg is killed, not waited for. */
+const SECONDS_PER_MEDIA_SECOND = 20;
+
+export function workDirOf(deps: UploadDeps, assetId: string): string {
+  return path.join(deps.config.dataDir, 'work', assetId);
+}
+
+export async function processAsset(deps: UploadDeps, assetId: string, ctx: JobContext): Promise<void> {
+  const asset = await deps.store.assets.findById(assetId);
+  if (!asset || !asset.storage_key || !asset.mimetype || !(await needsWork(deps, asset))) return;
+  const dir = workDirOf(deps, asset.id);
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  try {
+    const input = await localInput(deps, asset, dir);
+    const outputs = await render(deps, asset, input, dir, ctx);
+    await store(deps, asset, outputs);
+  } catch (err) {
+    const permanent = err instanceof MediaError || err instanceof ProbeError;
+    if (!permanent && ctx.attempt < ctx.maxAttempts) throw err;
+    const message = permanent ? (err as Error).message : `The media could not be processed after ${ctx.attempt} attempts.`;
+    await fail(deps, asset, message);
+    if (!permanent) deps.log.error({ err, asset_id: asset.id }, 'processing gave up');
+    throw new PermanentJobError(message, err);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Video and audio wait in `processing`; an image is ready at once and only lacks its renditions. */
+async function needsWork(deps: UploadDeps, asset: AssetRow): Promise<boolean> {
+  if (asset.kind === 'video' || asset.kind === 'audio') return asset.status === 'processing';
+  if (asset.kind === 'image') return asset.status === 'ready' && !(await deps.store.assets.listSources(asset.id)).length;
+  return false;
+}
+
+/** The original as a local file: in place when the driver keeps it on disk, else streamed down, size-capped. */
+async function localInput(deps: UploadDeps, asset: AssetRow, dir: string): Promise<string> {
+  if (deps.storage.localPath) return deps.storage.localPath(asset.storage_key!);
+  const file = path.join(dir, 'source');
+  const cap = (asset.filesize ?? deps.config.maxUploadBytes) + 1;
+  let seen = 0;
+  const body = await deps.storage.read(asset.storage_key!);
+  await pipeline(
+    body,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        seen += chunk.length;
+        if (seen > cap) throw new ObjectTooLargeError(cap);
+        yield chunk;
+      }
+    },
+    createWriteStream(file),
+  );
+  return file;
+}
+
+async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
+  const timeoutMs = 60_000 + (asset.duration ?? 60) * SECONDS_PER_MEDIA_SECOND * 1000;
+  if (asset.kind === 'image') {
+    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, timeoutMs: 120_000, signal: ctx.signal });
+    return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
+  }
+  const demuxer = demuxerFor(asset.mimetype!);
+  if (!demuxer) throw new MediaError(`There is no safe demuxer for ${asset.mimetype}.`);
+  const progress = progressReporter(deps, asset.upload_id);
+  const base = { input, demuxer, duration: asset.duration, timeoutMs, signal: ctx.signal };
+  if (asset.kind === 'audio') {
+    const file = path.join(dir, 'audio.m4a');
+    await runFfmpeg({ ...base, outputArgs: audioArgs(file), onProgress: (f) => progress(f * 90) });
+    return [await probed('audio', file, 'audio/mp4')];
+  }
+  const av = await probeAv(input);
+  const rungs = ladderFor(asset.height, deps.config.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
+  await runFfmpeg({ ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
+  const poster = path.join(dir, 'poster.jpg');
+  await runFfmpeg({ ...base, duration: null, inputArgs: ['-ss', String(posterAt(asset.duration))], outputArgs: posterArgs(poster) });
+  progress(90);
+  const outputs = [];
+  for (const r of rungs) outputs.push(await probed(r.label, r.file, 'video/mp4'));
+  outputs.push(await probed('poster', poster, 'image/jpeg'));
+  return outputs;
+}
+
+/** A rendition's own facts, read back from the file ffmpeg wrote. */
+async function probed(label: string, file: string, mimetype: string): Promise<Output> {
+  const size = (await fs.stat(file)).size;
+  if (mimetype === 'image/jpeg') {
+    const info = await probeStill(file, 'jpeg_pipe');
+    return { label, file, mimetype, ...info, duration: null, bitrate: null, size };
+  }
+  const av = await probeAv(file);
+  return { label, file, mimetype, width: av.width, height: av.height, duration: av.duration, bitrate: av.bitrate, size };
+}
+
+/** Writes progress to the upload at most once a second. */
+function progressReporter(deps: UploadDeps, uploadId: string): (percent: number) => void {
+  let last = 0;
+  let lastAt = 0;
+  return (percent) => {
+    const p = Math.max(0, Math.min(99, Math.floor(percent)));
+    if (p <= last || Date.now() - lastAt < 1000) return;
+    last = p;
+    lastAt = Date.now();
+    deps.store.uploads.transition(uploadId, ['processing'], { progress: p }).catch(() => undefined);
+  };
+}
+
+async function store(deps: UploadDeps, asset: AssetRow, made: Output[]): Promise<void> {
+  const ours = (key: string) => key.startsWith(`${asset.namespace_id}/${asset.id}/`);
+  // A label a source attached from another upload holds (its own poster, say) is not made again.
+  const attached = new Set((await deps.store.assets.listSources(asset.id)).filter((src) => !ours(src.storage_key)).map((src) => src.label));
+  const outputs = made.filter((o) => !attached.has(o.label));
+  await deps.store.uploads.transition(asset.upload_id, ['processing'], { status: 'storing', progress: 90, updated_at: deps.clock.now().toISOString() });
+  const keys: string[] = [];
+  for (const o of outputs) {
+    const key = `${asset.namespace_id}/${asset.id}/${o.label}${path.extname(o.file)}`;
+    await deps.storage.write(key, createReadStream(o.file), { maxSize: o.size, contentType: o.mimetype });
+    keys.push(key);
+  }
+  const now = deps.clock.now().toISOString();
+  const recorded = await deps.store.transaction(async (r) => {
+    const current = await r.assets.findById(asset.id);
+    if (!current) return false;
+    // Replaces an earlier run's renditions (under the asset's own prefix); sources attached from other uploads stay.
+    for (const src of await r.assets.listSources(asset.id)) if (ours(src.storage_key)) await r.assets.deleteSource(src.id);
+    for (const [i, o] of outputs.entries()) {
+      await r.assets.insertSource({ id: newId('src'), asset_id: asset.id, namespace_id: asset.namespace_id, label: o.label, mimetype: o.mimetype, width: o.width, height: o.height, duration: o.duration, filesize: o.size, bitrate: o.bitrate, storage_key: keys[i]!, created_at: now });
+    }
+    if (current.status !== 'processing') return true;
+    await r.assets.transition(asset.id, ['processing'], { status: 'ready', updated_at: now });
+    const upload = await r.uploads.findById(asset.upload_id);
+    if (upload && (await r.uploads.transition(upload.id, ['processing', 'storing'], { status: 'completed', progress: 100, completed_at: now, updated_at: now }))) {
+      await emitEvent(deps, r, asset.namespace_id, 'upload.completed', uploadData({ ...upload, status: 'completed' }));
+    }
+    await emitEvent(deps, r, asset.namespace_id, 'asset.ready', assetData({ ...current, status: 'ready' }));
+    return true;
+  });
+  // Deleted while it was being processed: its renditions must not outlive it.
+  if (!recorded) for (const key of keys) await deps.storage.delete(key);
+}
+
+/** Bad media: the asset and its upload fail with the reason; the original stays until the asset is deleted. */
+async function fail(deps: UploadDeps, asset: AssetRow, message: string): Promise<void> {
+  const now = deps.clock.now().toISOString();
+  await deps.store.transaction(async (r) => {
+    if (!(await r.assets.transition(asset.id, ['processing'], { status: 'failed', error_code: 'processing_failed', error_message: message, updated_at: now }))) return;
+    const upload = await r.uploads.findById(asset.upload_id);
+    if (upload && (await r.uploads.transition(upload.id, ['processing', 'storing'], { status: 'failed', error_code: 'processing_failed', error_message: message, updated_at: now }))) {
+      await emitEvent(deps, r, asset.namespace_id, 'upload.failed', uploadData({ ...upload, status: 'failed', error_code: 'processing_failed', error_message: message }));
+    }
+    await emitEvent(deps, r, asset.namespace_id, 'asset.failed', assetData({ ...asset, status: 'failed', error_code: 'processing_failed', error_message: message }));
+  });
+}

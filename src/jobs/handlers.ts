@@ -1,0 +1,14 @@
+/** The handler for every job in the catalogue; a missing one does not compile. */
+import { processAsset } from '../assets/process-asset.js';
+import { runVerification } from '../uploads/complete-upload.js';
+import type { UploadDeps } from '../uploads/deps.js';
+import { deliverWebhook, type DeliveryDeps } from '../webhooks/deliver.js';
+import type { Handlers } from './catalogue.js';
+
+export function jobHandlers(deps: UploadDeps, delivery: DeliveryDeps): Handlers {
+  return {
+    'upload.verify': (p) => runVerification(deps, p.uploadId),
+    'asset.process': (p, ctx) => processAsset(deps, p.assetId, ctx),
+    'webhook.deliver': (p, ctx) => deliverWebhook(delivery, p.deliveryId, ctx),
+  };
+}

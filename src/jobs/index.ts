@@ -1,0 +1,20 @@
+/** The one switch on queue backend: BullMQ when a Redis URL is configured, else the database. */
+import type { Store } from '../db/repositories/index.js';
+import { BullQueue } from './bullmq-queue.js';
+import { DatabaseQueue } from './database-queue.js';
+import type { JobQueue } from './queue.js';
+
+export interface QueueSetup {
+  redisUrl: string | null;
+  redisPrefix: string;
+  leaseMs: number;
+  retryBaseMs: number | null;
+}
+
+export function createQueue(store: Store, setup: QueueSetup, onError?: (err: unknown, context: string) => void): JobQueue {
+  if (setup.redisUrl) return new BullQueue(store, { url: setup.redisUrl, prefix: setup.redisPrefix, leaseMs: setup.leaseMs, retryBaseMs: setup.retryBaseMs }, onError);
+  return new DatabaseQueue(store, { leaseMs: setup.leaseMs, retryBaseMs: setup.retryBaseMs });
+}
+
+export * from './catalogue.js';
+export type * from './queue.js';

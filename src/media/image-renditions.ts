@@ -1,0 +1,65 @@
+/**
+ * Image thumbnail and preview with sharp, in a child process under `nice`: libvips never
+ * loads into the API or worker isolate, and a hostile image that crashes or hangs it
+ * takes down only that child. Auto-oriented; metadata is stripped (sharp's default).
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { MediaError } from './ffmpeg.js';
+
+export interface ImageRendition {
+  label: 'thumbnail' | 'preview';
+  file: string;
+  width: number;
+  height: number;
+  size: number;
+}
+
+export const IMAGE_RENDITIONS = [
+  { label: 'thumbnail', max: 320 },
+  { label: 'preview', max: 1280 },
+] as const;
+
+const CHILD_SOURCE = `
+const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
+const [input, outDir, maxPixels, specs] = process.argv.slice(1);
+sharp.concurrency(1);
+(async () => {
+  const out = [];
+  for (const { label, max } of JSON.parse(specs)) {
+    const file = outDir + '/' + label + '.webp';
+    const info = await sharp(input, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 })
+      .rotate()
+      .resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toFile(file);
+    out.push({ label, file, width: info.width, height: info.height, size: info.size });
+  }
+  process.stdout.write(JSON.stringify(out));
+})().catch((err) => {
+  process.stderr.write(String(err && err.message || err));
+  process.exit(err && err.code ? 3 : 2);
+});
+`;
+
+export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; timeoutMs: number; signal?: AbortSignal }): Promise<ImageRendition[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nice', ['-n', '19', process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: opts.signal,
+      timeout: opts.timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => err.length < 4000 && (err += c));
+    child.once('error', (e) => reject(new Error(`image renditions did not run: ${e.message}`, { cause: e })));
+    child.once('close', (code, signal) => {
+      if (code === 0) return resolve(JSON.parse(out) as ImageRendition[]);
+      // Exit 2: sharp refused the image itself; anything else (3: a system error, a kill) may pass.
+      if (code === 2 && !signal) return reject(new MediaError(`The image could not be decoded: ${err.trim().split('\n')[0]?.slice(0, 200) ?? ''}`));
+      reject(new Error(`image renditions failed (${signal ?? code}): ${err.slice(0, 200)}`));
+    });
+  });
+}

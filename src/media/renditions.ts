@@ -1,0 +1,45 @@
+/**
+ * What renditions a source gets, and the ffmpeg arguments that make them. Pure: the
+ * processing job runs them, the benchmark runs the very same arguments directly.
+ */
+
+export interface VideoRung {
+  label: string;
+  height: number;
+  file: string;
+}
+
+/** Ladder heights that fit the source; a source below every rung gets one at its own (even) height. */
+export function ladderFor(sourceHeight: number | null, ladder: readonly number[]): number[] {
+  const fits = ladder.filter((h) => sourceHeight === null || h <= sourceHeight);
+  if (fits.length) return fits;
+  const own = Math.max(2, Math.floor((sourceHeight ?? 360) / 2) * 2);
+  return [own];
+}
+
+/** H.264 (veryfast, CRF 23) + AAC MP4s with the index up front, every rung from one decode. */
+export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean): string[] {
+  const splits = rungs.map((_, i) => `[s${i}]`).join('');
+  const scales = rungs.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`).join(';');
+  const args = ['-filter_complex', `[0:v:0]split=${rungs.length}${splits};${scales}`];
+  rungs.forEach((r, i) => {
+    args.push('-map', `[v${i}]`);
+    if (hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ac', '2');
+    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-profile:v', 'high', '-map_metadata', '-1', '-movflags', '+faststart', '-f', 'mp4', r.file);
+  });
+  return args;
+}
+
+/** Where the poster frame is taken: a quarter in, past fades and black leaders. */
+export function posterAt(duration: number | null): number {
+  return duration && duration > 0 ? Math.round(duration * 0.25 * 1000) / 1000 : 0;
+}
+
+/** One JPEG frame, no taller than 720 px. */
+export function posterArgs(file: string): string[] {
+  return ['-map', '0:v:0', '-frames:v', '1', '-vf', "scale=-2:'min(720,ih)':flags=bicubic,format=yuvj420p", '-q:v', '3', '-map_metadata', '-1', '-f', 'image2', '-c:v', 'mjpeg', file];
+}
+
+export function audioArgs(file: string): string[] {
+  return ['-map', '0:a:0', '-vn', '-c:a', 'aac', '-b:a', '128k', '-map_metadata', '-1', '-movflags', '+faststart', '-f', 'mp4', file];
+}

@@ -1,0 +1,75 @@
+/**
+ * The `webhook.deliver` job: one signed POST of one stored message, 10 s at most. A 2xx
+ * marks it delivered; anything else is recorded and thrown, so the queue retries with
+ * backoff (about 24 h in all) until the last attempt marks it failed.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { Store } from '../db/repositories/index.js';
+import type { JobContext } from '../jobs/catalogue.js';
+import { PermanentJobError } from '../jobs/catalogue.js';
+import type { Clock } from '../lib/clock.js';
+import { signWebhook } from './signature.js';
+import { guardedLookup, isPrivateAddress, PrivateAddressError } from './url-guard.js';
+
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+export interface DeliveryDeps {
+  store: Store;
+  clock: Clock;
+  allowPrivate: boolean;
+}
+
+export async function deliverWebhook(deps: DeliveryDeps, deliveryId: string, ctx: JobContext): Promise<void> {
+  const delivery = await deps.store.webhooks.findDelivery(deliveryId);
+  if (!delivery || delivery.status !== 'pending') return;
+  const hook = await deps.store.webhooks.find(delivery.namespace_id, delivery.webhook_id);
+  const now = () => deps.clock.now().toISOString();
+  if (!hook || !hook.enabled) {
+    await deps.store.webhooks.recordAttempt(delivery.id, { status: 'failed', error: 'the endpoint was disabled', updated_at: now() });
+    return;
+  }
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'Intake-Webhooks/1',
+    'webhook-id': delivery.id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signWebhook(hook.secret, delivery.id, timestamp, delivery.body),
+  };
+  const result = await post(hook.url, headers, delivery.body, deps.allowPrivate).then(
+    (status) => ({ status, refused: false, error: status >= 200 && status < 300 ? null : `the endpoint answered ${status}` }),
+    (err: Error) => ({ status: null, refused: err instanceof PrivateAddressError, error: err instanceof PrivateAddressError ? err.message : `the request failed: ${err.message}` }),
+  );
+  // A URL that now resolves to a private address will not stop doing so by waiting: no retries.
+  const last = ctx.attempt >= ctx.maxAttempts || result.refused;
+  if (result.error === null) {
+    await deps.store.webhooks.recordAttempt(delivery.id, { status: 'delivered', attempts: ctx.attempt, response_status: result.status, error: null, delivered_at: now(), updated_at: now() });
+    return;
+  }
+  await deps.store.webhooks.recordAttempt(delivery.id, { status: last ? 'failed' : 'pending', attempts: ctx.attempt, response_status: result.status, error: result.error, updated_at: now() });
+  throw last ? new PermanentJobError(result.error) : new Error(result.error);
+}
+
+/** POSTs and resolves with the status; the answer's body is read and dropped (at most 64 KiB kept nowhere). */
+function post(url: string, headers: Record<string, string>, body: string, allowPrivate: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    // An IP literal skips the DNS lookup, so it is checked here.
+    const literal = u.hostname.replace(/^\[|\]$/g, '');
+    if (!allowPrivate && net.isIP(literal) && isPrivateAddress(literal)) return reject(new PrivateAddressError(literal));
+    const client = u.protocol === 'https:' ? https : http;
+    const req = client.request(u, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: guardedLookup(allowPrivate), timeout: DELIVERY_TIMEOUT_MS }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+      res.once('error', reject);
+    });
+    // The whole exchange, not just idle time, is bounded.
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`)), DELIVERY_TIMEOUT_MS);
+    req.once('close', () => clearTimeout(timer));
+    req.once('timeout', () => req.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`)));
+    req.once('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,78 @@
+/** Media made for the processing tests, and ways to look at what the pipeline produced. */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createSession } from '../http/error-helpers.js';
+import { eventually, type TestIntake } from './intake.js';
+
+const run = promisify(execFile);
+
+/** An H.264/AAC MP4 (AAC only when `audio`), `seconds` long, from ffmpeg's test sources. */
+export async function videoClip(width: number, height: number, seconds = 1, audio = true): Promise<Buffer> {
+  return withTemp('clip.mp4', (out) =>
+    run('ffmpeg', [
+      '-v', 'error', '-nostdin', '-y',
+      '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=25:duration=${seconds}`,
+      ...(audio ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`, '-c:a', 'aac', '-shortest'] : []),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', out,
+    ]),
+  );
+}
+
+async function withTemp(name: string, make: (file: string) => Promise<unknown>): Promise<Buffer> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-media-'));
+  const file = path.join(dir, name);
+  try {
+    await make(file);
+    return await fs.readFile(file);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+}
+
+/** ffprobe's view of some bytes: format name and streams. */
+export async function probeBytes(bytes: Buffer): Promise<{ format: string; duration: number; streams: ProbedStream[] }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-probe-'));
+  const file = path.join(dir, 'f');
+  try {
+    await fs.writeFile(file, bytes);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
+    const json = JSON.parse(stdout) as { format: { format_name: string; duration?: string }; streams: ProbedStream[] };
+    return { format: json.format.format_name, duration: Number(json.format.duration ?? 0), streams: json.streams };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function download(url: string): Promise<Buffer> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** Creates a session, PUTs the bytes and completes (optionally async). */
+export async function uploadMedia(t: TestIntake, key: string, bytes: Buffer, filename: string, contentType: string, complete: Record<string, unknown> = {}) {
+  const s = await createSession(t, key, { filename, content_type: contentType, file_size: bytes.length });
+  // Every header the session asks for (S3 adds If-None-Match).
+  const sent = await fetch(s.upload_url, { method: 'PUT', headers: s.upload_method.headers, body: bytes });
+  if (sent.status !== 200) throw new Error(`PUT: ${sent.status}`);
+  const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: complete });
+  return { session: s, complete: done };
+}
+
+/** Polls the asset until its status is one of `statuses`. */
+export async function assetWhen(t: TestIntake, key: string, assetId: string, statuses: string[], timeoutMs = 60_000): Promise<any> {
+  return eventually(async () => {
+    const res = await t.api('GET', `/v1/assets/${assetId}`, { key });
+    return statuses.includes(res.body.data?.status) ? res.body.data : null;
+  }, timeoutMs, `asset ${assetId} to be ${statuses.join('/')}`);
+}

@@ -1,0 +1,51 @@
+/**
+ * The processing pipeline with INTAKE_STORAGE=s3 on a real S3 server (Ceph RGW): the job
+ * downloads the original (the driver has no local path), writes every rendition into the
+ * bucket, and deleting the asset empties the bucket.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, it } from 'node:test';
+import sharp from 'sharp';
+import { s3Env, testBucket, type TestBucket } from '../helpers/ceph.js';
+import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { png } from '../helpers/media.js';
+import { assetWhen, download, probeBytes, uploadMedia, videoClip } from '../helpers/processing.js';
+
+let b: TestBucket;
+let t: TestIntake;
+before(async () => {
+  b = await testBucket('intake-processing');
+  t = await startIntake(s3Env(b));
+});
+after(async () => {
+  await t?.close();
+  await b?.drop();
+});
+
+it('on S3: a video and an image get their renditions in the bucket; delete removes every one', async () => {
+  const { key, namespaceId } = await t.tenant();
+  const video = await uploadMedia(t, key, await videoClip(320, 240), 's3.mp4', 'video/mp4');
+  assert.equal(video.complete.status, 200, JSON.stringify(video.complete.body));
+  const asset = await assetWhen(t, key, video.complete.body.data.asset.id, ['ready', 'failed']);
+  assert.equal(asset.status, 'ready', JSON.stringify(asset.error));
+  const mp4 = asset.sources.find((s: any) => s.label === '240p');
+  assert.equal(new URL(mp4.url).origin, b.server.endpoint, 'delivered from the bucket');
+  const probed = await probeBytes(await download(mp4.url));
+  assert.equal(probed.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');
+  const poster = await sharp(await download(asset.sources.find((s: any) => s.label === 'poster').url)).metadata();
+  assert.equal(poster.format, 'jpeg');
+
+  const image = await uploadMedia(t, key, await png(900, 600), 's3.png', 'image/png');
+  const imageId = image.complete.body.data.asset.id;
+  const keys = async (id: string) => (await b.keys()).filter((k) => k.startsWith(`${namespaceId}/${id}/`)).sort();
+  await eventually(async () => (await t.api('GET', `/v1/assets/${imageId}`, { key })).body.data.sources.length === 3, 20_000, 'the image renditions');
+  await t.storedFiles(); // returns once the job queue has settled
+  assert.deepEqual(await keys(imageId), [`${namespaceId}/${imageId}/preview.webp`, `${namespaceId}/${imageId}/thumbnail.webp`]);
+  assert.deepEqual(await keys(asset.id), [`${namespaceId}/${asset.id}/240p.mp4`, `${namespaceId}/${asset.id}/poster.jpg`]);
+
+  for (const id of [asset.id, imageId]) assert.equal((await t.api('DELETE', `/v1/assets/${id}`, { key })).status, 200);
+  assert.deepEqual(await b.keys(), [], 'the bucket is empty');
+  assert.deepEqual(await fs.readdir(path.join(t.dataDir, 'work')).catch(() => []), [], 'the downloaded originals are gone');
+});
