@@ -51,6 +51,8 @@ export interface TestIntake {
   /** A new namespace and a key for it. */
   tenant(opts?: { quota_bytes?: number; limits?: Record<string, number> }): Promise<{ namespaceId: string; key: string; keyId: string }>;
   /** Every file under the storage objects folder (relative paths). */
+  /** Resolves once the job queue has nothing running or due (renditions are written in the background). */
+  settled(): Promise<void>;
   storedFiles(): Promise<string[]>;
   /** Files left in the storage temp folder. */
   tempFiles(): Promise<string[]>;
@@ -91,6 +93,14 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
     return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? (e as any).path, e.name))).sort();
   };
 
+  // Jobs write renditions in the background: wait until the queue has nothing running or due.
+  const settled = async (): Promise<void> => {
+    await eventually(async () => {
+      const counts = Object.values(await intake.queue.counts());
+      return counts.every((c) => c.waiting === 0 && c.active === 0);
+    }, 20_000, 'the job queue to settle');
+  };
+
   return {
     url,
     intake,
@@ -103,12 +113,9 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
       const key = await api('POST', '/v1/keys', { json: { namespace_id: ns.body.data.id, name: 'test' } });
       return { namespaceId: ns.body.data.id, key: key.body.data.secret, keyId: key.body.data.id };
     },
-    // Jobs write renditions in the background: list once the queue has nothing running or due.
-    storedFiles: async () => {
-      await eventually(async () => {
-        const counts = Object.values(await intake.queue.counts());
-        return counts.every((c) => c.waiting === 0 && c.active === 0);
-      }, 20_000, 'the job queue to settle');
+    settled,
+    async storedFiles() {
+      await settled();
       return listFiles(path.join(dataDir, 'storage', 'objects'));
     },
     tempFiles: () => listFiles(path.join(dataDir, 'storage', 'tmp')),

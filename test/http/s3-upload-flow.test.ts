@@ -181,6 +181,7 @@ describe('upload flow on S3 (Ceph RGW)', () => {
     const asset = (await t.api('GET', `/v1/assets/${finished.asset_id}`, { key })).body.data;
     assert.equal(asset.width, 12);
     assert.deepEqual(Buffer.from(await (await fetch(asset.url)).arrayBuffer()), bytes);
+    await t.settled(); // the image's thumbnail and preview are written in the background
     assert.deepEqual(await b.leftovers(), []);
   });
 
