@@ -90,10 +90,13 @@ async function localInput(deps: UploadDeps, asset: AssetRow, dir: string): Promi
   return file;
 }
 
+/** Resizing decodes the whole image, which verification (headers only) never did: four times its memory cap. */
+const RENDITION_MEMORY_FACTOR = 4;
+
 async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
   const timeoutMs = 60_000 + (asset.duration ?? 60) * SECONDS_PER_MEDIA_SECOND * 1000;
   if (asset.kind === 'image') {
-    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, timeoutMs: 120_000, signal: ctx.signal });
+    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.imageMemoryMb, timeoutMs: 120_000, signal: ctx.signal });
     return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
   }
   const demuxer = demuxerFor(asset.mimetype!);

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { MediaError } from './ffmpeg.js';
+import { findPrlimit } from './image.js';
 
 export interface ImageRendition {
   label: 'thumbnail' | 'preview';
@@ -42,9 +43,20 @@ sharp.concurrency(1);
 });
 `;
 
-export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; timeoutMs: number; signal?: AbortSignal }): Promise<ImageRendition[]> {
+const PRLIMIT = findPrlimit();
+
+/**
+ * Renders in a niced child process under a memory cap (RLIMIT_DATA through prlimit, as for
+ * verification) and a deadline: an image that passed verification's limits can still need
+ * far more memory to resize (an SVG just under the element cap), and that must fail its own
+ * job, not grow the worker without bound.
+ */
+export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; timeoutMs: number; signal?: AbortSignal }): Promise<ImageRendition[]> {
+  const bytes = opts.memoryMb * 1024 * 1024;
+  const node = [process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)];
+  const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
   return new Promise((resolve, reject) => {
-    const child = spawn('nice', ['-n', '19', process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)], {
+    const child = spawn('nice', ['-n', '19', ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: opts.signal,
       timeout: opts.timeoutMs,
@@ -59,6 +71,9 @@ export function makeImageRenditions(input: string, outDir: string, opts: { maxPi
       if (code === 0) return resolve(JSON.parse(out) as ImageRendition[]);
       // Exit 2: sharp refused the image itself; anything else (3: a system error, a kill) may pass.
       if (code === 2 && !signal) return reject(new MediaError(`The image could not be decoded: ${err.trim().split('\n')[0]?.slice(0, 200) ?? ''}`));
+      // Killed at the deadline (not by a drain): the same image would take as long again, so
+      // a retry only burns another worker's time. A drain's abort stays retryable.
+      if (signal === 'SIGKILL' && !opts.signal?.aborted) return reject(new MediaError('The image is too complex to render in time or memory.'));
       reject(new Error(`image renditions failed (${signal ?? code}): ${err.slice(0, 200)}`));
     });
   });

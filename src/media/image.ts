@@ -101,7 +101,7 @@ interface Child {
 }
 
 /** util-linux's prlimit, where Debian and most distributions install it; without it jobs run uncapped (time and concurrency still hold). */
-function findPrlimit(): string | null {
+export function findPrlimit(): string | null {
   for (const candidate of ['/usr/bin/prlimit', '/bin/prlimit', '/usr/local/bin/prlimit']) {
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
