@@ -32,7 +32,19 @@ interface Credentials {
 
 /** RFC 3986 encoding as SigV4 wants it: only A-Z a-z 0-9 - _ . ~ stay as they are. */
 export function uriEncode(s: string): string {
+  // Most keys and values (ids, dates, hex) need no encoding: skip the replace on the hot path.
+  if (UNRESERVED.test(s)) return s;
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+
+/** `20260115T103000Z` for a time, remembered for the second it names (many URLs share it). */
+let stamp: { second: number; amzDate: string } | undefined;
+function amzDateOf(now: Date): string {
+  const second = Math.floor(now.getTime() / 1000);
+  if (stamp?.second !== second) stamp = { second, amzDate: now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '') };
+  return stamp.amzDate;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -89,7 +101,7 @@ export class SigV4Presigner {
     const base = await this.baseUrl();
     const { creds, region } = await this.identity();
     const now = req.now ?? new Date();
-    const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = amzDateOf(now);
     const date = amzDate.slice(0, 8);
     const scope = `${date}/${region}/s3/aws4_request`;
 
