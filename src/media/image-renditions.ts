@@ -24,6 +24,10 @@ export const IMAGE_RENDITIONS = [
 const CHILD_SOURCE = `
 const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
 const [input, outDir, maxPixels, specs] = process.argv.slice(1);
+// The parent's IPC channel closes when the worker dies (even by SIGKILL): stop with it
+// rather than render on as an orphan. Unref'd, so it never keeps a finished child alive.
+process.on('disconnect', () => process.exit(1));
+if (process.channel) process.channel.unref();
 sharp.concurrency(1);
 (async () => {
   const out = [];
@@ -57,15 +61,15 @@ export function makeImageRenditions(input: string, outDir: string, opts: { maxPi
   const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
   return new Promise((resolve, reject) => {
     const child = spawn('nice', ['-n', '19', ...argv], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       signal: opts.signal,
       timeout: opts.timeoutMs,
       killSignal: 'SIGKILL',
     });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => err.length < 4000 && (err += c));
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => err.length < 4000 && (err += c));
     child.once('error', (e) => reject(new Error(`image renditions did not run: ${e.message}`, { cause: e })));
     child.once('close', (code, signal) => {
       if (code === 0) return resolve(JSON.parse(out) as ImageRendition[]);

@@ -235,14 +235,7 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
 }
 
 /** The probed facts a detached upload keeps for the asset it will join (see assets/create-asset.ts). */
-export interface UploadMedia {
-  mimetype: string;
-  width: number | null;
-  height: number | null;
-  duration: number | null;
-  fps: number | null;
-  bitrate: number | null;
-}
+export type UploadMedia = Pick<Verified, 'mimetype' | 'width' | 'height' | 'duration' | 'fps' | 'bitrate'>;
 
 function mediaOf(v: Verified): UploadMedia {
   return { mimetype: v.mimetype, width: v.width, height: v.height, duration: v.duration, fps: v.fps, bitrate: v.bitrate };

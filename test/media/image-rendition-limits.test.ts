@@ -3,6 +3,7 @@
  * that needs more fails its own job, and the same image renders under a sufficient cap.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,16 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { findPrlimit } from '../../src/media/image.js';
 import { makeImageRenditions } from '../../src/media/image-renditions.js';
+import { eventually } from '../helpers/intake.js';
+
+/** Processes whose command line names `needle`. */
+function processesNaming(needle: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', needle], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle) && !l.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
 
 describe('image renditions under a memory cap', () => {
   let dir: string;
@@ -35,5 +46,24 @@ describe('image renditions under a memory cap', () => {
     await assert.rejects(makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 160, timeoutMs: 60_000 }), /image renditions failed|could not be decoded/);
     const made = await makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 2048, timeoutMs: 60_000 });
     assert.deepEqual(made.map((r) => [r.label, Math.max(r.width, r.height)]).sort(), [['preview', 1280], ['thumbnail', 320]]);
+  });
+
+  it('a rendition child stops when its worker is killed, instead of rendering on as an orphan', async () => {
+    // Slow to render: thousands of blurred shapes on a large canvas.
+    const svg = path.join(dir, 'slow.svg');
+    const shapes = Array.from({ length: 4000 }, (_, i) => `<circle cx="${(i * 37) % 6000}" cy="${(i * 53) % 6000}" r="400" fill="#${(i * 4099).toString(16).padStart(6, '0').slice(-6)}" filter="url(#b)"/>`);
+    await fs.writeFile(svg, `<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6000"><defs><filter id="b"><feGaussianBlur stdDeviation="60"/></filter></defs>${shapes.join('')}</svg>`);
+    const out = path.join(dir, 'orphan-out');
+    await fs.mkdir(out);
+    const modulePath = path.resolve('src/media/image-renditions.ts');
+    const parent = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(modulePath)}).then((m) => m.makeImageRenditions(${JSON.stringify(svg)}, ${JSON.stringify(out)}, { maxPixels: 1e9, memoryMb: 4096, timeoutMs: 600000 })).catch(() => {}); setInterval(() => {}, 1000);`], { stdio: 'ignore' });
+    try {
+      await eventually(async () => processesNaming(svg).some((l) => !l.includes('--import')), 20_000, 'the rendition child to start');
+      parent.kill('SIGKILL');
+      await eventually(async () => processesNaming(svg).length === 0, 15_000, 'the orphaned rendition child to exit');
+    } finally {
+      parent.kill('SIGKILL');
+      for (const line of processesNaming(svg)) process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+    }
   });
 });
