@@ -197,7 +197,11 @@ describe('local disk multipart uploads', () => {
       // A fresh temp file may belong to another live process: only stale ones go.
       await restarted.init();
       assert.ok((await fs.readdir(dir)).includes('tmp-halfwritten'));
-      await restarted.init(0);
+      // Once untouched for longer than the staleness limit, they go.
+      const past = new Date(Date.now() - 2 * 3600_000);
+      await fs.utimes(path.join(dir, 'tmp-halfwritten'), past, past);
+      await fs.utimes(path.join(h.root, 'multipart', 'tmp-unfinishedcreate'), past, past);
+      await restarted.init();
       assert.deepEqual((await fs.readdir(dir)).sort(), kept);
       assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), [id]);
       assert.deepEqual((await restarted.listParts(key, id)).map((p) => [p.size, p.etag]), [[100, `"${sha256(Buffer.alloc(100, 1))}"`]]);
