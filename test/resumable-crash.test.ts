@@ -3,7 +3,7 @@
  * process, is SIGKILLed while a part is arriving, and restarts on the same data folder.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -13,27 +13,15 @@ import { ADMIN_KEY, eventually, freePort, type ApiResponse } from './helpers/int
 import { sha256 } from './helpers/media.js';
 import { s3Env, testBucket, type TestBucket } from './helpers/ceph.js';
 import { ResumableClient, textFile } from './helpers/resumable-client.js';
+import { spawnServe } from './helpers/serve-process.js';
 
 const MIB = 1024 * 1024;
 let dir: string;
 let port: number;
 let server: ChildProcess | undefined;
 
-async function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve'], {
-    env: { ...process.env, INTAKE_DATA_DIR: dir, INTAKE_PORT: String(port), INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening on')) resolve();
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code, signal) => reject(new Error(`serve exited early (${code ?? signal}): ${out}`)));
-  });
-  return child;
+function startServer(env: Record<string, string>): Promise<ChildProcess> {
+  return spawnServe({ INTAKE_DATA_DIR: dir, INTAKE_PORT: String(port), ...env });
 }
 
 async function api<T = any>(method: string, route: string, opts: { key?: string; json?: unknown } = {}): Promise<ApiResponse<T>> {

@@ -16,6 +16,7 @@ import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../src/http/plugins/rat
 import { ADMIN_KEY, eventually, freePort, startIntake } from './helpers/intake.js';
 import { REDIS_URL } from './helpers/redis.js';
 import { assertError, parsed } from './http/error-helpers.js';
+import { spawnServe } from './helpers/serve-process.js';
 
 const KEY_LIMIT = 6;
 const ADDRESS_LIMIT = 4;
@@ -27,28 +28,13 @@ const servers: { child: ChildProcess; url: string }[] = [];
 
 async function startServer(): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve'], {
-    env: {
-      ...process.env,
-      INTAKE_DATA_DIR: dir,
-      INTAKE_PORT: String(port),
-      INTAKE_ADMIN_KEY: ADMIN_KEY,
-      INTAKE_LOG_LEVEL: 'silent',
-      INTAKE_REDIS_URL: REDIS_URL,
-      INTAKE_REDIS_PREFIX: prefix,
-      INTAKE_RATE_LIMIT_PER_MINUTE: String(KEY_LIMIT),
-      INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE: String(ADDRESS_LIMIT),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening on')) resolve();
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code, signal) => reject(new Error(`serve exited early (${code ?? signal}): ${out}`)));
+  const child = await spawnServe({
+    INTAKE_DATA_DIR: dir,
+    INTAKE_PORT: String(port),
+    INTAKE_REDIS_URL: REDIS_URL,
+    INTAKE_REDIS_PREFIX: prefix,
+    INTAKE_RATE_LIMIT_PER_MINUTE: String(KEY_LIMIT),
+    INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE: String(ADDRESS_LIMIT),
   });
   return { child, url: `http://127.0.0.1:${port}` };
 }

@@ -1,0 +1,24 @@
+/**
+ * The real server as a child process (`intake serve` through tsx), for tests that kill it,
+ * restart it, or run several side by side. Resolves once it says it is listening; rejects
+ * with everything it printed if it exits first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ADMIN_KEY } from './intake.js';
+
+export async function spawnServe(env: { INTAKE_DATA_DIR: string; INTAKE_PORT: string } & Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve'], {
+    env: { ...process.env, INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening on')) resolve();
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code, signal) => reject(new Error(`serve exited early (${code ?? signal}): ${out}`)));
+  });
+  return child;
+}
