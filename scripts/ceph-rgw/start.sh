@@ -36,10 +36,13 @@ t0=$(date +%s.%N)
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # Test files run in parallel and may all ask for the gateway at once: one builds it, the
-# others wait and then find it running.
-mkdir -p "$(dirname "$CEPH_DIR")"
-exec 9>"$CEPH_DIR.lock"
-flock 9
+# others wait and then find it running. flock -o holds the lock itself and keeps its file
+# descriptor from this script, so the daemons started below do not inherit the lock (they
+# would hold it for as long as they run, and every later call would wait forever).
+if [ -z "${CEPH_RGW_LOCKED:-}" ]; then
+  mkdir -p "$(dirname "$CEPH_DIR")"
+  CEPH_RGW_LOCKED=1 exec flock -o "$CEPH_DIR.lock" bash "${BASH_SOURCE[0]}" "$@"
+fi
 
 # ---- already running? --------------------------------------------------------
 if alive "$CEPH_DIR/run/mon.a.pid" && alive "$CEPH_DIR/run/osd.0.pid" \
