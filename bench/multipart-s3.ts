@@ -7,22 +7,18 @@
  * object for its SHA-256. Objects are deleted and Ceph's garbage collector run after every
  * run (its memstore keeps them in RAM).
  */
-import { randomBytes } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
-  DeleteBucketCommand,
   ListPartsCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { S3Storage } from '../src/storage/s3.js';
 import { peakRss, resetPeakRss, type Cleanup } from './lib/children.js';
 import { startIntake } from './intake.js';
 import { intakeComplete, intakeParts, parallel } from './multipart.js';
 import { GIB, median } from './put.js';
-import { ceph, collectGarbage } from './s3.js';
+import { benchBucket, ceph, collectGarbage } from './s3.js';
 
 export interface MultipartS3Result {
   sizeBytes: number;
@@ -37,27 +33,7 @@ export interface MultipartS3Result {
 export async function benchMultipartS3(cleanup: Cleanup, opts: { size: number; parts: number; runs: number }): Promise<MultipartS3Result> {
   const { size, parts, runs } = opts;
   const env = await ceph();
-  const bucket = `intake-bench-mp-${randomBytes(4).toString('hex')}`;
-  const storage = new S3Storage({
-    bucket,
-    region: env.S3_REGION!,
-    endpoint: env.S3_ENDPOINT!,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY!, secretAccessKey: env.S3_SECRET_KEY! },
-    publicEndpoint: null,
-    verifiesChecksums: false,
-    conditionalWrites: true,
-  });
-  const s3 = storage.clients.api;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  cleanup.add(async () => {
-    for await (const mp of storage.listMultipart()) await storage.abortMultipart(mp.key, mp.multipartId);
-    const keys: string[] = [];
-    for await (const o of storage.list()) keys.push(o.key);
-    await storage.deleteMany(keys);
-    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-    await collectGarbage();
-  });
+  const { storage, s3, bucket } = await benchBucket(cleanup, env, 'intake-bench-mp');
   const intake = await startIntake(cleanup, {
     INTAKE_STORAGE: 's3',
     INTAKE_S3_BUCKET: bucket,

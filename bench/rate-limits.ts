@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Cleanup } from './lib/children.js';
 import { startIntake } from './intake.js';
-import { benchSessions, type LoadSide } from './sessions.js';
+import { benchSessions, meanOfRounds, type LoadSide } from './sessions.js';
 
 const REDIS_URL = process.env.INTAKE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -40,8 +40,8 @@ export async function benchRateLimits(cleanup: Cleanup): Promise<RateLimitResult
     const a = await benchSessions(local, shared, local.key);
     const redisCpu = (await redisCpuSeconds(r)) - cpuBefore;
     const b = await benchSessions(shared, local, shared.key);
-    const inProcess = mean(a.baseline, b.intake);
-    const redis = mean(a.intake, b.baseline);
+    const inProcess = meanOfRounds(a.baseline, b.intake);
+    const redis = meanOfRounds(a.intake, b.baseline);
     return {
       inProcess,
       redis,
@@ -55,22 +55,6 @@ export async function benchRateLimits(cleanup: Cleanup): Promise<RateLimitResult
   }
 }
 
-/** Two passes of one server: rates and CPU averaged, latencies the worse of the two. */
-function mean(x: LoadSide, y: LoadSide): LoadSide {
-  const avg = (k: keyof LoadSide) => (x[k] + y[k]) / 2;
-  return {
-    requestsPerSecond: avg('requestsPerSecond'),
-    p50Ms: Math.max(x.p50Ms, y.p50Ms),
-    p99Ms: Math.max(x.p99Ms, y.p99Ms),
-    maxMs: Math.max(x.maxMs, y.maxMs),
-    requests: x.requests + y.requests,
-    non2xx: x.non2xx + y.non2xx,
-    errors: x.errors + y.errors,
-    cpuMicrosPerRequest: avg('cpuMicrosPerRequest'),
-    rssBeforeBytes: Math.max(x.rssBeforeBytes, y.rssBeforeBytes),
-    peakRssBytes: Math.max(x.peakRssBytes, y.peakRssBytes),
-  };
-}
 
 export function rateLimitSummary(x: RateLimitResult): string {
   const line = (name: string, s: LoadSide) =>

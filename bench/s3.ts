@@ -21,7 +21,7 @@ import { SigV4Presigner, sdkPresign, type PresignRequest } from '../src/storage/
 import type { Cleanup } from './lib/children.js';
 import { createSession, startIntake } from './intake.js';
 import { GIB, median, put } from './put.js';
-import { benchSessions, type LoadSide, type SessionsResult } from './sessions.js';
+import { benchSessions, meanOfRounds, type SessionsResult } from './sessions.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -45,21 +45,6 @@ export async function collectGarbage(): Promise<void> {
   await run('radosgw-admin', ['gc', 'process', '--include-all'], { env: { ...process.env, CEPH_CONF: `${CEPH_DIR}/ceph.conf` } }).catch(() => undefined);
 }
 
-/** The two rounds of one side, averaged (latencies: the worse). */
-function mean(x: LoadSide, y: LoadSide): LoadSide {
-  const avg = (k: keyof LoadSide) => (x[k] + y[k]) / 2;
-  return {
-    ...x,
-    requestsPerSecond: avg('requestsPerSecond'),
-    cpuMicrosPerRequest: avg('cpuMicrosPerRequest'),
-    p50Ms: Math.max(x.p50Ms, y.p50Ms),
-    p99Ms: Math.max(x.p99Ms, y.p99Ms),
-    maxMs: Math.max(x.maxMs, y.maxMs),
-    requests: x.requests + y.requests,
-    non2xx: x.non2xx + y.non2xx,
-    errors: x.errors + y.errors,
-  };
-}
 
 /** URLs signed per second by `sign` over about `ms` milliseconds. */
 async function rate(sign: (i: number) => Promise<string>, ms: number): Promise<number> {
@@ -71,9 +56,12 @@ async function rate(sign: (i: number) => Promise<string>, ms: number): Promise<n
   return n / ((performance.now() - started) / 1000);
 }
 
-export async function benchS3(cleanup: Cleanup, runs = 3, signingRuns = 5): Promise<S3BenchResult> {
-  const env = await ceph();
-  const bucket = `intake-bench-${randomBytes(4).toString('hex')}`;
+/**
+ * A throw-away bucket on Ceph and an S3Storage on it; the cleanup aborts open multipart
+ * uploads, deletes every object and the bucket, and lets Ceph free the memory.
+ */
+export async function benchBucket(cleanup: Cleanup, env: Record<string, string>, prefix: string) {
+  const bucket = `${prefix}-${randomBytes(4).toString('hex')}`;
   const storage = new S3Storage({
     bucket,
     region: env.S3_REGION!,
@@ -87,12 +75,19 @@ export async function benchS3(cleanup: Cleanup, runs = 3, signingRuns = 5): Prom
   const s3 = storage.clients.api;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   cleanup.add(async () => {
+    for await (const mp of storage.listMultipart()) await storage.abortMultipart(mp.key, mp.multipartId);
     const keys: string[] = [];
     for await (const o of storage.list()) keys.push(o.key);
     await storage.deleteMany(keys);
     await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     await collectGarbage();
   });
+  return { storage, s3, bucket };
+}
+
+export async function benchS3(cleanup: Cleanup, runs = 3, signingRuns = 5): Promise<S3BenchResult> {
+  const env = await ceph();
+  const { storage, s3, bucket } = await benchBucket(cleanup, env, 'intake-bench');
 
   process.stderr.write('Benchmark S3-1: presigned PUT URLs per second, AWS SDK vs Intake SigV4 signer\n');
   const signer = new SigV4Presigner(s3, bucket);
@@ -144,7 +139,7 @@ export async function benchS3(cleanup: Cleanup, runs = 3, signingRuns = 5): Prom
   // Two rounds in opposite order: on a shared machine whoever goes second meets other load.
   const a = await benchSessions({ ...local, name: 'intake-local' }, { ...intake, name: 'intake-s3' }, local.key);
   const b = await benchSessions({ ...intake, name: 'intake-s3' }, { ...local, name: 'intake-local' }, intake.key);
-  const sessions = { ...a, baseline: mean(a.baseline, b.intake), intake: mean(a.intake, b.baseline) };
+  const sessions = { ...a, baseline: meanOfRounds(a.baseline, b.intake), intake: meanOfRounds(a.intake, b.baseline) };
   sessions.ratio = sessions.intake.requestsPerSecond / sessions.baseline.requestsPerSecond;
   return {
     sessions,

@@ -26,6 +26,23 @@ export interface LoadSide {
   peakRssBytes: number;
 }
 
+/** Two rounds of one server, averaged: rates and CPU the mean, latencies and memory the worse. */
+export function meanOfRounds(x: LoadSide, y: LoadSide): LoadSide {
+  const avg = (k: keyof LoadSide) => (x[k] + y[k]) / 2;
+  return {
+    requestsPerSecond: avg('requestsPerSecond'),
+    cpuMicrosPerRequest: avg('cpuMicrosPerRequest'),
+    p50Ms: Math.max(x.p50Ms, y.p50Ms),
+    p99Ms: Math.max(x.p99Ms, y.p99Ms),
+    maxMs: Math.max(x.maxMs, y.maxMs),
+    requests: x.requests + y.requests,
+    non2xx: x.non2xx + y.non2xx,
+    errors: x.errors + y.errors,
+    rssBeforeBytes: Math.max(x.rssBeforeBytes, y.rssBeforeBytes),
+    peakRssBytes: Math.max(x.peakRssBytes, y.peakRssBytes),
+  };
+}
+
 export interface SessionsResult {
   connections: number;
   seconds: number;
