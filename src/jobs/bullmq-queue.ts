@@ -4,6 +4,7 @@
  * crashes after adding but before deleting adds nothing twice) and deletes them. BullMQ's
  * locks and stalled-job checks give the same lease semantics as the embedded backend.
  */
+import type { EventEmitter } from 'node:events';
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Repositories, Store } from '../db/repositories/index.js';
@@ -33,7 +34,13 @@ export class BullQueue implements JobQueue {
   ) {
     this.connection = new Redis(opts.url, { maxRetriesPerRequest: null, lazyConnect: false });
     this.connection.on('error', (err) => this.onError(err, 'redis connection'));
-    this.queues = Object.fromEntries(QUEUES.map((q) => [q, new Queue(q, { connection: this.connection, prefix: opts.prefix })])) as Record<QueueName, Queue>;
+    this.queues = Object.fromEntries(
+      QUEUES.map((q) => {
+        const queue = new Queue(q, { connection: this.connection, prefix: opts.prefix });
+        queue.on('error', (err) => this.onError(err, `bullmq queue ${q}`));
+        return [q, quietAfterClose(queue)];
+      }),
+    ) as Record<QueueName, Queue>;
     this.schedule(0);
   }
 
@@ -94,6 +101,7 @@ export class BullQueue implements JobQueue {
             backoffMs(JOBS[(job?.name ?? 'asset.process') as JobName].retry, attemptsMade, this.opts.retryBaseMs),
         },
       });
+      quietAfterClose(worker);
       worker.on('error', (err) => opts.events?.onError?.(err, `bullmq worker ${q}`));
       worker.on('failed', (job, err) => {
         if (!job) return;
@@ -151,6 +159,22 @@ export class BullQueue implements JobQueue {
     await bounded(Promise.all(Object.values(this.queues).map((q) => q.close())), 'closing').catch(() => undefined);
     await bounded(this.connection.quit(), 'quitting').catch(() => this.connection.disconnect());
   }
+}
+
+/**
+ * BullMQ 5 (taskforcesh/bullmq#3546): a connection still starting when close() runs removes
+ * its listeners, and its start-up then fails (Redis down at shutdown) by emitting 'error'
+ * with no listener — a throw inside a promise, an unhandled rejection that takes the
+ * process down. An error nobody listens to any more is dropped instead.
+ */
+function quietAfterClose<T extends Queue | Worker>(owner: T): T {
+  for (const field of ['connection', 'blockingConnection']) {
+    const conn = (owner as unknown as Record<string, EventEmitter | undefined>)[field];
+    if (!conn) continue;
+    const emit = conn.emit.bind(conn);
+    conn.emit = (event: string | symbol, ...args: unknown[]) => (event === 'error' && conn.listenerCount('error') === 0 ? false : emit(event, ...args));
+  }
+  return owner;
 }
 
 const CHECK_TIMEOUT_MS = 2000;

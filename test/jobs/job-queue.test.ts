@@ -1,9 +1,13 @@
 /** The job-queue contract on the database backend (SQLite, PostgreSQL) and on BullMQ with a real Redis. */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { BullQueue } from '../../src/jobs/bullmq-queue.js';
 import { DatabaseQueue } from '../../src/jobs/database-queue.js';
 import { createTestDatabase } from '../helpers/databases.js';
+import { eventually, freePort } from '../helpers/intake.js';
 import { queueContract, type QueueHarness } from './queue-contract.js';
 
 import { REDIS_URL } from '../helpers/redis.js';
@@ -79,3 +83,39 @@ async function bullHarness(): Promise<QueueHarness> {
 queueContract('database (SQLite)', () => databaseHarness('sqlite'));
 queueContract('database (PostgreSQL)', () => databaseHarness('postgres'));
 queueContract('BullMQ (Redis)', bullHarness);
+
+describe('BullMQ closing while Redis is not answering', () => {
+  it('raises nothing unhandled when a connection that failed is half-way through its next attempt', async () => {
+    const unhandled: unknown[] = [];
+    const record = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', record);
+    const port = await freePort();
+    // Nothing listens at first, so every connection records a refusal; then a server that
+    // accepts and never answers holds each reconnect attempt half-way (connected, not ready).
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => void held.add(socket));
+    const target = await createTestDatabase('sqlite');
+    const t = await openTestStoreAt(target.url, 'sqlite');
+    const errors: unknown[] = [];
+    const queue = new BullQueue(t.store, { url: `redis://127.0.0.1:${port}`, prefix: 'intake-test-down', leaseMs: LEASE_MS, retryBaseMs: 10 }, (err) => errors.push(err));
+    try {
+      const workers = queue.startWorkers({ concurrency: { uploads: 1, media: 1, webhooks: 1 }, handlers: {} as never, events: {} });
+      await eventually(async () => errors.length > 0, 5_000, 'a refused connection');
+      await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+      // Every client (the shared one, and each worker's blocking one) reconnects into the silent server.
+      await eventually(async () => held.size >= 4, 10_000, 'reconnect attempts held by the silent server');
+      await workers.close();
+      await queue.close();
+      // An unhandled rejection surfaces on a later turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(unhandled.map(String), []);
+    } finally {
+      process.off('unhandledRejection', record);
+      for (const s of held) s.destroy();
+      silent.close();
+      await t.db.close();
+      await target.drop();
+    }
+  });
+});
