@@ -68,7 +68,22 @@ if (args.has('--ceph') && !['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 
   }
 }
 
-// 4. Build when asked (npm start, npm run bench).
+// 4. Chromium, the real browser the web console and Uppy tests drive through
+//    playwright-core (test/helpers/browser.ts): Debian's package, installed when asked
+//    (npm test) and missing, as root. Without it those tests fail, loudly.
+if (args.has('--browser') && !fs.existsSync('/usr/bin/chromium')) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && has('apt-get')) {
+    log('installing Chromium for the browser tests (apt-get install -y chromium)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
+  } else {
+    log('Chromium is missing and cannot be installed here (needs root and apt-get): the browser tests will fail.');
+  }
+}
+
+// 5. Build when asked (npm start, npm run bench).
 if (args.has('--build')) {
   log('compiling TypeScript');
   execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
