@@ -25,7 +25,7 @@ export interface IntakeServer extends Server {
 }
 
 /** Intake needs its real port up front: the signed URLs it hands out embed it. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
