@@ -1,0 +1,123 @@
+/**
+ * `npm run bench -- scale`: POST /v1/uploads at 50 connections against 1 API process, then
+ * against 2 (25 connections each, both loaded at once), on the scale-out configuration
+ * (PostgreSQL, rate limits in Redis, S3 signing). Two rounds in alternating order, averaged.
+ * Reports sessions/s, the 2/1 ratio and the API processes' CPU per session from /proc: on a
+ * machine whose cores are shared with the load generator (and PostgreSQL, and Redis), the
+ * ratio cannot reach 2, and CPU per session says whether the second process costs extra.
+ */
+import type { Result } from 'autocannon';
+import pg from 'pg';
+import { cpuSeconds, type Cleanup } from '../lib/children.js';
+import { CONNECTIONS, load, MEASURE_SECONDS, WARMUP_SECONDS } from '../sessions.js';
+import { Cluster, type Member } from './cluster.js';
+
+export interface ScaleSide {
+  processes: number;
+  sessionsPerSecond: number;
+  p99Ms: number;
+  non2xx: number;
+  /** CPU (user + system) of the API processes per session. */
+  apiCpuMicrosPerSession: number;
+  /** CPU of this process (autocannon) per session. */
+  loadGeneratorCpuMicrosPerSession: number;
+}
+
+export interface DatabaseWork {
+  /** Transactions committed (a statement outside a transaction commits on its own). */
+  commitsPerSession: number;
+  rowsInsertedPerSession: number;
+  rowsUpdatedPerSession: number;
+  /** Rows read by index or sequential scans. */
+  rowsReadPerSession: number;
+}
+
+export interface ScaleSessionsResult {
+  one: ScaleSide;
+  two: ScaleSide;
+  /** PostgreSQL's own counters (pg_stat_database) over the first 1-process round. */
+  database: DatabaseWork;
+  /** two / one sessions per second. */
+  ratio: number;
+  cores: number;
+}
+
+async function dbCounters(url: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // The statistics collector publishes with a delay; this forces a fresh snapshot.
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await client.query('SELECT xact_commit, tup_inserted, tup_updated, tup_fetched FROM pg_stat_database WHERE datname = current_database()');
+    return Object.fromEntries(Object.entries(rows[0] as Record<string, string>).map(([k, v]) => [k, Number(v)]));
+  } finally {
+    await client.end();
+  }
+}
+
+async function measure(apis: Member[], key: string, seconds: number): Promise<ScaleSide> {
+  const per = Math.floor(CONNECTIONS / apis.length);
+  const cpu = async () => (await Promise.all(apis.map((m) => cpuSeconds(m.child.pid!)))).reduce((a, b) => a + b, 0);
+  const before = await cpu();
+  const gen = process.cpuUsage();
+  const results: Result[] = await Promise.all(apis.map((m) => load({ url: m.url! }, key, seconds, per)));
+  const genUsed = process.cpuUsage(gen);
+  const used = (await cpu()) - before;
+  const total = results.reduce((n, r) => n + r.requests.total, 0);
+  const side: ScaleSide = {
+    processes: apis.length,
+    sessionsPerSecond: results.reduce((n, r) => n + r.requests.total / r.duration, 0),
+    p99Ms: Math.max(...results.map((r) => r.latency.p99)),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    apiCpuMicrosPerSession: (used * 1e6) / total,
+    loadGeneratorCpuMicrosPerSession: (genUsed.user + genUsed.system) / total,
+  };
+  process.stderr.write(`  ${apis.length} API process(es): ${side.sessionsPerSecond.toFixed(0)} sessions/s, p99 ${side.p99Ms} ms, non-2xx ${side.non2xx}, API CPU ${side.apiCpuMicrosPerSession.toFixed(0)} µs/session\n`);
+  return side;
+}
+
+function mean(a: ScaleSide, b: ScaleSide): ScaleSide {
+  const avg = (k: 'sessionsPerSecond' | 'apiCpuMicrosPerSession' | 'loadGeneratorCpuMicrosPerSession') => (a[k] + b[k]) / 2;
+  return {
+    processes: a.processes,
+    sessionsPerSecond: avg('sessionsPerSecond'),
+    apiCpuMicrosPerSession: avg('apiCpuMicrosPerSession'),
+    loadGeneratorCpuMicrosPerSession: avg('loadGeneratorCpuMicrosPerSession'),
+    p99Ms: Math.max(a.p99Ms, b.p99Ms),
+    non2xx: a.non2xx + b.non2xx,
+  };
+}
+
+export async function benchScaleSessions(cleanup: Cleanup, cores: number): Promise<ScaleSessionsResult> {
+  const cluster = await Cluster.create(cleanup, { extraEnv: { INTAKE_LOG_LEVEL: 'warn' } });
+  const apis = [await cluster.start('api', 0), await cluster.start('api', 1)];
+  const { key } = await cluster.tenant('bench');
+  // Warm-up of both (JIT, connection pools), unmeasured.
+  await Promise.all(apis.map((m) => load({ url: m.url! }, key, WARMUP_SECONDS, CONNECTIONS / 2)));
+  const before = await dbCounters(cluster.databaseUrl);
+  const one1 = await measure([apis[0]!], key, MEASURE_SECONDS);
+  // Counters reach pg_stat_database within about a second of a transaction's end.
+  await new Promise((r) => setTimeout(r, 1500));
+  const after = await dbCounters(cluster.databaseUrl);
+  const sessions = one1.sessionsPerSecond * MEASURE_SECONDS;
+  const per = (k: string) => (after[k]! - before[k]!) / sessions;
+  const database: DatabaseWork = { commitsPerSession: per('xact_commit'), rowsInsertedPerSession: per('tup_inserted'), rowsUpdatedPerSession: per('tup_updated'), rowsReadPerSession: per('tup_fetched') };
+  const two1 = await measure(apis, key, MEASURE_SECONDS);
+  const two2 = await measure(apis, key, MEASURE_SECONDS);
+  const one2 = await measure([apis[1]!], key, MEASURE_SECONDS);
+  const one = mean(one1, one2);
+  const two = mean(two1, two2);
+  return { one, two, database, ratio: two.sessionsPerSecond / one.sessionsPerSecond, cores };
+}
+
+export function scaleSessionsSummary(r: ScaleSessionsResult): string {
+  const line = (s: ScaleSide) =>
+    `  ${s.processes} API process${s.processes > 1 ? 'es' : ''}: ${s.sessionsPerSecond.toFixed(0)} sessions/s, p99 ${s.p99Ms} ms, non-2xx ${s.non2xx}, API CPU ${s.apiCpuMicrosPerSession.toFixed(0)} µs/session, load generator ${s.loadGeneratorCpuMicrosPerSession.toFixed(0)} µs/session`;
+  return [
+    `Sessions/s on PostgreSQL + Redis + S3, ${CONNECTIONS} connections, 1 vs 2 API processes (${r.cores} cores shared with the load generator, PostgreSQL and Redis; 2 rounds each)`,
+    line(r.one),
+    line(r.two),
+    `  ratio 2 / 1: ${r.ratio.toFixed(2)}; API CPU per session 2 / 1: ${(r.two.apiCpuMicrosPerSession / r.one.apiCpuMicrosPerSession).toFixed(2)}`,
+    `  PostgreSQL per session: ${r.database.commitsPerSession.toFixed(1)} commits, ${r.database.rowsInsertedPerSession.toFixed(1)} rows inserted, ${r.database.rowsUpdatedPerSession.toFixed(1)} updated, ${r.database.rowsReadPerSession.toFixed(1)} read`,
+  ].join('\n');
+}
