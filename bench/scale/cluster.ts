@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { createPostgresDatabase } from '../../test/helpers/databases.js';
 import type { Cleanup } from '../lib/children.js';
 import { freePort } from '../intake.js';
@@ -159,6 +160,21 @@ export class Cluster {
     const out = { ...this.spentCpu };
     for (const m of this.members) out[m.role] += await cpuWithChildren(m.child.pid!);
     return out;
+  }
+
+  /** PostgreSQL's own counters for this database: commits, rows inserted, updated, read. */
+  async databaseCounters(): Promise<{ xact_commit: number; tup_inserted: number; tup_updated: number; tup_fetched: number }> {
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    await client.connect();
+    try {
+      // The statistics collector publishes with a delay; this forces a fresh snapshot.
+      await client.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await client.query('SELECT xact_commit, tup_inserted, tup_updated, tup_fetched FROM pg_stat_database WHERE datname = current_database()');
+      const row = rows[0] as Record<string, string>;
+      return { xact_commit: Number(row.xact_commit), tup_inserted: Number(row.tup_inserted), tup_updated: Number(row.tup_updated), tup_fetched: Number(row.tup_fetched) };
+    } finally {
+      await client.end();
+    }
   }
 
   /** A namespace and an API key for it, made through the first API process. */

@@ -29,6 +29,8 @@ export interface ScaleResult {
   kinds: Record<string, number>;
   timings: { driveSeconds: number; settleSeconds: number; uploadsPerSecond: number; killedAtUpload: number; restartSeconds: number };
   cpuSeconds: { api: number; worker: number };
+  /** PostgreSQL commits and rows written per accepted upload, from create to renditions (all processes). */
+  database: { commitsPerUpload: number; rowsInsertedPerUpload: number; rowsUpdatedPerUpload: number };
 }
 
 export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
@@ -54,6 +56,7 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
     let done = 0;
     let chaos: Promise<number> | null = null;
     const cpuBefore = await cluster.cpu();
+    const dbBefore = await cluster.databaseCounters();
     const started = performance.now();
     await pool(files, opts.concurrency, async (file, i) => {
       await client.upload(file, i);
@@ -71,6 +74,8 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
     }
     if (!check.settled) check.violations.push(`not settled after ${opts.settleMs / 1000} s: ${JSON.stringify(check.counts.jobs)}, ${check.counts.uploadsCompleted}/${check.counts.uploadsAccepted} completed`);
     const cpuAfter = await cluster.cpu();
+    const dbAfter = await cluster.databaseCounters();
+    const perUpload = (k: keyof typeof dbAfter) => (dbAfter[k] - dbBefore[k]) / Math.max(1, stats.accepted.length);
     return {
       options: { uploads: opts.uploads, concurrency: opts.concurrency, settleMs: opts.settleMs, quiet: opts.quiet },
       stats,
@@ -85,6 +90,8 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
         restartSeconds,
       },
       cpuSeconds: { api: cpuAfter.api - cpuBefore.api, worker: cpuAfter.worker - cpuBefore.worker },
+      // Includes the checks' polling reads and the background work (sweeps, outbox relay) of the run.
+      database: { commitsPerUpload: perUpload('xact_commit'), rowsInsertedPerUpload: perUpload('tup_inserted'), rowsUpdatedPerUpload: perUpload('tup_updated') },
     };
   } finally {
     await cleanup.run();
@@ -117,6 +124,7 @@ export function scaleSummary(r: ScaleResult): string {
     `  jobs: waiting ${c.jobs.waiting}, active ${c.jobs.active}, delayed ${c.jobs.delayed}, failed ${c.jobs.failed}, outbox ${c.jobs.outbox}`,
     `  timings: drive ${r.timings.driveSeconds.toFixed(1)} s (${r.timings.uploadsPerSecond.toFixed(1)} uploads/s), settle ${r.timings.settleSeconds.toFixed(1)} s`,
     `  CPU seconds: API processes ${r.cpuSeconds.api.toFixed(1)}, workers ${r.cpuSeconds.worker.toFixed(1)} (ffmpeg and image decoders included)`,
+    `  PostgreSQL per upload (background work included): ${r.database.commitsPerUpload.toFixed(1)} commits, ${r.database.rowsInsertedPerUpload.toFixed(1)} rows inserted, ${r.database.rowsUpdatedPerUpload.toFixed(1)} updated`,
     ...r.stats.failed.map((f) => `  FAILED ${f.filename}: ${f.error}`),
     r.check.violations.length ? `VIOLATIONS (${r.check.violations.length}):\n${r.check.violations.map((v) => `  - ${v}`).join('\n')}` : 'no violations',
   ].join('\n');

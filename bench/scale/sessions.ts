@@ -21,6 +21,8 @@ export interface ScaleSide {
   apiCpuMicrosPerSession: number;
   /** CPU of this process (autocannon) per session. */
   loadGeneratorCpuMicrosPerSession: number;
+  /** CPU of the PostgreSQL backends serving the API processes' connections, per session. */
+  postgresCpuMicrosPerSession: number;
 }
 
 export interface DatabaseWork {
@@ -42,27 +44,32 @@ export interface ScaleSessionsResult {
   cores: number;
 }
 
-async function dbCounters(url: string): Promise<Record<string, number>> {
+/** CPU seconds of each PostgreSQL backend connected to the database (the API processes' pools). */
+async function backendCpu(url: string): Promise<Map<number, number>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    // The statistics collector publishes with a delay; this forces a fresh snapshot.
-    await client.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await client.query('SELECT xact_commit, tup_inserted, tup_updated, tup_fetched FROM pg_stat_database WHERE datname = current_database()');
-    return Object.fromEntries(Object.entries(rows[0] as Record<string, string>).map(([k, v]) => [k, Number(v)]));
+    const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const out = new Map<number, number>();
+    for (const { pid } of rows as Array<{ pid: number }>) out.set(pid, await cpuSeconds(pid).catch(() => 0));
+    return out;
   } finally {
     await client.end();
   }
 }
 
-async function measure(apis: Member[], key: string, seconds: number): Promise<ScaleSide> {
+async function measure(apis: Member[], key: string, seconds: number, dbUrl: string): Promise<ScaleSide> {
   const per = Math.floor(CONNECTIONS / apis.length);
   const cpu = async () => (await Promise.all(apis.map((m) => cpuSeconds(m.child.pid!)))).reduce((a, b) => a + b, 0);
+  const pgBefore = await backendCpu(dbUrl);
   const before = await cpu();
   const gen = process.cpuUsage();
   const results: Result[] = await Promise.all(apis.map((m) => load({ url: m.url! }, key, seconds, per)));
   const genUsed = process.cpuUsage(gen);
   const used = (await cpu()) - before;
+  // Backends that appeared during the run count from zero.
+  let pgUsed = 0;
+  for (const [pid, now] of await backendCpu(dbUrl)) pgUsed += now - (pgBefore.get(pid) ?? 0);
   const total = results.reduce((n, r) => n + r.requests.total, 0);
   const side: ScaleSide = {
     processes: apis.length,
@@ -71,18 +78,20 @@ async function measure(apis: Member[], key: string, seconds: number): Promise<Sc
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
     apiCpuMicrosPerSession: (used * 1e6) / total,
     loadGeneratorCpuMicrosPerSession: (genUsed.user + genUsed.system) / total,
+    postgresCpuMicrosPerSession: (pgUsed * 1e6) / total,
   };
-  process.stderr.write(`  ${apis.length} API process(es): ${side.sessionsPerSecond.toFixed(0)} sessions/s, p99 ${side.p99Ms} ms, non-2xx ${side.non2xx}, API CPU ${side.apiCpuMicrosPerSession.toFixed(0)} µs/session\n`);
+  process.stderr.write(`  ${apis.length} API process(es): ${side.sessionsPerSecond.toFixed(0)} sessions/s, p99 ${side.p99Ms} ms, non-2xx ${side.non2xx}, API CPU ${side.apiCpuMicrosPerSession.toFixed(0)} µs/session, PostgreSQL ${side.postgresCpuMicrosPerSession.toFixed(0)} µs/session\n`);
   return side;
 }
 
 function mean(a: ScaleSide, b: ScaleSide): ScaleSide {
-  const avg = (k: 'sessionsPerSecond' | 'apiCpuMicrosPerSession' | 'loadGeneratorCpuMicrosPerSession') => (a[k] + b[k]) / 2;
+  const avg = (k: 'sessionsPerSecond' | 'apiCpuMicrosPerSession' | 'loadGeneratorCpuMicrosPerSession' | 'postgresCpuMicrosPerSession') => (a[k] + b[k]) / 2;
   return {
     processes: a.processes,
     sessionsPerSecond: avg('sessionsPerSecond'),
     apiCpuMicrosPerSession: avg('apiCpuMicrosPerSession'),
     loadGeneratorCpuMicrosPerSession: avg('loadGeneratorCpuMicrosPerSession'),
+    postgresCpuMicrosPerSession: avg('postgresCpuMicrosPerSession'),
     p99Ms: Math.max(a.p99Ms, b.p99Ms),
     non2xx: a.non2xx + b.non2xx,
   };
@@ -94,17 +103,17 @@ export async function benchScaleSessions(cleanup: Cleanup, cores: number): Promi
   const { key } = await cluster.tenant('bench');
   // Warm-up of both (JIT, connection pools), unmeasured.
   await Promise.all(apis.map((m) => load({ url: m.url! }, key, WARMUP_SECONDS, CONNECTIONS / 2)));
-  const before = await dbCounters(cluster.databaseUrl);
-  const one1 = await measure([apis[0]!], key, MEASURE_SECONDS);
+  const before = await cluster.databaseCounters();
+  const one1 = await measure([apis[0]!], key, MEASURE_SECONDS, cluster.databaseUrl);
   // Counters reach pg_stat_database within about a second of a transaction's end.
   await new Promise((r) => setTimeout(r, 1500));
-  const after = await dbCounters(cluster.databaseUrl);
+  const after = await cluster.databaseCounters();
   const sessions = one1.sessionsPerSecond * MEASURE_SECONDS;
-  const per = (k: string) => (after[k]! - before[k]!) / sessions;
+  const per = (k: keyof typeof after) => (after[k] - before[k]) / sessions;
   const database: DatabaseWork = { commitsPerSession: per('xact_commit'), rowsInsertedPerSession: per('tup_inserted'), rowsUpdatedPerSession: per('tup_updated'), rowsReadPerSession: per('tup_fetched') };
-  const two1 = await measure(apis, key, MEASURE_SECONDS);
-  const two2 = await measure(apis, key, MEASURE_SECONDS);
-  const one2 = await measure([apis[1]!], key, MEASURE_SECONDS);
+  const two1 = await measure(apis, key, MEASURE_SECONDS, cluster.databaseUrl);
+  const two2 = await measure(apis, key, MEASURE_SECONDS, cluster.databaseUrl);
+  const one2 = await measure([apis[1]!], key, MEASURE_SECONDS, cluster.databaseUrl);
   const one = mean(one1, one2);
   const two = mean(two1, two2);
   return { one, two, database, ratio: two.sessionsPerSecond / one.sessionsPerSecond, cores };
@@ -112,7 +121,7 @@ export async function benchScaleSessions(cleanup: Cleanup, cores: number): Promi
 
 export function scaleSessionsSummary(r: ScaleSessionsResult): string {
   const line = (s: ScaleSide) =>
-    `  ${s.processes} API process${s.processes > 1 ? 'es' : ''}: ${s.sessionsPerSecond.toFixed(0)} sessions/s, p99 ${s.p99Ms} ms, non-2xx ${s.non2xx}, API CPU ${s.apiCpuMicrosPerSession.toFixed(0)} µs/session, load generator ${s.loadGeneratorCpuMicrosPerSession.toFixed(0)} µs/session`;
+    `  ${s.processes} API process${s.processes > 1 ? 'es' : ''}: ${s.sessionsPerSecond.toFixed(0)} sessions/s, p99 ${s.p99Ms} ms, non-2xx ${s.non2xx}, API CPU ${s.apiCpuMicrosPerSession.toFixed(0)} µs/session, PostgreSQL ${s.postgresCpuMicrosPerSession.toFixed(0)} µs/session, load generator ${s.loadGeneratorCpuMicrosPerSession.toFixed(0)} µs/session`;
   return [
     `Sessions/s on PostgreSQL + Redis + S3, ${CONNECTIONS} connections, 1 vs 2 API processes (${r.cores} cores shared with the load generator, PostgreSQL and Redis; 2 rounds each)`,
     line(r.one),
