@@ -141,7 +141,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const sweep = async (): Promise<SweepResult> => {
     while (sweeping) await sweeping.catch(() => null);
     const result = await sweepLeased(true);
-    if (!result) throw conflict('Another process is sweeping now; try again when it has finished.', { reason: 'sweep_running' });
+    if (!result) throw conflict('Another process is sweeping now; try again when it has finished.');
     return result;
   };
   const sweepIfDue = (): Promise<SweepResult | null> => sweeping ? Promise.resolve(null) : sweepLeased(false);
