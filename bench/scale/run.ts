@@ -14,6 +14,8 @@ export interface ScaleOptions {
   uploads: number;
   /** Uploads in flight at once. */
   concurrency: number;
+  /** The share of uploads done when one API process and one worker are killed (0.4). */
+  killAt?: number;
   /** How long to wait for jobs and renditions after the last upload. */
   settleMs: number;
   /** Child processes' stderr not echoed (tests). */
@@ -40,19 +42,25 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
     // Short job leases: a killed worker's jobs are taken again within seconds, not a minute.
     const cluster = await Cluster.create(cleanup, { quiet: opts.quiet, extraEnv: { INTAKE_JOB_LEASE_SECONDS: '5', INTAKE_IMAGE_CONCURRENCY: '1' } });
     log(`cluster: database, Redis prefix ${cluster.redisPrefix}, bucket ${cluster.bucket.bucket}; starting 2 API processes and 2 workers`);
+    const kinds = plan(opts.uploads);
+    // The files are made while the processes start.
+    const making = (async () => {
+      const out = [];
+      for (let i = 0; i < kinds.length; i++) out.push(await media(kinds[i]!, i));
+      return out;
+    })();
+    making.catch(() => undefined); // Awaited below; a failed start must not leave it unhandled.
     await Promise.all([cluster.start('api', 0), cluster.start('api', 1), cluster.start('worker', 0), cluster.start('worker', 1)]);
     const apiUrls = cluster.apis().map((m) => m.url!).sort();
     const readiness = await Promise.all(apiUrls.map(async (u) => ((await (await fetch(`${u}/readyz`)).json()) as { data: { checks: Record<string, string> } }).data.checks));
     const { key } = await cluster.tenant('scale');
 
-    const kinds = plan(opts.uploads);
-    log(`making ${kinds.length} files (images, videos, resumable)`);
-    const files = [];
-    for (let i = 0; i < kinds.length; i++) files.push(await media(kinds[i]!, i));
+    const files = await making;
+    log(`made ${kinds.length} files (images, videos, resumable)`);
 
     const stats = emptyStats();
     const client = new Client(apiUrls, key, stats);
-    const killAt = Math.floor(kinds.length * 0.4);
+    const killAt = Math.floor(kinds.length * (opts.killAt ?? 0.4));
     let done = 0;
     let chaos: Promise<number> | null = null;
     const cpuBefore = await cluster.cpu();
