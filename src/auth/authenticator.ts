@@ -8,6 +8,7 @@ import { IntakeError } from '../lib/errors.js';
 import { safeEqual, sha256Hex } from '../lib/hashing.js';
 import { randomToken } from '../lib/ids.js';
 import type { ApiKeysRepository } from '../db/repositories/api-keys.js';
+import { KeyCache, type FoundKey } from './key-cache.js';
 import type { Principal } from './principal.js';
 
 const KEY_RE = /^sk_[a-z0-9]{40}$/;
@@ -24,6 +25,9 @@ export class Authenticator {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly adminKey: string,
+    /** Shared with Namespaces, which makes it forget revoked keys and changed namespaces. */
+    private readonly cache = new KeyCache(),
+    private readonly nowMs: () => number = Date.now,
   ) {}
 
   /** The caller behind an Authorization header; throws `unauthorized` for anything else. */
@@ -34,10 +38,17 @@ export class Authenticator {
     if (safeEqual(secret, this.adminKey)) return { role: 'admin', keyId: null };
     if (!KEY_RE.test(secret)) throw new IntakeError('unauthorized', 'The API key is malformed.');
     const hash = hashSecret(secret);
-    const found = await this.keys.findActiveWithNamespace(hash);
+    const found = this.cache.get(hash, this.nowMs()) ?? (await this.lookUp(hash));
     if (!found || !safeEqual(found.key.key_hash, hash)) throw new IntakeError('unauthorized', 'The API key is unknown or revoked.');
     const row = found.key;
     if (row.role === 'admin' || !row.namespace_id) return { role: 'admin', keyId: row.id };
     return { role: 'namespace', keyId: row.id, namespaceId: row.namespace_id, namespace: found.namespace ?? undefined };
+  }
+
+  private async lookUp(hash: string): Promise<FoundKey | undefined> {
+    const mark = this.cache.mark();
+    const found = await this.keys.findActiveWithNamespace(hash);
+    if (found) this.cache.set(hash, found, this.nowMs(), mark);
+    return found;
   }
 }

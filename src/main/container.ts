@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Authenticator } from '../auth/authenticator.js';
+import { KeyCache } from '../auth/key-cache.js';
 import type { Config } from '../config/config.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { createStore } from '../db/repositories/index.js';
@@ -77,7 +78,9 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const webhookDeps = { store, clock, allowPrivate: config.webhookAllowPrivate };
   const jobStats = jobMetrics(queue);
   let workers: Workers | null = null;
-  const namespaces = new Namespaces(store, clock);
+  // One key cache: Namespaces makes it forget what an admin revokes or changes (auth/key-cache.ts).
+  const keyCache = new KeyCache();
+  const namespaces = new Namespaces(store, clock, keyCache);
   const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
 
   // The one switch for rate limits: shared buckets in Redis when there is one (many API
@@ -98,7 +101,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const app = await buildApp({
     uploads: deps,
     namespaces,
-    authenticator: new Authenticator(store.apiKeys, adminKey.value),
+    authenticator: new Authenticator(store.apiKeys, adminKey.value, keyCache),
     selfServed,
     background,
     probes: { database: () => store.ping(), storage: () => storage.ping(), queue: () => queue.ping() },

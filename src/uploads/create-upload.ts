@@ -211,7 +211,8 @@ export async function mapAliasConflict<T>(fields: { alias: string | null }, fn: 
 /** The rows of a new session, inside the caller's transaction. */
 export async function insertSessionRows(r: Repositories, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
   if (row.reserved_bytes > 0 && !(await r.namespaces.reserve(namespace.id, row.reserved_bytes))) {
-    throw quotaExceeded(namespace, row.reserved_bytes);
+    // The row the key was authenticated with may be seconds old (auth/key-cache.ts): report today's counters.
+    throw quotaExceeded((await r.namespaces.find(namespace.id)) ?? namespace, row.reserved_bytes);
   }
   if (row.asset_id !== NO_ASSET) await r.assets.insert({
     id: row.asset_id,
