@@ -62,7 +62,8 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
 
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
-  const store = createStore(db.kysely);
+  // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
+  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
   const images = new ImageProber({
     concurrency: config.imageConcurrency,

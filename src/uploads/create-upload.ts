@@ -165,7 +165,7 @@ export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<Nam
 
 /** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
 export async function insertSession(deps: UploadDeps, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
-  await mapAliasConflict(fields, () => deps.store.transaction((r) => insertSessionRows(r, namespace, row, fields)));
+  await mapAliasConflict(fields, () => deps.store.groupedTransaction((r) => insertSessionRows(r, namespace, row, fields)));
 }
 
 /** Early 409 for an alias already in use, before any work; the unique index stays the guard. */
