@@ -156,8 +156,17 @@ export async function createUpload(
   return { duplicate: false, upload: await shape(deps, row, input.method ?? 'PUT', input, limit, expiresIn) };
 }
 
+/**
+ * The caller's namespace as it was authenticated: its settings (limits, quota) are at most
+ * the key cache's TTL old (auth/key-cache.ts), its counters may be older. Use
+ * currentNamespace for decisions on stored or reserved bytes.
+ */
 export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
-  if (tenant.namespace) return tenant.namespace;
+  return tenant.namespace ?? currentNamespace(deps, tenant);
+}
+
+/** The caller's namespace read now, counters included. */
+export async function currentNamespace(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
   const namespace = await deps.store.namespaces.find(tenant.namespaceId);
   if (!namespace) throw new IntakeError('unauthorized', 'The API key belongs to a namespace that no longer exists.');
   return namespace;
