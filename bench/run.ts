@@ -19,6 +19,7 @@ import { benchPipeline, pipelineSummary } from './pipeline.js';
 import { benchMultipart, multipartSummary } from './multipart.js';
 import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
+import { benchScaleSessions, scaleSessionsSummary } from './scale/sessions.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
@@ -143,6 +144,10 @@ try {
     const loadBefore = os.loadavg()[0]!;
     const result = await benchRateLimits(cleanup);
     process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${rateLimitSummary(result)}\n`);
+  } else if (args[0] === 'scale') {
+    const loadBefore = os.loadavg()[0]!;
+    const result = await benchScaleSessions(cleanup, os.availableParallelism());
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${scaleSessionsSummary(result)}\n`);
   } else if (args.includes('s3')) await s3Only(cleanup);
   else await main(cleanup);
 } catch (err) {
