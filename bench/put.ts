@@ -31,6 +31,10 @@ export interface PutResult {
   intake: PutSide;
   /** intake / sink median throughput. */
   ratio: number;
+  /** The peer, tus-node-server, when it ran (`npm run bench -- put`). */
+  tus?: PutSide;
+  /** intake / tus median throughput. */
+  tusRatio?: number;
 }
 
 export function median(values: number[]): number {
@@ -48,15 +52,15 @@ async function writeBody(req: http.ClientRequest, size: number): Promise<void> {
   req.end();
 }
 
-/** One PUT with node:http (not fetch: less client overhead); resolves when the answer is read. */
-export async function put(url: string, headers: Record<string, string>, size: number): Promise<{ seconds: number; body: string }> {
+/** One PUT (or PATCH) with node:http (not fetch: less client overhead); resolves when the answer is read. */
+export async function put(url: string, headers: Record<string, string>, size: number, method = 'PUT'): Promise<{ seconds: number; body: string }> {
   const started = process.hrtime.bigint();
-  const req = http.request(url, { method: 'PUT', agent: false, headers: { ...headers, 'content-length': String(size) } });
+  const req = http.request(url, { method, agent: false, headers: { ...headers, 'content-length': String(size) } });
   const answered = once(req, 'response').then(async (args: unknown[]) => {
     const res = args[0] as http.IncomingMessage;
     let body = '';
     for await (const chunk of res) body += String(chunk);
-    if (res.statusCode !== 200) throw new Error(`PUT ${url} → ${res.statusCode}: ${body}`);
+    if (res.statusCode !== 200 && res.statusCode !== 204) throw new Error(`${method} ${url} → ${res.statusCode}: ${body}`);
     return body;
   });
   const [, body] = await Promise.all([writeBody(req, size), answered]);
@@ -74,6 +78,22 @@ function sinkTarget(server: Server, dir: string): Target {
     server,
     async putOnce(size) {
       const { seconds } = await put(`${server.url}/object`, { 'content-type': 'application/octet-stream' }, size);
+      for (const file of await fs.readdir(dir)) await fs.rm(path.join(dir, file), { force: true });
+      return seconds;
+    },
+  };
+}
+
+/** tus: create the upload (not timed), then one PATCH with the whole body (timed, like the PUTs). */
+function tusTarget(server: Server, dir: string): Target {
+  return {
+    server,
+    async putOnce(size) {
+      const created = await fetch(`${server.url}/files`, { method: 'POST', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size) } });
+      const location = created.headers.get('location');
+      if (created.status !== 201 || !location) throw new Error(`tus create → ${created.status}`);
+      const headers = { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'content-type': 'application/offset+octet-stream' };
+      const { seconds } = await put(new URL(location, server.url).href, headers, size, 'PATCH');
       for (const file of await fs.readdir(dir)) await fs.rm(path.join(dir, file), { force: true });
       return seconds;
     },
@@ -113,8 +133,8 @@ async function measure(target: Target, size: number): Promise<{ mbPerSecond: num
  */
 export const SETTLE_MS = 15_000;
 
-export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServer, runs = 5, size = GIB): Promise<PutResult> {
-  const targets = [sinkTarget(sink, sinkDir), intakeTarget(intake)];
+export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServer, runs = 5, size = GIB, tus?: { server: Server; dir: string }): Promise<PutResult> {
+  const targets = [sinkTarget(sink, sinkDir), intakeTarget(intake), ...(tus ? [tusTarget(tus.server, tus.dir)] : [])];
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const samples = targets.map(() => ({ mb: [] as number[], cpu: [] as number[] }));
   const rssBefore = await Promise.all(targets.map((t) => resetPeakRss(t.server.pid)));
@@ -126,7 +146,7 @@ export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServ
       process.stderr.write(`  PUT run ${run + 1}/${runs} ${target.server.name}: ${mbPerSecond.toFixed(0)} MB/s, server CPU ${cpu.toFixed(2)} s\n`);
     }
   }
-  const [sinkSide, intakeSide] = await Promise.all(
+  const [sinkSide, intakeSide, tusSide] = await Promise.all(
     targets.map(async (t, i): Promise<PutSide> => ({
       mbPerSecond: samples[i]!.mb,
       medianMbPerSecond: median(samples[i]!.mb),
@@ -135,5 +155,7 @@ export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServ
       peakRssBytes: await peakRss(t.server.pid),
     })),
   );
-  return { sizeBytes: size, runs, sink: sinkSide!, intake: intakeSide!, ratio: intakeSide!.medianMbPerSecond / sinkSide!.medianMbPerSecond };
+  const ratio = intakeSide!.medianMbPerSecond / sinkSide!.medianMbPerSecond;
+  if (!tusSide) return { sizeBytes: size, runs, sink: sinkSide!, intake: intakeSide!, ratio };
+  return { sizeBytes: size, runs, sink: sinkSide!, intake: intakeSide!, ratio, tus: tusSide, tusRatio: intakeSide!.medianMbPerSecond / tusSide.medianMbPerSecond };
 }

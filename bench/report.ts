@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { hostileGoals, hostileSummary, type HostileResult } from './hostile.js';
-import type { PutResult } from './put.js';
+import type { PutResult, PutSide } from './put.js';
 import type { LoadSide, SessionsResult } from './sessions.js';
 
 export interface Goal {
@@ -71,17 +71,21 @@ function table(title: string, head: string[], rows: string[][]): string {
 
 const ratio = (a: number, b: number) => fixed(a / b, 2);
 
-function putTable(put: PutResult): string {
-  const { sink, intake } = put;
+/** Raw sink, Intake and (when it ran) tus-node-server side by side, with Intake's ratios to each. */
+export function putTable(put: PutResult): string {
+  const { sink, intake, tus } = put;
+  const sides = tus ? [sink, intake, tus] : [sink, intake];
+  const row = (label: string, cell: (s: PutSide) => string, ratios: string[] = []) => [label, ...sides.map(cell), ...ratios];
+  const mb = (bytes: number) => fixed(bytes / MB);
   return table(
-    `1 GiB PUT: median of ${put.runs} alternating runs (MB = 10^6 bytes)`,
-    ['', 'raw sink', 'Intake', 'Intake/sink'],
+    `${fixed(put.sizeBytes / 1024 ** 3)} GiB PUT: median of ${put.runs} alternating runs (MB = 10^6 bytes)`,
+    ['', 'raw sink', 'Intake', ...(tus ? ['@tus/server'] : []), 'Intake/sink', ...(tus ? ['Intake/tus'] : [])],
     [
-      ['throughput MB/s', fixed(sink.medianMbPerSecond), fixed(intake.medianMbPerSecond), fixed(put.ratio, 2)],
-      ['all runs MB/s', sink.mbPerSecond.map((v) => fixed(v)).join(' '), intake.mbPerSecond.map((v) => fixed(v)).join(' '), ''],
-      ['server CPU s per GiB', fixed(sink.cpuSecondsPerGib, 2), fixed(intake.cpuSecondsPerGib, 2), ratio(intake.cpuSecondsPerGib, sink.cpuSecondsPerGib)],
-      ['server idle RSS MB', fixed(sink.rssBeforeBytes / MB), fixed(intake.rssBeforeBytes / MB), ''],
-      ['server peak RSS MB', fixed(sink.peakRssBytes / MB), fixed(intake.peakRssBytes / MB), ''],
+      row('throughput MB/s', (s) => fixed(s.medianMbPerSecond), [fixed(put.ratio, 2), ...(put.tusRatio ? [fixed(put.tusRatio, 2)] : [])]),
+      row('all runs MB/s', (s) => s.mbPerSecond.map((v) => fixed(v)).join(' ')),
+      row('server CPU s per GiB', (s) => fixed(s.cpuSecondsPerGib, 2), [ratio(intake.cpuSecondsPerGib, sink.cpuSecondsPerGib), ...(tus ? [ratio(intake.cpuSecondsPerGib, tus.cpuSecondsPerGib)] : [])]),
+      row('server idle RSS MB', (s) => mb(s.rssBeforeBytes)),
+      row('server peak RSS MB (VmHWM)', (s) => mb(s.peakRssBytes)),
     ],
   );
 }

@@ -12,7 +12,7 @@ import { Cleanup, startServer } from './lib/children.js';
 import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
-import { buildReport, summary, writeJson } from './report.js';
+import { buildReport, putTable, summary, writeJson } from './report.js';
 import { benchS3, s3Summary } from './s3.js';
 import { benchSessionPath, benchSessions, sessionPathSummary, startInsertHmac } from './sessions.js';
 import { benchPipeline, pipelineSummary } from './pipeline.js';
@@ -25,6 +25,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
 const RESULTS = here('../../bench/results/latest.json');
 const MULTIPART_RESULTS = here('../../bench/results/multipart.json');
+const PUT_RESULTS = here('../../bench/results/put.json');
 
 /**
  * `npm run bench -- multipart [--gib N]` runs only the resumable benchmark (default 1 GiB,
@@ -39,6 +40,23 @@ async function multipartOnly(cleanup: Cleanup, gib: number): Promise<void> {
   const result = await benchMultipart(sink, sinkDir, intake, { size: gib * 1024 ** 3, parts: 8, runs: 3 });
   process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${multipartSummary(result)}\n`);
   await writeJson({ finishedAt: new Date().toISOString(), load: { before: loadBefore, after: os.loadavg()[0]! }, multipart: result } as never, MULTIPART_RESULTS);
+}
+
+/**
+ * `npm run bench -- put [--gib N]`: benchmark 1 alone, with tus-node-server as a peer: raw
+ * sink, Intake and @tus/server, 3 alternating runs each after the settle time.
+ */
+async function putOnly(cleanup: Cleanup, gib: number): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
+  const sinkDir = await cleanup.tempDir('intake-bench-sink-');
+  const tusDir = await cleanup.tempDir('intake-bench-tus-');
+  const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
+  const tus = await startServer(cleanup, 'tus', here('./servers/tus.js'), [tusDir]);
+  const intake = await startIntake(cleanup);
+  process.stderr.write(`Benchmark 1: ${gib} GiB PUT, raw sink vs Intake signed URL vs @tus/server\n`);
+  const result = await benchPut(sink, sinkDir, intake, 3, gib * 1024 ** 3, { server: tus, dir: tusDir });
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${putTable(result)}\n`);
+  await writeJson({ finishedAt: new Date().toISOString(), load: { before: loadBefore, after: os.loadavg()[0]! }, put: result } as never, PUT_RESULTS);
 }
 
 /** `npm run bench -- multipart --s3 [--gib N]`: the resumable upload against Ceph RGW. */
@@ -118,8 +136,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 try {
   const args = process.argv.slice(2);
-  if (args[0] === 'multipart') {
-    const gib = Number(/--gib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1);
+  const gib = Number(/--gib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1);
+  if (args[0] === 'put') await putOnly(cleanup, gib);
+  else if (args[0] === 'multipart') {
     if (args.includes('--s3')) await multipartS3Only(cleanup, gib);
     else await multipartOnly(cleanup, gib);
   } else if (args[0] === 'sessions') {
