@@ -20,6 +20,7 @@ import { benchMultipart, multipartSummary } from './multipart.js';
 import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
 import { benchSdk, sdkSummary } from './sdk.js';
+import { benchScaleSessions, scaleSessionsSummary } from './scale/sessions.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
@@ -131,6 +132,10 @@ try {
     const loadBefore = os.loadavg()[0]!;
     const result = await benchSdk(cleanup, { sizeMiB: mib, partMiB: Math.max(5, mib / 8), parallel: 4, runs: 3 });
     process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${sdkSummary(result)}\n`);
+  } else if (args[0] === 'scale') {
+    const loadBefore = os.loadavg()[0]!;
+    const result = await benchScaleSessions(cleanup, os.availableParallelism());
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${scaleSessionsSummary(result)}\n`);
   } else if (args.includes('s3')) await s3Only(cleanup);
   else await main(cleanup);
 } catch (err) {

@@ -52,10 +52,10 @@ export interface SessionsResult {
   ratio: number;
 }
 
-async function load(server: Server, key: string | null, seconds: number): Promise<Result> {
+export async function load(server: Pick<Server, 'url'>, key: string | null, seconds: number, connections = CONNECTIONS): Promise<Result> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
-  return autocannon({ url: `${server.url}/v1/uploads`, method: 'POST', headers, body: BODY, connections: CONNECTIONS, duration: seconds });
+  return autocannon({ url: `${server.url}/v1/uploads`, method: 'POST', headers, body: BODY, connections, duration: seconds });
 }
 
 async function measure(server: Server, key: string | null): Promise<LoadSide> {
