@@ -47,9 +47,10 @@ async function call<T>(url: string, key: string, route: string, json: unknown): 
   return body.data;
 }
 
-export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}): Promise<IntakeServer> {
+/** `cli` may point at another build's dist/src/main/cli.js, to compare two builds in one run. */
+export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}, cli = CLI): Promise<IntakeServer> {
   const dataDir = await cleanup.tempDir('intake-bench-');
-  const server = await startServer(cleanup, 'intake', CLI, ['serve'], {
+  const server = await startServer(cleanup, 'intake', cli, ['serve'], {
     INTAKE_DATA_DIR: dataDir,
     INTAKE_HOST: '127.0.0.1',
     INTAKE_PORT: String(await freePort()),

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Authenticator } from '../auth/authenticator.js';
+import { KeyCache } from '../auth/key-cache.js';
 import type { Config } from '../config/config.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { createStore } from '../db/repositories/index.js';
@@ -69,7 +70,8 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
 
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
-  const store = createStore(db.kysely);
+  // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
+  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
   const images = new ImageProber({
     concurrency: config.imageConcurrency,
@@ -85,7 +87,9 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const webhookDeps = { store, clock, allowPrivate: config.webhookAllowPrivate };
   const jobStats = jobMetrics(queue);
   let workers: Workers | null = null;
-  const namespaces = new Namespaces(store, clock);
+  // One key cache: Namespaces makes it forget what an admin revokes or changes (auth/key-cache.ts).
+  const keyCache = new KeyCache();
+  const namespaces = new Namespaces(store, clock, keyCache);
   const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
 
   // The one switch for rate limits: shared buckets in Redis when there is one (many API
@@ -106,7 +110,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const app = await buildApp({
     uploads: deps,
     namespaces,
-    authenticator: new Authenticator(store.apiKeys, adminKey.value),
+    authenticator: new Authenticator(store.apiKeys, adminKey.value, keyCache),
     selfServed,
     background,
     probes: { database: () => store.ping(), storage: () => storage.ping(), queue: () => queue.ping() },
