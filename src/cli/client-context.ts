@@ -65,10 +65,12 @@ export function clientAction<A extends unknown[]>(exit: Exit, handler: (ctx: Cli
 }
 
 /** Parses a positive integer option (commander reports a bad one as a usage error, exit 2). */
-export function positiveInt(max = Number.MAX_SAFE_INTEGER) {
+export function positiveInt(max = Number.MAX_SAFE_INTEGER, min = 1) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`an integer from 1 to ${max}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`an integer from ${min} to ${max}`);
     return n;
   };
 }
+
+export const nonNegativeInt = (value: string): number => positiveInt(100, 0)(value);

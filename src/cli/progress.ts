@@ -87,7 +87,8 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
       stream.write(`${name}: uploading ${size} bytes (${formatBytes(size)})\n`);
       return {
         update(bytes) {
-          if (bytes === last || Date.now() - lastLine < 1000) return;
+          // The end line reports the whole file; in between, at most a line a second.
+          if (bytes === last || bytes >= size || Date.now() - lastLine < 1000) return;
           last = bytes;
           lastLine = Date.now();
           const m = meter.measure(bytes);

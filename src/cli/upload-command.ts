@@ -5,16 +5,18 @@
  * the same command again sends only the parts storage has not acknowledged.
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { intakeBackend, upload, type UploadResult } from '../../clients/sdk/src/index.js';
-import { fileSource, fileStateStore } from '../../clients/sdk/src/node.js';
-import { clientAction, clientCommand, positiveInt, type ClientContext } from './client-context.js';
+import { defaultStateFile, intakeBackend, uploadFile, type UploadResult } from '../../clients/sdk/src/node.js';
+import { clientAction, clientCommand, nonNegativeInt, positiveInt, type ClientContext } from './client-context.js';
 import { CliError, describeError, EXIT, exitCodeOf, type ExitCode } from './exit-codes.js';
 import { printJson } from './output.js';
 import { progressView, type ProgressView } from './progress.js';
 import type { Exit } from './program.js';
+
+const MiB = 1024 * 1024;
+/** Intake's default part size: a file larger than one part is sent in parts, so Ctrl-C loses at most the parts in flight. */
+const DEFAULT_PART_SIZE = 16 * MiB;
 
 interface UploadOptions {
   folder?: string;
@@ -24,23 +26,23 @@ interface UploadOptions {
   wait?: boolean;
   parallel?: number;
   partSize?: number;
+  sha256?: boolean;
+  retries: number;
   resume: boolean;
   quiet?: boolean;
   stateFile: string;
 }
 
-/** Where paused sessions are remembered: $XDG_STATE_HOME/intake, else ~/.local/state/intake. */
-function defaultStateFile(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
-  return path.join(base, 'intake', 'uploads.json');
-}
-
-async function checkFiles(files: string[]): Promise<void> {
+/** Every file's size, before anything is sent: a missing one stops the command with nothing started. */
+async function checkFiles(files: string[]): Promise<number[]> {
+  const sizes: number[] = [];
   for (const file of files) {
     const stat = await fs.stat(file).catch(() => null);
     if (!stat) throw new CliError(`no such file: ${file}`, EXIT.notFound);
     if (!stat.isFile()) throw new CliError(`not a file: ${file}`, EXIT.usage);
+    sizes.push(stat.size);
   }
+  return sizes;
 }
 
 /** What one file ended as, for --json and the summary line. */
@@ -57,18 +59,20 @@ function summary(file: string, result: UploadResult): Record<string, unknown> {
   };
 }
 
-async function uploadOne(ctx: ClientContext, file: string, opts: UploadOptions, view: ProgressView, pause: AbortSignal): Promise<Record<string, unknown>> {
-  const source = await fileSource(file);
-  const progress = view.file(path.basename(file), source.size);
+async function uploadOne(ctx: ClientContext, file: string, size: number, opts: UploadOptions, view: ProgressView, pause: AbortSignal): Promise<Record<string, unknown>> {
+  const progress = view.file(path.basename(file), size);
   try {
-    const result = await upload(source, {
+    const result = await uploadFile(file, {
       backend: intakeBackend({ baseUrl: ctx.baseUrl, apiKey: ctx.apiKey }),
       contentType: opts.type,
       fields: { folder: opts.folder, alias: opts.alias, title: opts.title },
       parallel: opts.parallel,
-      partSize: opts.partSize === undefined ? undefined : opts.partSize * 1024 * 1024,
+      partSize: opts.partSize === undefined ? undefined : opts.partSize * MiB,
+      resumableThreshold: opts.partSize === undefined ? DEFAULT_PART_SIZE : opts.partSize * MiB,
+      sha256: opts.sha256 === true,
+      retry: { retries: opts.retries },
       resume: opts.resume,
-      stateStore: fileStateStore(opts.stateFile),
+      stateFile: opts.stateFile,
       pauseSignal: pause,
       waitForReady: opts.wait === true,
       onProgress: (p) => progress.update(p.bytesUploaded),
@@ -84,7 +88,7 @@ async function uploadOne(ctx: ClientContext, file: string, opts: UploadOptions, 
 
 async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOptions): Promise<ExitCode> {
   if (opts.alias && files.length > 1) throw new CliError('--alias names one asset: give it with one file', EXIT.usage);
-  await checkFiles(files);
+  const sizes = await checkFiles(files);
   const pause = new AbortController();
   const onSigint = () => {
     if (pause.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C does not wait for the pause
@@ -95,10 +99,10 @@ async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOption
   let worst: ExitCode = EXIT.ok;
   const done: Record<string, unknown>[] = [];
   try {
-    for (const file of files) {
+    for (const [i, file] of files.entries()) {
       if (pause.signal.aborted) break;
       try {
-        done.push(await uploadOne(ctx, file, opts, view, pause.signal));
+        done.push(await uploadOne(ctx, file, sizes[i]!, opts, view, pause.signal));
       } catch (err) {
         const code = exitCodeOf(err);
         if (code === EXIT.interrupted) {
@@ -133,7 +137,9 @@ export function registerUploadCommand(program: Command, env: NodeJS.ProcessEnv, 
     .option('--type <mime>', 'content type, when the file name does not tell it')
     .option('--wait', 'wait until each asset is ready (videos and audio are processed after upload)')
     .option('--parallel <n>', 'parts in flight at once per file', positiveInt(32), 4)
-    .option('--part-size <mib>', 'part size in MiB for resumable uploads (5 or more)', positiveInt(5120))
+    .option('--part-size <mib>', 'part size in MiB (5 or more; default 16): larger files are sent in parts', positiveInt(5120, 5))
+    .option('--sha256', 'hash each file first: content the namespace already holds is not sent again')
+    .option('--retries <n>', 'retries of each request on network errors and 5xx, with backoff', nonNegativeInt, 5)
     .option('--no-resume', 'start new sessions instead of resuming paused ones')
     .option('-q, --quiet', 'no progress output')
     .addOption(new Option('--state-file <path>', 'where paused sessions are remembered').env('INTAKE_STATE_FILE').default(defaultStateFile(env)))

@@ -50,7 +50,7 @@ describe('intake client commands: exit codes', () => {
 
   it('5 when the server cannot be reached', async () => {
     const down = `http://127.0.0.1:${await freePort()}`;
-    for (const args of [['uploads', 'ls'], ['upload', photo]]) {
+    for (const args of [['uploads', 'ls'], ['upload', photo, '--retries', '1']]) {
       const res = await cli(args, { INTAKE_URL: down });
       assert.equal(res.code, 5, `${args.join(' ')}: ${res.stderr}`);
       assert.match(res.stderr, /cannot reach Intake|No answer/);
@@ -58,7 +58,7 @@ describe('intake client commands: exit codes', () => {
   });
 
   it('2 for usage errors; 0 and the exit codes for --help', async () => {
-    for (const args of [['upload'], ['assets', 'ls', '--limit', '0'], ['uploads', 'ls', '--status', 'nope'], ['uploads', 'ls', '--frobnicate'], ['webhooks', 'add', 'https://example.com/h', '--events', 'nope']]) {
+    for (const args of [['upload'], ['assets', 'ls', '--limit', '0'], ['uploads', 'ls', '--status', 'nope'], ['uploads', 'ls', '--frobnicate'], ['upload', 'x.png', '--part-size', '4'], ['webhooks', 'add', 'https://example.com/h', '--events', 'nope']]) {
       const res = await cli(args);
       assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
     }
