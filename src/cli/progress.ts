@@ -10,7 +10,8 @@ export interface FileProgress {
   /** Bytes the server has acknowledged so far (never goes backwards). */
   update(bytes: number): void;
   done(note: string): void;
-  fail(message: string): void;
+  /** `note`: one word (failed, paused); the reason is printed once, after every file. */
+  fail(note: string): void;
 }
 
 export interface ProgressView {
@@ -18,25 +19,29 @@ export interface ProgressView {
   stop(): void;
 }
 
-/** Rate since the first report of this run (bytes resumed from an earlier run do not count) and the ETA it gives. */
+/** Rate over the last ten seconds of reports, the ETA it gives, and the time since the file started. */
 class Meter {
   private readonly startedAt = Date.now();
-  private startBytes: number | null = null;
+  private readonly samples: Array<[at: number, bytes: number]> = [[this.startedAt, 0]];
   constructor(readonly size: number) {}
 
   measure(bytes: number): { rate: string; eta: string; elapsed: string } {
-    if (this.startBytes === null) this.startBytes = bytes;
-    const seconds = (Date.now() - this.startedAt) / 1000;
-    const perSecond = seconds > 0 ? (bytes - this.startBytes) / seconds : 0;
+    const now = Date.now();
+    // A resumed upload reports the parts sent by an earlier run at once: they are where it starts, not speed.
+    if (this.samples.length === 1 && now - this.startedAt < 500) this.samples[0] = [now, bytes];
+    else this.samples.push([now, bytes]);
+    while (this.samples.length > 2 && now - this.samples[0]![0] > 10_000) this.samples.shift();
+    const [since, from] = this.samples[0]!;
+    const perSecond = now > since ? ((bytes - from) * 1000) / (now - since) : 0;
     return {
-      rate: `${formatBytes(Math.round(perSecond))}/s`,
+      rate: perSecond > 0 ? `${formatBytes(Math.round(perSecond))}/s` : '-',
       eta: perSecond > 0 ? formatDuration((this.size - bytes) / perSecond) : '?',
-      elapsed: formatDuration(seconds),
+      elapsed: formatDuration((now - this.startedAt) / 1000),
     };
   }
 }
 
-function barView(stream: NodeJS.WriteStream): ProgressView {
+function barView(stream: NodeJS.WriteStream, names: string[]): ProgressView {
   const multibar = new cliProgress.MultiBar(
     {
       stream,
@@ -50,23 +55,24 @@ function barView(stream: NodeJS.WriteStream): ProgressView {
     },
     cliProgress.Presets.shades_classic,
   );
-  const width = { name: 0 };
+  // Names are cut to 32 characters and padded to the longest, so the bars line up.
+  const width = Math.min(32, Math.max(0, ...names.map((n) => n.length)));
   return {
     file(name, size) {
-      width.name = Math.max(width.name, Math.min(name.length, 32));
-      const label = name.length > 32 ? `…${name.slice(-31)}` : name;
+      const label = name.length > width ? `…${name.slice(-(width - 1))}` : name.padEnd(width);
       const meter = new Meter(size);
-      const bar = multibar.create(size, 0, { name: label.padEnd(width.name), done: formatBytes(0), total_h: formatBytes(size), rate: '', status: 'starting' });
+      const bar = multibar.create(size, 0, { name: label, done: formatBytes(0), total_h: formatBytes(size), rate: '-', status: 'starting' });
       return {
         update(bytes) {
           const m = meter.measure(bytes);
           bar.update(bytes, { done: formatBytes(bytes), rate: m.rate, status: `ETA ${m.eta}` });
         },
         done(note) {
-          bar.update(size, { done: formatBytes(size), status: note });
+          const m = meter.measure(size);
+          bar.update(size, { done: formatBytes(size), status: `${note} in ${m.elapsed}` });
         },
-        fail(message) {
-          bar.update({ status: `failed: ${message}` });
+        fail(note) {
+          bar.update({ status: note });
         },
       };
     },
@@ -97,8 +103,8 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
         done(note) {
           line(size, `${note} in ${meter.measure(size).elapsed}`);
         },
-        fail(message) {
-          stream.write(`${name}: failed: ${message}\n`);
+        fail(note) {
+          stream.write(`${name}: ${note}\n`);
         },
       };
     },
@@ -106,8 +112,8 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
   };
 }
 
-/** Bars on a terminal, lines otherwise; nothing with quiet. */
-export function progressView(stream: NodeJS.WriteStream, opts: { quiet: boolean }): ProgressView {
+/** Bars on a terminal, lines otherwise; nothing with quiet. `names`: every file's name, known before the first starts. */
+export function progressView(stream: NodeJS.WriteStream, opts: { quiet: boolean; names: string[] }): ProgressView {
   if (opts.quiet) return { file: () => ({ update() {}, done() {}, fail() {} }), stop() {} };
-  return stream.isTTY ? barView(stream) : lineView(stream);
+  return stream.isTTY ? barView(stream, opts.names) : lineView(stream);
 }

@@ -84,7 +84,19 @@ function registerAssets(program: Command, exit: Exit): void {
     );
   clientCommand(assets, 'show', 'show one asset with its sources')
     .argument('<asset-id>')
-    .action(clientAction(exit, async (ctx, id: string) => show(ctx, await ctx.client.assets.get(id))));
+    .action(
+      clientAction(exit, async (ctx, id: string) => {
+        const asset = await ctx.client.assets.get(id);
+        if (ctx.json) return printJson(asset);
+        // Signed links are long and expire: `intake assets url` prints one when it is wanted.
+        const { sources, url: _url, ...fields } = asset;
+        printRecord(fields);
+        process.stdout.write('\n');
+        printTable(['SOURCE', 'TYPE', 'SIZE', 'DIMENSIONS', 'DURATION'], sources.map((s) => [
+          s.label, s.mimetype, s.filesize === null ? null : formatBytes(s.filesize), s.width && s.height ? `${s.width}x${s.height}` : null, s.duration === null ? null : `${s.duration}s`,
+        ]));
+      }),
+    );
   clientCommand(assets, 'rm', 'delete an asset: its record, renditions and bytes')
     .argument('<asset-id>')
     .action(

@@ -78,10 +78,10 @@ async function uploadOne(ctx: ClientContext, file: string, size: number, opts: U
       onProgress: (p) => progress.update(p.bytesUploaded),
     });
     const line = summary(file, result);
-    progress.done(result.outcome === 'uploaded' ? `${String(line.asset_id ?? line.upload_id)} ${String(line.status ?? '')}`.trim() : `${result.outcome}: ${String(line.asset_id)}`);
+    progress.done(result.outcome === 'uploaded' ? String(line.status ?? 'uploaded') : result.outcome);
     return line;
   } catch (err) {
-    progress.fail(exitCodeOf(err) === EXIT.interrupted ? 'paused' : describeError(err, ctx.baseUrl));
+    progress.fail(exitCodeOf(err) === EXIT.interrupted ? 'paused' : 'failed'); // the reason follows, after the bars
     throw err;
   }
 }
@@ -95,7 +95,7 @@ async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOption
     pause.abort();
   };
   process.on('SIGINT', onSigint);
-  const view = progressView(process.stderr, { quiet: opts.quiet === true });
+  const view = progressView(process.stderr, { quiet: opts.quiet === true, names: files.map((f) => path.basename(f)) });
   let worst: ExitCode = EXIT.ok;
   const done: Record<string, unknown>[] = [];
   try {
@@ -121,7 +121,7 @@ async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOption
   }
   for (const line of done) {
     if (ctx.json) printJson(line);
-    else if (line.outcome !== 'failed') process.stdout.write(`${String(line.file)}: ${String(line.outcome)} ${String(line.asset_id ?? '')} ${String(line.status ?? '')}\n`);
+    else if (line.outcome !== 'failed') process.stdout.write(`${String(line.file)}: ${[line.outcome, line.asset_id, line.status].filter(Boolean).join(' ')}\n`);
     else process.stderr.write(`${String(line.file)}: ${(line.error as { message: string }).message}\n`);
   }
   if (worst === EXIT.interrupted) process.stderr.write('paused: the sessions stay open; run the same command again to resume\n');
