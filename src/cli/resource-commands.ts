@@ -42,6 +42,19 @@ function show(ctx: ClientContext, record: Record<string, unknown>): void {
   else printRecord(record);
 }
 
+/** A command acting on one resource by id: JSON of the answer, or one line saying what happened. */
+function byIdCommand<T>(exit: Exit, parent: Command, spec: { name: string; description: string; argument: string }, act: (ctx: ClientContext, id: string) => Promise<T>, say: (id: string, answer: T) => string): Command {
+  return clientCommand(parent, spec.name, spec.description)
+    .argument(spec.argument)
+    .action(
+      clientAction(exit, async (ctx, id: string) => {
+        const answer = await act(ctx, id);
+        if (ctx.json) printJson(answer);
+        else process.stdout.write(`${say(id, answer)}\n`);
+      }),
+    );
+}
+
 function listOptions(command: Command): Command {
   return command.option('--limit <n>', 'at most this many (1-50)', positiveInt(50)).option('--cursor <cursor>', 'the next page, from the previous list');
 }
@@ -59,15 +72,8 @@ function registerUploads(program: Command, exit: Exit): void {
   clientCommand(uploads, 'show', 'show one upload session')
     .argument('<upload-id>')
     .action(clientAction(exit, async (ctx, id: string) => show(ctx, await ctx.client.uploads.get(id))));
-  clientCommand(uploads, 'cancel', 'cancel an open upload session (its bytes and reservation go)')
-    .argument('<upload-id>')
-    .action(
-      clientAction(exit, async (ctx, id: string) => {
-        const upload = await ctx.client.uploads.cancel(id);
-        if (ctx.json) printJson(upload);
-        else process.stdout.write(`${upload.id} ${upload.status}\n`);
-      }),
-    );
+  byIdCommand(exit, uploads, { name: 'cancel', description: 'cancel an open upload session (its bytes and reservation go)', argument: '<upload-id>' },
+    (ctx, id) => ctx.client.uploads.cancel(id), (id, upload) => `${id} ${upload.status}`);
 }
 
 function registerAssets(program: Command, exit: Exit): void {
@@ -97,15 +103,8 @@ function registerAssets(program: Command, exit: Exit): void {
         ]));
       }),
     );
-  clientCommand(assets, 'rm', 'delete an asset: its record, renditions and bytes')
-    .argument('<asset-id>')
-    .action(
-      clientAction(exit, async (ctx, id: string) => {
-        const deleted = await ctx.client.assets.delete(id);
-        if (ctx.json) printJson(deleted);
-        else process.stdout.write(`deleted ${id}\n`);
-      }),
-    );
+  byIdCommand(exit, assets, { name: 'rm', description: 'delete an asset: its record, renditions and bytes', argument: '<asset-id>' },
+    (ctx, id) => ctx.client.assets.delete(id), (id) => `deleted ${id}`);
   clientCommand(assets, 'url', 'print a signed delivery link (valid for an hour)')
     .argument('<asset-id>')
     .option('--source <label>', 'a rendition instead of the original (thumbnail, poster, 720p…)')
@@ -143,15 +142,8 @@ function registerWebhooks(program: Command, exit: Exit): void {
         else process.stdout.write(`webhook ${created.id}\nsecret ${created.secret}\n`);
       }),
     );
-  clientCommand(webhooks, 'rm', 'remove an endpoint')
-    .argument('<webhook-id>')
-    .action(
-      clientAction(exit, async (ctx, id: string) => {
-        const removed = await ctx.client.webhooks.delete(id);
-        if (ctx.json) printJson(removed);
-        else process.stdout.write(`removed ${id}\n`);
-      }),
-    );
+  byIdCommand(exit, webhooks, { name: 'rm', description: 'remove an endpoint', argument: '<webhook-id>' },
+    (ctx, id) => ctx.client.webhooks.delete(id), (id) => `removed ${id}`);
 }
 
 export function registerResourceCommands(program: Command, exit: Exit): void {

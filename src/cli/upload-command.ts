@@ -86,6 +86,34 @@ async function uploadOne(ctx: ClientContext, file: string, size: number, opts: U
   }
 }
 
+/** The files one after another; after Ctrl-C, a refused key or an unreachable server, the rest are not started. */
+async function sendFiles(ctx: ClientContext, files: string[], sizes: number[], opts: UploadOptions, view: ProgressView, pause: AbortSignal) {
+  let worst: ExitCode = EXIT.ok;
+  const done: Record<string, unknown>[] = [];
+  for (const [i, file] of files.entries()) {
+    if (pause.aborted) return { done, worst: EXIT.interrupted };
+    try {
+      done.push(await uploadOne(ctx, file, sizes[i]!, opts, view, pause));
+    } catch (err) {
+      const code = exitCodeOf(err);
+      if (code === EXIT.interrupted) return { done, worst: code };
+      if (worst === EXIT.ok) worst = code;
+      done.push({ file, outcome: 'failed', error: { code: (err as { code?: string }).code ?? null, message: describeError(err, ctx.baseUrl) } });
+      if (code === EXIT.auth || code === EXIT.unreachable) break;
+    }
+  }
+  return { done, worst };
+}
+
+function report(ctx: ClientContext, done: Record<string, unknown>[], worst: ExitCode): void {
+  for (const line of done) {
+    if (ctx.json) printJson(line);
+    else if (line.outcome !== 'failed') process.stdout.write(`${String(line.file)}: ${[line.outcome, line.asset_id, line.status].filter(Boolean).join(' ')}\n`);
+    else process.stderr.write(`${String(line.file)}: ${(line.error as { message: string }).message}\n`);
+  }
+  if (worst === EXIT.interrupted) process.stderr.write('paused: the sessions stay open; run the same command again to resume\n');
+}
+
 async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOptions): Promise<ExitCode> {
   if (opts.alias && files.length > 1) throw new CliError('--alias names one asset: give it with one file', EXIT.usage);
   const sizes = await checkFiles(files);
@@ -96,36 +124,15 @@ async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOption
   };
   process.on('SIGINT', onSigint);
   const view = progressView(process.stderr, { quiet: opts.quiet === true, names: files.map((f) => path.basename(f)) });
-  let worst: ExitCode = EXIT.ok;
-  const done: Record<string, unknown>[] = [];
+  let sent: Awaited<ReturnType<typeof sendFiles>>;
   try {
-    for (const [i, file] of files.entries()) {
-      if (pause.signal.aborted) break;
-      try {
-        done.push(await uploadOne(ctx, file, sizes[i]!, opts, view, pause.signal));
-      } catch (err) {
-        const code = exitCodeOf(err);
-        if (code === EXIT.interrupted) {
-          worst = code;
-          break;
-        }
-        if (worst === EXIT.ok) worst = code;
-        done.push({ file, outcome: 'failed', error: { code: (err as { code?: string }).code ?? null, message: describeError(err, ctx.baseUrl) } });
-        // Nothing else will get through a refused key or an unreachable server.
-        if (code === EXIT.auth || code === EXIT.unreachable) break;
-      }
-    }
+    sent = await sendFiles(ctx, files, sizes, opts, view, pause.signal);
   } finally {
     view.stop();
     process.off('SIGINT', onSigint);
   }
-  for (const line of done) {
-    if (ctx.json) printJson(line);
-    else if (line.outcome !== 'failed') process.stdout.write(`${String(line.file)}: ${[line.outcome, line.asset_id, line.status].filter(Boolean).join(' ')}\n`);
-    else process.stderr.write(`${String(line.file)}: ${(line.error as { message: string }).message}\n`);
-  }
-  if (worst === EXIT.interrupted) process.stderr.write('paused: the sessions stay open; run the same command again to resume\n');
-  return worst;
+  report(ctx, sent.done, sent.worst);
+  return sent.worst;
 }
 
 export function registerUploadCommand(program: Command, env: NodeJS.ProcessEnv, exit: Exit): void {
