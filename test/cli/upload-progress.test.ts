@@ -78,7 +78,7 @@ describe('intake upload: progress and resume', () => {
     const env = { INTAKE_URL: url, INTAKE_API_KEY: key, XDG_STATE_HOME: await stateDir() };
     const args = ['upload', file, '--part-size', '5', '--parallel', '1', '--json'];
 
-    const first = spawnCli(args, env);
+    const first = await spawnCli(args, env);
     await first.waitForStderr((s) => progressOf(s, 'long.txt').some((n) => n >= 5 * MiB));
     first.child.kill('SIGINT');
     const paused = await first.done;
