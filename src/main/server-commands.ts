@@ -3,9 +3,15 @@
  * cli.ts only when one of them runs, so the client commands start without the server.
  */
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import { createIntake } from './container.js';
+import type { createIntake as CreateIntake } from './container.js';
 
-type Intake = Awaited<ReturnType<typeof createIntake>>;
+type Intake = Awaited<ReturnType<typeof CreateIntake>>;
+
+/** The server is loaded once the configuration and the arguments are known good, so a usage error answers at once. */
+async function createIntake(...args: Parameters<typeof CreateIntake>): Promise<Intake> {
+  const container = await import('./container.js');
+  return container.createIntake(...args);
+}
 
 /** The exit code a command ends with; -1 keeps the process running (serve, worker). */
 export type ServerCommand =
