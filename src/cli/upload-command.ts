@@ -96,7 +96,10 @@ async function sendFiles(ctx: ClientContext, files: string[], sizes: number[], o
       done.push(await uploadOne(ctx, file, sizes[i]!, opts, view, pause));
     } catch (err) {
       const code = exitCodeOf(err);
-      if (code === EXIT.interrupted) return { done, worst: code };
+      if (code === EXIT.interrupted) {
+        done.push({ file, outcome: 'paused', upload_id: (err as { uploadId?: string | null }).uploadId ?? null });
+        return { done, worst: code };
+      }
       if (worst === EXIT.ok) worst = code;
       done.push({ file, outcome: 'failed', error: { code: (err as { code?: string }).code ?? null, message: describeError(err, ctx.baseUrl) } });
       if (code === EXIT.auth || code === EXIT.unreachable) break;
@@ -108,6 +111,7 @@ async function sendFiles(ctx: ClientContext, files: string[], sizes: number[], o
 function report(ctx: ClientContext, done: Record<string, unknown>[], worst: ExitCode): void {
   for (const line of done) {
     if (ctx.json) printJson(line);
+    else if (line.outcome === 'paused') continue;
     else if (line.outcome !== 'failed') process.stdout.write(`${String(line.file)}: ${[line.outcome, line.asset_id, line.status].filter(Boolean).join(' ')}\n`);
     else process.stderr.write(`${String(line.file)}: ${(line.error as { message: string }).message}\n`);
   }
@@ -154,6 +158,6 @@ export function registerUploadCommand(program: Command, env: NodeJS.ProcessEnv, 
 Progress goes to stderr: a bar per file on a terminal, otherwise a line per file at most
 every second ("NAME: SENT/SIZE bytes (PCT%) RATE ETA …") plus a start and an end line.
 Results go to stdout; with --json one JSON object per file:
-  {"file", "outcome": "uploaded"|"duplicate"|"skipped"|"failed", "upload_id", "asset_id", "resumed", "status", "asset"}`)
+  {"file", "outcome": "uploaded"|"duplicate"|"skipped"|"failed"|"paused", "upload_id", "asset_id", "resumed", "status", "asset"}`)
     .action(clientAction(exit, (ctx, files: string[], opts: UploadOptions) => uploadAll(ctx, files, opts)));
 }

@@ -84,10 +84,13 @@ describe('intake upload: progress and resume', () => {
     const paused = await first.done;
     assert.equal(paused.code, 130, paused.stderr);
     assert.match(paused.stderr, /paused/);
+    const pausedLine = JSON.parse(paused.stdout);
+    assert.equal(pausedLine.outcome, 'paused');
 
     const open = await intake.api('GET', '/v1/uploads?status=uploading', { key });
     assert.equal(open.body.data.length, 1, 'the session stays open');
     const uploadId = open.body.data[0].id;
+    assert.equal(pausedLine.upload_id, uploadId);
     const parts = await intake.api('GET', `/v1/uploads/${uploadId}/parts`, { key });
     const acknowledged = (parts.body.data as Array<{ size: number }>).reduce((n, p) => n + p.size, 0);
     assert.ok(acknowledged >= 5 * MiB && acknowledged < size, `some parts arrived: ${acknowledged}`);
