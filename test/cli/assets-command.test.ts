@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { png, sha256 } from '../helpers/media.js';
-import { clientOf } from './run-cli.js';
+import { describe, it } from 'node:test';
+import { sha256 } from '../helpers/media.js';
+import { clientOf, intakeForTests, uploadedImage } from './run-cli.js';
 
 describe('intake assets ls / show / url / rm', () => {
-  let intake: TestIntake;
-  let key: string;
-  before(async () => {
-    intake = await startIntake();
-    ({ key } = await intake.tenant());
-  });
-  after(() => intake.close());
+  const t = intakeForTests();
 
   it('lists and shows an asset, prints a link that serves the same bytes, and deletes it', async () => {
+    const { intake, key } = t;
     const { cli, json } = clientOf(intake.url, key);
-    const bytes = await png(32, 24);
-    const form = new FormData();
-    form.set('file', new Blob([bytes], { type: 'image/png' }), 'p.png');
-    const accepted = await intake.api('POST', '/v1/uploads', { key, body: form });
-    assert.equal(accepted.status, 202);
-    const assetId: string = accepted.body.data.asset_id;
-    await intake.settled();
+    const { assetId, bytes } = await uploadedImage(intake, key);
 
     const [page, shown, link] = await Promise.all([json('assets', 'ls', '--kind', 'image'), cli('assets', 'show', assetId), cli('assets', 'url', assetId)]);
     assert.deepEqual(page.items.map((a: { id: string }) => a.id), [assetId]);

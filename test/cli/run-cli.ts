@@ -11,7 +11,10 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { build } from 'esbuild';
+import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { png } from '../helpers/media.js';
 
 let bundled: Promise<string> | undefined;
 
@@ -125,4 +128,25 @@ export function clientOf(url: string, key: string) {
   };
   const json = async (...args: string[]) => JSON.parse((await cli(...args, '--json')).stdout);
   return { cli, json };
+}
+
+/** A real Intake and a namespace key for the tests of one describe(): started before them, closed after. */
+export function intakeForTests(env: Record<string, string> = {}): { intake: TestIntake; key: string } {
+  const t = {} as { intake: TestIntake; key: string };
+  before(async () => {
+    t.intake = await startIntake(env);
+    t.key = (await t.intake.tenant()).key;
+  });
+  after(() => t.intake.close());
+  return t;
+}
+
+/** A PNG uploaded through the API (session, PUT, complete): an image asset, ready at once. */
+export async function uploadedImage(intake: TestIntake, key: string): Promise<{ uploadId: string; assetId: string; bytes: Buffer }> {
+  const bytes = await png(32, 24);
+  const s = await intake.api('POST', '/v1/uploads', { key, json: { filename: 'p.png', content_type: 'image/png', file_size: bytes.length } });
+  await fetch(s.body.data.upload_url, { method: 'PUT', headers: s.body.data.upload_method.headers, body: bytes });
+  const done = await intake.api('POST', `/v1/uploads/${s.body.data.upload_id}/complete`, { key });
+  if (done.status !== 200) throw new Error(`complete: ${JSON.stringify(done.body)}`);
+  return { uploadId: s.body.data.upload_id, assetId: done.body.data.asset.id, bytes };
 }

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { png } from '../helpers/media.js';
-import { clientOf } from './run-cli.js';
+import { describe, it } from 'node:test';
+import { clientOf, intakeForTests, uploadedImage } from './run-cli.js';
 
 describe('intake uploads ls / show / cancel', () => {
-  let intake: TestIntake;
-  let key: string;
-  before(async () => {
-    intake = await startIntake();
-    ({ key } = await intake.tenant());
-  });
-  after(() => intake.close());
+  const t = intakeForTests();
 
   it('lists sessions (JSON and a table filtered by status), shows one, cancels an open one', async () => {
+    const { intake, key } = t;
     const { cli, json } = clientOf(intake.url, key);
-    const bytes = await png(32, 24);
-    const s = await intake.api('POST', '/v1/uploads', { key, json: { filename: 'p.png', content_type: 'image/png', file_size: bytes.length } });
-    await fetch(s.body.data.upload_url, { method: 'PUT', headers: s.body.data.upload_method.headers, body: bytes });
-    assert.equal((await intake.api('POST', `/v1/uploads/${s.body.data.upload_id}/complete`, { key })).status, 200);
-    const uploadId = s.body.data.upload_id;
+    const { uploadId } = await uploadedImage(intake, key);
     const open = await intake.api('POST', '/v1/uploads', { key, json: { filename: 'later.png', content_type: 'image/png', file_size: 100 } });
     const openId = open.body.data.upload_id;
 

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { clientOf } from './run-cli.js';
+import { describe, it } from 'node:test';
+import { clientOf, intakeForTests } from './run-cli.js';
 
 describe('intake webhooks add / ls / rm', () => {
-  let intake: TestIntake;
-  let key: string;
-  before(async () => {
-    intake = await startIntake({ INTAKE_WEBHOOK_ALLOW_PRIVATE: 'true' });
-    ({ key } = await intake.tenant());
-  });
-  after(() => intake.close());
+  const t = intakeForTests({ INTAKE_WEBHOOK_ALLOW_PRIVATE: 'true' });
 
   it('adds an endpoint (its secret shown once), lists it without the secret, removes it', async () => {
+    const { intake, key } = t;
     const { cli, json } = clientOf(intake.url, key);
     const created = await json('webhooks', 'add', 'http://127.0.0.1:9/hooks', '--events', 'asset.ready,asset.failed');
     assert.match(created.id, /^whk_/);
