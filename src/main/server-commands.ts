@@ -123,6 +123,7 @@ async function once(command: ServerCommand, config: Config): Promise<number> {
       return 0;
     case 'sweep':
       await withIntake(config, async (intake) => {
+        // Refused (conflict) while another process holds the sweep lease.
         const result = await intake.sweep();
         print(command.json, `expired ${result.expired}, purged ${result.purged}, removed ${result.unattached} unattached`, result);
       });
@@ -145,8 +146,12 @@ export async function runServerCommand(command: ServerCommand, env: NodeJS.Proce
   try {
     return await once(command, config);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
     const e = err as { code?: string; message?: string };
-    if (e.code === 'not_found' || e.code === 'invalid_request') {
+    if (e.code === 'not_found' || e.code === 'invalid_request' || e.code === 'conflict') {
       process.stderr.write(`${e.message}\n`);
       return 1;
     }
