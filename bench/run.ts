@@ -19,6 +19,7 @@ import { benchPipeline, pipelineSummary } from './pipeline.js';
 import { benchMultipart, multipartSummary } from './multipart.js';
 import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
+import { benchSdk, sdkSummary } from './sdk.js';
 import { benchScaleSessions, scaleSessionsSummary } from './scale/sessions.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -131,6 +132,12 @@ try {
     const loadBefore = os.loadavg()[0]!;
     const result = await benchRateLimits(cleanup);
     process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${rateLimitSummary(result)}\n`);
+  } else if (args[0] === 'sdk') {
+    // `npm run bench -- sdk [--mib N]`: the SDK's Node upload against a minimal client (default 512 MiB).
+    const mib = Number(/--mib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 512);
+    const loadBefore = os.loadavg()[0]!;
+    const result = await benchSdk(cleanup, { sizeMiB: mib, partMiB: Math.max(5, mib / 8), parallel: 4, runs: 3 });
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${sdkSummary(result)}\n`);
   } else if (args[0] === 'scale') {
     const loadBefore = os.loadavg()[0]!;
     const result = await benchScaleSessions(cleanup, os.availableParallelism());

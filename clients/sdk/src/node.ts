@@ -1,12 +1,11 @@
 /**
  * @intake/sdk/node — everything of the universal entry, plus files read by path as range
- * streams (never the whole file in memory) and sessions kept in a JSON state file, so a
+ * streams pulled as fetch sends them (never the whole file in memory) and sessions kept in a JSON state file, so a
  * process killed mid-upload resumes when run again.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import mime from 'mime';
 import type { UploadSource } from './source.js';
 import type { StoredUpload, UploadStateStore } from './state-store.js';
@@ -20,16 +19,50 @@ export async function fileSource(file: string, opts: { name?: string; type?: str
   const real = await fs.promises.realpath(file);
   const stat = await fs.promises.stat(real);
   if (!stat.isFile()) throw new TypeError(`${file} is not a file.`);
-  const toWeb = (stream: fs.ReadStream) => Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
   return {
     name: opts.name ?? path.basename(file),
     size: stat.size,
     type: opts.type ?? mime.getType(file) ?? '',
     fingerprint: ['file', real, stat.size, Math.trunc(stat.mtimeMs)].join(':'),
-    // `end` is inclusive for createReadStream.
-    slice: (start, end) => toWeb(fs.createReadStream(real, { start, end: end - 1 })),
-    stream: () => toWeb(fs.createReadStream(real, { highWaterMark: 1024 * 1024 })),
+    slice: (start, end) => rangeStream(real, start, end),
+    stream: () => rangeStream(real, 0, stat.size),
   };
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Bytes [start, end) of a file as a pull-based web stream: a chunk is read only when fetch
+ * asks for one. Node 20's `Readable.toWeb(fs.createReadStream(…))` reads ahead without
+ * backpressure, so a part sent slower than the disk reads ended up in memory (npm run bench -- sdk:
+ * client peak RSS grew with the file).
+ */
+function rangeStream(file: string, start: number, end: number): ReadableStream<Uint8Array> {
+  let handle: fs.promises.FileHandle | undefined;
+  let position = start;
+  const close = async () => {
+    const h = handle;
+    handle = undefined;
+    await h?.close();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        handle ??= await fs.promises.open(file, 'r');
+        const length = Math.min(CHUNK, end - position);
+        const { bytesRead, buffer } = length > 0 ? await handle.read(Buffer.allocUnsafe(length), 0, length, position) : { bytesRead: 0, buffer: Buffer.alloc(0) };
+        if (bytesRead === 0) {
+          await close();
+          if (position < end) return controller.error(new Error(`${file} is shorter than when the upload started.`));
+          return controller.close();
+        }
+        position += bytesRead;
+        controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
+      },
+      cancel: close,
+    },
+    { highWaterMark: 1 },
+  );
 }
 
 /** `$XDG_STATE_HOME/intake/uploads.json`, or `~/.local/state/intake/uploads.json`. */

@@ -4,7 +4,7 @@ import type { Progress } from './upload-types.js';
 export class ProgressTracker {
   private readonly counted = new Set<number>();
   private acknowledged = 0;
-  private reported = -1;
+  private reported = 0;
 
   constructor(
     private readonly total: number,

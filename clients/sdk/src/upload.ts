@@ -78,6 +78,8 @@ async function uploadRun(run: Run): Promise<UploadResult> {
   }
   const state = storedFrom(answer);
   await run.store.set(run.key, state);
+  // Stored before stopping, so a pause during create still resumes this session (and a cancel cancels it).
+  if (run.signal.aborted) throw run.signal.reason;
   return sendAndComplete(run, state, { resumed: false, completing: false, session: answer });
 }
 
@@ -121,10 +123,9 @@ async function createSession(run: Run, fileHash: string | undefined) {
     ...(fileHash ? { file_hash: fileHash } : {}),
     ...(resumable && options.partSize ? { part_size: options.partSize } : {}),
   };
-  // Not aborted mid-way: a session created after the caller gave up would be left open. Cancel sees it once it is known.
+  // Not aborted mid-way: a session created after the caller gave up would be left open and unknown.
   const answer = await withRetry(() => options.backend.createUpload(body), options.retry);
   run.uploadId = 'skipped_unique_key' in answer ? null : answer.upload_id;
-  if (run.signal.aborted) throw run.signal.reason;
   return answer;
 }
 
