@@ -65,6 +65,6 @@ describe('intake CLI', () => {
   it('prints usage for an unknown command', () => {
     const res = cli(['frobnicate']);
     assert.equal(res.status, 2);
-    assert.match(res.stderr, /usage:/);
+    assert.match(res.stderr, /unknown command 'frobnicate'\n\(intake --help lists the commands/);
   });
 });

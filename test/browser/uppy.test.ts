@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { build } from 'vite';
+import { startExampleServer } from '../../examples/uppy/server.js';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { png, sha256 } from '../helpers/media.js';
+
+const MiB = 1024 * 1024;
+
+describe('Uppy (@uppy/aws-s3) against Intake: the example app', () => {
+  let intake: TestIntake;
+  let key: string;
+  let app: Awaited<ReturnType<typeof startExampleServer>>;
+  let browser: TestBrowser;
+  let outDir: string;
+
+  before(async () => {
+    intake = await startIntake();
+    ({ key } = await intake.tenant());
+    // The page as a user builds it: Vite bundles examples/uppy with the Uppy packages.
+    outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-uppy-'));
+    await build({ root: path.resolve('examples/uppy'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    app = await startExampleServer({ intakeUrl: intake.url, apiKey: key, staticDir: outDir });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await intake?.close();
+    await fs.rm(outDir, { recursive: true, force: true });
+  });
+
+  it('uploads a 6 MiB file in two parts and a small image; Intake holds both with their size and SHA-256; the key never reaches the page', async () => {
+    const big = Buffer.alloc(6 * MiB + 4321, 'Uppy sends this in parts through Intake.\n');
+    const small = await png(40, 30);
+    const page = await browser.newPage();
+    const seen: string[] = [];
+    page.on('request', (r) => seen.push(`${r.method()} ${r.url()} ${JSON.stringify(r.headers())} ${r.postData() ?? ''}`));
+    await page.goto(app.url);
+    await page.setInputFiles('#files', [
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: big },
+      { name: 'dot.png', mimeType: 'image/png', buffer: small },
+    ]);
+    const row = (name: string) => page.locator(`li[data-name="${name}"]`);
+    for (const name of ['notes.txt', 'dot.png']) {
+      await page.waitForSelector(`li[data-name="${name}"][data-status]`, { timeout: 30_000 });
+      assert.equal(await row(name).getAttribute('data-status'), 'uploaded', await row(name).innerText());
+    }
+    await browser.screenshot(page, 'uppy-example-uploaded');
+
+    for (const [name, bytes] of [['notes.txt', big], ['dot.png', small]] as const) {
+      const assetId = await row(name).getAttribute('data-asset-id');
+      const asset = await intake.api('GET', `/v1/assets/${assetId}`, { key });
+      assert.equal(asset.status, 200, name);
+      assert.equal(asset.body.data.filename, name);
+      assert.equal(asset.body.data.filesize, bytes.length);
+      assert.equal(asset.body.data.sha256, sha256(bytes));
+      assert.equal(asset.body.data.status, 'ready');
+      const upload = await intake.api('GET', `/v1/uploads/${asset.body.data.upload_id}`, { key });
+      assert.equal(upload.body.data.resumable, true, `${name} went through a resumable session`);
+    }
+    // Uppy sent the big file's two parts straight to Intake's signed part URLs.
+    const partPuts = seen.filter((s) => s.startsWith(`PUT ${intake.url}/files/`));
+    assert.equal(partPuts.length, 3, partPuts.join('\n'));
+    assert.ok(seen.every((s) => !s.includes(key)), 'the API key never appears in what the page sends');
+    assert.ok(!(await page.content()).includes(key));
+  });
+});
