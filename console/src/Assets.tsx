@@ -1,0 +1,213 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, query, sourceOf, type Asset } from './api';
+import { AssetDetails } from './AssetDetails';
+import { bytes, seconds } from './format';
+
+const KINDS = ['image', 'video', 'audio', 'document'];
+const STATUSES = ['pending', 'processing', 'ready', 'failed'];
+/** Delivery links live an hour: a fetched asset whose record has not changed keeps its links (and images) this long. */
+const KEEP_LINKS_MS = 40 * 60_000;
+/** Polling: quick while something is processing, slow otherwise, backing off while nothing changes; never while the tab is hidden. */
+const BUSY_MS = [1000, 8000];
+const IDLE_MS = [30_000, 120_000];
+
+interface Filters {
+  kind: string;
+  status: string;
+  folder: string;
+}
+
+/** The small picture of an asset: an image's thumbnail, a video's poster. */
+function Thumb(props: { asset: Asset }) {
+  const a = props.asset;
+  const s = a.kind === 'image' ? sourceOf(a, 'thumbnail') : a.kind === 'video' ? sourceOf(a, 'poster') : undefined;
+  if (!s) return <span class={`placeholder ${a.kind}`}>{a.status === 'ready' ? a.kind : a.status}</span>;
+  return <img src={s.url} alt={`${s.label} of ${a.filename}`} data-label={s.label} width={s.width ?? undefined} height={s.height ?? undefined} loading="lazy" decoding="async" />;
+}
+
+function facts(a: Asset): string {
+  const parts = [a.kind, bytes(a.filesize)];
+  if (a.width && a.height) parts.push(`${a.width}×${a.height}`);
+  if (a.duration) parts.push(seconds(a.duration));
+  return parts.join(' · ');
+}
+
+export function Assets(props: { apiKey: string; changes: number; uploading: boolean; onChanged: () => void; onUnauthorized: () => void }) {
+  const [filters, setFilters] = useState<Filters>({ kind: '', status: '', folder: '' });
+  const [folderText, setFolderText] = useState('');
+  const [list, setList] = useState<Asset[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const kept = useRef(new Map<string, { asset: Asset; at: number }>());
+  // The list as last set, for comparisons inside async callbacks.
+  const shown = useRef<Asset[]>([]);
+  const show = (next: Asset[]) => {
+    shown.current = next;
+    setList(next);
+  };
+
+  /** Keeps an unchanged asset's object (so its links, and the images showing them, stay put). */
+  const keep = (fresh: Asset[]): Asset[] => {
+    const now = Date.now();
+    return fresh.map((a) => {
+      const old = kept.current.get(a.id);
+      if (old && old.asset.updated_at === a.updated_at && old.asset.status === a.status && now - old.at < KEEP_LINKS_MS) return old.asset;
+      kept.current.set(a.id, { asset: a, at: now });
+      return a;
+    });
+  };
+
+  const fail = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) props.onUnauthorized();
+    else if ((err as Error).name !== 'AbortError') setError((err as Error).message);
+  };
+
+  const path = (after: string | null) =>
+    `/v1/assets${query({ kind: filters.kind, status: filters.status, folder: filters.folder, limit: 50, cursor: after ?? undefined })}`;
+
+  /** Reloads the first page; true when anything in it changed. */
+  const refresh = async (): Promise<boolean> => {
+    try {
+      const page = await api<Asset[]>(props.apiKey, 'GET', path(null));
+      const fresh = keep(page.data);
+      const prev = shown.current;
+      const beyond = prev.slice(50).filter((p) => !fresh.some((f) => f.id === p.id));
+      const changed = fresh.length !== Math.min(prev.length, 50) || fresh.some((a, i) => a !== prev[i]);
+      if (changed) show([...fresh, ...beyond]);
+      if (changed || prev.length === 0) setCursor(page.nextCursor);
+      setLoaded(true);
+      setError(null);
+      return changed;
+    } catch (err) {
+      fail(err);
+      return false;
+    }
+  };
+
+  const more = async () => {
+    try {
+      const page = await api<Asset[]>(props.apiKey, 'GET', path(cursor));
+      const prev = shown.current;
+      show([...prev, ...keep(page.data).filter((a) => !prev.some((p) => p.id === a.id))]);
+      setCursor(page.nextCursor);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  useEffect(() => {
+    show([]);
+    setLoaded(false);
+    void refresh();
+  }, [filters]);
+  useEffect(() => {
+    if (props.changes) void refresh();
+  }, [props.changes]);
+
+  const busy = props.uploading || list.some((a) => a.status === 'pending' || a.status === 'processing');
+  useEffect(() => {
+    const [first, last] = busy ? BUSY_MS : IDLE_MS;
+    let delay = first!;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const schedule = () => {
+      clearTimeout(timer);
+      if (!stopped && document.visibilityState === 'visible') timer = setTimeout(tick, delay);
+    };
+    const tick = async () => {
+      const changed = await refresh();
+      delay = changed ? first! : Math.min(delay * 2, last!);
+      schedule();
+    };
+    const onVisible = () => {
+      if (document.visibilityState !== 'visible') return clearTimeout(timer);
+      delay = first!;
+      void tick();
+    };
+    schedule();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [busy, filters]);
+
+  const current = list.find((a) => a.id === selected) ?? null;
+  const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
+
+  return (
+    <section class="assets" aria-label="Assets">
+      <h2>Assets</h2>
+      <form class="filters" onSubmit={(e) => (e.preventDefault(), set({ folder: folderText.trim() }))}>
+        <label>
+          Kind
+          <select name="kind" value={filters.kind} onChange={(e) => set({ kind: (e.target as HTMLSelectElement).value })}>
+            <option value="">all</option>
+            {KINDS.map((k) => (
+              <option value={k}>{k}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Status
+          <select name="status" value={filters.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value })}>
+            <option value="">all</option>
+            {STATUSES.map((s) => (
+              <option value={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Folder
+          <input
+            name="folder"
+            placeholder="any (e.g. root)"
+            value={folderText}
+            onInput={(e) => setFolderText((e.target as HTMLInputElement).value)}
+            onBlur={() => set({ folder: folderText.trim() })}
+          />
+        </label>
+      </form>
+      {error && <p class="error" role="alert">{error}</p>}
+      {loaded && list.length === 0 && <p class="empty">No assets{filters.kind || filters.status || filters.folder ? ' match these filters' : ' yet: drop files above'}.</p>}
+      <ul class="grid">
+        {list.map((a) => (
+          <li key={a.id} class={`asset${a.id === selected ? ' selected' : ''}`} data-asset={a.id} data-status={a.status}>
+            <button type="button" class="thumb" onClick={() => setSelected(a.id === selected ? null : a.id)} aria-label={`Details of ${a.filename}`}>
+              <Thumb asset={a} />
+            </button>
+            <div class="caption">
+              <span class="name" title={a.filename}>
+                {a.title ?? a.filename}
+              </span>
+              <span class="facts">{facts(a)}</span>
+              <span class={`status ${a.status}`}>{a.status}</span>
+            </div>
+          </li>
+        ))}
+      </ul>
+      {cursor && (
+        <button type="button" class="secondary" onClick={more}>
+          More
+        </button>
+      )}
+      {current && (
+        <AssetDetails
+          apiKey={props.apiKey}
+          asset={current}
+          onClose={() => setSelected(null)}
+          onDeleted={(id) => {
+            kept.current.delete(id);
+            show(shown.current.filter((a) => a.id !== id));
+            setSelected(null);
+            props.onChanged();
+          }}
+          onError={fail}
+        />
+      )}
+    </section>
+  );
+}
