@@ -98,14 +98,18 @@ export function query(params: Record<string, string | number | undefined>): stri
   return s ? `?${s}` : '';
 }
 
-/** Who a key is: a namespace key reads its usage; an admin key is refused there and lists namespaces. */
+/** Namespace keys look like this (src/auth/authenticator.ts); anything else is tried as the admin key first. */
+const NAMESPACE_KEY = /^sk_[a-z0-9]{40}$/;
+
+/** Who a key is: a namespace key reads its usage; the admin key lists namespaces (each is refused by the other's route). */
 export async function identify(key: string): Promise<{ role: 'namespace'; usage: Usage } | { role: 'admin' }> {
+  const asNamespace = async () => ({ role: 'namespace' as const, usage: (await api<Usage>(key, 'GET', '/v1/usage')).data });
+  const asAdmin = async () => (await api<Namespace[]>(key, 'GET', '/v1/namespaces?limit=1'), { role: 'admin' as const });
+  const [first, second] = NAMESPACE_KEY.test(key) ? [asNamespace, asAdmin] : [asAdmin, asNamespace];
   try {
-    const { data } = await api<Usage>(key, 'GET', '/v1/usage');
-    return { role: 'namespace', usage: data };
+    return await first();
   } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 403) throw err;
+    if (err instanceof ApiError && err.status === 403) return second();
+    throw err;
   }
-  await api<Namespace[]>(key, 'GET', '/v1/namespaces?limit=1');
-  return { role: 'admin' };
 }
