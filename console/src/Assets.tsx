@@ -25,6 +25,21 @@ function Thumb(props: { asset: Asset }) {
   return <img src={s.url} alt={`${s.label} of ${a.filename}`} data-label={s.label} width={s.width ?? undefined} height={s.height ?? undefined} loading="lazy" decoding="async" />;
 }
 
+/** A filter's select: "all" (empty) or one of the options. */
+function Choice(props: { label: string; name: string; options: string[]; value: string; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        <option value="">all</option>
+        {props.options.map((o) => (
+          <option value={o}>{o}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function facts(a: Asset): string {
   const parts = [a.kind, bytes(a.filesize)];
   if (a.width && a.height) parts.push(`${a.width}×${a.height}`);
@@ -142,24 +157,8 @@ export function Assets(props: { apiKey: string; changes: number; uploading: bool
     <section class="assets" aria-label="Assets">
       <h2>Assets</h2>
       <form class="filters" onSubmit={(e) => (e.preventDefault(), set({ folder: folderText.trim() }))}>
-        <label>
-          Kind
-          <select name="kind" value={filters.kind} onChange={(e) => set({ kind: (e.target as HTMLSelectElement).value })}>
-            <option value="">all</option>
-            {KINDS.map((k) => (
-              <option value={k}>{k}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status" value={filters.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value })}>
-            <option value="">all</option>
-            {STATUSES.map((s) => (
-              <option value={s}>{s}</option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Kind" name="kind" options={KINDS} value={filters.kind} onChange={(kind) => set({ kind })} />
+        <Choice label="Status" name="status" options={STATUSES} value={filters.status} onChange={(status) => set({ status })} />
         <label>
           Folder
           <input

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { ADMIN_KEY, eventually, startIntake, type TestIntake } from '../helpers/intake.js';
-import { avClip, CLIP } from '../helpers/media.js';
+import { avClip, CLIP, png } from '../helpers/media.js';
 
 // Page-side code (evaluate callbacks) runs in the browser; the project compiles without the DOM
 // library, so the few browser globals those callbacks use are declared here, for this file only.
@@ -65,6 +65,13 @@ async function dropFiles(page: Page, files: string[]): Promise<void> {
   await page.evaluate(() => document.getElementById('test-files').remove());
 }
 
+/** A PNG of random noise (a different one each call): it barely compresses, so its size is about width × height × 3. */
+async function noise(file: string, width: number, height: number): Promise<void> {
+  await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
+    .png({ compressionLevel: 1 })
+    .toFile(file);
+}
+
 async function signIn(page: Page, url: string, key: string): Promise<void> {
   await page.goto(url);
   await page.fill('#key', key);
@@ -95,9 +102,7 @@ describe('web console', () => {
     video.file = path.join(dir, video.name);
     image.file = path.join(dir, image.name);
     await fs.writeFile(video.file, await avClip('mp4', 2));
-    await sharp({ create: { width: image.width, height: image.height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
-      .png({ compressionLevel: 1 })
-      .toFile(image.file);
+    await noise(image.file, image.width, image.height);
     image.size = (await fs.stat(image.file)).size;
     assert.ok(image.size > 8 * 1024 * 1024, `the noise image is ${image.size} bytes: more than one part`);
     [b, t] = await Promise.all([launchBrowser(), startIntake()]);
@@ -244,6 +249,54 @@ describe('web console', () => {
     await page.locator('#key').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('intake.console.key')), null);
 
+    assert.deepEqual(w.problems, []);
+    await page.context().close();
+  });
+
+  it('pauses and resumes an upload in parts on the same session, and cancels another on the server', async () => {
+    const w = await watch(b);
+    const { page } = w;
+    const big = path.join(dir, 'paused.png');
+    const small = path.join(dir, 'canceled.png');
+    await noise(big, 2200, 1700);
+    await fs.writeFile(small, await png(64, 48));
+    await signIn(page, t.url, tenant.key);
+    await page.locator('[data-testid=namespace-id]').waitFor();
+    const row = (name: string) => page.locator(`[data-file="${name}"]`);
+
+    // Bytes to storage are held back until the test lets them through.
+    const held: Array<{ url: string }> = [];
+    await page.route(/\/files\//, (route) => {
+      if (route.request().method() === 'PUT') held.push({ url: route.request().url() });
+      else void route.continue();
+    });
+    await dropFiles(page, [big]);
+    await eventually(async () => held.length >= 2, 15_000, 'both parts sent');
+    assert.ok(held.every((h) => /[?&]part=/.test(h.url)), 'sent in parts');
+    await row('paused.png').getByRole('button', { name: 'Pause' }).click();
+    await eventually(async () => (await row('paused.png').getAttribute('data-state')) === 'paused', 10_000, 'paused');
+    assert.equal(await row('paused.png').getAttribute('data-sent'), '0');
+    await b.screenshot(page, 'console-paused');
+
+    await page.unroute(/\/files\//);
+    await row('paused.png').getByRole('button', { name: 'Resume' }).click();
+    await eventually(async () => (await row('paused.png').getAttribute('data-state')) === 'done', 30_000, 'resumed upload done');
+    const sessions = ((await t.api('GET', '/v1/uploads?limit=50', { key: tenant.key })).body.data as Array<{ filename: string; status: string }>).filter((u) => u.filename === 'paused.png');
+    assert.equal(sessions.length, 1, 'resume continued the paused session');
+    assert.equal(sessions[0]!.status, 'completed');
+
+    // Cancel while the bytes are in flight: the session is canceled on the server.
+    await page.route(/\/files\//, () => undefined);
+    await dropFiles(page, [small]);
+    await eventually(async () => (await row('canceled.png').getAttribute('data-state')) === 'uploading', 10_000, 'uploading');
+    await eventually(async () => ((await t.api('GET', '/v1/uploads?limit=50', { key: tenant.key })).body.data as Array<{ filename: string }>).some((u) => u.filename === 'canceled.png'), 10_000, 'its session');
+    await row('canceled.png').getByRole('button', { name: 'Cancel' }).click();
+    await eventually(async () => (await row('canceled.png').getAttribute('data-state')) === 'canceled', 10_000, 'canceled');
+    await eventually(async () => {
+      const list = (await t.api('GET', '/v1/uploads?limit=50', { key: tenant.key })).body.data as Array<{ filename: string; status: string }>;
+      return list.find((u) => u.filename === 'canceled.png')?.status === 'canceled';
+    }, 10_000, 'the session canceled on the server');
+    await page.unroute(/\/files\//);
     assert.deepEqual(w.problems, []);
     await page.context().close();
   });
