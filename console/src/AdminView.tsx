@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type Namespace } from './api';
+import { explain, isUnauthorized, listNamespaces, type IntakeClient, type Namespace } from './api';
 import { bytes, when } from './format';
 import { Header } from './Header';
 
@@ -7,19 +7,19 @@ import { Header } from './Header';
  * The admin key manages namespaces and keys; Intake's API refuses it on namespace routes
  * (uploads, assets), so the console lists namespaces and their usage and says so.
  */
-export function AdminView(props: { apiKey: string; onSignOut: (why?: string) => void }) {
+export function AdminView(props: { client: IntakeClient; onSignOut: (why?: string) => void }) {
   const [list, setList] = useState<Namespace[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = async (after: string | null) => {
     try {
-      const page = await api<Namespace[]>(props.apiKey, 'GET', `/v1/namespaces?limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
-      setList((prev) => (after ? [...prev, ...page.data] : page.data));
+      const page = await listNamespaces(props.client, after);
+      setList((prev) => (after ? [...prev, ...page.items] : page.items));
       setCursor(page.nextCursor);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) props.onSignOut('The key is no longer valid.');
-      else setError((err as Error).message);
+      if (isUnauthorized(err)) props.onSignOut('The key is no longer valid.');
+      else setError(explain(err));
     }
   };
   useEffect(() => void load(null), []);

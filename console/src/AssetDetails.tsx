@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, sourceOf, type Asset, type Source } from './api';
+import { sourceOf, type Asset, type IntakeClient, type Source } from './api';
 import { bytes, seconds, when } from './format';
 
 /** The video rendition a player should show: the tallest MP4 rendition, else the original. */
@@ -38,7 +38,7 @@ function Fact(props: { name: string; value: string | number | null | undefined }
   );
 }
 
-export function AssetDetails(props: { apiKey: string; asset: Asset; onClose: () => void; onDeleted: (id: string) => void; onError: (err: unknown) => void }) {
+export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClose: () => void; onDeleted: (id: string) => void; onError: (err: unknown) => void }) {
   const a = props.asset;
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -47,7 +47,7 @@ export function AssetDetails(props: { apiKey: string; asset: Asset; onClose: () 
   const remove = async () => {
     setDeleting(true);
     try {
-      await api(props.apiKey, 'DELETE', `/v1/assets/${encodeURIComponent(a.id)}`);
+      await props.client.assets.delete(a.id);
       props.onDeleted(a.id);
     } catch (err) {
       setDeleting(false);

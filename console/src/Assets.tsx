@@ -1,15 +1,19 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, query, sourceOf, type Asset } from './api';
+import type { ApiQuery } from '@intake/sdk';
+import { explain, isUnauthorized, sourceOf, type Asset, type IntakeClient } from './api';
 import { AssetDetails } from './AssetDetails';
 import { bytes, seconds } from './format';
 
-const KINDS = ['image', 'video', 'audio', 'document'];
-const STATUSES = ['pending', 'processing', 'ready', 'failed'];
+type Query = ApiQuery<'/v1/assets', 'get'>;
+const KINDS: NonNullable<Query['kind']>[] = ['image', 'video', 'audio', 'document'];
+const STATUSES: NonNullable<Query['status']>[] = ['pending', 'processing', 'ready', 'failed'];
 /** Delivery links live an hour: a fetched asset whose record has not changed keeps its links (and images) this long. */
 const KEEP_LINKS_MS = 40 * 60_000;
 /** Polling: quick while something is processing, slow otherwise, backing off while nothing changes; never while the tab is hidden. */
 const BUSY_MS = [1000, 8000];
 const IDLE_MS = [30_000, 120_000];
+/** How long a new image without a thumbnail counts as still processing. */
+const RENDITIONS_WITHIN_MS = 5 * 60_000;
 
 interface Filters {
   kind: string;
@@ -23,6 +27,21 @@ function Thumb(props: { asset: Asset }) {
   const s = a.kind === 'image' ? sourceOf(a, 'thumbnail') : a.kind === 'video' ? sourceOf(a, 'poster') : undefined;
   if (!s) return <span class={`placeholder ${a.kind}`}>{a.status === 'ready' ? a.kind : a.status}</span>;
   return <img src={s.url} alt={`${s.label} of ${a.filename}`} data-label={s.label} width={s.width ?? undefined} height={s.height ?? undefined} loading="lazy" decoding="async" />;
+}
+
+/**
+ * Still changing: pending or processing, or a new image whose renditions are still being
+ * made (images are ready at once; thumbnail and preview follow from a job).
+ */
+function processing(a: Asset): boolean {
+  if (a.status === 'pending' || a.status === 'processing') return true;
+  return a.kind === 'image' && a.status === 'ready' && !sourceOf(a, 'thumbnail') && Date.now() - Date.parse(a.created_at) < RENDITIONS_WITHIN_MS;
+}
+
+/** The same asset record apart from its signed links (which change at every read). */
+function sameBut(x: Asset, y: Asset): boolean {
+  const unsigned = (a: Asset) => JSON.stringify({ ...a, url: null, sources: a.sources.map((s) => ({ ...s, url: null })) });
+  return unsigned(x) === unsigned(y);
 }
 
 /** A filter's select: "all" (empty) or one of the options. */
@@ -47,7 +66,7 @@ function facts(a: Asset): string {
   return parts.join(' · ');
 }
 
-export function Assets(props: { apiKey: string; changes: number; uploading: boolean; onChanged: () => void; onUnauthorized: () => void }) {
+export function Assets(props: { client: IntakeClient; changes: number; uploading: boolean; onChanged: () => void; onUnauthorized: () => void }) {
   const [filters, setFilters] = useState<Filters>({ kind: '', status: '', folder: '' });
   const [folderText, setFolderText] = useState('');
   const [list, setList] = useState<Asset[]>([]);
@@ -68,30 +87,36 @@ export function Assets(props: { apiKey: string; changes: number; uploading: bool
     const now = Date.now();
     return fresh.map((a) => {
       const old = kept.current.get(a.id);
-      if (old && old.asset.updated_at === a.updated_at && old.asset.status === a.status && now - old.at < KEEP_LINKS_MS) return old.asset;
+      if (old && sameBut(old.asset, a) && now - old.at < KEEP_LINKS_MS) return old.asset;
       kept.current.set(a.id, { asset: a, at: now });
       return a;
     });
   };
 
   const fail = (err: unknown) => {
-    if (err instanceof ApiError && err.status === 401) props.onUnauthorized();
-    else if ((err as Error).name !== 'AbortError') setError((err as Error).message);
+    if (isUnauthorized(err)) props.onUnauthorized();
+    else setError(explain(err));
   };
 
-  const path = (after: string | null) =>
-    `/v1/assets${query({ kind: filters.kind, status: filters.status, folder: filters.folder, limit: 50, cursor: after ?? undefined })}`;
+  const page = (after: string | null) =>
+    props.client.assets.list({
+      limit: 50,
+      ...(filters.kind ? { kind: filters.kind as Query['kind'] } : {}),
+      ...(filters.status ? { status: filters.status as Query['status'] } : {}),
+      ...(filters.folder ? { folder: filters.folder } : {}),
+      ...(after ? { cursor: after } : {}),
+    });
 
   /** Reloads the first page; true when anything in it changed. */
   const refresh = async (): Promise<boolean> => {
     try {
-      const page = await api<Asset[]>(props.apiKey, 'GET', path(null));
-      const fresh = keep(page.data);
+      const first = await page(null);
+      const fresh = keep(first.items);
       const prev = shown.current;
       const beyond = prev.slice(50).filter((p) => !fresh.some((f) => f.id === p.id));
       const changed = fresh.length !== Math.min(prev.length, 50) || fresh.some((a, i) => a !== prev[i]);
       if (changed) show([...fresh, ...beyond]);
-      if (changed || prev.length === 0) setCursor(page.nextCursor);
+      if (changed || prev.length === 0) setCursor(first.nextCursor);
       setLoaded(true);
       setError(null);
       return changed;
@@ -103,10 +128,10 @@ export function Assets(props: { apiKey: string; changes: number; uploading: bool
 
   const more = async () => {
     try {
-      const page = await api<Asset[]>(props.apiKey, 'GET', path(cursor));
+      const next = await page(cursor);
       const prev = shown.current;
-      show([...prev, ...keep(page.data).filter((a) => !prev.some((p) => p.id === a.id))]);
-      setCursor(page.nextCursor);
+      show([...prev, ...keep(next.items).filter((a) => !prev.some((p) => p.id === a.id))]);
+      setCursor(next.nextCursor);
     } catch (err) {
       fail(err);
     }
@@ -121,7 +146,7 @@ export function Assets(props: { apiKey: string; changes: number; uploading: bool
     if (props.changes) void refresh();
   }, [props.changes]);
 
-  const busy = props.uploading || list.some((a) => a.status === 'pending' || a.status === 'processing');
+  const busy = props.uploading || list.some(processing);
   useEffect(() => {
     const [first, last] = busy ? BUSY_MS : IDLE_MS;
     let delay = first!;
@@ -195,7 +220,7 @@ export function Assets(props: { apiKey: string; changes: number; uploading: bool
       )}
       {current && (
         <AssetDetails
-          apiKey={props.apiKey}
+          client={props.client}
           asset={current}
           onClose={() => setSelected(null)}
           onDeleted={(id) => {

@@ -1,19 +1,19 @@
 import { useCallback, useState } from 'preact/hooks';
-import { api, type Usage } from './api';
+import type { IntakeClient, Usage } from './api';
 import { Assets } from './Assets';
 import { bytes } from './format';
 import { Header } from './Header';
 import { Uploads } from './Uploads';
 
-export function NamespaceView(props: { apiKey: string; usage: Usage; onSignOut: (why?: string) => void }) {
+export function NamespaceView(props: { client: IntakeClient; usage: Usage; onSignOut: (why?: string) => void }) {
   const [usage, setUsage] = useState(props.usage);
   // Bumped when an upload finishes or an asset is deleted: the list reloads at once.
   const [changes, setChanges] = useState(0);
   const [uploading, setUploading] = useState(false);
   const changed = useCallback(() => {
     setChanges((n) => n + 1);
-    api<Usage>(props.apiKey, 'GET', '/v1/usage').then((u) => setUsage(u.data), () => undefined);
-  }, [props.apiKey]);
+    props.client.usage().then(setUsage, () => undefined);
+  }, [props.client]);
 
   return (
     <>
@@ -22,8 +22,8 @@ export function NamespaceView(props: { apiKey: string; usage: Usage; onSignOut: 
         {usage.quota_bytes !== null && ` of ${bytes(usage.quota_bytes)}`}
       </Header>
       <main class="namespace">
-        <Uploads apiKey={props.apiKey} onFinished={changed} onActive={setUploading} />
-        <Assets apiKey={props.apiKey} changes={changes} uploading={uploading} onChanged={changed} onUnauthorized={() => props.onSignOut('The key is no longer valid.')} />
+        <Uploads client={props.client} onFinished={changed} onActive={setUploading} />
+        <Assets client={props.client} changes={changes} uploading={uploading} onChanged={changed} onUnauthorized={() => props.onSignOut('The key is no longer valid.')} />
       </main>
     </>
   );

@@ -1,18 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, identify, type Usage } from './api';
+import { clientFor, explain, identify, isUnauthorized, type IntakeClient, type Usage } from './api';
 import { forgetKey, storedKey, storeKey } from './session';
 
-export type Identity = { role: 'namespace'; key: string; usage: Usage } | { role: 'admin'; key: string };
+export type Identity = { role: 'namespace'; client: IntakeClient; usage: Usage } | { role: 'admin'; client: IntakeClient };
 
 async function who(key: string): Promise<Identity> {
-  const id = await identify(key);
-  return id.role === 'admin' ? { role: 'admin', key } : { role: 'namespace', key, usage: id.usage };
+  const client = clientFor(key);
+  const id = await identify(client, key);
+  return id.role === 'admin' ? { role: 'admin', client } : { role: 'namespace', client, usage: id.usage };
 }
 
-function explain(err: unknown): string {
-  if (err instanceof ApiError && err.status === 401) return 'Intake does not know this key (or it was revoked).';
-  if (err instanceof ApiError) return err.message;
-  return String(err);
+function refusal(err: unknown): string {
+  return isUnauthorized(err) ? 'Intake does not know this key (or it was revoked).' : explain(err);
 }
 
 /** Sign-in with a namespace or admin key; a key kept in this tab signs in again on reload. */
@@ -27,7 +26,7 @@ export function SignIn(props: { notice: string | null; onSignedIn: (id: Identity
     setBusy(true);
     who(kept).then(props.onSignedIn, (err) => {
       forgetKey();
-      setError(explain(err));
+      setError(refusal(err));
       setBusy(false);
     });
   }, []);
@@ -43,7 +42,7 @@ export function SignIn(props: { notice: string | null; onSignedIn: (id: Identity
       storeKey(k);
       props.onSignedIn(id);
     } catch (err) {
-      setError(explain(err));
+      setError(refusal(err));
       setBusy(false);
     }
   };

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { IntakeClient } from './api';
 import { bytes } from './format';
 import { startTransfer, type Transfer, type TransferState } from './uploader';
 
@@ -24,7 +25,7 @@ const LABEL: Record<Row['state'], string> = {
   canceled: 'canceled',
 };
 
-export function Uploads(props: { apiKey: string; onFinished: () => void; onActive: (active: boolean) => void }) {
+export function Uploads(props: { client: IntakeClient; onFinished: () => void; onActive: (active: boolean) => void }) {
   const [rows, setRows] = useState<Row[]>([]);
   const [over, setOver] = useState(false);
   const [folder, setFolder] = useState('');
@@ -46,7 +47,7 @@ export function Uploads(props: { apiKey: string; onFinished: () => void; onActiv
     props.onActive(rows.some((r) => r.state === 'uploading' || r.state === 'queued'));
     for (const r of rows.filter((x) => x.state === 'queued').slice(0, Math.max(0, AT_ONCE - active))) {
       update(r.id, { state: 'uploading' });
-      const t = startTransfer(props.apiKey, r.file, { folder: r.folder || undefined }, {
+      const t = startTransfer(props.client, r.file, { folder: r.folder || undefined }, {
         // Acknowledged bytes never go backwards, whatever order the answers arrive in.
         progress: (n) => setRows((all) => all.map((x) => (x.id === r.id && n > x.sent ? { ...x, sent: n } : x))),
         state: (state, detail) => {

@@ -15,7 +15,7 @@ function App() {
     setNotice(why ?? null);
   };
   if (!who) return <SignIn notice={notice} onSignedIn={(id) => (setNotice(null), setWho(id))} />;
-  return who.role === 'admin' ? <AdminView apiKey={who.key} onSignOut={signOut} /> : <NamespaceView apiKey={who.key} usage={who.usage} onSignOut={signOut} />;
+  return who.role === 'admin' ? <AdminView client={who.client} onSignOut={signOut} /> : <NamespaceView client={who.client} usage={who.usage} onSignOut={signOut} />;
 }
 
 render(<App />, document.getElementById('app')!);

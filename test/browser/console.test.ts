@@ -93,7 +93,9 @@ describe('web console', () => {
   let tenant: { namespaceId: string; key: string };
   const video = { name: 'clip.mp4', file: '' };
   // Noise does not compress: over one 8 MiB part, so the console sends it in two and its bar stops half-way.
-  const image = { name: 'noise.png', file: '', width: 2200, height: 1700, size: 0 };
+  const image = { name: 'noise.png', file: '', width: 2048, height: 1536, size: 0 };
+  /** Another one, for the pause test. */
+  let paused: string;
 
   before(async () => {
     // The console as npm test builds it (skipped when dist/console is newer than its sources).
@@ -101,11 +103,16 @@ describe('web console', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-console-'));
     video.file = path.join(dir, video.name);
     image.file = path.join(dir, image.name);
-    await fs.writeFile(video.file, await avClip('mp4', 2));
-    await noise(image.file, image.width, image.height);
+    paused = path.join(dir, 'paused.png');
+    [b, t] = await Promise.all([
+      launchBrowser(),
+      startIntake(),
+      avClip('mp4', 2).then((clip) => fs.writeFile(video.file, clip)),
+      noise(image.file, image.width, image.height),
+      noise(paused, image.width, image.height),
+    ]);
     image.size = (await fs.stat(image.file)).size;
     assert.ok(image.size > 8 * 1024 * 1024, `the noise image is ${image.size} bytes: more than one part`);
-    [b, t] = await Promise.all([launchBrowser(), startIntake()]);
     tenant = await t.tenant();
   });
   after(async () => {
@@ -195,16 +202,19 @@ describe('web console', () => {
     assert.equal(await row(image.name).locator('progress').evaluate((p: { value: number; max: number }) => p.value / p.max), 1);
 
     // Both assets turn ready in the list (polled), with their renditions.
+    type Listed = { id: string; filename: string; status: string; sources: Array<{ label: string; width: number; height: number }> };
     const assets = await eventually(async () => {
-      const list = (await t.api('GET', '/v1/assets', { key: tenant.key })).body.data as Array<{ id: string; filename: string; status: string }>;
-      return list.length === 2 && list.every((a) => a.status === 'ready') ? list : null;
-    }, 40_000, 'both assets ready');
+      const list = (await t.api('GET', '/v1/assets', { key: tenant.key })).body.data as Listed[];
+      // Images are ready at once and get their renditions from a job, like videos.
+      const done = (a: Listed) => a.status === 'ready' && a.sources.some((s) => s.label === 'poster' || s.label === 'thumbnail');
+      return list.length === 2 && list.every(done) ? list : null;
+    }, 40_000, 'both assets ready with their renditions');
     const byName = Object.fromEntries(assets.map((a) => [a.filename, a.id]));
     for (const id of Object.values(byName)) await page.locator(`[data-asset="${id}"][data-status=ready]`).waitFor({ timeout: 20_000 });
 
-    const full = async (id: string) => (await t.api('GET', `/v1/assets/${id}`, { key: tenant.key })).body.data as { sources: Array<{ label: string; width: number; height: number }> };
-    const poster = (await full(byName[video.name]!)).sources.find((s) => s.label === 'poster')!;
-    const thumbnail = (await full(byName[image.name]!)).sources.find((s) => s.label === 'thumbnail')!;
+    const rendition = (name: string, label: string) => assets.find((a) => a.filename === name)!.sources.find((s) => s.label === label)!;
+    const poster = rendition(video.name, 'poster');
+    const thumbnail = rendition(image.name, 'thumbnail');
     assert.deepEqual([poster.width, poster.height], [CLIP.width, CLIP.height]);
     assert.deepEqual(await naturalSize(page, `[data-asset="${byName[video.name]}"] img[data-label=poster]`), { width: poster.width, height: poster.height });
     assert.deepEqual(await naturalSize(page, `[data-asset="${byName[image.name]}"] img[data-label=thumbnail]`), { width: thumbnail.width, height: thumbnail.height });
@@ -256,9 +266,8 @@ describe('web console', () => {
   it('pauses and resumes an upload in parts on the same session, and cancels another on the server', async () => {
     const w = await watch(b);
     const { page } = w;
-    const big = path.join(dir, 'paused.png');
+    const big = paused;
     const small = path.join(dir, 'canceled.png');
-    await noise(big, 2200, 1700);
     await fs.writeFile(small, await png(64, 48));
     await signIn(page, t.url, tenant.key);
     await page.locator('[data-testid=namespace-id]').waitFor();
