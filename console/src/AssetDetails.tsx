@@ -133,7 +133,7 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
             <th>Size</th>
             <th>Dimensions</th>
             <th>Duration</th>
-            <th>Bytes</th>
+            <th>Bit rate</th>
             <th></th>
           </tr>
         </thead>

@@ -24,6 +24,7 @@ declare const sessionStorage: any;
 declare const localStorage: any;
 declare const DataTransfer: any;
 declare const MutationObserver: any;
+declare const navigator: any;
 
 /** What went wrong on a page: console errors, uncaught exceptions, CSP violations. */
 interface Watched {
@@ -117,6 +118,9 @@ describe('web console', () => {
   });
   after(async () => {
     await b?.close();
+    // A connection the test's own fetch opened but never sent a request on does not count as
+    // idle for Node's server.close(), which would then wait for the 60 s socket timeout.
+    t?.intake.app.server.closeAllConnections();
     await t?.close();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -228,6 +232,14 @@ describe('web console', () => {
     for (const label of ['original', 'poster']) await details.locator(`[data-source=${label}]`).waitFor();
     assert.match((await details.locator('video').getAttribute('src')) ?? '', /\/files\//);
     await b.screenshot(page, 'console-details');
+
+    // Copy delivery link: the clipboard holds a signed link that serves the original's bytes.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
+    await details.getByRole('button', { name: 'Copy delivery link' }).click();
+    await details.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+    const link = (await page.evaluate(() => navigator.clipboard.readText())) as string;
+    assert.ok(link.startsWith(`${t.url}/files/`), link);
+    assert.deepEqual(Buffer.from(await (await fetch(link)).arrayBuffer()), await fs.readFile(video.file));
 
     // Filters: kind=image leaves the image only.
     await page.selectOption('select[name=kind]', 'image');
