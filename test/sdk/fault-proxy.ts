@@ -1,12 +1,13 @@
 /**
  * An HTTP proxy on loopback in front of Intake (signed URLs point at it through
  * INTAKE_PUBLIC_URL) that counts every signed-URL PUT and can break some of them: drop the
- * connection after part of the body, answer 503, or hold the request without answering.
+ * connection after part of the body, answer 503 or 403 (as a store does for an expired
+ * URL), or hold the request without answering.
  */
 import http from 'node:http';
 import type net from 'node:net';
 
-export type Fault = 'pass' | 'drop' | 'fail-503' | 'stall';
+export type Fault = 'pass' | 'drop' | 'fail-503' | 'fail-403' | 'stall';
 
 export interface PutRecord {
   /** `part` of the signed URL (0 for a simple upload's PUT). */
@@ -61,16 +62,18 @@ export class FaultProxy {
       record = { part, fault: this.policy(this.puts.length, part), status: null };
       this.puts.push(record);
       if (record.fault === 'stall') return void req.pause();
-      if (record.fault === 'fail-503') {
+      if (record.fault === 'fail-503' || record.fault === 'fail-403') {
+        const status = record.fault === 'fail-503' ? 503 : 403;
+        const code = status === 503 ? 'unavailable' : 'forbidden';
         req.resume();
         req.on('end', () => {
-          record!.status = 503;
-          res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ data: null, error: { code: 'unavailable', message: 'Injected by the test proxy.', details: {} }, meta: {} }));
+          record!.status = status;
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ data: null, error: { code, message: 'Injected by the test proxy.', details: {} }, meta: {} }));
         });
         return;
       }
     }
-    const upstream = http.request({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    const upstream = http.request({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
       if (record) record.status = answer.statusCode ?? null;
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

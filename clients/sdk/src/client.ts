@@ -39,6 +39,8 @@ function pageOf<T>(answer: Answer): Page<T> {
 }
 
 export function createIntakeClient(options: IntakeClientOptions) {
+  if (!options.apiKey) throw new TypeError('createIntakeClient needs an apiKey (a namespace key, sk_…).');
+  if (!options.baseUrl) throw new TypeError('createIntakeClient needs the baseUrl of Intake.');
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const raw: Client<paths> = createClient<paths>({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),

@@ -11,12 +11,12 @@ export class ProgressTracker {
     private readonly onProgress?: (p: Progress) => void,
   ) {}
 
-  /** Part `partNumber` (0 for a simple upload) of `size` bytes is acknowledged by storage. */
-  acknowledge(partNumber: number, size: number): void {
+  /** Part `partNumber` (0 for a simple upload) of `size` bytes is acknowledged by storage; `quiet` counts it without reporting (several at once, then `emit()`). */
+  acknowledge(partNumber: number, size: number, quiet = false): void {
     if (this.counted.has(partNumber)) return;
     this.counted.add(partNumber);
     this.acknowledged = Math.min(this.total, this.acknowledged + size);
-    this.emit();
+    if (!quiet) this.emit();
   }
 
   /** Everything is stored (complete answered, or a duplicate needed no bytes). */

@@ -45,9 +45,10 @@ export async function sendParts(job: PartsJob): Promise<{ part_number: number; e
     // A held part of the wrong size (another plan) is sent again rather than trusted.
     if (part.part_number <= job.partCount && part.size === end - start) {
       etags.set(part.part_number, part.etag);
-      job.progress.acknowledge(part.part_number, part.size);
+      job.progress.acknowledge(part.part_number, part.size, true);
     }
   }
+  job.progress.emit();
   const missing = Array.from({ length: job.partCount }, (_, i) => i + 1).filter((n) => !etags.has(n));
   const urls = new PartUrls(job, missing);
   const stop = new AbortController();

@@ -187,8 +187,11 @@ async function stopped(run: Run, err: unknown): Promise<unknown> {
     return new UploadStoppedError('canceled', run.uploadId);
   }
   if (run.options.pauseSignal?.aborted) return new UploadStoppedError('paused', run.uploadId);
-  // The session cannot go on (gone, refused, failed verification): a new run starts afresh.
-  if (err instanceof IntakeError && !isRetryable(err) && [404, 409, 410, 422].includes(err.status)) await run.store.delete(run.key);
+  // The session cannot go on (gone, expired, failed verification): a new run starts afresh. A key
+  // refused (401/403) may be fixed and the session still open, so it is kept for a later run to check.
+  if (err instanceof IntakeError && !isRetryable(err) && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 403) {
+    await run.store.delete(run.key);
+  }
   return err;
 }
 
