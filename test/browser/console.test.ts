@@ -2,128 +2,47 @@
  * The web console in a real Chromium against a real Intake (SQLite, local disk, its own
  * worker): sign-in, drag-and-drop uploads with progress, processing to ready, renditions
  * rendered at their real size, details, delete, sign-out — with the page's CSP enforced
- * and no error or CSP violation on the page. Screenshots: test-results/screenshots/console-*.png.
+ * and no error or CSP violation on the page. Pause, resume and cancel: console-transfers.test.ts.
+ * Screenshots: test-results/screenshots/console-*.png.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import sharp from 'sharp';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { ADMIN_KEY, eventually, startIntake, type TestIntake } from '../helpers/intake.js';
-import { avClip, CLIP, png } from '../helpers/media.js';
+import type { TestBrowser } from '../helpers/browser.js';
+import { consoleFixture, dropFiles, naturalSize, noise, signIn, watch, type ConsoleFixture } from '../helpers/console-page.js';
+import { ADMIN_KEY, eventually, type TestIntake } from '../helpers/intake.js';
+import { avClip, CLIP } from '../helpers/media.js';
 
 // Page-side code (evaluate callbacks) runs in the browser; the project compiles without the DOM
-// library, so the few browser globals those callbacks use are declared here, for this file only.
+// library, so the browser globals those callbacks use are declared here, for this file only.
 declare const document: any;
 declare const window: any;
 declare const sessionStorage: any;
 declare const localStorage: any;
-declare const DataTransfer: any;
 declare const MutationObserver: any;
 declare const navigator: any;
 
-/** What went wrong on a page: console errors, uncaught exceptions, CSP violations. */
-interface Watched {
-  page: Page;
-  problems: string[];
-  requests: string[];
-}
-
-async function watch(b: TestBrowser): Promise<Watched> {
-  const page = await b.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('request', (r) => requests.push(r.url()));
-  // Also caught when Chromium would not log it: every violation of the page's CSP.
-  await page.exposeFunction('reportViolation', (v: string) => problems.push(`CSP violation: ${v}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e: { violatedDirective: string; blockedURI: string }) => window.reportViolation(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  return { page, problems, requests };
-}
-
-/** Files from disk into the page (a hidden input of the test's own), dropped on the drop zone as a real drop event. */
-async function dropFiles(page: Page, files: string[]): Promise<void> {
-  await page.evaluate(() => {
-    const input = Object.assign(document.createElement('input'), { type: 'file', multiple: true, id: 'test-files', hidden: true });
-    document.body.append(input);
-  });
-  await page.setInputFiles('#test-files', files);
-  const dataTransfer = await page.evaluateHandle(() => {
-    const dt = new DataTransfer();
-    for (const f of document.getElementById('test-files').files) dt.items.add(f);
-    return dt;
-  });
-  for (const type of ['dragenter', 'dragover', 'drop']) await page.dispatchEvent('[data-testid=dropzone]', type, { dataTransfer });
-  await page.evaluate(() => document.getElementById('test-files').remove());
-}
-
-/** A PNG of random noise (a different one each call): it barely compresses, so its size is about width × height × 3. */
-async function noise(file: string, width: number, height: number): Promise<void> {
-  await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
-    .png({ compressionLevel: 1 })
-    .toFile(file);
-}
-
-async function signIn(page: Page, url: string, key: string): Promise<void> {
-  await page.goto(url);
-  await page.fill('#key', key);
-  await page.click('button[type=submit]');
-}
-
-/** naturalWidth/naturalHeight of an image once it has loaded (0×0 if it failed). */
-async function naturalSize(page: Page, selector: string): Promise<{ width: number; height: number }> {
-  const img = page.locator(selector);
-  await img.waitFor();
-  await eventually(() => img.evaluate((el: { complete: boolean }) => el.complete), 10_000, `${selector} to load`);
-  return img.evaluate((el: { naturalWidth: number; naturalHeight: number }) => ({ width: el.naturalWidth, height: el.naturalHeight }));
-}
-
 describe('web console', () => {
+  let f: ConsoleFixture;
   let b: TestBrowser;
   let t: TestIntake;
-  let dir: string;
   let tenant: { namespaceId: string; key: string };
   const video = { name: 'clip.mp4', file: '' };
   // Noise does not compress: over one 8 MiB part, so the console sends it in two and its bar stops half-way.
   const image = { name: 'noise.png', file: '', width: 2048, height: 1536, size: 0 };
-  /** Another one, for the pause test. */
-  let paused: string;
 
   before(async () => {
-    // The console as npm test builds it (skipped when dist/console is newer than its sources).
-    execFileSync(process.execPath, ['scripts/setup.mjs', '--console'], { stdio: 'inherit' });
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-console-'));
-    video.file = path.join(dir, video.name);
-    image.file = path.join(dir, image.name);
-    paused = path.join(dir, 'paused.png');
-    [b, t] = await Promise.all([
-      launchBrowser(),
-      startIntake(),
-      avClip('mp4', 2).then((clip) => fs.writeFile(video.file, clip)),
-      noise(image.file, image.width, image.height),
-      noise(paused, image.width, image.height),
-    ]);
+    f = await consoleFixture(async (dir) => {
+      video.file = path.join(dir, video.name);
+      image.file = path.join(dir, image.name);
+      await Promise.all([avClip('mp4', 1).then((clip) => fs.writeFile(video.file, clip)), noise(image.file, image.width, image.height)]);
+    });
+    ({ b, t, tenant } = f);
     image.size = (await fs.stat(image.file)).size;
     assert.ok(image.size > 8 * 1024 * 1024, `the noise image is ${image.size} bytes: more than one part`);
-    tenant = await t.tenant();
   });
-  after(async () => {
-    await b?.close();
-    // A connection the test's own fetch opened but never sent a request on does not count as
-    // idle for Node's server.close(), which would then wait for the 60 s socket timeout.
-    t?.intake.app.server.closeAllConnections();
-    await t?.close();
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
-  });
+  after(() => f?.close());
 
   it('serves the console at / with a strict CSP and leaves the API, health and delivery routes as they were', async () => {
     const res = await fetch(`${t.url}/`);
@@ -271,53 +190,6 @@ describe('web console', () => {
     await page.locator('#key').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('intake.console.key')), null);
 
-    assert.deepEqual(w.problems, []);
-    await page.context().close();
-  });
-
-  it('pauses and resumes an upload in parts on the same session, and cancels another on the server', async () => {
-    const w = await watch(b);
-    const { page } = w;
-    const big = paused;
-    const small = path.join(dir, 'canceled.png');
-    await fs.writeFile(small, await png(64, 48));
-    await signIn(page, t.url, tenant.key);
-    await page.locator('[data-testid=namespace-id]').waitFor();
-    const row = (name: string) => page.locator(`[data-file="${name}"]`);
-
-    // Bytes to storage are held back until the test lets them through.
-    const held: Array<{ url: string }> = [];
-    await page.route(/\/files\//, (route) => {
-      if (route.request().method() === 'PUT') held.push({ url: route.request().url() });
-      else void route.continue();
-    });
-    await dropFiles(page, [big]);
-    await eventually(async () => held.length >= 2, 15_000, 'both parts sent');
-    assert.ok(held.every((h) => /[?&]part=/.test(h.url)), 'sent in parts');
-    await row('paused.png').getByRole('button', { name: 'Pause' }).click();
-    await eventually(async () => (await row('paused.png').getAttribute('data-state')) === 'paused', 10_000, 'paused');
-    assert.equal(await row('paused.png').getAttribute('data-sent'), '0');
-    await b.screenshot(page, 'console-paused');
-
-    await page.unroute(/\/files\//);
-    await row('paused.png').getByRole('button', { name: 'Resume' }).click();
-    await eventually(async () => (await row('paused.png').getAttribute('data-state')) === 'done', 30_000, 'resumed upload done');
-    const sessions = ((await t.api('GET', '/v1/uploads?limit=50', { key: tenant.key })).body.data as Array<{ filename: string; status: string }>).filter((u) => u.filename === 'paused.png');
-    assert.equal(sessions.length, 1, 'resume continued the paused session');
-    assert.equal(sessions[0]!.status, 'completed');
-
-    // Cancel while the bytes are in flight: the session is canceled on the server.
-    await page.route(/\/files\//, () => undefined);
-    await dropFiles(page, [small]);
-    await eventually(async () => (await row('canceled.png').getAttribute('data-state')) === 'uploading', 10_000, 'uploading');
-    await eventually(async () => ((await t.api('GET', '/v1/uploads?limit=50', { key: tenant.key })).body.data as Array<{ filename: string }>).some((u) => u.filename === 'canceled.png'), 10_000, 'its session');
-    await row('canceled.png').getByRole('button', { name: 'Cancel' }).click();
-    await eventually(async () => (await row('canceled.png').getAttribute('data-state')) === 'canceled', 10_000, 'canceled');
-    await eventually(async () => {
-      const list = (await t.api('GET', '/v1/uploads?limit=50', { key: tenant.key })).body.data as Array<{ filename: string; status: string }>;
-      return list.find((u) => u.filename === 'canceled.png')?.status === 'canceled';
-    }, 10_000, 'the session canceled on the server');
-    await page.unroute(/\/files\//);
     assert.deepEqual(w.problems, []);
     await page.context().close();
   });
