@@ -25,7 +25,7 @@ export interface IntakeServer extends Server {
 }
 
 /** Intake needs its real port up front: the signed URLs it hands out embed it. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -47,13 +47,15 @@ async function call<T>(url: string, key: string, route: string, json: unknown): 
   return body.data;
 }
 
-export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}): Promise<IntakeServer> {
+/** `cli` may point at another build's dist/src/main/cli.js, to compare two builds in one run. */
+export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}, cli = CLI): Promise<IntakeServer> {
   const dataDir = await cleanup.tempDir('intake-bench-');
-  const server = await startServer(cleanup, 'intake', CLI, ['serve'], {
+  const server = await startServer(cleanup, 'intake', cli, ['serve'], {
     INTAKE_DATA_DIR: dataDir,
     INTAKE_HOST: '127.0.0.1',
     INTAKE_PORT: String(await freePort()),
     INTAKE_ADMIN_KEY: ADMIN_KEY,
+    INTAKE_SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123456789',
     INTAKE_LOG_LEVEL: 'warn',
     // The benchmarks hammer one key far past any sane production limit.
     INTAKE_RATE_LIMIT_PER_MINUTE: '100000000',

@@ -14,11 +14,12 @@ import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, summary, writeJson } from './report.js';
 import { benchS3, s3Summary } from './s3.js';
-import { benchSessions } from './sessions.js';
+import { benchSessionPath, benchSessions, sessionPathSummary, startInsertHmac } from './sessions.js';
 import { benchPipeline, pipelineSummary } from './pipeline.js';
 import { benchMultipart, multipartSummary } from './multipart.js';
 import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
+import { benchScaleSessions, scaleSessionsSummary } from './scale/sessions.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
@@ -85,12 +86,13 @@ async function main(cleanup: Cleanup): Promise<void> {
   const sinkDir = await cleanup.tempDir('intake-bench-sink-');
   const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
   const hello = await startServer(cleanup, 'fastify', here('./servers/hello.js'), []);
+  const insertHmac = await startInsertHmac(cleanup);
   const intake = await startIntake(cleanup);
 
   process.stderr.write('Benchmark 1: 1 GiB PUT, raw sink vs Intake signed URL\n');
   const put = await benchPut(sink, sinkDir, intake);
   process.stderr.write('Benchmark 2: POST /v1/uploads, bare Fastify vs Intake\n');
-  const sessions = await benchSessions(hello, intake);
+  const sessions = await benchSessions(hello, intake, null, insertHmac);
   process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
   const hostile = await benchHostile(intake);
 
@@ -120,10 +122,19 @@ try {
     const gib = Number(/--gib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1);
     if (args.includes('--s3')) await multipartS3Only(cleanup, gib);
     else await multipartOnly(cleanup, gib);
+  } else if (args[0] === 'sessions') {
+    const loadBefore = os.loadavg()[0]!;
+    const before = /--before=?(\S+)/.exec(args.slice(1).join('='))?.[1];
+    const result = await benchSessionPath(cleanup, before);
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${sessionPathSummary(result)}\n`);
   } else if (args[0] === 'ratelimit') {
     const loadBefore = os.loadavg()[0]!;
     const result = await benchRateLimits(cleanup);
     process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${rateLimitSummary(result)}\n`);
+  } else if (args[0] === 'scale') {
+    const loadBefore = os.loadavg()[0]!;
+    const result = await benchScaleSessions(cleanup, os.availableParallelism());
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${scaleSessionsSummary(result)}\n`);
   } else if (args.includes('s3')) await s3Only(cleanup);
   else await main(cleanup);
 } catch (err) {

@@ -24,7 +24,8 @@ import { GIB, median, put } from './put.js';
 import { benchSessions, meanOfRounds, type SessionsResult } from './sessions.js';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url));
+// dist/bench/s3.js when compiled (npm run bench), bench/s3.ts under tsx (the scale-out test).
+const root = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../' : '../', import.meta.url));
 const CEPH_DIR = process.env.CEPH_DIR ?? '/tmp/ceph';
 
 export interface S3BenchResult {

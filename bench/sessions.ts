@@ -1,11 +1,14 @@
 /**
  * Benchmark 2: POST /v1/uploads (create a small image session) under 50 concurrent
- * connections, against a bare Fastify route that parses the same JSON body.
+ * connections, against a bare Fastify route that parses the same JSON body, and against
+ * a bare Fastify route doing one SQLite insert and one HMAC (bench/servers/insert-hmac.ts).
  * Each target gets an unmeasured warm-up (JIT, SQLite page cache) before the measured run.
+ * `npm run bench -- sessions [--before <cli.js>]` runs only this comparison, A B A B.
  */
+import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
-import { cpuSeconds, peakRss, resetPeakRss, type Server } from './lib/children.js';
-import type { IntakeServer } from './intake.js';
+import { cpuSeconds, peakRss, resetPeakRss, startServer, type Cleanup, type Server } from './lib/children.js';
+import { startIntake, type IntakeServer } from './intake.js';
 
 export const CONNECTIONS = 50;
 export const WARMUP_SECONDS = 2;
@@ -50,12 +53,14 @@ export interface SessionsResult {
   intake: LoadSide;
   /** intake / baseline requests per second. */
   ratio: number;
+  /** The bare route doing one SQLite insert and one HMAC, measured in the same run. */
+  insertHmac?: LoadSide;
 }
 
-async function load(server: Server, key: string | null, seconds: number): Promise<Result> {
+export async function load(server: Pick<Server, 'url'>, key: string | null, seconds: number, connections = CONNECTIONS): Promise<Result> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
-  return autocannon({ url: `${server.url}/v1/uploads`, method: 'POST', headers, body: BODY, connections: CONNECTIONS, duration: seconds });
+  return autocannon({ url: `${server.url}/v1/uploads`, method: 'POST', headers, body: BODY, connections, duration: seconds });
 }
 
 async function measure(server: Server, key: string | null): Promise<LoadSide> {
@@ -81,7 +86,7 @@ async function measure(server: Server, key: string | null): Promise<LoadSide> {
   return side;
 }
 
-export async function benchSessions(baselineServer: Server, intake: IntakeServer, baselineKey: string | null = null): Promise<SessionsResult> {
+export async function benchSessions(baselineServer: Server, intake: IntakeServer, baselineKey: string | null = null, insertHmac?: Server): Promise<SessionsResult> {
   const baseline = await measure(baselineServer, baselineKey);
   const measured = await measure(intake, intake.key);
   return {
@@ -90,5 +95,59 @@ export async function benchSessions(baselineServer: Server, intake: IntakeServer
     baseline,
     intake: measured,
     ratio: measured.requestsPerSecond / baseline.requestsPerSecond,
+    insertHmac: insertHmac ? await measure(insertHmac, null) : undefined,
   };
+}
+
+/** Starts the bare insert + HMAC baseline (bench/servers/insert-hmac.ts) in its own temp folder. */
+export async function startInsertHmac(cleanup: Cleanup): Promise<Server> {
+  const dir = await cleanup.tempDir('intake-bench-insert-hmac-');
+  return startServer(cleanup, 'insert-hmac', fileURLToPath(new URL('./servers/insert-hmac.js', import.meta.url)), [dir]);
+}
+
+export interface SessionPathResult {
+  connections: number;
+  seconds: number;
+  rounds: number;
+  /** Mean of the rounds, per server: the insert + HMAC baseline, this build, and optionally another build. */
+  baseline: LoadSide;
+  intake: LoadSide;
+  before?: LoadSide;
+}
+
+/**
+ * `npm run bench -- sessions [--before <cli.js>]`: the insert + HMAC route, this build's
+ * Intake and, with --before, another build's (e.g. main's dist/src/main/cli.js), each
+ * warmed up and measured in turn, for two rounds in rotated order (A B C, C B A), so a
+ * shift in the machine's load reaches every server alike.
+ */
+export async function benchSessionPath(cleanup: Cleanup, beforeCli?: string): Promise<SessionPathResult> {
+  const baseline = await startInsertHmac(cleanup);
+  const intake = await startIntake(cleanup);
+  const before = beforeCli ? await startIntake(cleanup, {}, beforeCli) : undefined;
+  const targets: Array<[Server, string | null]> = [[baseline, null], [intake, intake.key]];
+  if (before) targets.push([{ ...before, name: 'intake-before' }, before.key]);
+  const rounds: LoadSide[][] = [[], []];
+  for (const [i, t] of targets.entries()) rounds[0]![i] = await measure(t[0], t[1]);
+  for (const [i, t] of [...targets.entries()].reverse()) rounds[1]![i] = await measure(t[0], t[1]);
+  const mean = (i: number) => meanOfRounds(rounds[0]![i]!, rounds[1]![i]!);
+  return { connections: CONNECTIONS, seconds: MEASURE_SECONDS, rounds: 2, baseline: mean(0), intake: mean(1), before: before ? mean(2) : undefined };
+}
+
+export function sessionPathSummary(r: SessionPathResult): string {
+  const row = (name: string, s: LoadSide) =>
+    `  ${name.padEnd(22)} ${s.requestsPerSecond.toFixed(0).padStart(7)}/s   ${(s.requestsPerSecond / r.baseline.requestsPerSecond).toFixed(2).padStart(5)}   p99 ${String(s.p99Ms).padStart(4)} ms   ${s.cpuMicrosPerRequest.toFixed(0).padStart(5)} µs CPU   non-2xx ${s.non2xx + s.errors}`;
+  const lines = [
+    `POST /v1/uploads, ${r.connections} connections, ${r.rounds} rounds × ${r.seconds} s each (mean; p99 the worse round): requests/s, ratio to the insert + HMAC route, p99, server CPU per session`,
+    row('insert + HMAC route', r.baseline),
+    row('Intake (this build)', r.intake),
+  ];
+  if (r.before) {
+    lines.push(row('Intake (--before)', r.before));
+    lines.push(`  this build / before: ${(r.intake.requestsPerSecond / r.before.requestsPerSecond).toFixed(2)}× sessions/s, ${(r.intake.cpuMicrosPerRequest / r.before.cpuMicrosPerRequest).toFixed(2)}× CPU per session`);
+  }
+  const ratio = r.intake.requestsPerSecond / r.baseline.requestsPerSecond;
+  lines.push('', `  [${ratio >= 0.5 ? 'PASS' : 'FAIL'}] sessions/s, Intake / insert + HMAC route: ${ratio.toFixed(2)} (goal ≥ 0.5)`);
+  lines.push(`  [${r.intake.p99Ms < 25 ? 'PASS' : 'FAIL'}] session p99: ${r.intake.p99Ms} ms (goal < 25 ms)`);
+  return lines.join('\n');
 }

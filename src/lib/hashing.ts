@@ -1,15 +1,25 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, timingSafeEqual } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
+type Digest = (value: string | Buffer, encoding: 'hex' | 'buffer') => string | Buffer;
+// crypto.hash (Node ≥ 20.12) hashes a small value without a Hash object: every request
+// hashes its API key a few times, and the object showed in the profile.
+const oneShot = (crypto as unknown as { hash?: (alg: string, v: string | Buffer, enc: string) => string | Buffer }).hash;
+const digest: Digest = oneShot
+  ? (value, encoding) => oneShot('sha256', value, encoding)
+  : (value, encoding) => (encoding === 'hex' ? createHash('sha256').update(value).digest('hex') : createHash('sha256').update(value).digest());
+
 export function sha256Hex(value: string | Buffer): string {
-  return createHash('sha256').update(value).digest('hex');
+  return digest(value, 'hex') as string;
+}
+
+export function sha256(value: string | Buffer): Buffer {
+  return digest(value, 'buffer') as Buffer;
 }
 
 /** Constant-time equality of two strings of any length (compares their digests). */
 export function safeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db);
+  return timingSafeEqual(sha256(a), sha256(b));
 }
 
 export class TooLargeError extends Error {

@@ -142,6 +142,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   if (cmd === 'sweep') {
     await withIntake(config, async (intake) => {
+      // Refused (conflict) while another process holds the sweep lease.
       const result = await intake.sweep();
       print(`expired ${result.expired}, purged ${result.purged}, removed ${result.unattached} unattached`, result);
     });
@@ -156,8 +157,12 @@ main(process.argv.slice(2), process.env).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
     const e = err as { code?: string; message?: string };
-    if (e.code === 'not_found' || e.code === 'invalid_request') {
+    if (e.code === 'not_found' || e.code === 'invalid_request' || e.code === 'conflict') {
       process.stderr.write(`${e.message}\n`);
       process.exit(1);
     }

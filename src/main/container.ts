@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Authenticator } from '../auth/authenticator.js';
+import { KeyCache } from '../auth/key-cache.js';
 import type { Config } from '../config/config.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { createStore } from '../db/repositories/index.js';
@@ -22,14 +23,19 @@ import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobHandlers } from '../jobs/handlers.js';
 import { jobMetrics } from '../jobs/metrics.js';
 
-import { newAdminKey, newSigningSecret, persistentSecret } from './secrets.js';
+import { newAdminKey, newSigningSecret, persistentSecret, requireSharedSecrets } from './secrets.js';
 import { randomToken } from '../lib/ids.js';
+import { conflict } from '../lib/errors.js';
+import { LeasedRuns } from './leased-runs.js';
 import { Redis } from 'ioredis';
 import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../http/plugins/rate-limit-redis.js';
 
 const RECONCILE_EVERY_MS = 24 * 3600_000;
-/** Long enough for a walk of a big store; a process that dies holding it frees it after this. */
-const RECONCILE_LEASE_MS = 3600_000;
+/** Renewed while a run lasts: a process killed mid-run holds up the next one this long at most. */
+const RECONCILE_LEASE_MS = 5 * 60_000;
+const SWEEP_LEASE_MS = 2 * 60_000;
+
+type SweepResult = Awaited<ReturnType<typeof sweepUploads>>;
 
 export interface Intake {
   app: FastifyInstance;
@@ -37,8 +43,10 @@ export interface Intake {
   namespaces: Namespaces;
   db: Db;
   adminKey: { value: string; created: boolean; path: string | null };
-  /** Expires overdue sessions and purges old ones once. */
-  sweep(): Promise<{ expired: number; purged: number; resumed: number; unattached: number }>;
+  /** Expires overdue sessions and purges old ones once, now (a conflict error while another process sweeps). */
+  sweep(): Promise<SweepResult>;
+  /** Sweeps if no other process is sweeping and none swept within the interval; null if it did not. */
+  sweepIfDue(): Promise<SweepResult | null>;
   /** Removes stored objects nothing references (after failures or crashes) once. */
   reconcile(): Promise<{ checked: number; removed: number }>;
   /** Reconciles if no other process holds the lease and no run happened in the last day; true if it ran. */
@@ -56,12 +64,14 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const logger = opts.logger === undefined ? pino({ level: config.logLevel }) : opts.logger;
   const log = logger || pino({ level: 'silent' });
   const clock = opts.clock ?? systemClock;
+  requireSharedSecrets(config);
   const adminKey = persistentSecret(config.dataDir, 'admin.key', config.adminKey, newAdminKey);
   const signing = persistentSecret(config.dataDir, 'signing.key', config.signingSecret, newSigningSecret);
 
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
-  const store = createStore(db.kysely);
+  // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
+  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
   const images = new ImageProber({
     concurrency: config.imageConcurrency,
@@ -77,7 +87,9 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const webhookDeps = { store, clock, allowPrivate: config.webhookAllowPrivate };
   const jobStats = jobMetrics(queue);
   let workers: Workers | null = null;
-  const namespaces = new Namespaces(store, clock);
+  // One key cache: Namespaces makes it forget what an admin revokes or changes (auth/key-cache.ts).
+  const keyCache = new KeyCache();
+  const namespaces = new Namespaces(store, clock, keyCache);
   const background = new Background((err, name) => log.warn({ err }, `background task failed: ${name}`));
 
   // The one switch for rate limits: shared buckets in Redis when there is one (many API
@@ -98,7 +110,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const app = await buildApp({
     uploads: deps,
     namespaces,
-    authenticator: new Authenticator(store.apiKeys, adminKey.value),
+    authenticator: new Authenticator(store.apiKeys, adminKey.value, keyCache),
     selfServed,
     background,
     probes: { database: () => store.ping(), storage: () => storage.ping(), queue: () => queue.ping() },
@@ -116,30 +128,27 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   let timer: NodeJS.Timeout | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
   const reconcile = () => reconcileStorage(deps);
-  // Scheduled runs take a lease in the database: one process at a time, and once a day
-  // whatever the number of processes or restarts (the lease is kept until the next run is due).
-  const holder = `${process.pid}-${randomToken(8)}`;
-  const reconcileIfDue = async (): Promise<boolean> => {
-    const now = clock.now().getTime();
-    const iso = (ms: number) => new Date(ms).toISOString();
-    if (!(await store.leases.acquire('reconcile', holder, iso(now), iso(now + RECONCILE_LEASE_MS)))) return false;
-    try {
-      await reconcile();
-      await store.leases.extend('reconcile', holder, iso(clock.now().getTime() + RECONCILE_EVERY_MS - 60_000));
-      return true;
-    } catch (err) {
-      await store.leases.extend('reconcile', holder, iso(clock.now().getTime()));
-      throw err;
-    }
-  };
-  // One sweep at a time: a slow one (retries can take a while) must not overlap the next.
-  let sweeping: Promise<{ expired: number; purged: number; resumed: number; unattached: number }> | null = null;
-  const sweep = () => {
-    sweeping ??= sweepUploads(deps, config.purgeAfterDays).finally(() => {
-      sweeping = null;
-    });
+  // Sweeps and reconciliation take a lease in the database: one process at a time, and
+  // once per interval whatever the number of processes or restarts.
+  const runs = new LeasedRuns(store.leases, clock, `${process.pid}-${randomToken(8)}`, log);
+  const reconcileIfDue = async (): Promise<boolean> => (await runs.run('reconcile', { holdMs: RECONCILE_LEASE_MS, everyMs: RECONCILE_EVERY_MS - 60_000 }, reconcile)) !== null;
+  // One sweep at a time in this process too: a slow one (retries take a while) must not overlap the next.
+  let sweeping: Promise<SweepResult | null> | null = null;
+  const sweepLeased = (onDemand: boolean): Promise<SweepResult | null> => {
+    sweeping = runs
+      .run('sweep', { holdMs: SWEEP_LEASE_MS, everyMs: Math.max(0, config.sweepIntervalMs - 1000) }, () => sweepUploads(deps, config.purgeAfterDays), onDemand)
+      .finally(() => {
+        sweeping = null;
+      });
     return sweeping;
   };
+  const sweep = async (): Promise<SweepResult> => {
+    while (sweeping) await sweeping.catch(() => null);
+    const result = await sweepLeased(true);
+    if (!result) throw conflict('Another process is sweeping now; try again when it has finished.');
+    return result;
+  };
+  const sweepIfDue = (): Promise<SweepResult | null> => sweeping ? Promise.resolve(null) : sweepLeased(false);
   return {
     app,
     deps,
@@ -147,6 +156,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     db,
     adminKey,
     sweep,
+    sweepIfDue,
     reconcile,
     reconcileIfDue,
     queue,
@@ -163,7 +173,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
         await store.transaction((r) => queue.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } }));
       }
       timer = setInterval(() => {
-        sweep().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
+        sweepIfDue().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
       }, config.sweepIntervalMs);
       timer.unref();
       // Walking every object is heavier than a sweep: soon after start (a server restarted

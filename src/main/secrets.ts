@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ConfigError, type Config } from '../config/config.js';
 import { randomToken } from '../lib/ids.js';
 
 /**
@@ -18,6 +19,32 @@ export function persistentSecret(dataDir: string, file: string, configured: stri
   const value = make();
   fs.writeFileSync(full, `${value}\n`, { mode: 0o600, flag: 'wx' });
   return { value, created: true, path: full };
+}
+
+/** What makes a configuration scale-out: state another machine's process may share. */
+export function scaleOutReasons(config: Config): string[] {
+  const reasons: string[] = [];
+  if (config.databaseUrl.startsWith('postgres')) reasons.push('INTAKE_DATABASE_URL is PostgreSQL');
+  if (config.storage === 's3') reasons.push('INTAKE_STORAGE=s3');
+  if (config.redisUrl) reasons.push('INTAKE_REDIS_URL is set');
+  return reasons;
+}
+
+/**
+ * Scaled out, every API process and worker must sign and check with the same secrets: a
+ * file generated per process (per machine, per container) would make one process refuse
+ * the URLs another signed. So there they come from the environment, or Intake stops.
+ */
+export function requireSharedSecrets(config: Config): void {
+  const reasons = scaleOutReasons(config);
+  if (reasons.length === 0) return;
+  const missing = [config.adminKey ? null : 'INTAKE_ADMIN_KEY', config.signingSecret ? null : 'INTAKE_SIGNING_SECRET'].filter((v): v is string => v !== null);
+  if (missing.length === 0) return;
+  throw new ConfigError(
+    missing.map(
+      (name) => `${name} must be set when Intake is scaled out (${reasons.join(', ')}): every process must share it, so it is not generated into a file of one process's data folder`,
+    ),
+  );
 }
 
 export const newAdminKey = () => `sk_admin_${randomToken(40)}`;

@@ -8,6 +8,7 @@ import { invalid, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Clock } from '../lib/clock.js';
 import { generateSecret, hashSecret } from '../auth/authenticator.js';
+import type { KeyInvalidation } from '../auth/key-cache.js';
 import type { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from './views.js';
 
 export interface NamespaceInput {
@@ -58,6 +59,8 @@ export class Namespaces {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** The authenticator's key cache: a revoked key or a changed namespace stops being served from it at once. */
+    private readonly keyCache: KeyInvalidation = { forgetKey: () => undefined, forgetNamespace: () => undefined },
   ) {}
 
   async create(input: NamespaceInput, repos: Repositories = this.store): Promise<NamespaceView> {
@@ -101,7 +104,9 @@ export class Namespaces {
 
   async revokeKey(id: string): Promise<{ id: string; revoked_at: string }> {
     const at = this.clock.now().toISOString();
-    if (!(await this.store.apiKeys.revoke(id, at))) {
+    const revoked = await this.store.apiKeys.revoke(id, at);
+    this.keyCache.forgetKey(id);
+    if (!revoked) {
       const existing = await this.store.apiKeys.find(id);
       if (!existing) throw notFound('API key');
       return { id, revoked_at: existing.revoked_at ?? at };
@@ -138,7 +143,9 @@ export class Namespaces {
     if (edit.quota_bytes !== undefined) patch.quota_bytes = edit.quota_bytes;
     if (edit.limits !== undefined) patch.limits = JSON.stringify(edit.limits);
     if (edit.public_delivery !== undefined) patch.public_delivery = edit.public_delivery ? 1 : 0;
-    if (!(await this.store.namespaces.updateSettings(id, patch))) throw notFound('Namespace');
+    const updated = await this.store.namespaces.updateSettings(id, patch);
+    this.keyCache.forgetNamespace(id);
+    if (!updated) throw notFound('Namespace');
     return { before, after: namespaceWithUsage(await this.get(id)) };
   }
 

@@ -156,8 +156,17 @@ export async function createUpload(
   return { duplicate: false, upload: await shape(deps, row, input.method ?? 'PUT', input, limit, expiresIn) };
 }
 
+/**
+ * The caller's namespace as it was authenticated: its settings (limits, quota) are at most
+ * the key cache's TTL old (auth/key-cache.ts), its counters may be older. Use
+ * currentNamespace for decisions on stored or reserved bytes.
+ */
 export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
-  if (tenant.namespace) return tenant.namespace;
+  return tenant.namespace ?? currentNamespace(deps, tenant);
+}
+
+/** The caller's namespace read now, counters included. */
+export async function currentNamespace(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
   const namespace = await deps.store.namespaces.find(tenant.namespaceId);
   if (!namespace) throw new IntakeError('unauthorized', 'The API key belongs to a namespace that no longer exists.');
   return namespace;
@@ -165,7 +174,7 @@ export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<Nam
 
 /** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
 export async function insertSession(deps: UploadDeps, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
-  await mapAliasConflict(fields, () => deps.store.transaction((r) => insertSessionRows(r, namespace, row, fields)));
+  await mapAliasConflict(fields, () => deps.store.groupedTransaction((r) => insertSessionRows(r, namespace, row, fields)));
 }
 
 /** Early 409 for an alias already in use, before any work; the unique index stays the guard. */
@@ -211,7 +220,8 @@ export async function mapAliasConflict<T>(fields: { alias: string | null }, fn: 
 /** The rows of a new session, inside the caller's transaction. */
 export async function insertSessionRows(r: Repositories, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
   if (row.reserved_bytes > 0 && !(await r.namespaces.reserve(namespace.id, row.reserved_bytes))) {
-    throw quotaExceeded(namespace, row.reserved_bytes);
+    // The row the key was authenticated with may be seconds old (auth/key-cache.ts): report today's counters.
+    throw quotaExceeded((await r.namespaces.find(namespace.id)) ?? namespace, row.reserved_bytes);
   }
   if (row.asset_id !== NO_ASSET) await r.assets.insert({
     id: row.asset_id,

@@ -23,7 +23,7 @@ import {
   checkUploadFields,
   insertSessionRows,
   mapAliasConflict,
-  namespaceOf,
+  currentNamespace,
   refuseAssetFields,
   refuseTakenAlias,
 } from './create-upload.js';
@@ -109,7 +109,8 @@ async function receiveFile(
     });
   // `curl -F file=@clip.mp4` says application/octet-stream: such a file is typed by its bytes.
   const untyped = UNTYPED.has(essence(part.mimetype));
-  const namespace = await namespaceOf(deps, tenant);
+  // Fresh counters: the early quota refusal and the stream's room below are judged on them.
+  const namespace = await currentNamespace(deps, tenant);
   const declared = untyped ? null : check(part.mimetype);
   // What needs no bytes is refused before any are read; an untyped file's kind limit waits for its type.
   await refuseEarly(deps, namespace, declared ?? { alias: checkAlias(fields.alias), kind: 'file' }, declared ? sizeLimit(deps, namespace, declared.kind) : deps.config.maxUploadBytes, bodyLength);

@@ -111,7 +111,7 @@ export async function openTestStore(dialect: Dialect): Promise<TestStore> {
   try {
     db = openDatabase(target.url, { poolSize: 4 });
     await migrateToLatest(db);
-    return { dialect, db, store: createStore(db.kysely), close };
+    return { dialect, db, store: createStore(db.kysely, { groupCommit: dialect === 'sqlite' }), close };
   } catch (err) {
     await close();
     throw err;

@@ -12,6 +12,8 @@ import type { Clock } from '../../src/lib/clock.js';
 import { createIntake, type Intake } from '../../src/main/container.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+/** Scaled-out configurations (PostgreSQL, S3, Redis) must be given their secrets. */
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef0123456789';
 
 /** A clock tests can move forward instead of sleeping. */
 export class TestClock implements Clock {
@@ -67,6 +69,7 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
     INTAKE_PORT: String(port),
     INTAKE_HOST: '127.0.0.1',
     INTAKE_ADMIN_KEY: ADMIN_KEY,
+    INTAKE_SIGNING_SECRET: SIGNING_SECRET,
     INTAKE_LOG_LEVEL: 'silent',
     ...env,
   });

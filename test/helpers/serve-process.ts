@@ -4,11 +4,11 @@
  * with everything it printed if it exits first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ADMIN_KEY } from './intake.js';
+import { ADMIN_KEY, SIGNING_SECRET } from './intake.js';
 
 export async function spawnServe(env: { INTAKE_DATA_DIR: string; INTAKE_PORT: string } & Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve'], {
-    env: { ...process.env, INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_SIGNING_SECRET: SIGNING_SECRET, INTAKE_LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

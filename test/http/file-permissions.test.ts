@@ -11,7 +11,8 @@ import { createSession, put } from './error-helpers.js';
 
 let t: TestIntake;
 before(async () => {
-  t = await startIntake();
+  // The embedded default generates its signing secret into the data folder.
+  t = await startIntake({ INTAKE_SIGNING_SECRET: '' });
 });
 after(() => t.close());
 

@@ -1,5 +1,25 @@
 import type { Kysely } from 'kysely';
 import type { ApiKeyRow, Database, NamespaceRow } from '../schema.js';
+import { prepare } from '../prepared.js';
+
+// Every request with a key not in the authenticator's cache runs it: prepared once (see db/prepared.ts).
+const findKey = prepare((db: Kysely<Database>, keyHash: string) =>
+  db
+    .selectFrom('api_keys')
+    .leftJoin('namespaces', 'namespaces.id', 'api_keys.namespace_id')
+    .selectAll('api_keys')
+    .select([
+      'namespaces.name as ns_name',
+      'namespaces.quota_bytes as ns_quota_bytes',
+      'namespaces.limits as ns_limits',
+      'namespaces.stored_bytes as ns_stored_bytes',
+      'namespaces.reserved_bytes as ns_reserved_bytes',
+      'namespaces.created_at as ns_created_at',
+      'namespaces.public_delivery as ns_public_delivery',
+    ])
+    .where('api_keys.key_hash', '=', keyHash)
+    .where('api_keys.revoked_at', 'is', null),
+);
 
 export class ApiKeysRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -10,22 +30,7 @@ export class ApiKeysRepository {
 
   /** The unrevoked key with this hash and, for a namespace key, its namespace, in one query. */
   async findActiveWithNamespace(keyHash: string): Promise<{ key: ApiKeyRow; namespace: NamespaceRow | null } | undefined> {
-    const row = await this.db
-      .selectFrom('api_keys')
-      .leftJoin('namespaces', 'namespaces.id', 'api_keys.namespace_id')
-      .selectAll('api_keys')
-      .select([
-        'namespaces.name as ns_name',
-        'namespaces.quota_bytes as ns_quota_bytes',
-        'namespaces.limits as ns_limits',
-        'namespaces.stored_bytes as ns_stored_bytes',
-        'namespaces.reserved_bytes as ns_reserved_bytes',
-        'namespaces.created_at as ns_created_at',
-        'namespaces.public_delivery as ns_public_delivery',
-      ])
-      .where('api_keys.key_hash', '=', keyHash)
-      .where('api_keys.revoked_at', 'is', null)
-      .executeTakeFirst();
+    const row = (await findKey(this.db, keyHash)).rows[0];
     if (!row) return undefined;
     const { ns_name, ns_quota_bytes, ns_limits, ns_stored_bytes, ns_reserved_bytes, ns_created_at, ns_public_delivery, ...key } = row;
     const namespace =

@@ -3,6 +3,10 @@ import type { Insertable } from 'kysely';
 import { aliasKey } from '../../lib/alias-key.js';
 import type { AssetPatch, AssetRow, AssetStatus, Database, NewAsset, SourceRow, SourcesTable } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
+import { preparedInsert } from '../prepared.js';
+
+// Every session create inserts its pending asset: prepared once (see db/prepared.ts).
+const insertAsset = preparedInsert('assets');
 
 export interface AssetFilter {
   folder?: string;
@@ -15,7 +19,7 @@ export class AssetsRepository {
 
   /** The alias key is derived here, so no writer can store an alias without it. */
   async insert(row: NewAsset): Promise<void> {
-    await this.db.insertInto('assets').values({ ...row, alias_key: row.alias ? aliasKey(row.alias) : null }).execute();
+    await insertAsset(this.db, { ...row, alias_key: row.alias ? aliasKey(row.alias) : null });
   }
 
   async find(namespaceId: string, id: string): Promise<AssetRow | undefined> {

@@ -8,6 +8,7 @@ import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
 import { JobsRepository } from './jobs.js';
 import { WebhooksRepository } from './webhooks.js';
+import { GroupCommit } from '../group-commit.js';
 
 export interface Repositories {
   namespaces: NamespacesRepository;
@@ -23,6 +24,12 @@ export interface Repositories {
 export interface Store extends Repositories {
   /** Runs `fn` in one transaction; the repositories it gets see and write only inside it. */
   transaction<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * A transaction for short, hot writes (a session create). With group commit (SQLite),
+   * concurrent ones share one commit, each in its own savepoint, so each still commits or
+   * rolls back alone (db/group-commit.ts); otherwise the same as `transaction`.
+   */
+  groupedTransaction<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
   /** A trivial query, for readiness checks. */
   ping(): Promise<void>;
 }
@@ -40,10 +47,13 @@ function repositories(db: Kysely<Database>): Repositories {
   };
 }
 
-export function createStore(db: Kysely<Database>): Store {
+export function createStore(db: Kysely<Database>, opts: { groupCommit?: boolean } = {}): Store {
+  const transaction = <T>(fn: (repos: Repositories) => Promise<T>) => db.transaction().execute((trx) => fn(repositories(trx)));
+  const group = opts.groupCommit ? new GroupCommit(db) : null;
   return {
     ...repositories(db),
-    transaction: (fn) => db.transaction().execute((trx) => fn(repositories(trx))),
+    transaction,
+    groupedTransaction: (fn) => (group ? group.run((trx) => fn(repositories(trx))) : transaction(fn)),
     ping: async () => {
       await db.selectFrom('namespaces').select('id').limit(1).execute();
     },

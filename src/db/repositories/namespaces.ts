@@ -1,6 +1,16 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, NamespaceRow } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
+import { prepare } from '../prepared.js';
+
+// The quota reservation of every session create, prepared once (see db/prepared.ts).
+const reserveBytes = prepare((db: Kysely<Database>, id: string, bytes: number) =>
+  db
+    .updateTable('namespaces')
+    .set({ reserved_bytes: sql`reserved_bytes + ${bytes}` })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('quota_bytes', 'is', null), eb(sql`stored_bytes + reserved_bytes + ${bytes}`, '<=', eb.ref('quota_bytes'))])),
+);
 
 export class NamespacesRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -28,15 +38,8 @@ export class NamespacesRepository {
 
   /** Reserves `bytes` only if stored + reserved + bytes stays within the quota; false if not. */
   async reserve(id: string, bytes: number): Promise<boolean> {
-    const res = await this.db
-      .updateTable('namespaces')
-      .set({ reserved_bytes: sql`reserved_bytes + ${bytes}` })
-      .where('id', '=', id)
-      .where((eb) =>
-        eb.or([eb('quota_bytes', 'is', null), eb(sql`stored_bytes + reserved_bytes + ${bytes}`, '<=', eb.ref('quota_bytes'))]),
-      )
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    const res = await reserveBytes(this.db, id, bytes);
+    return Number(res.numAffectedRows) === 1;
   }
 
   /** Moves counters: `reserved` leaves the reservation, `stored` is added to stored bytes (either may be negative). */

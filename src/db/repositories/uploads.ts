@@ -1,12 +1,16 @@
 import { sql, type Kysely } from 'kysely';
 import { NO_ASSET, OPEN_STATUSES, type Database, type NewUpload, type UploadPatch, type UploadRow, type UploadStatus } from '../schema.js';
 import { olderThan, type PageCursor } from './page.js';
+import { preparedInsert } from '../prepared.js';
+
+// Every session create inserts one: prepared once (see db/prepared.ts).
+const insertUpload = preparedInsert('uploads');
 
 export class UploadsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(row: NewUpload): Promise<void> {
-    await this.db.insertInto('uploads').values(row).execute();
+    await insertUpload(this.db, row as Record<string, unknown>);
   }
 
   async find(namespaceId: string, id: string): Promise<UploadRow | undefined> {

@@ -18,6 +18,18 @@ export function leasesContract(s: () => Store): void {
       assert.equal(await s().leases.acquire(name, 'c', at(260), at(300)), true, 'a former holder cannot extend a lease it lost');
     });
 
+    it('released, it waits for its next due time, except for a run on demand; a running one is never taken on demand', async () => {
+      const name = `idle-${Math.random().toString(36).slice(2)}`;
+      assert.equal(await s().leases.acquire(name, 'a', at(0), at(60)), true);
+      assert.equal(await s().leases.acquire(name, 'b', at(10), at(70), { ifIdle: true }), false, 'a is running');
+      assert.equal(await s().leases.extend(name, 'a', at(90)), true);
+      assert.equal(await s().leases.extend(name, 'b', at(90)), false, 'b does not hold it');
+      await s().leases.release(name, 'a', at(600));
+      assert.equal(await s().leases.acquire(name, 'b', at(100), at(160)), false, 'not due before 600');
+      assert.equal(await s().leases.acquire(name, 'b', at(100), at(160), { ifIdle: true }), true, 'on demand: nobody runs it');
+      assert.equal(await s().leases.acquire(name, 'c', at(110), at(170), { ifIdle: true }), false, 'b is running');
+    });
+
     it('racing acquirers: exactly one wins', async () => {
       const name = `race-${Math.random().toString(36).slice(2)}`;
       const wins = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((h) => s().leases.acquire(name, h, at(0), at(60))));
