@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Everything a fresh clone needs before Intake starts or its tests run, installed by the
 // project itself: npm dependencies (npm ci when node_modules is missing or stale) and
-// ffmpeg/ffprobe from Debian's package. `--build` also compiles TypeScript to dist/.
+// ffmpeg/ffprobe from Debian's package. `--build` also compiles TypeScript to dist/ and
+// builds the web console (dist/console/); `--console` builds only the console (npm test).
 // Plain Node with no dependencies, so it runs before anything is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -87,4 +88,28 @@ if (args.has('--browser') && !fs.existsSync('/usr/bin/chromium')) {
 if (args.has('--build')) {
   log('compiling TypeScript');
   execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+}
+
+// 6. The web console (console/ → dist/console/ with Vite), served by Intake at `/`: built
+//    for npm start and for npm test (its browser tests load it), skipped when the build is
+//    newer than every source it is made from (the console, the SDK it uploads with, the lock).
+if (args.has('--build') || args.has('--console')) {
+  const sources = [path.join(root, 'console'), path.join(root, 'clients', 'sdk', 'src'), lock];
+  const built = mtime(path.join(root, 'dist', 'console', 'index.html'));
+  if (built === 0 || sources.some((s) => newest(s) > built)) {
+    log('building the web console (vite build)');
+    run(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn']);
+  }
+}
+
+/** The newest modification time of a file, or of any file under a folder. */
+function newest(p) {
+  let st;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.mtimeMs;
+  return fs.readdirSync(p).reduce((max, name) => Math.max(max, newest(path.join(p, name))), st.mtimeMs);
 }

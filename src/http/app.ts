@@ -16,6 +16,7 @@ import { parseClientJson } from '../lib/safe-json.js';
 import type { Namespaces } from '../namespaces/namespaces.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { UploadDeps } from '../uploads/deps.js';
+import { consoleRoutes, defaultConsoleDir, storageOrigin } from './console.js';
 import { installErrorHandling } from './error-handler.js';
 import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   addressRateLimitPerMinute?: number;
   /** Shared stores for both limits (Redis, see main/container.ts); in-process buckets when absent. */
   limiters?: { byKey: Limiter; byAddress: Limiter };
+  /** The built web console served at `/` (default: the project's dist/console). */
+  consoleDir?: string;
 }
 
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
@@ -125,6 +128,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
   await app.register(publicRoutes(deps.uploads));
+  const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
+  await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
   await app.register(async (v1) => {
     installAuth(v1, deps.authenticator, deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute), byAddress);
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
