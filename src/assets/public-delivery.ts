@@ -9,7 +9,7 @@ import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { UploadDeps } from '../uploads/deps.js';
-import { DELIVERY_TTL_SECONDS } from './views.js';
+import { DELIVERY_TTL_SECONDS, renditionFilename } from './views.js';
 
 type Deps = Pick<UploadDeps, 'store' | 'storage' | 'clock'>;
 
@@ -23,7 +23,7 @@ export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: 
   if (chosen === undefined) throw notFound('Source');
   const key = chosen ? chosen.storage_key : asset.storage_key;
   const mimetype = chosen ? chosen.mimetype : asset.mimetype;
-  const filename = chosen ? `${chosen.label}-${asset.filename}` : asset.filename;
+  const filename = chosen ? renditionFilename(chosen.label, asset.filename, chosen.storage_key) : asset.filename;
   return deps.storage.presignGet(key, {
     expiresAt: addSeconds(deps.clock.now(), DELIVERY_TTL_SECONDS),
     contentType: mimetype,

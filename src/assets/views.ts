@@ -85,7 +85,7 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
       duration: s.duration,
       filesize: s.filesize,
       bitrate: s.bitrate,
-      url: await link(s.storage_key, s.mimetype, `${s.label}-${row.filename}`),
+      url: await link(s.storage_key, s.mimetype, renditionFilename(s.label, row.filename, s.storage_key)),
     });
   }
   return {
@@ -113,4 +113,15 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+/**
+ * The download name of a rendition: its label before the original's name, with the
+ * rendition's own extension (a poster of clip.mp4 is poster-clip.jpg, not poster-clip.mp4).
+ */
+export function renditionFilename(label: string, original: string, storageKey: string): string {
+  const ext = /\.[a-z0-9]{1,5}$/i.exec(storageKey)?.[0] ?? '';
+  const dot = original.lastIndexOf('.');
+  const base = dot > 0 ? original.slice(0, dot) : original;
+  return `${label}-${base}${ext}`;
 }
