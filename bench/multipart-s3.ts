@@ -18,7 +18,7 @@ import { peakRss, resetPeakRss, type Cleanup } from './lib/children.js';
 import { startIntake } from './intake.js';
 import { intakeComplete, intakeParts, parallel } from './multipart.js';
 import { GIB, median } from './put.js';
-import { benchBucket, ceph, collectGarbage } from './s3.js';
+import { benchBucket, ceph, collectGarbage, intakeS3Env } from './s3.js';
 
 export interface MultipartS3Result {
   sizeBytes: number;
@@ -34,15 +34,7 @@ export async function benchMultipartS3(cleanup: Cleanup, opts: { size: number; p
   const { size, parts, runs } = opts;
   const env = await ceph();
   const { storage, s3, bucket } = await benchBucket(cleanup, env, 'intake-bench-mp');
-  const intake = await startIntake(cleanup, {
-    INTAKE_STORAGE: 's3',
-    INTAKE_S3_BUCKET: bucket,
-    INTAKE_S3_REGION: env.S3_REGION!,
-    INTAKE_S3_ENDPOINT: env.S3_ENDPOINT!,
-    INTAKE_S3_FORCE_PATH_STYLE: 'true',
-    INTAKE_S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY!,
-    INTAKE_S3_SECRET_ACCESS_KEY: env.S3_SECRET_KEY!,
-  });
+  const intake = await startIntake(cleanup, intakeS3Env(env, bucket));
   const partSize = size / parts;
   const sdkMb: number[] = [];
   const ownMb: number[] = [];

@@ -57,6 +57,19 @@ async function rate(sign: (i: number) => Promise<string>, ms: number): Promise<n
   return n / ((performance.now() - started) / 1000);
 }
 
+/** The environment that points an Intake at the Ceph RGW bucket `bucket`. */
+export function intakeS3Env(env: Record<string, string>, bucket: string): Record<string, string> {
+  return {
+    INTAKE_STORAGE: 's3',
+    INTAKE_S3_BUCKET: bucket,
+    INTAKE_S3_REGION: env.S3_REGION!,
+    INTAKE_S3_ENDPOINT: env.S3_ENDPOINT!,
+    INTAKE_S3_FORCE_PATH_STYLE: 'true',
+    INTAKE_S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY!,
+    INTAKE_S3_SECRET_ACCESS_KEY: env.S3_SECRET_KEY!,
+  };
+}
+
 /**
  * A throw-away bucket on Ceph and an S3Storage on it; the cleanup aborts open multipart
  * uploads, deletes every object and the bucket, and lets Ceph free the memory.
@@ -110,15 +123,7 @@ export async function benchS3(cleanup: Cleanup, runs = 3, signingRuns = 5): Prom
   }
 
   process.stderr.write('Benchmark S3-2: 1 GiB PUT to Ceph, SDK-presigned URL vs the URL Intake returns\n');
-  const intake = await startIntake(cleanup, {
-    INTAKE_STORAGE: 's3',
-    INTAKE_S3_BUCKET: bucket,
-    INTAKE_S3_REGION: env.S3_REGION!,
-    INTAKE_S3_ENDPOINT: env.S3_ENDPOINT!,
-    INTAKE_S3_FORCE_PATH_STYLE: 'true',
-    INTAKE_S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY!,
-    INTAKE_S3_SECRET_ACCESS_KEY: env.S3_SECRET_KEY!,
-  });
+  const intake = await startIntake(cleanup, intakeS3Env(env, bucket));
   const sdkMb: number[] = [];
   const ownMb: number[] = [];
   for (let r = 0; r < runs; r++) {

@@ -10,7 +10,7 @@ import { after, before, it } from 'node:test';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
 import { assetWhen, uploadMedia, videoClip } from '../helpers/processing.js';
-import { REDIS_URL } from '../helpers/redis.js';
+import { deleteRedisPrefix, REDIS_URL } from '../helpers/redis.js';
 
 const prefix = `intake-test-${randomBytes(6).toString('hex')}`;
 let t: TestIntake;
@@ -23,12 +23,7 @@ before(async () => {
 });
 after(async () => {
   await t.close();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteRedisPrefix(redis, prefix);
   redis.disconnect();
 });
 

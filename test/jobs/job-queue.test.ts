@@ -10,7 +10,7 @@ import { createTestDatabase } from '../helpers/databases.js';
 import { eventually, freePort } from '../helpers/intake.js';
 import { queueContract, type QueueHarness } from './queue-contract.js';
 
-import { REDIS_URL } from '../helpers/redis.js';
+import { deleteRedisPrefix, REDIS_URL } from '../helpers/redis.js';
 const LEASE_MS = 1000;
 
 async function databaseHarness(dialect: 'sqlite' | 'postgres'): Promise<QueueHarness> {
@@ -67,12 +67,7 @@ async function bullHarness(): Promise<QueueHarness> {
       await queue.obliterate();
       await queue.close();
       // Whatever BullMQ keeps beside its jobs goes too: the suite leaves no key under its prefix.
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteRedisPrefix(redis, prefix);
       redis.disconnect();
       await t.db.close();
       await target.drop();
