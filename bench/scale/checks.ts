@@ -7,6 +7,9 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openDatabase } from '../../src/db/database.js';
+import { createStore } from '../../src/db/repositories/index.js';
+import type { UploadDeps } from '../../src/uploads/deps.js';
+import { reconcileStorage } from '../../src/uploads/reconcile-storage.js';
 import { QUEUES } from '../../src/jobs/catalogue.js';
 import { ladderFor } from '../../src/media/renditions.js';
 import type { Cluster } from './cluster.js';
@@ -25,6 +28,8 @@ export interface Counts {
   sessionsLeftOpen: number;
   objectsInBucket: number;
   openMultipartUploads: number;
+  /** Multipart uploads a killed process left without a session, aborted by Intake's reconciliation. */
+  multipartReconciled: number;
   storedBytes: number;
   blobBytes: number;
   jobs: { waiting: number; active: number; delayed: number; failed: number; outbox: number };
@@ -117,12 +122,16 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
     };
     for (const key of keys) if (!rowKeys.has(key) && !liveOwner(key)) violations.push(`object ${key}: no row references it`);
     for (const key of rowKeys) if (!keys.has(key)) violations.push(`row points at ${key}: not in the bucket`);
+    const orphanedMultipart = async () => {
+      const orphans: string[] = [];
+      for await (const mp of cluster.bucket.storage.listMultipart()) {
+        const u = uploadById.get(mp.key.split('/')[1] ?? '');
+        if (!u || !LIVE.includes(u.status) || u.multipart_id !== mp.multipartId) orphans.push(mp.key);
+      }
+      return orphans;
+    };
     let multipart = 0;
-    for await (const mp of cluster.bucket.storage.listMultipart()) {
-      multipart++;
-      const u = uploadById.get(mp.key.split('/')[1] ?? '');
-      if (!u || !LIVE.includes(u.status) || u.multipart_id !== mp.multipartId) violations.push(`multipart upload ${mp.key}: no live session owns it`);
-    }
+    for await (const _ of cluster.bucket.storage.listMultipart()) multipart++;
 
     // 5. Jobs: nothing waiting, running, delayed or failed; the outbox relayed.
     const jobs = { waiting: 0, active: 0, delayed: 0, failed: 0, outbox: outbox.length };
@@ -136,6 +145,19 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
     if (jobs.waiting + jobs.active + jobs.delayed + jobs.outbox > 0) settled = false;
     if (jobs.failed > 0) violations.push(`${jobs.failed} failed jobs`);
 
+    // A process killed between starting the store's multipart upload and committing (or
+    // aborting) its session leaves parts no session owns. Intake's reconciliation aborts
+    // them once past its grace period: run it now (grace 0: only once settled, no job running) and
+    // require that nothing orphaned is left.
+    let multipartReconciled = 0;
+    const orphans = await orphanedMultipart();
+    if (orphans.length && settled) {
+      const log = { info: () => undefined, warn: () => undefined } as unknown as UploadDeps['log'];
+      await reconcileStorage({ store: createStore(db.kysely), storage: cluster.bucket.storage, clock: { now: () => new Date() }, log } as unknown as UploadDeps, 0);
+      multipartReconciled = orphans.length;
+    }
+    for (const key of orphans.length && settled ? await orphanedMultipart() : orphans) violations.push(`multipart upload ${key}: no live session owns it`);
+
     return {
       settled,
       violations,
@@ -148,6 +170,7 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
         sessionsLeftOpen: uploads.filter((u) => LIVE.includes(u.status)).length,
         objectsInBucket: keys.size,
         openMultipartUploads: multipart,
+        multipartReconciled,
         storedBytes,
         blobBytes,
         jobs,
