@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { cpuSeconds, peakRss, resetPeakRss, type Server } from './lib/children.js';
+import { cpuSeconds, descendantsPeakRss, peakRss, resetPeakRssTree, type Server } from './lib/children.js';
 import { createSession, type IntakeServer } from './intake.js';
 
 export const GIB = 1024 * 1024 * 1024;
@@ -22,6 +22,11 @@ export interface PutSide {
   /** RSS when the PUT phase began (idle footprint), and its peak during the phase. */
   rssBeforeBytes: number;
   peakRssBytes: number;
+  /**
+   * Peak RSS of the server's child processes (Intake: its byte receiver, which holds the
+   * PUT's socket and stream), 0 when it has none. CPU above counts them too.
+   */
+  childrenPeakRssBytes: number;
 }
 
 export interface PutResult {
@@ -137,7 +142,7 @@ export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServ
   const targets = [sinkTarget(sink, sinkDir), intakeTarget(intake), ...(tus ? [tusTarget(tus.server, tus.dir)] : [])];
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const samples = targets.map(() => ({ mb: [] as number[], cpu: [] as number[] }));
-  const rssBefore = await Promise.all(targets.map((t) => resetPeakRss(t.server.pid)));
+  const rssBefore = await Promise.all(targets.map((t) => resetPeakRssTree(t.server.pid)));
   for (let run = 0; run < runs; run++) {
     for (const [i, target] of targets.entries()) {
       const { mbPerSecond, cpuSeconds: cpu } = await measure(target, size);
@@ -153,6 +158,7 @@ export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServ
       cpuSecondsPerGib: median(samples[i]!.cpu),
       rssBeforeBytes: rssBefore[i]!,
       peakRssBytes: await peakRss(t.server.pid),
+      childrenPeakRssBytes: (await descendantsPeakRss(t.server.pid)).reduce((a, b) => a + b, 0),
     })),
   );
   const ratio = intakeSide!.medianMbPerSecond / sinkSide!.medianMbPerSecond;

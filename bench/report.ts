@@ -86,6 +86,7 @@ export function putTable(put: PutResult): string {
       row('server CPU s per GiB', (s) => fixed(s.cpuSecondsPerGib, 2), [ratio(intake.cpuSecondsPerGib, sink.cpuSecondsPerGib), ...(tus ? [ratio(intake.cpuSecondsPerGib, tus.cpuSecondsPerGib)] : [])]),
       row('server idle RSS MB', (s) => mb(s.rssBeforeBytes)),
       row('server peak RSS MB (VmHWM)', (s) => mb(s.peakRssBytes)),
+      row('… its child processes, peak RSS MB', (s) => mb(s.childrenPeakRssBytes)),
     ],
   );
 }

@@ -113,10 +113,54 @@ export async function resetPeakRss(pid: number): Promise<number> {
 
 const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every mainstream Linux build.
 
-/** User + system CPU seconds the process has used so far. */
+/** Fields of /proc/<pid>/stat after the parenthesised command name (field 3 onwards), or null once it has exited. */
+async function statFields(pid: number): Promise<string[] | null> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The process's children, grandchildren …: Intake's byte receiver, image decoders, ffmpeg. */
+export async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const name of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const fields = await statFields(Number(name));
+    if (fields) parents.set(Number(name), Number(fields[1]));
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parents) if (parent === p) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** User + system CPU seconds the process and its live descendants have used so far. */
 export async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  let total = 0;
+  for (const p of [pid, ...(await descendants(pid))]) {
+    // utime and stime are fields 14 and 15.
+    const fields = await statFields(p);
+    if (fields) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  }
+  return total;
+}
+
+/** Peak RSS (VmHWM) of each live descendant, since start or the last resetPeakRss of the tree. */
+export async function descendantsPeakRss(pid: number): Promise<number[]> {
+  const peaks: number[] = [];
+  for (const p of await descendants(pid)) {
+    const peak = await peakRss(p).catch(() => null);
+    if (peak !== null) peaks.push(peak);
+  }
+  return peaks;
+}
+
+/** resetPeakRss for the process and each live descendant; returns the process's own RSS. */
+export async function resetPeakRssTree(pid: number): Promise<number> {
+  for (const p of await descendants(pid)) await resetPeakRss(p).catch(() => null);
+  return resetPeakRss(pid);
 }

@@ -27,6 +27,7 @@ import { UploadGate } from './plugins/upload-gate.js';
 import { adminRoutes } from './routes/admin.js';
 import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
+import type { RelayedBodies } from './byte-receiver/relayed.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -55,6 +56,8 @@ export interface AppDeps {
   addressRateLimitPerMinute?: number;
   /** Shared stores for both limits (Redis, see main/container.ts); in-process buckets when absent. */
   limiters?: { byKey: Limiter; byAddress: Limiter };
+  /** Bodies of signed-URL PUTs the byte receiver holds (`intake serve` on local disk, http/byte-receiver/). */
+  relayed?: RelayedBodies;
   /** The built web console served at `/` (default: the project's dist/console). */
   consoleDir?: string;
 }
@@ -70,6 +73,9 @@ function validators() {
     httpPart === 'body' ? body.compile(schema) : other.compile(schema);
 }
 
+/** A connection silent this long is closed: a body that stops arriving is abandoned, its socket and temp file go. */
+export const CONNECTION_TIMEOUT_MS = 60_000;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // A child's serializers win over Fastify's defaults: every request line gets the redacted URL.
   const logger = deps.logger ? deps.logger.child({}, { serializers: { req: redactedRequest } }) : undefined;
@@ -80,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy,
     bodyLimit: 1024 * 1024,
     // A body that stops arriving for this long is abandoned: its socket and temp file go.
-    connectionTimeout: 60_000,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
   } as never) as unknown as FastifyInstance;
   app.setValidatorCompiler(validators());
@@ -93,7 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // A callback hook, not an async one: it runs on every request, and a promise per hook shows in the profile.
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
-    guard.watchBody(request.raw);
+    // A relayed body is the byte receiver's to watch: this request's own stream is empty.
+    if (!deps.relayed?.of(request.headers)) guard.watchBody(request.raw);
     done();
   });
   app.addHook('onClose', async () => guard.close());
@@ -126,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
-  if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
+  if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress, relayed: deps.relayed }));
   await app.register(publicRoutes(deps.uploads));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));

@@ -9,7 +9,10 @@ import { KeyCache } from '../auth/key-cache.js';
 import type { Config } from '../config/config.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { createStore } from '../db/repositories/index.js';
-import { buildApp } from '../http/app.js';
+import type { AddressInfo } from 'node:net';
+import { buildApp, CONNECTION_TIMEOUT_MS } from '../http/app.js';
+import { ByteFront } from '../http/byte-receiver/front.js';
+import { RelayedBodies } from '../http/byte-receiver/relayed.js';
 import { Background } from '../lib/background.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { ImageProber } from '../media/image.js';
@@ -56,6 +59,13 @@ export interface Intake {
   queue: JobQueue;
   /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
   startWorkers(): void;
+  /**
+   * Serves HTTP on host:port: through the byte receiver's front on local disk (unless
+   * INTAKE_BYTE_RECEIVER=inline), else the API server listens itself.
+   */
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** The front that hands signed-URL PUTs to the byte receiver, while listen() runs one. */
+  front: ByteFront | null;
   /** Stops accepting work, waits for what is running, closes in reverse order. */
   close(): Promise<void>;
 }
@@ -107,7 +117,10 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     };
   }
 
+  let front: ByteFront | null = null;
+  const relayed = selfServed && config.byteReceiver === 'process' ? new RelayedBodies() : undefined;
   const app = await buildApp({
+    relayed,
     uploads: deps,
     namespaces,
     authenticator: new Authenticator(store.apiKeys, adminKey.value, keyCache),
@@ -185,7 +198,31 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       }, config.reconcileDelayMs);
       reconcileTimer.unref();
     },
+    get front() {
+      return front;
+    },
+    async listen(host, port) {
+      if (!relayed) {
+        await app.listen({ host, port });
+        return app.server.address() as AddressInfo;
+      }
+      front = new ByteFront({
+        app,
+        relayed,
+        log,
+        settings: { minBytesPerSecond: config.minTransferBytesPerSecond, windowMs: config.transferWindowMs, idleTimeoutMs: CONNECTION_TIMEOUT_MS },
+      });
+      try {
+        return await front.listen(host, port);
+      } catch (err) {
+        await front.close();
+        front = null;
+        throw err;
+      }
+    },
     async close() {
+      // New connections stop first; uploads the receiver holds are answered (they need the API and the database).
+      await front?.close();
       if (timer) clearInterval(timer);
       if (reconcileTimer) clearTimeout(reconcileTimer);
       // Running jobs finish first (graceful drain), then the API closes.

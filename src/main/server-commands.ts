@@ -24,8 +24,9 @@ async function serve(config: Config): Promise<void> {
   const intake = await createIntake(config);
   await intake.startBackground();
   if (config.workers) intake.startWorkers();
+  let address;
   try {
-    await intake.app.listen({ host: config.host, port: config.port });
+    address = await intake.listen(config.host, config.port);
   } catch (err) {
     await intake.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -34,9 +35,7 @@ async function serve(config: Config): Promise<void> {
     }
     throw err;
   }
-  const address = intake.app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  process.stdout.write(`Intake listening on http://${config.host}:${port} (public URL ${config.publicUrl})\n`);
+  process.stdout.write(`Intake listening on http://${config.host}:${address.port} (public URL ${config.publicUrl})\n`);
   if (intake.adminKey.created) process.stdout.write(`Generated an admin key in ${intake.adminKey.path}\n`);
   else if (intake.adminKey.path) process.stdout.write(`Admin key: ${intake.adminKey.path}\n`);
   stopOnSignals(intake);

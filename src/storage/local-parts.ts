@@ -10,19 +10,19 @@
  * way, and renames it into place.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { HashingMeter, TooLargeError } from '../lib/hashing.js';
+import { TooLargeError } from '../lib/hashing.js';
 import { randomToken } from '../lib/ids.js';
+import { bodyToFile } from './local-file.js';
 import {
   MultipartNotFoundError,
   ObjectAbortedError,
   ObjectTooLargeError,
   StorageUnavailableError,
   type AssembledObject,
+  type BodySource,
   type ObjectInfo,
   type OpenMultipart,
   type PartChoice,
@@ -94,25 +94,25 @@ export class LocalParts {
     return dir;
   }
 
-  async write(key: string, id: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+  async write(key: string, id: string, partNumber: number, body: BodySource, opts: WriteOptions): Promise<WrittenObject> {
     const dir = await this.dirOf(key, id);
     const temp = path.join(dir, `${TEMP_PREFIX}${randomToken(12)}`);
-    const meter = new HashingMeter(opts.maxSize);
     let published: ObjectInfo | undefined;
     let replaced: bigint | undefined;
     let ino: bigint | undefined;
     try {
+      let received: { size: number; sha256: string };
       try {
-        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
+        received = await bodyToFile(body, temp, opts.maxSize);
       } catch (err) {
         if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
         if (this.disk.isDiskError(err)) throw new StorageUnavailableError(err);
         throw new ObjectAbortedError(err);
       }
       ino = await this.syncAndStat(temp);
-      const sha256 = meter.digest();
+      const { size, sha256 } = received;
       await fs.writeFile(path.join(dir, shaName(partNumber, ino)), sha256, { mode: 0o600 });
-      const written: WrittenObject = { size: meter.bytes, sha256, etag: `"${sha256}"` };
+      const written: WrittenObject = { size, sha256, etag: `"${sha256}"` };
       const target = path.join(dir, partName(partNumber));
       const publish = async (): Promise<ObjectInfo> => {
         replaced = (await fs.stat(target, { bigint: true }).catch(() => null))?.ino;

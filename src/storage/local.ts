@@ -5,12 +5,10 @@
  * once it is clearly abandoned. Folders are 0700 and files 0600: only Intake's user reads them.
  * Intake itself serves the signed URLs this driver hands out (see http/routes/files.ts).
  */
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { HashingMeter, TooLargeError } from '../lib/hashing.js';
+import { TooLargeError } from '../lib/hashing.js';
 import { randomToken } from '../lib/ids.js';
 import {
   ObjectAbortedError,
@@ -22,6 +20,7 @@ import {
   type ObjectInfo,
   type ObjectStorage,
   type AssembledObject,
+  type BodySource,
   type OpenMultipart,
   type PartChoice,
   type PartWriter,
@@ -34,6 +33,7 @@ import {
   type WriteOptions,
   type WrittenObject,
 } from './object-storage.js';
+import { bodyToFile } from './local-file.js';
 import { LocalParts } from './local-parts.js';
 import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
 
@@ -181,14 +181,14 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
     return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
   }
 
-  async write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+  async write(key: string, body: BodySource, opts: WriteOptions): Promise<WrittenObject> {
     const target = this.pathOf(key);
     const temp = path.join(this.tmp, `${randomToken(16)}.part`);
-    const meter = new HashingMeter(opts.maxSize);
     let published: ObjectInfo | undefined;
     try {
+      let received: { size: number; sha256: string };
       try {
-        await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
+        received = await bodyToFile(body, temp, opts.maxSize);
       } catch (err) {
         if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
         if (isDiskError(err)) throw new StorageUnavailableError(err);
@@ -208,7 +208,7 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
       } catch (err) {
         throw new StorageUnavailableError(err);
       }
-      const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
+      const written: WrittenObject = { ...received, etag };
       // publish() is often called inside a database transaction: it only renames (the
       // etag was read from the same inode above); the folder is fsynced after it returns.
       const publish = async (): Promise<ObjectInfo> => {
@@ -308,7 +308,7 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
     return this.fileUrl(key, { part: String(partNumber), expires: String(fields.expires), max: String(o.maxSize), upload: o.uploadId, sig: sign(this.secret, fields) });
   }
 
-  writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+  writePart(key: string, multipartId: string, partNumber: number, body: BodySource, opts: WriteOptions): Promise<WrittenObject> {
     return this.parts.write(key, multipartId, partNumber, body, opts);
   }
 

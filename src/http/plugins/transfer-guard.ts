@@ -35,6 +35,11 @@ export class TransferGuard {
     this.watch(req.socket, () => req.socket.bytesRead, () => req.complete || req.destroyed);
   }
 
+  /** Watches bytes arriving on a raw socket until `done` (the byte receiver's bodies). */
+  watchSocket(socket: Socket, done: () => boolean): void {
+    this.watch(socket, () => socket.bytesRead, done);
+  }
+
   /** Watches a response until it is finished or its socket is gone. */
   watchResponse(res: ServerResponse): void {
     const socket = res.socket;

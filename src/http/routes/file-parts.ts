@@ -12,7 +12,7 @@ import type { LocalDiskStorage } from '../../storage/local.js';
 import type { UploadDeps } from '../../uploads/deps.js';
 import { openSessionFor } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
-import { check, int, keyOf, type FileTraffic } from './files.js';
+import { bodyOf, check, int, keyOf, type FileTraffic } from './files.js';
 
 export async function putPart(deps: UploadDeps, storage: LocalDiskStorage, traffic: FileTraffic, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const q = request.query as Record<string, string | undefined>;
@@ -26,7 +26,7 @@ export async function putPart(deps: UploadDeps, storage: LocalDiskStorage, traff
     const upload = await openSessionFor(deps, q.upload!, key);
     // Parts of one session arrive in parallel; one writer per part keeps a part's temp files
     // (and so the disk a session can fill) to one at a time.
-    const { etag, size } = await traffic.gate.exclusive(`${upload.id}#${part}`, () => receivePart(deps, storage, upload, part, request.raw));
+    const { etag, size } = await traffic.gate.exclusive(`${upload.id}#${part}`, () => receivePart(deps, storage, upload, part, bodyOf(traffic, request)));
     return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, part_number: part, size, etag });
   });
 }

@@ -10,7 +10,9 @@ import { contentDisposition } from '../../lib/content-disposition.js';
 import { IntakeError } from '../../lib/errors.js';
 import { essence } from '../../media/kinds.js';
 import { POST_FIELDS, type LocalDiskStorage } from '../../storage/local.js';
+import type { BodySource } from '../../storage/object-storage.js';
 import type { SignedFields } from '../../storage/signed-url.js';
+import type { RelayedBodies } from '../byte-receiver/relayed.js';
 import type { UploadDeps } from '../../uploads/deps.js';
 import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
@@ -25,6 +27,13 @@ export interface FileTraffic {
   guard: TransferGuard;
   /** /files/* needs no key: each client address gets its own budget. */
   byAddress: Limiter;
+  /** Bodies the byte receiver holds (`intake serve`, see http/byte-receiver/). */
+  relayed?: RelayedBodies;
+}
+
+/** The request's body: the byte receiver's when it relayed the request, else the request's own stream. */
+export function bodyOf(traffic: FileTraffic, request: FastifyRequest): BodySource {
+  return traffic.relayed?.of(request.headers) ?? request.raw;
 }
 
 type Query = Record<string, string | undefined>;
@@ -88,7 +97,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage, traffic:
       if (declared > maxSize) throw new IntakeError('file_too_large', `The body is larger than the ${maxSize} bytes this URL was signed for.`, { max_size: maxSize });
       return traffic.gate.admit(async () => {
         const upload = await openSessionFor(deps, q.upload!, key);
-        const { etag, size } = await traffic.gate.exclusive(upload.id, () => receiveBytes(deps, storage, upload, request.raw));
+        const { etag, size } = await traffic.gate.exclusive(upload.id, () => receiveBytes(deps, storage, upload, bodyOf(traffic, request)));
         return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
       });
     });
