@@ -146,6 +146,55 @@ describe('webhook endpoints', () => {
   });
 });
 
+describe('an endpoint that does not answer', () => {
+  it('is cut off after 10 s per attempt: the attempt is logged with no status, then retried', async () => {
+    // The first request is read and never answered; the retry is answered 204 once the test has read the log.
+    const arrivals: { id: string; at: number }[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const silent = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        arrivals.push({ id: String(req.headers['webhook-id']), at: Date.now() });
+        if (arrivals.length > 1) void released.then(() => res.writeHead(204).end());
+      });
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const tenant = await t.tenant();
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/slow`;
+      const hook = (await t.api('POST', '/v1/webhooks', { key: tenant.key, json: { url, events: ['upload.completed'] } })).body.data;
+      await uploadMedia(t, tenant.key, await png(9, 9), 'slow.png', 'image/png');
+      const log = async () => (await t.api('GET', `/v1/webhooks/${hook.id}/deliveries`, { key: tenant.key })).body.data[0];
+
+      const cut = await eventually(async () => {
+        const d = await log();
+        return d?.attempts === 1 ? d : null;
+      }, 20_000, 'the first attempt to be given up');
+      assert.equal(cut.status, 'pending', 'to be retried');
+      assert.equal(cut.response_status, null);
+      assert.match(cut.error, /no answer within 10 s/);
+      await eventually(async () => arrivals.length === 2, 10_000, 'the retry to arrive');
+      const waited = arrivals[1]!.at - arrivals[0]!.at;
+      assert.ok(waited >= 9_500, `the first attempt was given up after ${waited} ms, before its 10 s`);
+      assert.ok(waited < 15_000, `the first attempt was given up only after ${waited} ms`);
+      release();
+
+      const done = await eventually(async () => {
+        const d = await log();
+        return d?.status === 'delivered' ? d : null;
+      }, 10_000, 'the retry to be delivered');
+      assert.equal(done.attempts, 2);
+      assert.equal(done.response_status, 204);
+      assert.deepEqual(arrivals.map((a) => a.id), [done.id, done.id], 'the same message, sent twice');
+    } finally {
+      release();
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+});
+
 describe('private addresses', () => {
   it('are refused for endpoints unless INTAKE_WEBHOOK_ALLOW_PRIVATE=true', async () => {
     const strict = await startIntake({ INTAKE_WORKERS: '0' });
