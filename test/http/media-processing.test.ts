@@ -25,6 +25,13 @@ after(() => t.close());
 const labels = (asset: any) => asset.sources.map((s: any) => s.label).sort();
 const source = (asset: any, label: string) => asset.sources.find((s: any) => s.label === label);
 
+/** asset.process runs that failed, from /metrics: final ones, and ones a retry followed. */
+async function processFailures(): Promise<{ final: number; retried: number }> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const count = (final: boolean) => Number(new RegExp(`^intake_job_failures_total\\{name="asset.process",final="${final}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { final: count(true), retried: count(false) };
+}
+
 async function workLeft(): Promise<string[]> {
   return fs.readdir(path.join(t.dataDir, 'work')).catch(() => []);
 }
@@ -89,10 +96,18 @@ describe('video', () => {
       x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
       corrupt[i] = (x >> 16) & 255;
     }
+    const failuresBefore = await processFailures();
     const { complete } = await uploadMedia(t, key, corrupt, 'noise.mp4', 'video/mp4');
     assert.equal(complete.status, 200, JSON.stringify(complete.body));
     const asset = await assetWhen(t, key, complete.body.data.asset.id, ['ready', 'failed']);
     assert.equal(asset.status, 'failed');
+    // A permanent failure on the first run, not a retry: /metrics counts one final failure and no retry.
+    const failuresAfter = await eventually(async () => {
+      const f = await processFailures();
+      return f.final > failuresBefore.final ? f : null;
+    }, 10_000, 'the failure to be counted');
+    assert.equal(failuresAfter.final, failuresBefore.final + 1);
+    assert.equal(failuresAfter.retried, failuresBefore.retried, 'bad media is not retried');
     assert.equal(asset.error.code, 'processing_failed');
     assert.match(asset.error.message, /could not be decoded/);
     assert.ok(!asset.error.message.includes(t.dataDir), 'the error names no server path');
@@ -102,6 +117,17 @@ describe('video', () => {
     assert.equal(upload.error.code, 'processing_failed');
     assert.deepEqual((await t.storedFiles()).filter((f) => f.includes(asset.id)), []);
     assert.deepEqual(await workLeft(), []);
+  });
+});
+
+describe('readiness and metrics on the database queue', () => {
+  it('/readyz checks the queue, and /metrics shows its depth and the jobs run', async () => {
+    const ready = await t.api('GET', '/readyz');
+    assert.equal(ready.status, 200, JSON.stringify(ready.body));
+    assert.deepEqual(ready.body.data.checks, { database: 'ok', storage: 'ok', queue: 'ok' });
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    for (const q of ['uploads', 'media', 'webhooks']) assert.match(metrics, new RegExp(`^intake_queue_jobs\\{queue="${q}",state="waiting"\\} \\d+$`, 'm'));
+    assert.match(metrics, /^intake_job_duration_seconds_count\{name="asset.process",outcome="completed"\} [1-9]/m, 'the videos above were processed');
   });
 });
 
