@@ -72,6 +72,42 @@ describe('video', () => {
     assert.deepEqual(await workLeft(), [], 'no scratch files left');
   });
 
+  it('the upload goes processing → storing → completed: storing while the renditions are written', async () => {
+    // The real storage driver, held at the door of this asset's rendition writes so the test can look.
+    const storage = t.intake.deps.storage;
+    const write = storage.write;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = 0;
+    storage.write = async function (key, body, opts) {
+      if (/\/med_[^/]+\/(\d+p\.mp4|poster\.jpg)$/.test(key)) {
+        held++;
+        await released;
+      }
+      return write.call(this, key, body, opts);
+    };
+    try {
+      const { complete } = await uploadMedia(t, key, await videoClip(160, 120), 'stages.mp4', 'video/mp4');
+      assert.equal(complete.status, 200, JSON.stringify(complete.body));
+      assert.equal(complete.body.data.status, 'processing');
+      const uploadNow = async () => (await t.api('GET', `/v1/uploads/${complete.body.data.id}`, { key })).body.data;
+      const storing = await eventually(async () => {
+        const u = await uploadNow();
+        return u.status === 'storing' && held > 0 ? u : null;
+      }, 60_000, 'the upload to be storing');
+      assert.equal(storing.progress, 90);
+      assert.equal((await t.api('GET', `/v1/assets/${complete.body.data.asset.id}`, { key })).body.data.status, 'processing', 'not ready while storing');
+      release();
+      const asset = await assetWhen(t, key, complete.body.data.asset.id, ['ready', 'failed']);
+      assert.equal(asset.status, 'ready', JSON.stringify(asset.error));
+      const done = await uploadNow();
+      assert.deepEqual([done.status, done.progress], ['completed', 100]);
+    } finally {
+      release();
+      storage.write = write;
+    }
+  });
+
   it('a 720p clip gets 720p, 480p and 360p renditions and never 1080p', async () => {
     const { complete } = await uploadMedia(t, key, await videoClip(1280, 720, 1, false), 'hd.mp4', 'video/mp4');
     assert.equal(complete.status, 200, JSON.stringify(complete.body));
