@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
-import { uploadMedia } from '../helpers/processing.js';
+import { uploadMedia, videoClip } from '../helpers/processing.js';
 import { assertError, createSession } from './error-helpers.js';
 
 interface Received {
@@ -98,6 +98,42 @@ describe('webhook endpoints', () => {
 
     assert.equal((await t.api('DELETE', `/v1/assets/${assetId}`, { key: tenant.key })).status, 200);
     await eventually(async () => mine().some((r) => JSON.parse(r.body).type === 'asset.deleted'), 10_000, 'asset.deleted');
+  });
+
+  it('failures are announced too: upload.failed for bytes that fail verification, asset.failed and upload.failed for media that cannot be decoded', async () => {
+    const tenant = await t.tenant();
+    const hook = (await t.api('POST', '/v1/webhooks', { key: tenant.key, json: { url: hookUrl, events: ['upload.failed', 'asset.failed'] } })).body.data;
+    const messages = (id: string) => received.filter((r) => r.body.includes(id)).map((r) => ({ r, msg: JSON.parse(r.body) }));
+
+    // Verification: the bytes are not the declared file_hash.
+    const image = await png(10, 10);
+    const s = await createSession(t, tenant.key, { filename: 'bad.png', content_type: 'image/png', file_size: image.length, file_hash: 'a'.repeat(64) });
+    assert.equal((await fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image })).status, 200);
+    assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key, json: {} }), 422, 'verification_failed');
+    const [failed] = await eventually(async () => (messages(s.upload_id).length ? messages(s.upload_id) : null), 10_000, 'upload.failed');
+    verify(hook.secret, failed!.r);
+    assert.equal(failed!.msg.type, 'upload.failed');
+    assert.equal(failed!.msg.data.status, 'failed');
+    assert.equal(failed!.msg.data.error.code, 'verification_failed');
+
+    // Processing: a video whose media data is noise verifies, then fails to transcode.
+    const corrupt = Buffer.from(await videoClip(160, 120));
+    let x = 777;
+    for (let i = corrupt.indexOf('mdat') + 4; i < corrupt.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+      corrupt[i] = (x >> 16) & 255;
+    }
+    const { complete } = await uploadMedia(t, tenant.key, corrupt, 'noise.mp4', 'video/mp4');
+    assert.equal(complete.status, 200, JSON.stringify(complete.body));
+    const assetId = complete.body.data.asset.id;
+    const got = await eventually(async () => (messages(assetId).length >= 2 ? messages(assetId) : null), 60_000, 'asset.failed and upload.failed');
+    for (const { r } of got) verify(hook.secret, r);
+    const byType = Object.fromEntries(got.map(({ msg }) => [msg.type, msg.data]));
+    assert.deepEqual(Object.keys(byType).sort(), ['asset.failed', 'upload.failed']);
+    assert.equal(byType['asset.failed'].status, 'failed');
+    assert.equal(byType['asset.failed'].error.code, 'processing_failed');
+    assert.equal(byType['upload.failed'].upload_id, complete.body.data.id);
+    assert.equal(byType['upload.failed'].error.code, 'processing_failed');
   });
 
   it('finished deliveries leave the log after the retention period', async () => {
