@@ -36,6 +36,11 @@ interface Output {
 /** Per second of source media, on top of a fixed minute: a hung ffmpeg is killed, not waited for. */
 const SECONDS_PER_MEDIA_SECOND = 20;
 
+/** The deadline of each ffmpeg run of a transcode, scaled by the source's duration (a minute's worth when unknown). */
+export function transcodeTimeoutMs(duration: number | null): number {
+  return 60_000 + (duration ?? 60) * SECONDS_PER_MEDIA_SECOND * 1000;
+}
+
 export function workDirOf(deps: UploadDeps, assetId: string): string {
   return path.join(deps.config.dataDir, 'work', assetId);
 }
@@ -94,7 +99,7 @@ async function localInput(deps: UploadDeps, asset: AssetRow, dir: string): Promi
 const RENDITION_MEMORY_FACTOR = 4;
 
 async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
-  const timeoutMs = 60_000 + (asset.duration ?? 60) * SECONDS_PER_MEDIA_SECOND * 1000;
+  const timeoutMs = transcodeTimeoutMs(asset.duration);
   if (asset.kind === 'image') {
     const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.imageMemoryMb, timeoutMs: 120_000, signal: ctx.signal });
     return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));

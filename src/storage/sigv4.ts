@@ -48,6 +48,7 @@ function amzDateOf(now: Date): string {
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
+const MAX_EXPIRES_IN = 604_800;
 const UNSIGNED = 'UNSIGNED-PAYLOAD';
 
 export class SigV4Presigner {
@@ -98,6 +99,11 @@ export class SigV4Presigner {
   }
 
   async presign(req: PresignRequest): Promise<string> {
+    // SigV4 query signatures last 1 s to 7 days. The SDK refuses more than 7 days but signs
+    // 0, negative or fractional expiries into URLs every store rejects; refuse those too.
+    if (!Number.isInteger(req.expiresIn) || req.expiresIn < 1 || req.expiresIn > MAX_EXPIRES_IN) {
+      throw new RangeError(`SigV4 presigned URLs expire in 1 to ${MAX_EXPIRES_IN} whole seconds (got ${req.expiresIn})`);
+    }
     const base = await this.baseUrl();
     const { creds, region } = await this.identity();
     const now = req.now ?? new Date();

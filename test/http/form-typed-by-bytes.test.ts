@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { ffmpegMedia, png } from '../helpers/media.js';
+import { assetWhen } from '../helpers/processing.js';
 import { refused } from './error-helpers.js';
 
 const run = promisify(execFile);
@@ -62,7 +63,11 @@ describe('untyped form files', () => {
       assert.equal(asset.kind, 'video');
       assert.equal(asset.mimetype, 'video/mp4');
       assert.equal(asset.width, 160);
-      assert.notEqual(asset.status, 'failed');
+      // Once processed: a ready video with its rendition and poster, as after a JSON upload.
+      const ready = await assetWhen(t, key, asset.id, ['ready', 'failed']);
+      assert.equal(ready.status, 'ready', JSON.stringify(ready.error));
+      assert.deepEqual(ready.sources.map((s: any) => s.label).sort(), ['120p', 'original', 'poster']);
+      assert.equal((await t.api('GET', `/v1/uploads/${accepted.data.id}`, { key })).body.data.status, 'completed');
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

@@ -25,6 +25,13 @@ after(() => t.close());
 const labels = (asset: any) => asset.sources.map((s: any) => s.label).sort();
 const source = (asset: any, label: string) => asset.sources.find((s: any) => s.label === label);
 
+/** asset.process runs that failed, from /metrics: final ones, and ones a retry followed. */
+async function processFailures(): Promise<{ final: number; retried: number }> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const count = (final: boolean) => Number(new RegExp(`^intake_job_failures_total\\{name="asset.process",final="${final}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { final: count(true), retried: count(false) };
+}
+
 async function workLeft(): Promise<string[]> {
   return fs.readdir(path.join(t.dataDir, 'work')).catch(() => []);
 }
@@ -65,6 +72,42 @@ describe('video', () => {
     assert.deepEqual(await workLeft(), [], 'no scratch files left');
   });
 
+  it('the upload goes processing → storing → completed: storing while the renditions are written', async () => {
+    // The real storage driver, held at the door of this asset's rendition writes so the test can look.
+    const storage = t.intake.deps.storage;
+    const write = storage.write;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = 0;
+    storage.write = async function (key, body, opts) {
+      if (/\/med_[^/]+\/(\d+p\.mp4|poster\.jpg)$/.test(key)) {
+        held++;
+        await released;
+      }
+      return write.call(this, key, body, opts);
+    };
+    try {
+      const { complete } = await uploadMedia(t, key, await videoClip(160, 120), 'stages.mp4', 'video/mp4');
+      assert.equal(complete.status, 200, JSON.stringify(complete.body));
+      assert.equal(complete.body.data.status, 'processing');
+      const uploadNow = async () => (await t.api('GET', `/v1/uploads/${complete.body.data.id}`, { key })).body.data;
+      const storing = await eventually(async () => {
+        const u = await uploadNow();
+        return u.status === 'storing' && held > 0 ? u : null;
+      }, 60_000, 'the upload to be storing');
+      assert.equal(storing.progress, 90);
+      assert.equal((await t.api('GET', `/v1/assets/${complete.body.data.asset.id}`, { key })).body.data.status, 'processing', 'not ready while storing');
+      release();
+      const asset = await assetWhen(t, key, complete.body.data.asset.id, ['ready', 'failed']);
+      assert.equal(asset.status, 'ready', JSON.stringify(asset.error));
+      const done = await uploadNow();
+      assert.deepEqual([done.status, done.progress], ['completed', 100]);
+    } finally {
+      release();
+      storage.write = write;
+    }
+  });
+
   it('a 720p clip gets 720p, 480p and 360p renditions and never 1080p', async () => {
     const { complete } = await uploadMedia(t, key, await videoClip(1280, 720, 1, false), 'hd.mp4', 'video/mp4');
     assert.equal(complete.status, 200, JSON.stringify(complete.body));
@@ -89,10 +132,18 @@ describe('video', () => {
       x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
       corrupt[i] = (x >> 16) & 255;
     }
+    const failuresBefore = await processFailures();
     const { complete } = await uploadMedia(t, key, corrupt, 'noise.mp4', 'video/mp4');
     assert.equal(complete.status, 200, JSON.stringify(complete.body));
     const asset = await assetWhen(t, key, complete.body.data.asset.id, ['ready', 'failed']);
     assert.equal(asset.status, 'failed');
+    // A permanent failure on the first run, not a retry: /metrics counts one final failure and no retry.
+    const failuresAfter = await eventually(async () => {
+      const f = await processFailures();
+      return f.final > failuresBefore.final ? f : null;
+    }, 10_000, 'the failure to be counted');
+    assert.equal(failuresAfter.final, failuresBefore.final + 1);
+    assert.equal(failuresAfter.retried, failuresBefore.retried, 'bad media is not retried');
     assert.equal(asset.error.code, 'processing_failed');
     assert.match(asset.error.message, /could not be decoded/);
     assert.ok(!asset.error.message.includes(t.dataDir), 'the error names no server path');
@@ -102,6 +153,17 @@ describe('video', () => {
     assert.equal(upload.error.code, 'processing_failed');
     assert.deepEqual((await t.storedFiles()).filter((f) => f.includes(asset.id)), []);
     assert.deepEqual(await workLeft(), []);
+  });
+});
+
+describe('readiness and metrics on the database queue', () => {
+  it('/readyz checks the queue, and /metrics shows its depth and the jobs run', async () => {
+    const ready = await t.api('GET', '/readyz');
+    assert.equal(ready.status, 200, JSON.stringify(ready.body));
+    assert.deepEqual(ready.body.data.checks, { database: 'ok', storage: 'ok', queue: 'ok' });
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    for (const q of ['uploads', 'media', 'webhooks']) assert.match(metrics, new RegExp(`^intake_queue_jobs\\{queue="${q}",state="waiting"\\} \\d+$`, 'm'));
+    assert.match(metrics, /^intake_job_duration_seconds_count\{name="asset.process",outcome="completed"\} [1-9]/m, 'the videos above were processed');
   });
 });
 

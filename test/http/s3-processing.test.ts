@@ -4,6 +4,7 @@
  * bucket, and deleting the asset empties the bucket.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
@@ -12,6 +13,7 @@ import { s3Env, testBucket, type TestBucket } from '../helpers/ceph.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
 import { assetWhen, download, probeBytes, uploadMedia, videoClip } from '../helpers/processing.js';
+import { createSession } from './error-helpers.js';
 
 let b: TestBucket;
 let t: TestIntake;
@@ -48,4 +50,39 @@ it('on S3: a video and an image get their renditions in the bucket; delete remov
   for (const id of [asset.id, imageId]) assert.equal((await t.api('DELETE', `/v1/assets/${id}`, { key })).status, 200);
   assert.deepEqual(await b.keys(), [], 'the bucket is empty');
   assert.deepEqual(await fs.readdir(path.join(t.dataDir, 'work')).catch(() => []), [], 'the downloaded originals are gone');
+});
+
+it('on S3: {"async": true} answers 202 and the job verifies the object in the bucket as a synchronous complete would', async () => {
+  const { key, namespaceId } = await t.tenant();
+  const bytes = await videoClip(320, 240);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const s = await createSession(t, key, { filename: 'later.mp4', content_type: 'video/mp4', file_size: bytes.length, file_hash: sha });
+  assert.equal(new URL(s.upload_url).origin, b.server.endpoint, 'the bytes go to the bucket');
+  assert.equal((await fetch(s.upload_url, { method: 'PUT', headers: s.upload_method.headers, body: bytes })).status, 200);
+  const res = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: { async: true } });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.data.status, 'processing');
+  const asset = await assetWhen(t, key, s.asset_id, ['ready', 'failed']);
+  assert.equal(asset.status, 'ready', JSON.stringify(asset.error));
+  assert.deepEqual([asset.width, asset.height, asset.filesize, asset.sha256], [320, 240, bytes.length, sha]);
+  assert.deepEqual(asset.sources.map((x: any) => x.label).sort(), ['240p', 'original', 'poster']);
+  assert.deepEqual(await download(asset.url), bytes);
+  const again = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: {} });
+  assert.deepEqual([again.status, again.body.data.status, again.body.data.asset.id], [200, 'completed', asset.id]);
+
+  // A wrong file_hash fails the session after the 202, and its bytes leave the bucket.
+  const bad = await createSession(t, key, { filename: 'bad.mp4', content_type: 'video/mp4', file_size: bytes.length, file_hash: 'b'.repeat(64) });
+  assert.equal((await fetch(bad.upload_url, { method: 'PUT', headers: bad.upload_method.headers, body: bytes })).status, 200);
+  assert.equal((await t.api('POST', `/v1/uploads/${bad.upload_id}/complete`, { key, json: { async: true } })).status, 202);
+  const failed = await eventually(async () => {
+    const u = (await t.api('GET', `/v1/uploads/${bad.upload_id}`, { key })).body.data;
+    return u.status === 'failed' ? u : null;
+  }, 30_000, 'the bad session to fail');
+  assert.equal(failed.error.code, 'verification_failed');
+  assert.equal(failed.error.details.reason, 'checksum_mismatch');
+  await t.storedFiles(); // the queue has settled
+  assert.deepEqual((await b.keys()).filter((k) => k.includes(bad.upload_id) || k.includes(bad.asset_id)), [], 'nothing of the failed upload stays in the bucket');
+
+  assert.equal((await t.api('DELETE', `/v1/assets/${asset.id}`, { key })).status, 200);
+  assert.deepEqual((await b.keys()).filter((k) => k.startsWith(`${namespaceId}/`)), []);
 });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
-import { uploadMedia } from '../helpers/processing.js';
+import { uploadMedia, videoClip } from '../helpers/processing.js';
 import { assertError, createSession } from './error-helpers.js';
 
 interface Received {
@@ -100,6 +100,42 @@ describe('webhook endpoints', () => {
     await eventually(async () => mine().some((r) => JSON.parse(r.body).type === 'asset.deleted'), 10_000, 'asset.deleted');
   });
 
+  it('failures are announced too: upload.failed for bytes that fail verification, asset.failed and upload.failed for media that cannot be decoded', async () => {
+    const tenant = await t.tenant();
+    const hook = (await t.api('POST', '/v1/webhooks', { key: tenant.key, json: { url: hookUrl, events: ['upload.failed', 'asset.failed'] } })).body.data;
+    const messages = (id: string) => received.filter((r) => r.body.includes(id)).map((r) => ({ r, msg: JSON.parse(r.body) }));
+
+    // Verification: the bytes are not the declared file_hash.
+    const image = await png(10, 10);
+    const s = await createSession(t, tenant.key, { filename: 'bad.png', content_type: 'image/png', file_size: image.length, file_hash: 'a'.repeat(64) });
+    assert.equal((await fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image })).status, 200);
+    assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key, json: {} }), 422, 'verification_failed');
+    const [failed] = await eventually(async () => (messages(s.upload_id).length ? messages(s.upload_id) : null), 10_000, 'upload.failed');
+    verify(hook.secret, failed!.r);
+    assert.equal(failed!.msg.type, 'upload.failed');
+    assert.equal(failed!.msg.data.status, 'failed');
+    assert.equal(failed!.msg.data.error.code, 'verification_failed');
+
+    // Processing: a video whose media data is noise verifies, then fails to transcode.
+    const corrupt = Buffer.from(await videoClip(160, 120));
+    let x = 777;
+    for (let i = corrupt.indexOf('mdat') + 4; i < corrupt.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+      corrupt[i] = (x >> 16) & 255;
+    }
+    const { complete } = await uploadMedia(t, tenant.key, corrupt, 'noise.mp4', 'video/mp4');
+    assert.equal(complete.status, 200, JSON.stringify(complete.body));
+    const assetId = complete.body.data.asset.id;
+    const got = await eventually(async () => (messages(assetId).length >= 2 ? messages(assetId) : null), 60_000, 'asset.failed and upload.failed');
+    for (const { r } of got) verify(hook.secret, r);
+    const byType = Object.fromEntries(got.map(({ msg }) => [msg.type, msg.data]));
+    assert.deepEqual(Object.keys(byType).sort(), ['asset.failed', 'upload.failed']);
+    assert.equal(byType['asset.failed'].status, 'failed');
+    assert.equal(byType['asset.failed'].error.code, 'processing_failed');
+    assert.equal(byType['upload.failed'].upload_id, complete.body.data.id);
+    assert.equal(byType['upload.failed'].error.code, 'processing_failed');
+  });
+
   it('finished deliveries leave the log after the retention period', async () => {
     const tenant = await t.tenant();
     const hook = (await t.api('POST', '/v1/webhooks', { key: tenant.key, json: { url: hookUrl, events: ['upload.completed'] } })).body.data;
@@ -143,6 +179,55 @@ describe('webhook endpoints', () => {
     assertError(await t.api('POST', '/v1/webhooks', { key: a.key, json: { url: 'ftp://example.com/x', events: ['asset.ready'] } }), 400, 'invalid_request', 'url');
     assert.equal((await t.api('DELETE', `/v1/webhooks/${hook.id}`, { key: a.key })).status, 200);
     assertError(await t.api('GET', `/v1/webhooks/${hook.id}/deliveries`, { key: a.key }), 404, 'not_found');
+  });
+});
+
+describe('an endpoint that does not answer', () => {
+  it('is cut off after 10 s per attempt: the attempt is logged with no status, then retried', async () => {
+    // The first request is read and never answered; the retry is answered 204 once the test has read the log.
+    const arrivals: { id: string; at: number }[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const silent = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        arrivals.push({ id: String(req.headers['webhook-id']), at: Date.now() });
+        if (arrivals.length > 1) void released.then(() => res.writeHead(204).end());
+      });
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const tenant = await t.tenant();
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/slow`;
+      const hook = (await t.api('POST', '/v1/webhooks', { key: tenant.key, json: { url, events: ['upload.completed'] } })).body.data;
+      await uploadMedia(t, tenant.key, await png(9, 9), 'slow.png', 'image/png');
+      const log = async () => (await t.api('GET', `/v1/webhooks/${hook.id}/deliveries`, { key: tenant.key })).body.data[0];
+
+      const cut = await eventually(async () => {
+        const d = await log();
+        return d?.attempts === 1 ? d : null;
+      }, 20_000, 'the first attempt to be given up');
+      assert.equal(cut.status, 'pending', 'to be retried');
+      assert.equal(cut.response_status, null);
+      assert.match(cut.error, /no answer within 10 s/);
+      await eventually(async () => arrivals.length === 2, 10_000, 'the retry to arrive');
+      const waited = arrivals[1]!.at - arrivals[0]!.at;
+      assert.ok(waited >= 9_500, `the first attempt was given up after ${waited} ms, before its 10 s`);
+      assert.ok(waited < 15_000, `the first attempt was given up only after ${waited} ms`);
+      release();
+
+      const done = await eventually(async () => {
+        const d = await log();
+        return d?.status === 'delivered' ? d : null;
+      }, 10_000, 'the retry to be delivered');
+      assert.equal(done.attempts, 2);
+      assert.equal(done.response_status, 204);
+      assert.deepEqual(arrivals.map((a) => a.id), [done.id, done.id], 'the same message, sent twice');
+    } finally {
+      release();
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
 

@@ -79,6 +79,28 @@ queueContract('database (SQLite)', () => databaseHarness('sqlite'));
 queueContract('database (PostgreSQL)', () => databaseHarness('postgres'));
 queueContract('BullMQ (Redis)', bullHarness);
 
+describe('BullMQ outbox', () => {
+  it('a job committed by a process that died before relaying it is relayed by another process and runs once', async () => {
+    const h = await bullHarness();
+    const seen: string[] = [];
+    const workers = h.queue.startWorkers({
+      handlers: { 'upload.verify': async (p) => void seen.push(p.uploadId), 'asset.process': async () => undefined, 'webhook.deliver': async () => undefined },
+      concurrency: { uploads: 1, media: 1, webhooks: 1 },
+    });
+    try {
+      // What an enqueue commits with its transaction: the outbox row, and nothing in Redis yet.
+      // Its process is gone, so only the relay of another process (this queue's) can hand it over.
+      await h.store.transaction((r) => r.jobs.insertOutbox({ id: 'verify.upl_orphaned', name: 'upload.verify', payload: JSON.stringify({ uploadId: 'upl_orphaned' }), delay_ms: 0, created_at: new Date().toISOString() }));
+      await eventually(async () => seen.includes('upl_orphaned'), 10_000, 'the orphaned outbox row to run');
+      await eventually(async () => (await h.leftovers()).length === 0, 10_000, 'an empty outbox and nothing left waiting or running');
+      assert.deepEqual(seen, ['upl_orphaned'], 'run once');
+    } finally {
+      await workers.close();
+      await h.close();
+    }
+  });
+});
+
 describe('BullMQ closing while Redis is not answering', () => {
   it('raises nothing unhandled when a connection that failed is half-way through its next attempt', async () => {
     const unhandled: unknown[] = [];

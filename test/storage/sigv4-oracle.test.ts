@@ -74,6 +74,20 @@ describe('SigV4 presigner matches the AWS SDK byte for byte', () => {
     });
   }
 
+  it('expiry bounds: 1 s and 7 days sign as the SDK does; past 7 days both refuse; 0, negative or fractional are refused', async () => {
+    const { presign } = createS3Clients(base);
+    const mine = new SigV4Presigner(presign, base.bucket);
+    for (const expiresIn of [1, 604_800]) {
+      const req: PresignRequest = { method: 'PUT', key: 'k', expiresIn, now, headers: { 'Content-Type': 'image/png' } };
+      assert.equal(await mine.presign(req), await sdkPresign(presign, base.bucket, req));
+    }
+    const over: PresignRequest = { method: 'GET', key: 'k', expiresIn: 604_801, now };
+    await assert.rejects(sdkPresign(presign, base.bucket, over), /less than one week/);
+    await assert.rejects(mine.presign(over), RangeError);
+    // The SDK signs these into URLs no store accepts; Intake's signer refuses them.
+    for (const expiresIn of [0, -1, 1.5, Number.NaN]) await assert.rejects(mine.presign({ method: 'GET', key: 'k', expiresIn, now }), RangeError, String(expiresIn));
+  });
+
   it('with temporary credentials (a session token) and a public endpoint', async () => {
     const client = new S3Client({
       region: 'us-west-2',

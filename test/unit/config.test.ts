@@ -98,6 +98,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ INTAKE_PUBLIC_URL: 'https://media.example.com//' }, CWD).publicUrl, 'https://media.example.com');
   });
 
+  it('INTAKE_VIDEO_LADDER sets the rendition heights: distinct, largest first; odd or out-of-range heights are refused', () => {
+    assert.deepEqual(loadConfig({ INTAKE_VIDEO_LADDER: '480, 1440,480,240' }, CWD).videoLadder, [1440, 480, 240]);
+    assert.deepEqual(loadConfig({ INTAKE_VIDEO_LADDER: '' }, CWD).videoLadder, [1080, 720, 480, 360]);
+    for (const bad of ['720,481', '0', '4322', '720,high', '720p']) {
+      const problems = problemsOf({ INTAKE_VIDEO_LADDER: bad });
+      assert.equal(problems.length, 1, `${bad}: ${problems.join('; ')}`);
+      assert.match(problems[0]!, /INTAKE_VIDEO_LADDER must be comma-separated even heights/);
+    }
+  });
+
   it('reports every bad variable at once', () => {
     const env = {
       INTAKE_PORT: '70000',

@@ -247,7 +247,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database and storage are reachable */
+        /** Database, storage and job queue are reachable */
         get: {
             parameters: {
                 query?: never;

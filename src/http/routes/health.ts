@@ -8,7 +8,7 @@ export function healthRoutes(probes: Record<string, Probe>) {
   return async (app: FastifyInstance) => {
     app.get('/healthz', { schema: { summary: 'The process is up', tags: ['operations'] } }, async (_request, reply) => sendOk(reply, { status: 'ok' }));
 
-    app.get('/readyz', { schema: { summary: 'Database and storage are reachable', tags: ['operations'] } }, async (request, reply) => {
+    app.get('/readyz', { schema: { summary: 'Database, storage and job queue are reachable', tags: ['operations'] } }, async (request, reply) => {
       const checks: Record<string, 'ok' | 'unreachable'> = {};
       await Promise.all(
         Object.entries(probes).map(async ([name, probe]) => {
