@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createIntake } from '../../src/main/container.js';
 import { ADMIN_KEY, eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { partFiles } from '../helpers/resumable-client.js';
+import { spawnServe } from '../helpers/serve-process.js';
 import { assertError, createSession, put, snapshot } from './error-helpers.js';
 import { multipart } from './raw-http.js';
 import { heldPut, stalledGet, trickle } from './slow-client.js';
@@ -182,6 +183,19 @@ describe('a second process on the same data folder', () => {
     await other.close();
     assert.equal((await t.tempFiles()).length, 1, 'the second process removed a live temp file');
     const done = await held.finish(Buffer.alloc(2000, 'a'));
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal((await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key })).status, 200);
+    assert.deepEqual(await t.tempFiles(), []);
+  });
+
+  it('a second `intake serve` that fails on the taken port leaves an upload in progress alone', async () => {
+    const s = await createSession(t, key, { filename: 'b.txt', content_type: 'text/plain', file_size: 3000 });
+    const held = heldPut(s.upload_url, 'text/plain', 3000);
+    held.write(Buffer.alloc(1000, 'b'));
+    await eventually(async () => (await t.tempFiles()).length === 1, 5000, 'the PUT to be writing');
+    await assert.rejects(spawnServe({ INTAKE_DATA_DIR: t.dataDir, INTAKE_PORT: new URL(t.url).port }), /already in use/);
+    assert.equal((await t.tempFiles()).length, 1, 'the failed serve removed a live temp file');
+    const done = await held.finish(Buffer.alloc(2000, 'b'));
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal((await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key })).status, 200);
     assert.deepEqual(await t.tempFiles(), []);
