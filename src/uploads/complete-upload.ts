@@ -254,9 +254,11 @@ async function announce(deps: UploadDeps, r: Repositories, uploadId: string, ass
 /**
  * POST …/complete with {"async": true}: claims the session and queues its verification in
  * one transaction, answering at once. A session that is not open answers as a synchronous
- * complete would (null: the caller does that).
+ * complete would (null: the caller does that). So does a complete that names what to check
+ * (a parts list, an ETag): a job carries ids only, and must not verify something else.
  */
-export async function completeUploadAsync(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow | null> {
+export async function completeUploadAsync(deps: UploadDeps, tenant: Tenant, id: string, body: CompleteInput = {}): Promise<UploadRow | null> {
+  if (body.parts !== undefined || body.etag !== undefined) return null;
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
@@ -278,8 +280,8 @@ export async function runVerification(deps: UploadDeps, uploadId: string): Promi
   if (!upload) return;
   try {
     if (upload.status === 'processing') {
-      const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
-      if (asset?.status === 'pending') await verifyAndFinish(deps, upload, {});
+      // Asset still pending, or no asset at all (create_asset: false): not verified yet.
+      if (await stillVerifying(deps, upload)) await verifyAndFinish(deps, upload, {});
       return;
     }
     if (upload.status === 'pending' || upload.status === 'uploading') await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id);

@@ -39,3 +39,17 @@ it('the database, secrets and stored objects are 0600; storage folders 0700', as
     [`storage/objects/${path.dirname(object)}`]: '700',
   });
 });
+
+it('the parts of a resumable upload are 0600, in 0700 folders', async () => {
+  const { key } = await t.tenant();
+  const s = await createSession(t, key, { filename: 'r.txt', content_type: 'text/plain', file_size: 5, resumable: true });
+  assert.equal((await put(s.parts.urls[0].url, Buffer.from('hello'), 'text/plain')).status, 200);
+  const root = path.join(t.dataDir, 'storage', 'multipart');
+  const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
+  const found: Record<string, string> = { multipart: ((await fs.stat(root)).mode & 0o777).toString(8) };
+  for (const e of entries) found[path.relative(root, path.join(e.parentPath, e.name))] = ((await fs.stat(path.join(e.parentPath, e.name))).mode & 0o777).toString(8);
+  const files = entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+  assert.ok(files.some((f) => /part-\d+$/.test(f)), `no part file among ${files.join(', ')}`);
+  assert.deepEqual(found, Object.fromEntries(Object.keys(found).map((k) => [k, files.includes(k) ? '600' : '700'])));
+  assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).status, 200);
+});

@@ -56,7 +56,12 @@ async function sendAndComplete(t: TestIntake, key: string, bytes: Buffer, conten
 }
 
 /** Nothing of a refused upload remains, and no image process outlives its job. */
-async function assertNothingLeft(t: TestIntake, key: string): Promise<void> {
+async function assertNothingLeft(t: TestIntake, key: string, refused?: { upload_id: string; asset_id: string }): Promise<void> {
+  if (refused) {
+    assert.equal((await t.api('GET', `/v1/uploads/${refused.upload_id}`, { key })).body.data.status, 'failed');
+    assert.equal((await t.api('GET', `/v1/assets/${refused.asset_id}`, { key })).status, 404);
+    assert.ok(!(await t.storedFiles()).some((f) => f.includes(refused.upload_id)), 'the refused bytes are still stored');
+  }
   const now = await snapshot(t, key);
   assert.deepEqual(now.temp, []);
   assert.deepEqual(now.usage.reserved_bytes, 0);
@@ -82,8 +87,7 @@ describe('SVG bombs', () => {
     assertError(res, 413, 'file_too_large');
     assert.equal(res.body.error!.details.reason, 'too_complex');
     assert.equal(res.body.error!.details.limit, 'elements');
-    assert.ok(!(await t.storedFiles()).some((f) => f.includes(session.upload_id)), 'the refused bytes are still stored');
-    await assertNothingLeft(t, key);
+    await assertNothingLeft(t, key, session);
   });
 
   it('an SVG under the element limit is fine', async () => {
@@ -118,7 +122,7 @@ describe('a decode that outgrows its memory cap fails alone', () => {
     // librsvg needed ~400 MB for that file; none of it was in this (the server's) process.
     const grew = process.memoryUsage().rss - idleRss;
     assert.ok(grew < 120 * 1024 * 1024, `server RSS grew by ${Math.round(grew / 1e6)} MB`);
-    await assertNothingLeft(t, key);
+    await assertNothingLeft(t, key, bomb.session);
   });
 });
 
@@ -156,11 +160,11 @@ describe('a decode that outlives its deadline fails alone', () => {
   after(() => t.close());
 
   it('an SVG that takes longer than INTAKE_IMAGE_TIMEOUT_MS is 413 too_complex (time)', async () => {
-    const { res } = await sendAndComplete(t, key, svgOfRects(150_000), 'image/svg+xml', 'slow.svg');
+    const { session, res } = await sendAndComplete(t, key, svgOfRects(150_000), 'image/svg+xml', 'slow.svg');
     assertError(res, 413, 'file_too_large');
     assert.equal(res.body.error!.details.reason, 'too_complex');
     assert.equal(res.body.error!.details.limit, 'time');
-    await assertNothingLeft(t, key);
+    await assertNothingLeft(t, key, session);
   });
 });
 
@@ -178,11 +182,11 @@ describe('pixel bombs above sharp\'s own cap', () => {
     ['a JPEG claiming 65500×65500', () => jpegClaiming(65500, 65500), 'image/jpeg', 65500, 65500],
   ] as const) {
     it(`${name} is 413 too_many_pixels, with its dimensions`, async () => {
-      const { res } = await sendAndComplete(t, key, await make(), type, 'huge');
+      const { session, res } = await sendAndComplete(t, key, await make(), type, 'huge');
       assertError(res, 413, 'file_too_large');
       assert.equal(res.body.error!.details.reason, 'too_many_pixels');
       assert.deepEqual([res.body.error!.details.width, res.body.error!.details.height], [w, h]);
-      await assertNothingLeft(t, key);
+      await assertNothingLeft(t, key, session);
     });
   }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RateLimiter } from '../../src/http/plugins/rate-limit.js';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { assertError, createSession, parsed } from './error-helpers.js';
 
 describe('token bucket', () => {
@@ -23,6 +23,33 @@ describe('token bucket', () => {
     const d = limiter.hit('k', t0 + 6_200);
     assert.equal(d.retryAfter, 6);
     assert.equal(d.remaining, 0);
+  });
+});
+
+describe('per API key, over HTTP', () => {
+  let t: TestIntake;
+  let key: string;
+  before(async () => {
+    // 20 a minute: a full bucket of 20, then one token back every 3 s.
+    t = await startIntake({ INTAKE_RATE_LIMIT_PER_MINUTE: '20' });
+    ({ key } = await t.tenant());
+  });
+  after(() => t.close());
+
+  it('after the burst is spent, one request per refill goes through, not a fresh window of 20', async () => {
+    const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await t.api('GET', '/v1/usage', { key })).status));
+    assert.deepEqual(statuses, Array(20).fill(200));
+    const refused = assertError(await t.api('GET', '/v1/usage', { key }), 429, 'rate_limited');
+    const wait = Number(refused.headers.get('retry-after'));
+    assert.ok(wait >= 1 && wait <= 3, `Retry-After ${wait}`);
+    // A token comes back within 3 s (a fixed window would refuse until the minute is over).
+    const back = await eventually(async () => {
+      const res = await t.api('GET', '/v1/usage', { key });
+      return res.status === 200 ? res : null;
+    }, 10_000, 'a token to come back');
+    assert.equal(back.headers.get('x-ratelimit-remaining'), '0');
+    // ...and only that one: the bucket does not start over.
+    assertError(await t.api('GET', '/v1/usage', { key }), 429, 'rate_limited');
   });
 });
 

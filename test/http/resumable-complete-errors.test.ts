@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { sha256 } from '../helpers/media.js';
 import { partFiles, ResumableClient, textFile, type Session } from '../helpers/resumable-client.js';
 
 const MIB = 1024 * 1024;
@@ -15,9 +16,9 @@ before(async () => {
 });
 after(() => t.close());
 
-async function session(size = 12 * MIB): Promise<{ s: Session; file: Buffer }> {
+async function session(size = 12 * MIB, json: Record<string, unknown> = {}): Promise<{ s: Session; file: Buffer }> {
   const file = textFile(size, size);
-  return { s: await client.create({ filename: 'doc.txt', content_type: 'text/plain', file_size: size, part_size: 5 * MIB }), file };
+  return { s: await client.create({ filename: 'doc.txt', content_type: 'text/plain', file_size: size, part_size: 5 * MIB, ...json }), file };
 }
 
 /** A refused complete fails the session (the contract), removes every part and gives the quota back. */
@@ -77,5 +78,22 @@ describe('complete of a resumable session refuses bad parts', () => {
     await client.sendParts(file, [p1!, p2!]);
     assert.equal((await client.sendPart(p3!.url, file.subarray(p3!.offset, p3!.offset + 100))).status, 200);
     await assertFailed(s, await client.complete(s.upload_id), 'size_mismatch');
+  });
+
+  it('a part listed twice: duplicate_part', async () => {
+    const { s, file } = await session();
+    const etags = await client.sendParts(file, s.parts.urls);
+    const parts = [1, 2, 2, 3].map((n) => ({ part_number: n, etag: etags.get(n)! }));
+    await assertFailed(s, await client.complete(s.upload_id, parts), 'duplicate_part', 2);
+  });
+
+  it('parts that join into other bytes than file_hash: checksum_mismatch (the whole file\'s SHA-256 is checked)', async () => {
+    const file = textFile(12 * MIB, 77);
+    const { s } = await session(file.length, { file_hash: sha256(file) });
+    // Every part is the right size and arrives whole, but part 2 holds other bytes.
+    const [p1, p2, p3] = s.parts.urls;
+    await client.sendParts(file, [p1!, p3!]);
+    assert.equal((await client.sendPart(p2!.url, textFile(p2!.size, 78))).status, 200);
+    await assertFailed(s, await client.complete(s.upload_id), 'checksum_mismatch');
   });
 });

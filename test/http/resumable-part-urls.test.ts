@@ -4,6 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { LocalDiskStorage } from '../../src/storage/local.js';
 import { reconcileStorage } from '../../src/uploads/reconcile-storage.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { sha256 } from '../helpers/media.js';
 import { partFiles, ResumableClient, textFile, type Session } from '../helpers/resumable-client.js';
 import { manualStream } from './error-helpers.js';
 
@@ -108,6 +109,27 @@ describe('part URLs are bound like simple PUT URLs', () => {
     assert.deepEqual((await client.listParts(s.upload_id)).body.data, []);
     const again = await client.sendPart(p1.url, client.slice(file, p1));
     assert.equal(again.status, 200);
+  });
+
+  it('a re-sent part cut off mid-way leaves the first copy in place (the replacement is atomic)', async () => {
+    const { s, file } = await session();
+    const [p1, p2, p3] = s.parts.urls;
+    const first = await client.sendPart(p1!.url, client.slice(file, p1!));
+    assert.equal(first.status, 200);
+    const stream = manualStream();
+    const abort = new AbortController();
+    const pending = fetch(p1!.url, { method: 'PUT', body: stream.body, duplex: 'half', signal: abort.signal, headers: { 'content-length': String(p1!.size) } } as RequestInit);
+    stream.push(textFile(p1!.size, 4242).subarray(0, MIB));
+    await eventually(async () => (await partFiles(t)).some((f) => f.includes('tmp-')), 10_000, 'the second copy arriving');
+    abort.abort();
+    await assert.rejects(pending);
+    await eventually(async () => !(await partFiles(t)).some((f) => f.includes('tmp-')), 10_000, 'the temp file removed');
+    assert.deepEqual((await client.listParts(s.upload_id)).body.data, [{ part_number: 1, size: p1!.size, etag: first.etag }]);
+    await client.sendParts(file, [p2!, p3!]);
+    const done = await client.complete(s.upload_id);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.data.asset.sha256, sha256(file));
+    assert.deepEqual(await partFiles(t), []);
   });
 
   it('refuse after expiry (410), and after complete or cancel (409)', async () => {

@@ -148,6 +148,23 @@ describe('resumable sessions: defaults, part sizes and more URLs', () => {
     assert.equal(closed.status, 409);
   });
 
+  it('on local disk takes objects up to MAX_UPLOAD_SIZE_MB, resumable or not; one byte more is 413 and starts nothing', async () => {
+    const limit = 200 * GIB;
+    const before = await partFiles(t);
+    const most = await create({ file_size: limit });
+    assert.equal(most.status, 201, JSON.stringify(most.body));
+    assert.equal(most.body.data.resumable, true);
+    assert.ok(most.body.data.parts.count <= 10_000);
+    for (const json of [{ file_size: limit + 1 }, { file_size: limit + 1, resumable: true }]) {
+      const over = await create(json);
+      assert.equal(over.status, 413, JSON.stringify(over.body));
+      assert.equal(over.body.error?.code, 'file_too_large');
+      assert.equal(over.body.error?.details.max_size, limit);
+    }
+    assert.equal((await t.api('DELETE', `/v1/uploads/${most.body.data.upload_id}`, { key })).status, 200);
+    assert.deepEqual(await partFiles(t), before, 'a refused or canceled session leaves no multipart upload');
+  });
+
   it('a resumable session with create_asset: false completes without an asset, its bytes kept to attach', async () => {
     const file = textFile(6 * MIB, 3);
     const s = await client.create({ filename: 'part.txt', content_type: 'text/plain', file_size: file.length, part_size: 5 * MIB, create_asset: false });

@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { SigV4Presigner } from '../../src/storage/sigv4.js';
 import { reconcileStorage } from '../../src/uploads/reconcile-storage.js';
 import { s3Env, testBucket, type TestBucket } from '../helpers/ceph.js';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { sha256 } from '../helpers/media.js';
 import { ResumableClient, textFile, type Session } from '../helpers/resumable-client.js';
 
@@ -100,6 +100,40 @@ describe('resumable upload on S3 (Ceph RGW)', () => {
     assert.equal(wrong.body.error?.details.reason, 'etag_mismatch');
     assert.deepEqual(await openUploads(), []);
     assert.deepEqual([...(await under(s.upload_id)), ...(await under(s2.upload_id))], []);
+  });
+
+  it('checks the whole file\'s SHA-256 by streaming the joined object: other bytes than file_hash are 422 checksum_mismatch, nothing left', async () => {
+    const file = textFile(11 * MIB, 31);
+    const { s } = await session(file.length, { file_hash: sha256(file) });
+    const [p1, p2, p3] = s.parts.urls;
+    await client.sendParts(file, [p1!, p3!]);
+    // The right size (it is signed), other bytes.
+    assert.equal((await client.sendPart(p2!.url, textFile(p2!.size, 32))).status, 200);
+    const done = await client.complete(s.upload_id);
+    assert.equal(done.status, 422, JSON.stringify(done.body));
+    assert.equal(done.body.error?.details.reason, 'checksum_mismatch');
+    assert.equal(done.body.error?.details.actual, sha256(Buffer.concat([client.slice(file, p1!), textFile(p2!.size, 32), client.slice(file, p3!)])));
+    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'failed');
+    assert.deepEqual(await openUploads(), []);
+    assert.deepEqual(await under(s.upload_id), []);
+    assert.equal((await t.api('GET', '/v1/usage', { key })).body.data.reserved_bytes, 0);
+  });
+
+  it('an async complete answers 202 and verifies the joined object in a job, with the right SHA-256', async () => {
+    const file = textFile(11 * MIB, 33);
+    const { s } = await session(file.length, { file_hash: sha256(file) });
+    await client.sendParts(file, s.parts.urls);
+    const res = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: { async: true } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.data.status, 'processing');
+    const u = await eventually(async () => {
+      const got = (await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data;
+      return got.status === 'processing' ? null : got;
+    }, 30_000, 'the verification job');
+    assert.equal(u.status, 'completed', JSON.stringify(u));
+    const asset = (await t.api('GET', `/v1/assets/${s.asset_id}`, { key })).body.data;
+    assert.equal(asset.sha256, sha256(file));
+    assert.deepEqual(await openUploads(), []);
   });
 
   it('the store refuses a part of another size, another part number, another session and an expired URL', async () => {

@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { createIntake } from '../../src/main/container.js';
 import { ADMIN_KEY, eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { partFiles } from '../helpers/resumable-client.js';
+import { spawnServe } from '../helpers/serve-process.js';
 import { assertError, createSession, put, snapshot } from './error-helpers.js';
 import { multipart } from './raw-http.js';
 import { heldPut, stalledGet, trickle } from './slow-client.js';
@@ -42,6 +44,23 @@ describe('minimum transfer rate', () => {
     // The session still takes a proper PUT.
     const ok = await put(s.upload_url, Buffer.alloc(1000, 'y'), 'text/plain');
     assert.equal(ok.status, 200, await ok.text());
+  });
+
+  it('a resumable part trickling one byte at a time is cut off; no part is kept, the part can be sent again', async () => {
+    const s = await createSession(t, key, { filename: 'p.txt', content_type: 'text/plain', file_size: 1000, resumable: true });
+    const p1 = s.parts.urls[0];
+    const before = await snapshot(t, key);
+    const slow = trickle(p1.url, 'PUT', {}, 1000, 50, Buffer.from('start'));
+    await eventually(async () => (await partFiles(t)).some((f) => f.includes('tmp-')), 5000, 'the part to begin writing');
+    await Promise.race([slow.closed, eventually(async () => false, 10_000, 'the server to cut the trickler off')]);
+    assert.ok(slow.sent() < 1000, 'the whole part was sent');
+    await eventually(async () => !(await partFiles(t)).some((f) => f.includes('tmp-')), 5000, 'the part temp file to go');
+    assert.deepEqual((await t.api('GET', `/v1/uploads/${s.upload_id}/parts`, { key })).body.data, []);
+    assert.deepEqual(await snapshot(t, key), before);
+    const ok = await put(p1.url, Buffer.alloc(1000, 'y'), 'text/plain');
+    assert.equal(ok.status, 200, await ok.text());
+    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).status, 200);
+    assert.deepEqual(await partFiles(t), []);
   });
 
   it('a form upload trickling its file is cut off and leaves no row and no bytes', async () => {
@@ -106,6 +125,28 @@ describe('upload admission', () => {
     assert.deepEqual(await t.tempFiles(), []);
   });
 
+  it('form uploads and resumable parts count against the same cap: 503 busy while two PUTs hold the slots, nothing kept', async () => {
+    const [a, b] = [await session(), await session()];
+    const resumable = await createSession(t, key, { filename: 'r.txt', content_type: 'text/plain', file_size: 2000, resumable: true });
+    const held = [heldPut(a.upload_url, 'text/plain', 2000), heldPut(b.upload_url, 'text/plain', 2000)];
+    held.forEach((h) => h.write(Buffer.alloc(100, 'a')));
+    await eventually(async () => (await t.tempFiles()).length === 2, 5000, 'both PUTs to be writing');
+    const before = await snapshot(t, key);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('hello\n')], { type: 'text/plain' }), 'f.txt');
+    const formRes = assertError(await t.api('POST', '/v1/uploads', { key, body: form }), 503, 'unavailable');
+    assert.equal(formRes.body.error!.details.reason, 'busy');
+    assert.equal(formRes.headers.get('retry-after'), '5');
+    const part = await put(resumable.parts.urls[0].url, Buffer.alloc(2000, 'p'), 'text/plain');
+    const partRes = assertError({ status: part.status, headers: part.headers, body: (await part.json()) as any }, 503, 'unavailable');
+    assert.equal(partRes.body.error!.details.reason, 'busy');
+    assert.deepEqual((await partFiles(t)).filter((f) => /tmp-|part-\d+$/.test(f)), [], 'a part byte was written');
+    assert.deepEqual(await snapshot(t, key), before);
+    assert.deepEqual((await Promise.all(held.map((h) => h.finish(Buffer.alloc(1900, 'b'))))).map((x) => x.status), [200, 200]);
+    for (const s of [a, b, resumable]) assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).status, 200);
+    assert.deepEqual(await t.tempFiles(), []);
+  });
+
   it('a second PUT to a session already receiving bytes is 409 upload_in_progress with Retry-After; the first completes', async () => {
     const s = await session();
     const first = heldPut(s.upload_url, 'text/plain', 2000);
@@ -142,6 +183,19 @@ describe('a second process on the same data folder', () => {
     await other.close();
     assert.equal((await t.tempFiles()).length, 1, 'the second process removed a live temp file');
     const done = await held.finish(Buffer.alloc(2000, 'a'));
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal((await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key })).status, 200);
+    assert.deepEqual(await t.tempFiles(), []);
+  });
+
+  it('a second `intake serve` that fails on the taken port leaves an upload in progress alone', async () => {
+    const s = await createSession(t, key, { filename: 'b.txt', content_type: 'text/plain', file_size: 3000 });
+    const held = heldPut(s.upload_url, 'text/plain', 3000);
+    held.write(Buffer.alloc(1000, 'b'));
+    await eventually(async () => (await t.tempFiles()).length === 1, 5000, 'the PUT to be writing');
+    await assert.rejects(spawnServe({ INTAKE_DATA_DIR: t.dataDir, INTAKE_PORT: new URL(t.url).port }), /already in use/);
+    assert.equal((await t.tempFiles()).length, 1, 'the failed serve removed a live temp file');
+    const done = await held.finish(Buffer.alloc(2000, 'b'));
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal((await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key })).status, 200);
     assert.deepEqual(await t.tempFiles(), []);

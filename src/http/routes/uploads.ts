@@ -123,7 +123,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
       async (request, reply) => {
         const body = request.body as (CompleteInput & { async?: boolean }) | undefined;
         if (body?.async) {
-          const queued = await completeUploadAsync(deps, tenantOf(request), request.params.id);
+          const queued = await completeUploadAsync(deps, tenantOf(request), request.params.id, { etag: body.etag, parts: body.parts });
           if (queued) return sendOk(reply, uploadView(queued), 202);
         }
         const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: body?.etag, parts: body?.parts });
