@@ -228,7 +228,7 @@ export function hostileSummary(h: HostileResult): string {
     `Hostile load: ${TRICKLERS} trickling PUTs (1 byte / ${TRICKLE_EVERY_MS / 1000} s, reconnecting) + ${HOSTILE_SVGS} clients completing hostile SVGs back to back (1M elements; 90k heavy text elements)`,
     `  sessions/s       calm ${f(h.calm.sessionsPerSecond)}   hostile ${f(h.hostile.sessionsPerSecond)}   ratio ${f(h.sessionsRatio, 2)}   (non-2xx ${h.calm.sessionsNon2xx} / ${h.hostile.sessionsNon2xx})`,
     `  100 MB PUT MB/s  calm ${f(h.calm.putMbPerSecond)}   hostile ${f(h.hostile.putMbPerSecond)}   ratio ${f(h.putRatio, 2)}   (runs ${h.calm.putRuns.map((v) => f(v)).join(' ')} / ${h.hostile.putRuns.map((v) => f(v)).join(' ')})`,
-    `  server RSS MB    at start ${f(h.rssBeforeBytes / 1e6)}   peak ${f(h.peakRssBytes / 1e6)}   (image child processes, summed, peak ${f(h.childrenPeakRssBytes / 1e6)})`,
+    `  server RSS MB    at start ${f(h.rssBeforeBytes / 1e6)}   peak ${f(h.peakRssBytes / 1e6)}   (child processes: byte receiver and image decoders, summed, peak ${f(h.childrenPeakRssBytes / 1e6)})`,
     `  tricklers cut off and reconnected: ${h.tricklersCut}; SVG answers: ${JSON.stringify(h.svgAnswers)}`,
   ].join('\n');
 }

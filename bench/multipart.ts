@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { cpuSeconds, peakRss, resetPeakRss, type Server } from './lib/children.js';
+import { cpuSeconds, descendantsPeakRss, peakRss, resetPeakRss, resetPeakRssTree, type Server } from './lib/children.js';
 import type { IntakeServer } from './intake.js';
 import { GIB, median, SETTLE_MS } from './put.js';
 
@@ -35,6 +35,8 @@ export interface MultipartResult {
   completeSecondsPerGib: number;
   completeCpuSecondsPerGib: number;
   completePeakRssBytes: number;
+  /** Peak RSS of the byte receiver (the child process of serve that takes the parts' bodies). */
+  receiverPeakRssBytes: number;
 }
 
 async function putStream(url: string, size: number): Promise<void> {
@@ -103,7 +105,8 @@ export async function benchMultipart(sink: Server, sinkDir: string, intake: Inta
   const mb = { sink: [] as number[], intake: [] as number[] };
   const cpu = { sink: [] as number[], intake: [] as number[], complete: [] as number[] };
   const complete: number[] = [];
-  const peaks = { sink: 0, intake: 0, complete: 0 };
+  const peaks = { sink: 0, intake: 0, complete: 0, receiver: 0 };
+  const childPeak = async () => Math.max(0, ...(await descendantsPeakRss(intake.pid)));
   const gib = size / GIB;
   // As in the PUT benchmark: measure servers that have been idle a while (bench/put.ts).
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
@@ -113,12 +116,13 @@ export async function benchMultipart(sink: Server, sinkDir: string, intake: Inta
     mb.sink.push(size / 1e6 / (await sinkRun(sink, sinkDir, size, parts)));
     cpu.sink.push(((await cpuSeconds(sink.pid)) - cpuBefore) / gib);
     peaks.sink = Math.max(peaks.sink, await peakRss(sink.pid));
-    await resetPeakRss(intake.pid);
+    await resetPeakRssTree(intake.pid);
     cpuBefore = await cpuSeconds(intake.pid);
     const sent = await intakeParts(intake, size, parts);
     mb.intake.push(size / 1e6 / sent.seconds);
     cpu.intake.push(((await cpuSeconds(intake.pid)) - cpuBefore) / gib);
     peaks.intake = Math.max(peaks.intake, await peakRss(intake.pid));
+    peaks.receiver = Math.max(peaks.receiver, await childPeak());
     await resetPeakRss(intake.pid);
     cpuBefore = await cpuSeconds(intake.pid);
     const seconds = await intakeComplete(intake, sent.id, size);
@@ -147,6 +151,7 @@ export async function benchMultipart(sink: Server, sinkDir: string, intake: Inta
     completeSecondsPerGib: median(complete),
     completeCpuSecondsPerGib: median(cpu.complete),
     completePeakRssBytes: peaks.complete,
+    receiverPeakRssBytes: peaks.receiver,
   };
 }
 
@@ -167,7 +172,7 @@ export function multipartSummary(r: MultipartResult): string {
     `  throughput MB/s          sink ${f(r.sink.medianMbPerSecond)}   Intake ${f(r.intake.medianMbPerSecond)}   Intake/sink ${f(r.ratio, 2)}`,
     `  all runs MB/s            sink ${r.sink.mbPerSecond.map((v) => f(v)).join(' ')}   Intake ${r.intake.mbPerSecond.map((v) => f(v)).join(' ')}`,
     `  server CPU s per GiB     sink ${f(r.sink.cpuSecondsPerGib, 2)}   Intake ${f(r.intake.cpuSecondsPerGib, 2)}   Intake/sink ${f(r.intake.cpuSecondsPerGib / r.sink.cpuSecondsPerGib, 2)}`,
-    `  peak RSS MB              sink ${f(r.sink.peakRssBytes / MB)}   Intake parts ${f(r.intake.peakRssBytes / MB)}   Intake complete ${f(r.completePeakRssBytes / MB)}`,
+    `  peak RSS MB              sink ${f(r.sink.peakRssBytes / MB)}   Intake parts ${f(r.intake.peakRssBytes / MB)}   Intake complete ${f(r.completePeakRssBytes / MB)}   byte receiver (parts) ${f(r.receiverPeakRssBytes / MB)}`,
     `  complete (join + verify) ${f(r.completeSecondsPerGib, 2)} s per GiB (server CPU ${f(r.completeCpuSecondsPerGib, 2)} s per GiB)`,
     ...multipartGoals(r).map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`),
   ].join('\n');

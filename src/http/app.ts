@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Background } from '../lib/background.js';
 import { randomToken } from '../lib/ids.js';
@@ -83,6 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: logger,
     logger: deps.logger ? undefined : false,
     genReqId: () => `req_${randomToken(20)}`,
+    // One access line per request (below) instead of Fastify's two: half the logging on the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: deps.trustProxy,
     bodyLimit: 1024 * 1024,
     // A body that stops arriving for this long is abandoned: its socket and temp file go.
@@ -104,6 +106,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   app.addHook('onClose', async () => guard.close());
+  if (logger) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+      done();
+    });
+  }
   // The API speaks JSON (and multipart for uploads); a text/plain body is a 415.
   app.removeContentTypeParser('text/plain');
   // An empty JSON body means "no body" (POST …/complete with a JSON header and nothing else).

@@ -118,6 +118,11 @@ export class ByteFront {
 
   constructor(private readonly o: FrontOptions) {}
 
+  /** Connections open on the listening socket and not handed to the receiver (the API server's). */
+  connections(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  }
+
   /** The receiver's pid while it runs (tests kill it). */
   get receiverPid(): number | undefined {
     return this.ready ? this.child?.pid : undefined;
@@ -133,6 +138,9 @@ export class ByteFront {
         resolve();
       });
     });
+    // The API server never listens itself, but Node starts its connection tracking on this
+    // event: headers and request timeouts, and closing idle keep-alive connections on close.
+    this.o.app.server.emit('listening');
     return this.server.address() as AddressInfo;
   }
 
