@@ -5,33 +5,22 @@
  * `intake serve` (API only, INTAKE_WORKERS=0) and `intake worker`, sharing one data folder.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { ADMIN_KEY, eventually, freePort } from './helpers/intake.js';
+import { startRole, type RoleProcess } from './helpers/serve-process.js';
 import { download, probeBytes, videoClip } from './helpers/processing.js';
 
-const CLI = ['--import', 'tsx', 'src/main/cli.ts'];
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let base: string;
 const children = new Set<ChildProcess>();
 
-function start(cmd: 'serve' | 'worker', extra: Record<string, string> = {}): { child: ChildProcess; ready: Promise<void>; exited: Promise<unknown> } {
-  const child = spawn(process.execPath, [...CLI, cmd], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  const exited = new Promise((r) => child.once('exit', r)).finally(() => children.delete(child));
-  let out = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/listening on|worker running/.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd} exited early (${code}): ${out}`)));
-  });
-  return { child, ready, exited };
+function start(cmd: 'serve' | 'worker', extra: Record<string, string> = {}): RoleProcess {
+  return startRole(cmd, { ...env, ...extra }, children);
 }
 
 async function api(method: string, route: string, key: string, json?: unknown): Promise<any> {

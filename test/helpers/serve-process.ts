@@ -22,3 +22,31 @@ export async function spawnServe(env: { INTAKE_DATA_DIR: string; INTAKE_PORT: st
   });
   return child;
 }
+
+/** A role of the real server (`intake serve` or `intake worker`) and when it is up or gone. */
+export interface RoleProcess {
+  child: ChildProcess;
+  /** Resolves once it says it is listening (serve) or running (worker); rejects if it exits first. */
+  ready: Promise<void>;
+  /** Resolves with its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts `intake serve` or `intake worker` through tsx with `env` (stderr shown), and keeps
+ * it in `children` until it exits, so a test's after() can SIGKILL whatever is left.
+ */
+export function startRole(cmd: 'serve' | 'worker', env: NodeJS.ProcessEnv, children: Set<ChildProcess>): RoleProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', cmd], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code))).finally(() => children.delete(child));
+  let out = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/listening on|worker running/.test(out)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd} exited early (${code}): ${out}`)));
+  });
+  return { child, ready, exited };
+}
