@@ -166,7 +166,8 @@ export class ByteFront {
   private spawn(): Promise<void> {
     const child = fork(receiverEntry(), [JSON.stringify(this.o.settings)], {
       // A debugger or profiler flag of this process would fight over its port or file.
-      execArgv: process.execArgv.filter((a) => !/^--(inspect|cpu-prof|heap-prof)/.test(a)),
+      // --expose-gc: the receiver collects its spent socket buffers itself (receiver.ts).
+      execArgv: [...process.execArgv.filter((a) => !/^--(inspect|cpu-prof|heap-prof)/.test(a)), '--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;

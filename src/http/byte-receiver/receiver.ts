@@ -34,6 +34,24 @@ const DRAIN_MS = 5_000;
 /** Messages for a connection whose handle has not arrived yet (handles queue behind acknowledgements, messages do not) wait this long. */
 const EARLY_MS = 60_000;
 
+/**
+ * Every socket read is a fresh 64 KiB buffer; V8 frees them only when a collection finds
+ * their small wrappers dead, and with a heap this small that waits until about 64 MB of
+ * them have piled up. A minor collection (of a young generation of a few objects, well
+ * under a millisecond) every few MiB received keeps the receiver at ~60 MB instead of
+ * ~90 MB for one stream, ~125 MB for eight (docs/BENCHMARKS.md). Needs --expose-gc (front.ts).
+ */
+const COLLECT_EVERY = 4 * 1024 * 1024;
+let sinceCollect = 0;
+const collect = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
+
+function received(bytes: number): void {
+  sinceCollect += bytes;
+  if (sinceCollect < COLLECT_EVERY) return;
+  sinceCollect = 0;
+  collect?.({ type: 'minor' });
+}
+
 function send(message: FromReceiver): void {
   process.send?.(message);
 }
@@ -81,6 +99,7 @@ class SocketBody extends Readable {
   }
 
   private readonly onData = (chunk: Buffer) => {
+    received(chunk.length);
     const mine = chunk.length > this.left ? chunk.subarray(0, this.left) : chunk;
     this.left -= mine.length;
     const more = this.push(mine);
