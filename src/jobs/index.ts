@@ -1,6 +1,8 @@
-/** The one switch on queue backend: BullMQ when a Redis URL is configured, else the database. */
+/**
+ * The one switch on queue backend: BullMQ when a Redis URL is configured, else the
+ * database. BullMQ (and ioredis) is loaded only in the first case.
+ */
 import type { Store } from '../db/repositories/index.js';
-import { BullQueue } from './bullmq-queue.js';
 import { DatabaseQueue } from './database-queue.js';
 import type { JobQueue } from './queue.js';
 
@@ -11,8 +13,11 @@ export interface QueueSetup {
   retryBaseMs: number | null;
 }
 
-export function createQueue(store: Store, setup: QueueSetup, onError?: (err: unknown, context: string) => void): JobQueue {
-  if (setup.redisUrl) return new BullQueue(store, { url: setup.redisUrl, prefix: setup.redisPrefix, leaseMs: setup.leaseMs, retryBaseMs: setup.retryBaseMs }, onError);
+export async function createQueue(store: Store, setup: QueueSetup, onError?: (err: unknown, context: string) => void): Promise<JobQueue> {
+  if (setup.redisUrl) {
+    const { BullQueue } = await import('./bullmq-queue.js');
+    return new BullQueue(store, { url: setup.redisUrl, prefix: setup.redisPrefix, leaseMs: setup.leaseMs, retryBaseMs: setup.retryBaseMs }, onError);
+  }
   return new DatabaseQueue(store, { leaseMs: setup.leaseMs, retryBaseMs: setup.retryBaseMs });
 }
 

@@ -30,7 +30,6 @@ import { newAdminKey, newSigningSecret, persistentSecret, requireSharedSecrets }
 import { randomToken } from '../lib/ids.js';
 import { conflict } from '../lib/errors.js';
 import { LeasedRuns } from './leased-runs.js';
-import { Redis } from 'ioredis';
 import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../http/plugins/rate-limit-redis.js';
 
 const RECONCILE_EVERY_MS = 24 * 3600_000;
@@ -90,7 +89,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     maxSvgElements: config.maxSvgElements,
     idleMs: config.imageIdleMs,
   });
-  const queue = createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
+  const queue = await createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
     log.warn({ err }, `job queue: ${context}`),
   );
   const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log, jobs: queue };
@@ -104,7 +103,8 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
 
   // The one switch for rate limits: shared buckets in Redis when there is one (many API
   // processes), in-process buckets otherwise (buildApp's default).
-  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, LIMITER_REDIS_OPTIONS) : null;
+  // ioredis is loaded only when Redis is configured (as BullMQ is, in jobs/index.ts).
+  const limiterRedis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, LIMITER_REDIS_OPTIONS) : null;
   let limiters;
   if (limiterRedis) {
     limiterRedis.on('error', () => undefined); // Outages are reported by the limiter, throttled.
