@@ -107,7 +107,7 @@ async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimet
       }
       return { ...none, width: info.width, height: info.height };
     }
-    const av = await probeAv(file).catch((err: unknown) => {
+    const av = await probeAv(deps.config.ffprobePath, file).catch((err: unknown) => {
       throw err instanceof ProbeError ? undecodable(err) : err;
     });
     if (kind === 'video' && !av.hasVideo) throw undecodable(new Error('no video stream'));
