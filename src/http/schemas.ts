@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../config/config.js';
 import { ASSET_STATUSES, UPLOAD_STATUSES } from '../db/schema.js';
 import { ALIAS_PATTERN } from '../assets/fields.js';
+import { CONDITION_KEYS, CONDITION_OPERATORS } from '../uploads/conditions.js';
 
 export const MIB = 1024 * 1024;
 
@@ -34,8 +35,8 @@ export const Metadata = Type.Object(
 
 const ConditionRule = Type.Object(
   {
-    key: Type.Union(['kind', 'mimetype', 'filesize', 'width', 'height', 'duration', 'fps', 'bitrate'].map((k) => Type.Literal(k))),
-    operator: Type.Union(['==', '!=', '>', '<', '>=', '<='].map((o) => Type.Literal(o))),
+    key: Type.Union(CONDITION_KEYS.map((k) => Type.Literal(k))),
+    operator: Type.Union(CONDITION_OPERATORS.map((o) => Type.Literal(o))),
     value: Type.Union([Type.String({ maxLength: 255 }), BoundedNumber()]),
   },
   { additionalProperties: false },

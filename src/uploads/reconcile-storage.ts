@@ -39,7 +39,7 @@ async function ownsMultipart(deps: UploadDeps, key: string, multipartId: string)
   // Keys outside Intake's layout are left alone, as for objects.
   if (!namespaceId || !owner?.startsWith('upl_')) return true;
   const upload = await deps.store.uploads.findById(owner);
-  return Boolean(upload && upload.namespace_id === namespaceId && upload.multipart_id === multipartId && ['pending', 'uploading', 'processing'].includes(upload.status));
+  return Boolean(upload && upload.namespace_id === namespaceId && upload.multipart_id === multipartId && [...OPEN, 'processing'].includes(upload.status));
 }
 
 async function isReferenced(deps: UploadDeps, key: string): Promise<boolean> {
