@@ -41,7 +41,7 @@ export function transcodeTimeoutMs(duration: number | null): number {
   return 60_000 + (duration ?? 60) * SECONDS_PER_MEDIA_SECOND * 1000;
 }
 
-export function workDirOf(deps: UploadDeps, assetId: string): string {
+function workDirOf(deps: UploadDeps, assetId: string): string {
   return path.join(deps.config.dataDir, 'work', assetId);
 }
 

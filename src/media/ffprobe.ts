@@ -16,7 +16,7 @@ export interface AvInfo {
   hasAudio: boolean;
 }
 
-export const SAFE_DEMUXERS = [
+const SAFE_DEMUXERS = [
   'mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'avi', 'mpeg', 'mpegts', 'mp3', 'wav', 'ogg', 'flac', 'aac', 'aiff',
 ].join(',');
 

@@ -8,7 +8,7 @@
 import type { UploadDeps } from './deps.js';
 import { OPEN } from './status.js';
 
-export const RECONCILE_GRACE_MS = 60 * 60_000;
+const RECONCILE_GRACE_MS = 60 * 60_000;
 
 export async function reconcileStorage(deps: UploadDeps, graceMs = RECONCILE_GRACE_MS): Promise<{ checked: number; removed: number }> {
   const cutoff = deps.clock.now().getTime() - graceMs;
