@@ -24,7 +24,7 @@ export interface NewAssetInput {
 }
 
 /** How many uploads one asset may be built from. */
-export const MAX_ASSET_UPLOADS = 20;
+const MAX_ASSET_UPLOADS = 20;
 const LABEL = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 type Deps = Pick<UploadDeps, 'store' | 'clock' | 'jobs'>;

@@ -41,7 +41,7 @@ export function transcodeTimeoutMs(duration: number | null): number {
   return 60_000 + (duration ?? 60) * SECONDS_PER_MEDIA_SECOND * 1000;
 }
 
-export function workDirOf(deps: UploadDeps, assetId: string): string {
+function workDirOf(deps: UploadDeps, assetId: string): string {
   return path.join(deps.config.dataDir, 'work', assetId);
 }
 
@@ -110,29 +110,29 @@ async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: str
   const base = { input, demuxer, duration: asset.duration, timeoutMs, signal: ctx.signal };
   if (asset.kind === 'audio') {
     const file = path.join(dir, 'audio.m4a');
-    await runFfmpeg({ ...base, outputArgs: audioArgs(file), onProgress: (f) => progress(f * 90) });
-    return [await probed('audio', file, 'audio/mp4')];
+    await runFfmpeg(deps.config.ffmpegPath, { ...base, outputArgs: audioArgs(file), onProgress: (f) => progress(f * 90) });
+    return [await probed(deps, 'audio', file, 'audio/mp4')];
   }
-  const av = await probeAv(input);
+  const av = await probeAv(deps.config.ffprobePath, input);
   const rungs = ladderFor(asset.height, deps.config.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
-  await runFfmpeg({ ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
+  await runFfmpeg(deps.config.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
   const poster = path.join(dir, 'poster.jpg');
-  await runFfmpeg({ ...base, duration: null, inputArgs: ['-ss', String(posterAt(asset.duration))], outputArgs: posterArgs(poster) });
+  await runFfmpeg(deps.config.ffmpegPath, { ...base, duration: null, inputArgs: ['-ss', String(posterAt(asset.duration))], outputArgs: posterArgs(poster) });
   progress(90);
   const outputs = [];
-  for (const r of rungs) outputs.push(await probed(r.label, r.file, 'video/mp4'));
-  outputs.push(await probed('poster', poster, 'image/jpeg'));
+  for (const r of rungs) outputs.push(await probed(deps, r.label, r.file, 'video/mp4'));
+  outputs.push(await probed(deps, 'poster', poster, 'image/jpeg'));
   return outputs;
 }
 
 /** A rendition's own facts, read back from the file ffmpeg wrote. */
-async function probed(label: string, file: string, mimetype: string): Promise<Output> {
+async function probed(deps: UploadDeps, label: string, file: string, mimetype: string): Promise<Output> {
   const size = (await fs.stat(file)).size;
   if (mimetype === 'image/jpeg') {
-    const info = await probeStill(file, 'jpeg_pipe');
+    const info = await probeStill(deps.config.ffprobePath, file, 'jpeg_pipe');
     return { label, file, mimetype, ...info, duration: null, bitrate: null, size };
   }
-  const av = await probeAv(file);
+  const av = await probeAv(deps.config.ffprobePath, file);
   return { label, file, mimetype, width: av.width, height: av.height, duration: av.duration, bitrate: av.bitrate, size };
 }
 

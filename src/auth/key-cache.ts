@@ -16,7 +16,7 @@ export interface FoundKey {
 }
 
 /** The longest another process keeps accepting a key after it was revoked. */
-export const KEY_CACHE_TTL_MS = 2_000;
+const KEY_CACHE_TTL_MS = 2_000;
 const MAX_ENTRIES = 10_000;
 
 /** What a change in this process must forget; Namespaces calls it, the authenticator's cache implements it. */

@@ -8,7 +8,7 @@ import { createIntakeClient, type IntakeClient } from '../../clients/sdk/src/cli
 import { CliError, describeError, EXIT, exitCodeOf } from './exit-codes.js';
 import type { Exit } from './program.js';
 
-export const DEFAULT_URL = 'http://127.0.0.1:3000';
+const DEFAULT_URL = 'http://127.0.0.1:3000';
 
 export interface ClientOptions {
   url: string;

@@ -70,6 +70,9 @@ export interface Config {
    * process (`process`, the default: http/byte-receiver/), or the API process itself.
    */
   readonly byteReceiver: 'process' | 'inline';
+  /** The ffprobe and ffmpeg executables: a command name looked up on PATH, or a path. */
+  readonly ffprobePath: string;
+  readonly ffmpegPath: string;
 }
 
 export interface S3Config {
@@ -169,6 +172,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const s3 = storage === 's3' ? s3Config(env, str, bool, problems) : null;
   const byteReceiver = str('INTAKE_BYTE_RECEIVER', 'process');
   if (byteReceiver !== 'process' && byteReceiver !== 'inline') problems.push('INTAKE_BYTE_RECEIVER must be process or inline');
+  // Not checked for existence here: a tool missing at run time is an outage (503), reported then.
+  const tool = (name: string, def: string): string => {
+    const raw = str(name, def);
+    if (raw.trim() !== raw || raw.startsWith('-') || raw.includes('\0')) {
+      problems.push(`${name} must be a command name or a path (got ${JSON.stringify(raw)})`);
+      return def;
+    }
+    return raw.includes('/') ? path.resolve(cwd, raw) : raw;
+  };
 
   const config: Config = {
     host,
@@ -209,6 +221,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     storage: storage === 's3' ? 's3' : 'local',
     s3,
     byteReceiver: byteReceiver === 'inline' ? 'inline' : 'process',
+    ffprobePath: tool('INTAKE_FFPROBE_PATH', 'ffprobe'),
+    ffmpegPath: tool('INTAKE_FFMPEG_PATH', 'ffmpeg'),
   };
   if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) problems.push('INTAKE_REDIS_URL must start with redis:// or rediss://');
   if (problems.length) throw new ConfigError(problems);

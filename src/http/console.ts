@@ -32,7 +32,7 @@ export async function storageOrigin(storage: ObjectStorage, now: Date): Promise<
   return new URL(url).origin;
 }
 
-export function consoleHeaders(mediaOrigin: string): Record<string, string> {
+function consoleHeaders(mediaOrigin: string): Record<string, string> {
   const media = `'self' ${mediaOrigin}`;
   const csp = [
     "default-src 'self'",

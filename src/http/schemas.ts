@@ -3,6 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../config/config.js';
 import { ASSET_STATUSES, UPLOAD_STATUSES } from '../db/schema.js';
 import { ALIAS_PATTERN } from '../assets/fields.js';
+import { CONDITION_KEYS, CONDITION_OPERATORS } from '../uploads/conditions.js';
+import { MAX_PART_SIZE, MIN_PART_SIZE } from '../multipart/plan.js';
 
 export const MIB = 1024 * 1024;
 
@@ -34,8 +36,8 @@ export const Metadata = Type.Object(
 
 const ConditionRule = Type.Object(
   {
-    key: Type.Union(['kind', 'mimetype', 'filesize', 'width', 'height', 'duration', 'fps', 'bitrate'].map((k) => Type.Literal(k))),
-    operator: Type.Union(['==', '!=', '>', '<', '>=', '<='].map((o) => Type.Literal(o))),
+    key: Type.Union(CONDITION_KEYS.map((k) => Type.Literal(k))),
+    operator: Type.Union(CONDITION_OPERATORS.map((o) => Type.Literal(o))),
     value: Type.Union([Type.String({ maxLength: 255 }), BoundedNumber()]),
   },
   { additionalProperties: false },
@@ -63,7 +65,7 @@ export const CreateUploadBody = Type.Object(
     skip_duplicates: Type.Optional(Type.Boolean()),
     expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
     resumable: Type.Optional(Type.Boolean()),
-    part_size: Type.Optional(Type.Integer({ minimum: 5 * MIB, maximum: 5 * 1024 * MIB })),
+    part_size: Type.Optional(Type.Integer({ minimum: MIN_PART_SIZE, maximum: MAX_PART_SIZE })),
     method: Type.Optional(Type.Union([Type.Literal('PUT'), Type.Literal('POST')])),
     conditions: Type.Optional(Conditions),
     width: Type.Optional(BoundedNumber({ minimum: 0 })),

@@ -1,4 +1,4 @@
-import crypto, { createHash, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 type Digest = (value: string | Buffer, encoding: 'hex' | 'buffer') => string | Buffer;
@@ -15,11 +15,6 @@ export function sha256Hex(value: string | Buffer): string {
 
 export function sha256(value: string | Buffer): Buffer {
   return digest(value, 'buffer') as Buffer;
-}
-
-/** Constant-time equality of two strings of any length (compares their digests). */
-export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(sha256(a), sha256(b));
 }
 
 export class TooLargeError extends Error {

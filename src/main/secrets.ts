@@ -22,7 +22,7 @@ export function persistentSecret(dataDir: string, file: string, configured: stri
 }
 
 /** What makes a configuration scale-out: state another machine's process may share. */
-export function scaleOutReasons(config: Config): string[] {
+function scaleOutReasons(config: Config): string[] {
   const reasons: string[] = [];
   if (config.databaseUrl.startsWith('postgres')) reasons.push('INTAKE_DATABASE_URL is PostgreSQL');
   if (config.storage === 's3') reasons.push('INTAKE_STORAGE=s3');

@@ -2,7 +2,8 @@
  * ffmpeg adapter for renditions. The input is always a local file opened with the `file`
  * protocol only and a demuxer fixed from the sniffed type, so hostile media cannot make
  * ffmpeg open the network or another file; children run under `nice` so a transcode
- * does not starve the API; each run has a deadline and an abort signal.
+ * does not starve the API; each run has a deadline and an abort signal. The executable is
+ * the caller's (INTAKE_FFMPEG_PATH, through the use case's dependencies).
  */
 import { spawn } from 'node:child_process';
 
@@ -42,10 +43,13 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Runs one ffmpeg; rejects with MediaError when ffmpeg refused the input, plain Error when it did not finish. */
-export function runFfmpeg(opts: RunOptions): Promise<void> {
+/**
+ * Runs one ffmpeg (`ffmpeg`: a command name looked up on PATH, or a path); rejects with
+ * MediaError when ffmpeg refused the input, plain Error when it did not finish.
+ */
+export function runFfmpeg(ffmpeg: string, opts: RunOptions): Promise<void> {
   const args = [
-    '-n', '19', 'ffmpeg', '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
+    '-n', '19', ffmpeg, '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
     '-progress', 'pipe:1',
     '-protocol_whitelist', 'file',
     ...(opts.inputArgs ?? []),
@@ -86,6 +90,8 @@ export function runFfmpeg(opts: RunOptions): Promise<void> {
       opts.signal?.removeEventListener('abort', onAbort);
       if (code === 0) return resolve();
       if (killedFor || signal) return reject(new Error(killedFor ?? `ffmpeg was killed (${signal})`));
+      // nice's own exit codes: the executable is missing (127) or cannot run (126), an outage.
+      if (code === 126 || code === 127) return reject(new Error(`ffmpeg could not start (${ffmpeg}): ${stderr.trim().split('\n')[0] ?? ''}`));
       reject(new MediaError(`The media could not be decoded: ${firstLine(stderr)}`));
     });
   });

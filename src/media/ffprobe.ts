@@ -1,7 +1,8 @@
 /**
  * ffprobe adapter. User media is hostile: only the `file` protocol and a fixed list of
  * container demuxers may run, so a playlist, concat list or reference movie inside an
- * upload cannot make ffprobe open the network or any other local file.
+ * upload cannot make ffprobe open the network or any other local file. The executable is
+ * the caller's (INTAKE_FFPROBE_PATH, through the use case's dependencies).
  */
 import { execFile } from 'node:child_process';
 
@@ -15,7 +16,7 @@ export interface AvInfo {
   hasAudio: boolean;
 }
 
-export const SAFE_DEMUXERS = [
+const SAFE_DEMUXERS = [
   'mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'avi', 'mpeg', 'mpegts', 'mp3', 'wav', 'ogg', 'flac', 'aac', 'aiff',
 ].join(',');
 
@@ -31,7 +32,8 @@ interface FfprobeJson {
   format?: { duration?: string; bit_rate?: string; size?: string };
 }
 
-export async function probeAv(file: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AvInfo> {
+/** `ffprobe` is the executable to run: a command name looked up on PATH, or a path. */
+export async function probeAv(ffprobe: string, file: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AvInfo> {
   const args = [
     '-v', 'error',
     '-protocol_whitelist', 'file',
@@ -43,7 +45,7 @@ export async function probeAv(file: string, opts: { signal?: AbortSignal; timeou
   ];
   const stdout = await new Promise<string>((resolve, reject) => {
     // 30 s: well inside the HTTP idle timeout, so the caller can still answer.
-    execFile('ffprobe', args, { timeout: opts.timeoutMs ?? 30_000, signal: opts.signal, maxBuffer: 1024 * 1024 }, (err, out, errOut) => {
+    execFile(ffprobe, args, { timeout: opts.timeoutMs ?? 30_000, signal: opts.signal, maxBuffer: 1024 * 1024 }, (err, out, errOut) => {
       if (!err) return resolve(out);
       // Only ffprobe finishing with an error about the input (or flooding its output) means
       // bad media; a missing binary, a kill, a timeout or an abort is an outage to retry.
@@ -112,10 +114,10 @@ function rate(v: string | undefined): number | null {
 }
 
 /** Width and height of a still image this pipeline wrote itself (a poster), read with a fixed demuxer. */
-export async function probeStill(file: string, demuxer: string): Promise<{ width: number | null; height: number | null }> {
+export async function probeStill(ffprobe: string, file: string, demuxer: string): Promise<{ width: number | null; height: number | null }> {
   const args = ['-v', 'error', '-protocol_whitelist', 'file', '-f', demuxer, '-show_entries', 'stream=width,height', '-of', 'json', `file:${file}`];
   const stdout = await new Promise<string>((resolve, reject) =>
-    execFile('ffprobe', args, { timeout: 30_000, maxBuffer: 64 * 1024 }, (err, out) => (err ? reject(err) : resolve(out))),
+    execFile(ffprobe, args, { timeout: 30_000, maxBuffer: 64 * 1024 }, (err, out) => (err ? reject(err) : resolve(out))),
   );
   const s = (JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number }> }).streams?.[0];
   return { width: s?.width ?? null, height: s?.height ?? null };

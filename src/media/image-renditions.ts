@@ -16,7 +16,7 @@ export interface ImageRendition {
   size: number;
 }
 
-export const IMAGE_RENDITIONS = [
+const IMAGE_RENDITIONS = [
   { label: 'thumbnail', max: 320 },
   { label: 'preview', max: 1280 },
 ] as const;

@@ -30,7 +30,7 @@ export interface ImageLimits {
   idleMs: number;
 }
 
-export const DEFAULT_IMAGE_LIMITS: ImageLimits = { concurrency: 2, memoryMb: 512, timeoutMs: 30_000, maxSvgElements: 100_000, idleMs: 5_000 };
+const DEFAULT_IMAGE_LIMITS: ImageLimits = { concurrency: 2, memoryMb: 512, timeoutMs: 30_000, maxSvgElements: 100_000, idleMs: 5_000 };
 
 /** The bytes are not an image sharp can read. */
 export class ImageDecodeError extends Error {

@@ -13,7 +13,7 @@ export const MAX_PARTS = 10_000;
 /** When the client names no part_size: few requests, small enough to re-send cheaply. */
 export const DEFAULT_PART_SIZE = 16 * MIB;
 /** The contract: `resumable` defaults to true above 64 MiB. */
-export const RESUMABLE_ABOVE = 64 * MIB;
+const RESUMABLE_ABOVE = 64 * MIB;
 /** Part URLs in the create response (and per POST /parts). */
 export const URLS_PER_RESPONSE = 100;
 

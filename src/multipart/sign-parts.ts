@@ -23,7 +23,7 @@ export function notResumable(upload: UploadRow): IntakeError {
   return conflict('This upload is not resumable: it has no parts.', { status: upload.status, reason: 'not_resumable' });
 }
 
-export async function signPartUrls(deps: UploadDeps, upload: UploadRow, numbers: number[]): Promise<PartsView> {
+async function signPartUrls(deps: UploadDeps, upload: UploadRow, numbers: number[]): Promise<PartsView> {
   const plan = planOf(upload);
   const urls = await Promise.all(
     numbers.map(async (n) => {

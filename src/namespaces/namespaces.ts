@@ -24,7 +24,7 @@ export interface NamespaceEdit {
   public_delivery?: boolean;
 }
 
-export function namespaceView(row: NamespaceRow): NamespaceView {
+function namespaceView(row: NamespaceRow): NamespaceView {
   return {
     id: row.id,
     name: row.name,

@@ -45,7 +45,7 @@ import { SigV4Presigner, type PresignRequest } from './sigv4.js';
 import { S3Multipart } from './s3-multipart.js';
 
 /** Suffix of the key complete copies verified bytes to; the driver never signs a URL for it. */
-export const SEALED_SUFFIX = '.sealed';
+const SEALED_SUFFIX = '.sealed';
 /** Marks the temporary object write() streams to before publish() copies it into place. */
 const TEMP_MARK = '.tmp-';
 /** S3 allows at most 1,000 keys per DeleteObjects. */

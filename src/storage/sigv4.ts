@@ -31,7 +31,7 @@ interface Credentials {
 }
 
 /** RFC 3986 encoding as SigV4 wants it: only A-Z a-z 0-9 - _ . ~ stay as they are. */
-export function uriEncode(s: string): string {
+function uriEncode(s: string): string {
   // Most keys and values (ids, dates, hex) need no encoding: skip the replace on the hot path.
   if (UNRESERVED.test(s)) return s;
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

@@ -263,7 +263,7 @@ export async function completeUploadAsync(deps: UploadDeps, tenant: Tenant, id: 
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
   const claimed = await deps.store.transaction(async (r) => {
-    const moved = await r.uploads.transition(upload.id, ['pending', 'uploading'], { status: 'processing', updated_at: deps.clock.now().toISOString() });
+    const moved = await r.uploads.transition(upload.id, OPEN, { status: 'processing', updated_at: deps.clock.now().toISOString() });
     if (moved) await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } });
     return moved;
   });

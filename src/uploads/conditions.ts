@@ -1,8 +1,11 @@
 /** The session's `conditions`: rules over the probed media, all (&&) or any (||) must hold. */
 import { invalid } from '../lib/errors.js';
 
-export type ConditionKey = 'kind' | 'mimetype' | 'filesize' | 'width' | 'height' | 'duration' | 'fps' | 'bitrate';
-export type ConditionOperator = '==' | '!=' | '>' | '<' | '>=' | '<=';
+/** The keys and operators a rule may use: the request schema is built from these tuples. */
+export const CONDITION_KEYS = ['kind', 'mimetype', 'filesize', 'width', 'height', 'duration', 'fps', 'bitrate'] as const;
+export const CONDITION_OPERATORS = ['==', '!=', '>', '<', '>=', '<='] as const;
+export type ConditionKey = (typeof CONDITION_KEYS)[number];
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
 export interface ConditionRule {
   key: ConditionKey;

@@ -161,7 +161,7 @@ export async function createUpload(
  * the key cache's TTL old (auth/key-cache.ts), its counters may be older. Use
  * currentNamespace for decisions on stored or reserved bytes.
  */
-export async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
+async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
   return tenant.namespace ?? currentNamespace(deps, tenant);
 }
 
@@ -173,7 +173,7 @@ export async function currentNamespace(deps: UploadDeps, tenant: Tenant): Promis
 }
 
 /** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
-export async function insertSession(deps: UploadDeps, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
+async function insertSession(deps: UploadDeps, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
   await mapAliasConflict(fields, () => deps.store.groupedTransaction((r) => insertSessionRows(r, namespace, row, fields)));
 }
 

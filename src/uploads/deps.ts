@@ -19,7 +19,7 @@ export interface UploadDeps {
   types: MediaTypes;
   images: ImageProber;
   clock: Clock;
-  config: Pick<Config, 'maxUploadBytes' | 'kindLimits' | 'maxImagePixels' | 'dataDir' | 'videoLadder' | 'imageMemoryMb'>;
+  config: Pick<Config, 'maxUploadBytes' | 'kindLimits' | 'maxImagePixels' | 'dataDir' | 'videoLadder' | 'imageMemoryMb' | 'ffprobePath' | 'ffmpegPath'>;
   /** Where jobs are recorded (inside the transaction of the change that starts them). */
   jobs: JobQueue;
   log: Logger;

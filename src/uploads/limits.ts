@@ -5,7 +5,7 @@ import { parseLimits } from '../namespaces/namespaces.js';
 import type { UploadDeps } from './deps.js';
 
 /** The largest file of `kind` this namespace may store: the tightest of the global, per-kind and namespace limits. */
-export function sizeLimit(deps: UploadDeps, namespace: NamespaceRow, kind: MediaKind): number {
+export function sizeLimit(deps: { config: Pick<UploadDeps['config'], 'maxUploadBytes' | 'kindLimits'> }, namespace: NamespaceRow, kind: MediaKind): number {
   const ns = parseLimits(namespace.limits)[kind];
   return Math.min(deps.config.maxUploadBytes, deps.config.kindLimits[kind] ?? Infinity, ns ?? Infinity);
 }

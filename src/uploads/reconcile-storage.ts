@@ -6,11 +6,14 @@
  * Multipart uploads (parts of resumable sessions) that no open session owns are aborted too.
  */
 import type { UploadDeps } from './deps.js';
+
+/** Only what reconciliation touches: the database, the object store, the clock and the log. */
+type Deps = Pick<UploadDeps, 'store' | 'storage' | 'clock' | 'log'>;
 import { OPEN } from './status.js';
 
-export const RECONCILE_GRACE_MS = 60 * 60_000;
+const RECONCILE_GRACE_MS = 60 * 60_000;
 
-export async function reconcileStorage(deps: UploadDeps, graceMs = RECONCILE_GRACE_MS): Promise<{ checked: number; removed: number }> {
+export async function reconcileStorage(deps: Deps, graceMs = RECONCILE_GRACE_MS): Promise<{ checked: number; removed: number }> {
   const cutoff = deps.clock.now().getTime() - graceMs;
   let checked = 0;
   let removed = 0;
@@ -34,15 +37,15 @@ export async function reconcileStorage(deps: UploadDeps, graceMs = RECONCILE_GRA
 }
 
 /** Parts belong to a session still open or being completed that names this very multipart upload. */
-async function ownsMultipart(deps: UploadDeps, key: string, multipartId: string): Promise<boolean> {
+async function ownsMultipart(deps: Deps, key: string, multipartId: string): Promise<boolean> {
   const [namespaceId, owner] = key.split('/');
   // Keys outside Intake's layout are left alone, as for objects.
   if (!namespaceId || !owner?.startsWith('upl_')) return true;
   const upload = await deps.store.uploads.findById(owner);
-  return Boolean(upload && upload.namespace_id === namespaceId && upload.multipart_id === multipartId && ['pending', 'uploading', 'processing'].includes(upload.status));
+  return Boolean(upload && upload.namespace_id === namespaceId && upload.multipart_id === multipartId && [...OPEN, 'processing'].includes(upload.status));
 }
 
-async function isReferenced(deps: UploadDeps, key: string): Promise<boolean> {
+async function isReferenced(deps: Deps, key: string): Promise<boolean> {
   const [namespaceId, owner] = key.split('/');
   if (!namespaceId || !owner) return true;
   if (owner.startsWith('upl_')) {

@@ -16,6 +16,9 @@ import { failedRules, type Conditions, type Facts } from './conditions.js';
 import { checkBytesType } from './check-type.js';
 import type { UploadDeps } from './deps.js';
 
+/** Verification reads the bytes and runs the probes; it writes nothing. */
+type Deps = Pick<UploadDeps, 'storage' | 'types' | 'images' | 'log'> & { config: Pick<UploadDeps['config'], 'maxImagePixels' | 'ffprobePath'> };
+
 export interface Verified {
   size: number;
   sha256: string;
@@ -30,7 +33,7 @@ export interface Verified {
 const failed = (reason: string, message: string, extra: Record<string, unknown> = {}) =>
   new IntakeError('verification_failed', message, { reason, ...extra });
 
-export async function verifyObject(deps: UploadDeps, upload: UploadRow, etag?: string): Promise<Verified> {
+export async function verifyObject(deps: Deps, upload: UploadRow, etag?: string): Promise<Verified> {
   const head = await deps.storage.head(upload.storage_key);
   if (!head) throw failed('missing', 'No bytes were received for this upload.');
   if (etag && normaliseEtag(etag) !== normaliseEtag(head.etag)) throw failed('etag_mismatch', 'The stored object is not the one with that ETag.');
@@ -52,7 +55,7 @@ export async function verifyObject(deps: UploadDeps, upload: UploadRow, etag?: s
 type WithFile = <T>(fn: (file: string) => Promise<T>) => Promise<T>;
 
 /** Checksum, real type, probed media and conditions, in that order. */
-async function checkContent(deps: UploadDeps, upload: UploadRow, size: number, sha256: string, withFile: WithFile): Promise<Verified> {
+async function checkContent(deps: Deps, upload: UploadRow, size: number, sha256: string, withFile: WithFile): Promise<Verified> {
   if (upload.file_hash && upload.file_hash !== sha256) {
     throw failed('checksum_mismatch', 'The SHA-256 of the bytes does not match file_hash.', { expected: upload.file_hash, actual: sha256 });
   }
@@ -67,20 +70,20 @@ function normaliseEtag(etag: string): string {
   return etag.replace(/^W\//, '').replace(/"/g, '');
 }
 
-async function hashObject(deps: UploadDeps, key: string): Promise<string> {
+async function hashObject(deps: Deps, key: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of await deps.storage.read(key)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-async function sniff(deps: UploadDeps, upload: UploadRow): Promise<string> {
+async function sniff(deps: Deps, upload: UploadRow): Promise<string> {
   const head = await readHead(deps.storage, upload.storage_key, SNIFF_BYTES);
   return checkBytesType(deps.types, head, upload.content_type, upload.kind);
 }
 
 type Probed = Omit<Verified, 'size' | 'sha256' | 'mimetype'>;
 
-async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimetype: string, withFile: WithFile): Promise<Probed> {
+async function probe(deps: Deps, upload: UploadRow, kind: MediaKind, mimetype: string, withFile: WithFile): Promise<Probed> {
   const none: Probed = { width: null, height: null, duration: null, fps: null, bitrate: null };
   if (kind === 'document') return none;
   const undecodable = (err: unknown, why = '') => {
@@ -107,7 +110,7 @@ async function probe(deps: UploadDeps, upload: UploadRow, kind: MediaKind, mimet
       }
       return { ...none, width: info.width, height: info.height };
     }
-    const av = await probeAv(file).catch((err: unknown) => {
+    const av = await probeAv(deps.config.ffprobePath, file).catch((err: unknown) => {
       throw err instanceof ProbeError ? undecodable(err) : err;
     });
     if (kind === 'video' && !av.hasVideo) throw undecodable(new Error('no video stream'));

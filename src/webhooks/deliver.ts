@@ -13,7 +13,7 @@ import type { Clock } from '../lib/clock.js';
 import { signWebhook } from './signature.js';
 import { guardedLookup, isPrivateAddress, PrivateAddressError } from './url-guard.js';
 
-export const DELIVERY_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
 
 export interface DeliveryDeps {
   store: Store;

@@ -242,20 +242,25 @@ export function compoundFile(): Buffer {
 }
 
 /**
- * Runs `fn` with a PATH on which the only ffprobe is a shell script with `body` (or there
- * is none at all, for null): how tests stage a missing, hung or misbehaving tool.
+ * A stand-in for a media tool at a path of its own, for INTAKE_FFPROBE_PATH or
+ * INTAKE_FFMPEG_PATH: a shell script with `body`, or nothing there at all (null), until
+ * `set` changes it. How tests stage a missing, hung or misbehaving tool.
  */
-export async function withFakeFfprobe<T>(body: string | null, fn: () => Promise<T>): Promise<T> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-path-'));
-  if (body !== null) await fs.writeFile(path.join(dir, 'ffprobe'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  const saved = process.env.PATH;
-  process.env.PATH = dir;
-  try {
-    return await fn();
-  } finally {
-    process.env.PATH = saved;
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+export interface FakeTool {
+  readonly path: string;
+  set(body: string | null): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export async function fakeTool(name: string, body: string | null = null): Promise<FakeTool> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-tool-'));
+  const file = path.join(dir, name);
+  const set = async (next: string | null) => {
+    await fs.rm(file, { force: true });
+    if (next !== null) await fs.writeFile(file, `#!/bin/sh\n${next}\n`, { mode: 0o755 });
+  };
+  await set(body);
+  return { path: file, set, remove: () => fs.rm(dir, { recursive: true, force: true }) };
 }
 
 /**

@@ -2,48 +2,56 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { ffmpegMedia, png, withFakeFfprobe } from '../helpers/media.js';
+import { fakeTool, ffmpegMedia, png, type FakeTool } from '../helpers/media.js';
 import { createSession, put } from './error-helpers.js';
 import { multipart, rawRequest } from './raw-http.js';
 
 let t: TestIntake;
+/** An Intake whose ffprobe (INTAKE_FFPROBE_PATH) is a stand-in each test sets up. */
+let faked: TestIntake;
+let ffprobe: FakeTool;
 let key: string;
 let clip: Buffer;
 
 before(async () => {
-  t = await startIntake();
+  ffprobe = await fakeTool('ffprobe');
+  [t, faked] = await Promise.all([startIntake(), startIntake({ INTAKE_FFPROBE_PATH: ffprobe.path })]);
   ({ key } = await t.tenant());
   clip = await ffmpegMedia('mp4');
 });
-after(() => t.close());
+after(async () => {
+  await Promise.all([t.close(), faked.close()]);
+  await ffprobe.remove();
+});
 
 
 describe('outages are retried a bounded number of times', () => {
   it('after the eighth failed attempt the session fails as unverifiable, its bytes and reservation released', async () => {
-    const tenant = await t.tenant({ quota_bytes: 10_000_000 });
-    const s = await createSession(t, tenant.key, { filename: 'v.mp4', content_type: 'video/mp4', file_size: clip.length });
+    const tenant = await faked.tenant({ quota_bytes: 10_000_000 });
+    const s = await createSession(faked, tenant.key, { filename: 'v.mp4', content_type: 'video/mp4', file_size: clip.length });
     assert.equal((await put(s.upload_url, clip, 'video/mp4')).status, 200);
-    await t.intake.db.kysely.updateTable('uploads').set({ attempts: 6 }).where('id', '=', s.upload_id).execute();
-    await withFakeFfprobe(null, async () => {
-      const seventh = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key });
-      assert.equal(seventh.status, 503, JSON.stringify(seventh.body));
-      const eighth = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key });
-      assert.equal(eighth.status, 422, JSON.stringify(eighth.body));
-      assert.equal(eighth.body.error?.details.reason, 'unverifiable');
-    });
-    const row = await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: tenant.key });
+    await faked.intake.db.kysely.updateTable('uploads').set({ attempts: 6 }).where('id', '=', s.upload_id).execute();
+    await ffprobe.set(null); // no ffprobe at the configured path
+    const seventh = await faked.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key });
+    assert.equal(seventh.status, 503, JSON.stringify(seventh.body));
+    const eighth = await faked.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: tenant.key });
+    assert.equal(eighth.status, 422, JSON.stringify(eighth.body));
+    assert.equal(eighth.body.error?.details.reason, 'unverifiable');
+    const row = await faked.api('GET', `/v1/uploads/${s.upload_id}`, { key: tenant.key });
     assert.equal(row.body.data.status, 'failed');
-    assert.equal((await t.api('GET', '/v1/usage', { key: tenant.key })).body.data.reserved_bytes, 0);
-    assert.ok(!(await t.storedFiles()).some((f) => f.includes(s.upload_id)));
+    assert.equal((await faked.api('GET', '/v1/usage', { key: tenant.key })).body.data.reserved_bytes, 0);
+    assert.ok(!(await faked.storedFiles()).some((f) => f.includes(s.upload_id)));
   });
 });
 
 describe('ffprobe that floods its output', () => {
   it('is bad media (415 undecodable), not an outage to retry forever', async () => {
-    const s = await createSession(t, key, { filename: 'f.mp4', content_type: 'video/mp4', file_size: clip.length });
+    const { key: k } = await faked.tenant();
+    const s = await createSession(faked, k, { filename: 'f.mp4', content_type: 'video/mp4', file_size: clip.length });
     assert.equal((await put(s.upload_url, clip, 'video/mp4')).status, 200);
     // Stands in for a file whose metadata makes ffprobe print megabytes.
-    const res = await withFakeFfprobe('head -c 10000000 /dev/zero | tr "\\\\0" x', () => t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key }));
+    await ffprobe.set('head -c 10000000 /dev/zero | tr "\\\\0" x');
+    const res = await faked.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k });
     assert.equal(res.status, 415, JSON.stringify(res.body));
     assert.equal(res.body.error?.details.reason, 'undecodable');
   });

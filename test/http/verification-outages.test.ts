@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
-import { ffmpegMedia, png, sha256, withFakeFfprobe } from '../helpers/media.js';
+import { fakeTool, ffmpegMedia, png, sha256 } from '../helpers/media.js';
 import { assertError, createSession, put, snapshot } from './error-helpers.js';
 
 let t: TestIntake;
@@ -27,28 +27,38 @@ after(() => t.close());
 
 describe('a tool outage is not bad bytes', () => {
   it('complete without ffprobe answers 503 unavailable, the upload is pending again with its bytes, and a retry succeeds', async () => {
-    const { key: k } = await t.tenant({ quota_bytes: 10 * 1024 * 1024 });
-    const s = await createSession(t, k, { filename: 'clip.mp4', content_type: 'video/mp4', file_size: clip.length, alias: 'outage-clip' });
-    assert.equal((await put(s.upload_url, clip, 'video/mp4')).status, 200);
-    const stored = await t.storedFiles();
-    assert.ok(stored.some((f) => f.includes(s.upload_id)));
+    // An Intake whose INTAKE_FFPROBE_PATH names a file that is not there (yet).
+    const ffprobe = await fakeTool('ffprobe');
+    const own = await startIntake({ INTAKE_FFPROBE_PATH: ffprobe.path });
+    try {
+      const { key: k } = await own.tenant({ quota_bytes: 10 * 1024 * 1024 });
+      const s = await createSession(own, k, { filename: 'clip.mp4', content_type: 'video/mp4', file_size: clip.length, alias: 'outage-clip' });
+      assert.equal((await put(s.upload_url, clip, 'video/mp4')).status, 200);
+      const stored = await own.storedFiles();
+      assert.ok(stored.some((f) => f.includes(s.upload_id)));
 
-    const res = await withFakeFfprobe(null, () => t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} }));
-    assertError(res, 503, 'unavailable');
+      const res = await own.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} });
+      assertError(res, 503, 'unavailable');
 
-    const after = await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: k });
-    assert.equal(after.body.data.status, 'pending', JSON.stringify(after.body.data));
-    assert.equal(after.body.data.error, null);
-    assert.deepEqual((await t.storedFiles()).sort(), stored.sort(), 'the bytes are kept');
-    const usage = await snapshot(t, k);
-    assert.equal(usage.usage.reserved_bytes, clip.length, 'the reservation is kept');
-    assert.equal((await t.api('GET', `/v1/assets/${s.asset_id}`, { key: k })).body.data.status, 'pending');
+      const after = await own.api('GET', `/v1/uploads/${s.upload_id}`, { key: k });
+      assert.equal(after.body.data.status, 'pending', JSON.stringify(after.body.data));
+      assert.equal(after.body.data.error, null);
+      assert.deepEqual((await own.storedFiles()).sort(), stored.sort(), 'the bytes are kept');
+      const usage = await snapshot(own, k);
+      assert.equal(usage.usage.reserved_bytes, clip.length, 'the reservation is kept');
+      assert.equal((await own.api('GET', `/v1/assets/${s.asset_id}`, { key: k })).body.data.status, 'pending');
 
-    const retry = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} });
-    assert.equal(retry.status, 200, JSON.stringify(retry.body));
-    assert.equal(retry.body.data.status, 'processing');
-    assert.deepEqual([retry.body.data.asset.width, retry.body.data.asset.height], [160, 120]);
-    assert.equal(retry.body.data.asset.alias, 'outage-clip');
+      // The tool appears at the configured path (the real ffprobe behind it): the retry goes through.
+      await ffprobe.set('exec ffprobe "$@"');
+      const retry = await own.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} });
+      assert.equal(retry.status, 200, JSON.stringify(retry.body));
+      assert.equal(retry.body.data.status, 'processing');
+      assert.deepEqual([retry.body.data.asset.width, retry.body.data.asset.height], [160, 120]);
+      assert.equal(retry.body.data.asset.alias, 'outage-clip');
+    } finally {
+      await own.close();
+      await ffprobe.remove();
+    }
   });
 });
 

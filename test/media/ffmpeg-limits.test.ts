@@ -1,7 +1,7 @@
 /**
  * The limits every transcode runs under, on a real ffmpeg: a deadline scaled by the source's
  * duration (a run over it is killed and leaves no process behind), and `nice -n 19`, so a
- * transcode does not starve the API.
+ * transcode does not starve the API. The executable is the one the caller passes in.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -51,7 +51,7 @@ describe('ffmpeg limits', () => {
   it('runs ffmpeg at nice 19, and kills a run that outlives its deadline (an outage to retry, not bad media), leaving no process', async () => {
     const started = Date.now();
     // -re reads the 20 s clip at its own pace: a run that cannot finish within 2 s, whatever the machine's load.
-    const run = runFfmpeg({ input, demuxer: 'mov', inputArgs: ['-re'], outputArgs: ['-f', 'null', '-'], duration: 20, timeoutMs: 2_000 });
+    const run = runFfmpeg('ffmpeg', { input, demuxer: 'mov', inputArgs: ['-re'], outputArgs: ['-f', 'null', '-'], duration: 20, timeoutMs: 2_000 });
     const settled = run.then(() => null, (err: unknown) => err);
     const running = await eventually(async () => {
       const found = ffmpegsOnClip();
@@ -69,7 +69,29 @@ describe('ffmpeg limits', () => {
   });
 
   it('the same run with time to spare completes', async () => {
-    await runFfmpeg({ input, demuxer: 'mov', outputArgs: ['-t', '1', '-f', 'null', '-'], duration: 1, timeoutMs: 30_000 });
+    await runFfmpeg('ffmpeg', { input, demuxer: 'mov', outputArgs: ['-t', '1', '-f', 'null', '-'], duration: 1, timeoutMs: 30_000 });
     assert.deepEqual(ffmpegsOnClip(), []);
+  });
+
+  it('runs the executable it is given; one that is not there is an outage to retry, not bad media', async () => {
+    const missing = path.join(dir, 'no-such-ffmpeg');
+    const err = await runFfmpeg(missing, { input, demuxer: 'mov', outputArgs: ['-t', '1', '-f', 'null', '-'], duration: 1, timeoutMs: 30_000 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof Error, 'the run rejected');
+    assert.ok(!(err instanceof MediaError), `a missing executable is not a verdict on the media: ${String(err)}`);
+    assert.match(err.message, /could not start/);
+
+    // A stand-in that records its arguments: the one given runs, under nice, with the input.
+    const seen = path.join(dir, 'args.txt');
+    const niceness = path.join(dir, 'nice.txt');
+    const fake = path.join(dir, 'fake-ffmpeg');
+    await fs.writeFile(fake, `#!/bin/sh\nprintf '%s\\n' "$@" > '${seen}'\nnice > '${niceness}'\n`, { mode: 0o755 });
+    await runFfmpeg(fake, { input, demuxer: 'mov', outputArgs: ['-f', 'null', '-'], duration: 1, timeoutMs: 30_000 });
+    const args = (await fs.readFile(seen, 'utf8')).trim().split('\n');
+    assert.deepEqual(args.slice(args.indexOf('-i'), args.indexOf('-i') + 2), ['-i', `file:${input}`]);
+    assert.ok(args.includes('-protocol_whitelist') && args[args.indexOf('-protocol_whitelist') + 1] === 'file', args.join(' '));
+    assert.equal((await fs.readFile(niceness, 'utf8')).trim(), '19');
   });
 });

@@ -60,6 +60,8 @@ describe('loadConfig', () => {
         addressRateLimitPerMinute: 6000,
         storage: 'local',
         s3: null,
+        ffprobePath: 'ffprobe',
+        ffmpegPath: 'ffmpeg',
       },
     );
     assert.ok(Object.isFrozen(c));
@@ -97,6 +99,21 @@ describe('loadConfig', () => {
     assert.deepEqual(c.allowedTypes, ['image/png', 'video/mp4']);
     assert.equal(c.trustProxy, true);
     assert.equal(loadConfig({ INTAKE_PUBLIC_URL: 'https://media.example.com//' }, CWD).publicUrl, 'https://media.example.com');
+  });
+
+  it('INTAKE_FFPROBE_PATH and INTAKE_FFMPEG_PATH name the tools: a command on PATH, or a path resolved from the working folder', () => {
+    const named = loadConfig({ INTAKE_FFPROBE_PATH: 'ffprobe7', INTAKE_FFMPEG_PATH: 'ffmpeg7' }, CWD);
+    assert.deepEqual([named.ffprobePath, named.ffmpegPath], ['ffprobe7', 'ffmpeg7']);
+    const paths = loadConfig({ INTAKE_FFPROBE_PATH: '/opt/ffmpeg/bin/ffprobe', INTAKE_FFMPEG_PATH: 'tools/ffmpeg' }, CWD);
+    assert.deepEqual([paths.ffprobePath, paths.ffmpegPath], ['/opt/ffmpeg/bin/ffprobe', path.join(CWD, 'tools', 'ffmpeg')]);
+    // Not checked for existence: a tool missing at run time is an outage, answered then.
+    assert.equal(loadConfig({ INTAKE_FFPROBE_PATH: '/nowhere/ffprobe' }, CWD).ffprobePath, '/nowhere/ffprobe');
+    assert.deepEqual([loadConfig({ INTAKE_FFPROBE_PATH: '', INTAKE_FFMPEG_PATH: '' }, CWD).ffprobePath, loadConfig({ INTAKE_FFMPEG_PATH: '' }, CWD).ffmpegPath], ['ffprobe', 'ffmpeg']);
+    // An option where the executable goes (nice would read it as its own), or stray spaces, are refused.
+    const problems = problemsOf({ INTAKE_FFPROBE_PATH: '-version', INTAKE_FFMPEG_PATH: ' ffmpeg' });
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(problems[0]!, /INTAKE_FFPROBE_PATH must be a command name or a path/);
+    assert.match(problems[1]!, /INTAKE_FFMPEG_PATH must be a command name or a path/);
   });
 
   it('INTAKE_VIDEO_LADDER sets the rendition heights: distinct, largest first; odd or out-of-range heights are refused', () => {

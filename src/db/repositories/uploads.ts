@@ -47,7 +47,7 @@ export class UploadsRepository {
       .updateTable('uploads')
       .set({ status: 'uploading', updated_at: now })
       .where('id', '=', id)
-      .where('status', 'in', ['pending', 'uploading'])
+      .where('status', 'in', OPEN_STATUSES)
       .where('multipart_id', '=', multipartId)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
-import type { Conditions } from '../../uploads/conditions.js';
 import { IntakeError } from '../../lib/errors.js';
 import { completeUpload, completeUploadAsync, type CompleteInput } from '../../uploads/complete-upload.js';
 import { listUploadParts } from '../../multipart/list-parts.js';
@@ -52,10 +51,7 @@ export function uploadRoutes(deps: UploadDeps, background: Background, gate = ne
           throw new IntakeError('invalid_request', 'Send the session as a JSON body (application/json), or a file as multipart/form-data.');
         }
         const body = request.body as CreateUploadBody;
-        const created = await createUpload(deps, tenant, {
-          ...body,
-          conditions: body.conditions as Conditions | undefined,
-        });
+        const created = await createUpload(deps, tenant, body);
         if ('skipped' in created) return sendOk(reply, created.skipped, 200);
         return sendOk(reply, created.upload, created.duplicate ? 200 : 201);
       },
