@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-upload-attempts.js';
@@ -25,9 +26,18 @@ export interface Db {
   close(): Promise<void>;
 }
 
-// int8 (sizes) arrives as a string by default; every size Intake stores fits in 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
-pg.types.setTypeParser(1700, (v) => Number(v));
+const requireCjs = createRequire(import.meta.url);
+let pgModule: typeof pg | undefined;
+
+/** node-postgres, loaded on first use: the embedded default (SQLite) never needs it. */
+function loadPg(): typeof pg {
+  if (pgModule) return pgModule;
+  pgModule = requireCjs('pg') as typeof pg;
+  // int8 (sizes) arrives as a string by default; every size Intake stores fits in 2^53.
+  pgModule.types.setTypeParser(20, (v) => Number(v));
+  pgModule.types.setTypeParser(1700, (v) => Number(v));
+  return pgModule;
+}
 
 export function openDatabase(url: string, options: { poolSize?: number } = {}): Db {
   if (url.startsWith('sqlite:')) {
@@ -46,7 +56,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const pool = new (loadPg().Pool)({ connectionString: url, max: options.poolSize ?? 10 });
   // An idle client whose connection the server ended (a restart, an admin's terminate) is
   // dropped by the pool and replaced on the next checkout; unhandled, it would crash the process.
   pool.on('error', () => undefined);
