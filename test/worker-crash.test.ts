@@ -5,39 +5,22 @@
  * `intake serve` (API only, INTAKE_WORKERS=0) and `intake worker`, sharing one data folder.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
-import { ADMIN_KEY, eventually, freePort } from './helpers/intake.js';
-import { startRole, type RoleProcess } from './helpers/serve-process.js';
+import { ADMIN_KEY, eventually } from './helpers/intake.js';
+import { roleCluster, type RoleCluster } from './helpers/serve-process.js';
 import { download, probeBytes, videoClip } from './helpers/processing.js';
 
-let dir: string;
-let env: NodeJS.ProcessEnv;
-let base: string;
-const children = new Set<ChildProcess>();
-
-function start(cmd: 'serve' | 'worker', extra: Record<string, string> = {}): RoleProcess {
-  return startRole(cmd, { ...env, ...extra }, children);
-}
-
-async function api(method: string, route: string, key: string, json?: unknown): Promise<any> {
-  const res = await fetch(base + route, { method, headers: { authorization: `Bearer ${key}`, ...(json ? { 'content-type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined });
-  return { status: res.status, body: await res.json() };
-}
+let cluster: RoleCluster;
+const start = (cmd: 'serve' | 'worker', extra: Record<string, string> = {}) => cluster.start(cmd, extra);
+const api = (method: string, route: string, key: string, json?: unknown) => cluster.api(method, route, key, json);
 
 before(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-crash-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  env = { ...process.env, INTAKE_DATA_DIR: dir, INTAKE_PORT: String(port), INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent', INTAKE_JOB_LEASE_SECONDS: '2' };
+  cluster = await roleCluster('intake-crash-', { INTAKE_JOB_LEASE_SECONDS: '2' });
 });
-after(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  await fs.rm(dir, { recursive: true, force: true });
-});
+after(() => cluster.close());
 
 /** ffmpeg processes working in this test's data folder. */
 function ffmpegsIn(folder: string): string[] {
@@ -63,7 +46,7 @@ it('a worker killed mid-transcode and a new one started: ready, one set of rendi
   const done = await api('POST', `/v1/uploads/${session.upload_id}/complete`, key, {});
   assert.equal(done.status, 200, JSON.stringify(done.body));
   const assetId = done.body.data.asset.id;
-  const work = path.join(dir, 'work', assetId);
+  const work = path.join(cluster.dir, 'work', assetId);
 
   const progress: number[] = [];
   await eventually(async () => {
@@ -79,7 +62,7 @@ it('a worker killed mid-transcode and a new one started: ready, one set of rendi
   const mid = await api('GET', `/v1/uploads/${session.upload_id}`, key);
   assert.equal(mid.body.data.status, 'processing', 'killed before it finished');
   // ffmpeg dies with its parent's pipe, not minutes later.
-  await eventually(async () => ffmpegsIn(dir).length === 0, 15_000, 'no orphaned ffmpeg');
+  await eventually(async () => ffmpegsIn(cluster.dir).length === 0, 15_000, 'no orphaned ffmpeg');
 
   const second = start('worker');
   await second.ready;
@@ -90,12 +73,12 @@ it('a worker killed mid-transcode and a new one started: ready, one set of rendi
   assert.equal(asset.status, 'ready', JSON.stringify(asset.error));
   const labels = asset.sources.map((s: any) => s.label).sort();
   assert.deepEqual(labels, ['360p', '480p', '720p', 'original', 'poster'], 'exactly one set');
-  const stored = (await fs.readdir(path.join(dir, 'storage', 'objects', ns.body.data.id, assetId))).sort();
+  const stored = (await fs.readdir(path.join(cluster.dir, 'storage', 'objects', ns.body.data.id, assetId))).sort();
   assert.deepEqual(stored, ['360p.mp4', '480p.mp4', '720p.mp4', 'poster.jpg']);
   const hd = await probeBytes(await download(asset.sources.find((s: any) => s.label === '720p').url));
   assert.ok(Math.abs(hd.duration - 6) < 0.3, `the 720p rendition is whole (${hd.duration} s)`);
-  assert.deepEqual(await fs.readdir(path.join(dir, 'work')).catch(() => []), [], 'no scratch files');
-  assert.deepEqual(await fs.readdir(path.join(dir, 'storage', 'tmp')).catch(() => []), [], 'no storage temp files');
+  assert.deepEqual(await fs.readdir(path.join(cluster.dir, 'work')).catch(() => []), [], 'no scratch files');
+  assert.deepEqual(await fs.readdir(path.join(cluster.dir, 'storage', 'tmp')).catch(() => []), [], 'no storage temp files');
   assert.equal((await api('GET', `/v1/uploads/${session.upload_id}`, key)).body.data.status, 'completed');
 
   second.child.kill('SIGTERM');

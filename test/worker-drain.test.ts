@@ -5,39 +5,21 @@
  * an asset that is ready the moment the worker has exited was finished by that worker.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
-import { ADMIN_KEY, eventually, freePort } from './helpers/intake.js';
-import { startRole, type RoleProcess } from './helpers/serve-process.js';
+import { ADMIN_KEY, eventually } from './helpers/intake.js';
+import { roleCluster, type RoleCluster } from './helpers/serve-process.js';
 import { videoClip } from './helpers/processing.js';
 
-let dir: string;
-let env: NodeJS.ProcessEnv;
-let base: string;
-const children = new Set<ChildProcess>();
-
-function start(cmd: 'serve' | 'worker', extra: Record<string, string> = {}): RoleProcess {
-  return startRole(cmd, { ...env, ...extra }, children);
-}
-
-async function api(method: string, route: string, key: string, json?: unknown): Promise<any> {
-  const res = await fetch(base + route, { method, headers: { authorization: `Bearer ${key}`, ...(json ? { 'content-type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined });
-  return { status: res.status, body: await res.json() };
-}
+let cluster: RoleCluster;
+const start = (cmd: 'serve' | 'worker', extra: Record<string, string> = {}) => cluster.start(cmd, extra);
+const api = (method: string, route: string, key: string, json?: unknown) => cluster.api(method, route, key, json);
 
 before(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-drain-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  env = { ...process.env, INTAKE_DATA_DIR: dir, INTAKE_PORT: String(port), INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent' };
+  cluster = await roleCluster('intake-drain-', {});
 });
-after(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  await fs.rm(dir, { recursive: true, force: true });
-});
+after(() => cluster.close());
 
 it('SIGTERM mid-transcode: the worker finishes the job, then exits 0', async () => {
   const apiServer = start('serve', { INTAKE_WORKERS: '0' });
@@ -53,7 +35,7 @@ it('SIGTERM mid-transcode: the worker finishes the job, then exits 0', async () 
   const done = await api('POST', `/v1/uploads/${session.upload_id}/complete`, key, {});
   assert.equal(done.status, 200, JSON.stringify(done.body));
   const assetId = done.body.data.asset.id;
-  const work = path.join(dir, 'work', assetId);
+  const work = path.join(cluster.dir, 'work', assetId);
 
   await eventually(async () => {
     const files = await fs.readdir(work).catch(() => [] as string[]);
@@ -69,7 +51,7 @@ it('SIGTERM mid-transcode: the worker finishes the job, then exits 0', async () 
   assert.equal(asset.status, 'ready', JSON.stringify(asset.error));
   assert.deepEqual(asset.sources.map((s: any) => s.label).sort(), ['360p', 'original', 'poster']);
   assert.equal((await api('GET', `/v1/uploads/${session.upload_id}`, key)).body.data.status, 'completed');
-  assert.deepEqual(await fs.readdir(path.join(dir, 'work')).catch(() => []), [], 'no scratch files');
+  assert.deepEqual(await fs.readdir(path.join(cluster.dir, 'work')).catch(() => []), [], 'no scratch files');
 
   apiServer.child.kill('SIGTERM');
   assert.equal(await apiServer.exited, 0);

@@ -4,7 +4,10 @@
  * with everything it printed if it exits first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ADMIN_KEY, SIGNING_SECRET } from './intake.js';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ADMIN_KEY, freePort, SIGNING_SECRET } from './intake.js';
 
 export async function spawnServe(env: { INTAKE_DATA_DIR: string; INTAKE_PORT: string } & Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve'], {
@@ -49,4 +52,36 @@ export function startRole(cmd: 'serve' | 'worker', env: NodeJS.ProcessEnv, child
     child.once('exit', (code) => reject(new Error(`${cmd} exited early (${code}): ${out}`)));
   });
   return { child, ready, exited };
+}
+
+/** Server and worker processes on one temp data folder and port (a small cluster a test kills and restarts). */
+export interface RoleCluster {
+  dir: string;
+  base: string;
+  start(cmd: 'serve' | 'worker', extra?: Record<string, string>): RoleProcess;
+  /** Calls the API with a key; the body parsed. */
+  api(method: string, route: string, key: string, json?: unknown): Promise<{ status: number; body: any }>;
+  /** SIGKILLs whatever is still running and removes the folder. */
+  close(): Promise<void>;
+}
+
+export async function roleCluster(prefix: string, env: Record<string, string> = {}): Promise<RoleCluster> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const shared = { ...process.env, INTAKE_DATA_DIR: dir, INTAKE_PORT: String(port), INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent', ...env };
+  const children = new Set<ChildProcess>();
+  return {
+    dir,
+    base,
+    start: (cmd, extra = {}) => startRole(cmd, { ...shared, ...extra }, children),
+    async api(method, route, key, json) {
+      const res = await fetch(base + route, { method, headers: { authorization: `Bearer ${key}`, ...(json ? { 'content-type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined });
+      return { status: res.status, body: await res.json() };
+    },
+    async close() {
+      for (const c of children) c.kill('SIGKILL');
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
 }
