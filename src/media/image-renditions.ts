@@ -22,12 +22,14 @@ const IMAGE_RENDITIONS = [
 ] as const;
 
 const CHILD_SOURCE = `
+// The parent's IPC channel closes when the worker dies (even by SIGKILL): stop with it
+// rather than render on as an orphan. By SIGKILL to itself: process.exit() runs libvips'
+// exit handler, which waits for the resize in flight to finish (and write its file).
+// Unref'd, so it never keeps a finished child alive.
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+if (process.channel) process.channel.unref();
 const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
 const [input, outDir, maxPixels, specs] = process.argv.slice(1);
-// The parent's IPC channel closes when the worker dies (even by SIGKILL): stop with it
-// rather than render on as an orphan. Unref'd, so it never keeps a finished child alive.
-process.on('disconnect', () => process.exit(1));
-if (process.channel) process.channel.unref();
 sharp.concurrency(1);
 (async () => {
   const out = [];

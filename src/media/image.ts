@@ -57,12 +57,13 @@ type Reply = { ready: true } | { ok: true; width: number; height: number } | { o
  * default cap is. `unlimited: false` keeps librsvg's and libpng's own safety limits.
  */
 const CHILD_SOURCE = `
+// The parent is gone: stop at once (process.exit() would wait in libvips' exit handler for a decode in flight).
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 const fs = require('node:fs');
 const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
 sharp.cache(false);
 sharp.concurrency(1);
 const RESOURCE = /too many open files|out of memory|cannot allocate|no space left/i;
-process.on('disconnect', () => process.exit(0));
 process.send({ ready: true });
 process.on('message', ({ file }) => {
   try {

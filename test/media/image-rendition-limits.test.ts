@@ -48,7 +48,7 @@ describe('image renditions under a memory cap', () => {
     assert.deepEqual(made.map((r) => [r.label, Math.max(r.width, r.height)]).sort(), [['preview', 1280], ['thumbnail', 320]]);
   });
 
-  it('a rendition child stops when its worker is killed, instead of rendering on as an orphan', async () => {
+  it('a rendition child stops at once when its worker is killed, instead of rendering on as an orphan', async () => {
     // Slow to render: thousands of blurred shapes on a large canvas.
     const svg = path.join(dir, 'slow.svg');
     const shapes = Array.from({ length: 4000 }, (_, i) => `<circle cx="${(i * 37) % 6000}" cy="${(i * 53) % 6000}" r="400" fill="#${(i * 4099).toString(16).padStart(6, '0').slice(-6)}" filter="url(#b)"/>`);
@@ -61,6 +61,8 @@ describe('image renditions under a memory cap', () => {
       await eventually(async () => processesNaming(svg).some((l) => !l.includes('--import')), 20_000, 'the rendition child to start');
       parent.kill('SIGKILL');
       await eventually(async () => processesNaming(svg).length === 0, 15_000, 'the orphaned rendition child to exit');
+      // It stopped, not finished: a child that rendered on would have written its files.
+      assert.deepEqual(await fs.readdir(out), []);
     } finally {
       parent.kill('SIGKILL');
       for (const line of processesNaming(svg)) process.kill(Number(line.split(' ')[0]), 'SIGKILL');
