@@ -14,7 +14,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { peakRss, resetPeakRss } from './lib/children.js';
+import { descendantsRss, peakRss, resetPeakRss } from './lib/children.js';
 import { createSession, type IntakeServer } from './intake.js';
 import { median } from './put.js';
 
@@ -139,16 +139,6 @@ function svgOfText(): Buffer {
 }
 
 /** Summed RSS of the server's child processes (its image decoders), read from /proc. */
-async function childrenRss(pid: number): Promise<number> {
-  let total = 0;
-  for (const entry of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = await fs.readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
-    if (new RegExp(`^PPid:\\s+${pid}$`, 'm').test(status)) total += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-  }
-  return total;
-}
-
 /** Bomb sessions with their bytes already sent: completing one makes Intake look at 28 MB of SVG. */
 async function uploadBombs(intake: IntakeServer, bombs: Buffer[], count: number): Promise<string[]> {
   const ids: string[] = [];
@@ -188,7 +178,7 @@ export async function benchHostile(intake: IntakeServer): Promise<HostileResult>
   const rssBefore = await resetPeakRss(intake.pid);
   let childrenPeak = 0;
   const sampler = setInterval(() => {
-    void childrenRss(intake.pid).then((n) => (childrenPeak = Math.max(childrenPeak, n)));
+    void descendantsRss(intake.pid).then((n) => (childrenPeak = Math.max(childrenPeak, n)));
   }, 100);
   for (const url of urls) trickler(url, stats, () => stop);
   const loops = Array.from({ length: HOSTILE_SVGS }, (_, i) => svgLoop(intake, bombs.filter((_, j) => j % HOSTILE_SVGS === i), svgAnswers, () => stop));

@@ -106,7 +106,6 @@ export async function benchMultipart(sink: Server, sinkDir: string, intake: Inta
   const cpu = { sink: [] as number[], intake: [] as number[], complete: [] as number[] };
   const complete: number[] = [];
   const peaks = { sink: 0, intake: 0, complete: 0, receiver: 0 };
-  const childPeak = async () => Math.max(0, ...(await descendantsPeakRss(intake.pid)));
   const gib = size / GIB;
   // As in the PUT benchmark: measure servers that have been idle a while (bench/put.ts).
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
@@ -122,7 +121,7 @@ export async function benchMultipart(sink: Server, sinkDir: string, intake: Inta
     mb.intake.push(size / 1e6 / sent.seconds);
     cpu.intake.push(((await cpuSeconds(intake.pid)) - cpuBefore) / gib);
     peaks.intake = Math.max(peaks.intake, await peakRss(intake.pid));
-    peaks.receiver = Math.max(peaks.receiver, await childPeak());
+    peaks.receiver = Math.max(peaks.receiver, await descendantsPeakRss(intake.pid));
     await resetPeakRss(intake.pid);
     cpuBefore = await cpuSeconds(intake.pid);
     const seconds = await intakeComplete(intake, sent.id, size);

@@ -158,7 +158,7 @@ export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServ
       cpuSecondsPerGib: median(samples[i]!.cpu),
       rssBeforeBytes: rssBefore[i]!,
       peakRssBytes: await peakRss(t.server.pid),
-      childrenPeakRssBytes: (await descendantsPeakRss(t.server.pid)).reduce((a, b) => a + b, 0),
+      childrenPeakRssBytes: await descendantsPeakRss(t.server.pid),
     })),
   );
   const ratio = intakeSide!.medianMbPerSecond / sinkSide!.medianMbPerSecond;

@@ -149,14 +149,18 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return total;
 }
 
-/** Peak RSS (VmHWM) of each live descendant, since start or the last resetPeakRss of the tree. */
-export async function descendantsPeakRss(pid: number): Promise<number[]> {
-  const peaks: number[] = [];
-  for (const p of await descendants(pid)) {
-    const peak = await peakRss(p).catch(() => null);
-    if (peak !== null) peaks.push(peak);
-  }
-  return peaks;
+/** Summed peak RSS (VmHWM) of the live descendants, each since start or the last resetPeakRssTree. */
+export async function descendantsPeakRss(pid: number): Promise<number> {
+  let total = 0;
+  for (const p of await descendants(pid)) total += (await peakRss(p).catch(() => 0));
+  return total;
+}
+
+/** Summed current RSS of the live descendants. */
+export async function descendantsRss(pid: number): Promise<number> {
+  let total = 0;
+  for (const p of await descendants(pid)) total += (await procStatus(p, 'VmRSS').catch(() => 0));
+  return total;
 }
 
 /** resetPeakRss for the process and each live descendant; returns the process's own RSS. */

@@ -18,6 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { TooLargeError } from '../../lib/hashing.js';
+import { newId } from '../../lib/ids.js';
+import { failure } from '../envelope.js';
 import type { RemoteBody } from '../../storage/object-storage.js';
 import type { FromReceiver, ToReceiver } from './protocol.js';
 import type { ReceiverSettings } from './receiver.js';
@@ -312,7 +314,8 @@ export class ByteFront {
       if (usable()) child.send({ t: 'respond', id, status: res.statusCode, headers: out, body: res.payload } satisfies ToReceiver);
     } catch (err) {
       this.o.log.error({ err }, 'relayed upload failed');
-      if (usable()) child.send({ t: 'respond', id, status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: null, error: { code: 'internal_error', message: 'Internal error.' } }) } satisfies ToReceiver);
+      const body = JSON.stringify(failure(newId('req'), 'internal_error', 'Internal error.'));
+      if (usable()) child.send({ t: 'respond', id, status: 500, headers: { 'content-type': 'application/json; charset=utf-8' }, body } satisfies ToReceiver);
     } finally {
       this.o.relayed.remove(token);
       this.requests.delete(id);

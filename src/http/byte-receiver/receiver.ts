@@ -1,8 +1,9 @@
 /**
  * The byte receiver: a small child process of `intake serve` (local-disk storage) that
  * takes the sockets of signed-URL PUTs from the API process and streams their bodies to
- * disk, SHA-256 on the way. It loads nothing but Node's own modules, so its heap stays a
- * few megabytes and V8 leaves the byte stream alone: in the API process, whose heap holds
+ * disk, SHA-256 on the way. It loads Node's own modules and the few of Intake's the bytes
+ * need (hashing, the local driver's stream-to-file), so its heap stays a few megabytes
+ * and V8 leaves the byte stream alone: in the API process, whose heap holds
  * Fastify, the schemas and the database drivers, the same stream ran dozens of full
  * collections per GiB (docs/BENCHMARKS.md, "The byte path").
  *
@@ -13,12 +14,11 @@
  * socket's own. Every connection is closed after its answer. When the API process goes
  * away, so does the receiver.
  */
-import { createWriteStream } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { HashingMeter, TooLargeError } from '../../lib/hashing.js';
+import { TooLargeError } from '../../lib/hashing.js';
+import { bodyToFile } from '../../storage/local-file.js';
 import { TransferGuard } from '../plugins/transfer-guard.js';
 import type { FromReceiver, PumpFailure, ToReceiver } from './protocol.js';
 
@@ -150,10 +150,10 @@ export function runReceiver(settings: ReceiverSettings): void {
 
   const pump = async (h: Held, id: number, file: string, maxSize: number): Promise<void> => {
     h.pumping = true;
-    const meter = new HashingMeter(maxSize);
     try {
-      await pipeline(h.body, meter, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
-      send({ t: 'pumped', id, size: meter.bytes, sha256: meter.digest() });
+      // The local driver's own stream-to-file (storage/local-file.ts): same file mode, buffer, hash and size cap.
+      const { size, sha256 } = await bodyToFile(h.body, file, maxSize);
+      send({ t: 'pumped', id, size, sha256 });
     } catch (err) {
       send({ t: 'pump-failed', id, ...failureOf(err) });
     }

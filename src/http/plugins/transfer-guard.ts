@@ -8,7 +8,7 @@
  * flowing mode or delayed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 
 interface Watch {
   socket: Socket;
@@ -29,9 +29,12 @@ export class TransferGuard {
     private readonly windowMs: number,
   ) {}
 
-  /** Watches a request body until it has fully arrived. */
+  /**
+   * Watches a request body until it has fully arrived. An injected request (the byte
+   * receiver's relays, tests) has no socket of its own and nothing to watch here.
+   */
   watchBody(req: IncomingMessage): void {
-    if (req.complete) return;
+    if (req.complete || !(req.socket instanceof Socket)) return;
     this.watch(req.socket, () => req.socket.bytesRead, () => req.complete || req.destroyed);
   }
 
