@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
-import { ADMIN_KEY, eventually } from './helpers/intake.js';
+import { eventually } from './helpers/intake.js';
 import { roleCluster, type RoleCluster } from './helpers/serve-process.js';
 import { download, probeBytes, videoClip } from './helpers/processing.js';
 
@@ -34,13 +34,11 @@ function ffmpegsIn(folder: string): string[] {
 it('a worker killed mid-transcode and a new one started: ready, one set of renditions, nothing left over', async () => {
   const apiServer = start('serve', { INTAKE_WORKERS: '0' });
   await apiServer.ready;
-  const ns = await api('POST', '/v1/namespaces', ADMIN_KEY, { name: 'crash' });
-  const key = (await api('POST', '/v1/keys', ADMIN_KEY, { namespace_id: ns.body.data.id, name: 'k' })).body.data.secret;
+  const { namespaceId, key } = await cluster.tenant('crash');
 
   // Long enough that the kill lands while ffmpeg is writing.
   const clip = await videoClip(1280, 720, 6);
-  const session = (await api('POST', '/v1/uploads', key, { filename: 'crash.mp4', content_type: 'video/mp4', file_size: clip.length })).body.data;
-  assert.equal((await fetch(session.upload_url, { method: 'PUT', headers: { 'content-type': 'video/mp4' }, body: clip })).status, 200);
+  const session = await cluster.uploaded(key, 'crash.mp4', 'video/mp4', clip);
   const first = start('worker');
   await first.ready;
   const done = await api('POST', `/v1/uploads/${session.upload_id}/complete`, key, {});
@@ -73,7 +71,7 @@ it('a worker killed mid-transcode and a new one started: ready, one set of rendi
   assert.equal(asset.status, 'ready', JSON.stringify(asset.error));
   const labels = asset.sources.map((s: any) => s.label).sort();
   assert.deepEqual(labels, ['360p', '480p', '720p', 'original', 'poster'], 'exactly one set');
-  const stored = (await fs.readdir(path.join(cluster.dir, 'storage', 'objects', ns.body.data.id, assetId))).sort();
+  const stored = (await fs.readdir(path.join(cluster.dir, 'storage', 'objects', namespaceId, assetId))).sort();
   assert.deepEqual(stored, ['360p.mp4', '480p.mp4', '720p.mp4', 'poster.jpg']);
   const hd = await probeBytes(await download(asset.sources.find((s: any) => s.label === '720p').url));
   assert.ok(Math.abs(hd.duration - 6) < 0.3, `the 720p rendition is whole (${hd.duration} s)`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
-import { ADMIN_KEY, eventually } from './helpers/intake.js';
+import { eventually } from './helpers/intake.js';
 import { roleCluster, type RoleCluster } from './helpers/serve-process.js';
 import { videoClip } from './helpers/processing.js';
 
@@ -24,12 +24,10 @@ after(() => cluster.close());
 it('SIGTERM mid-transcode: the worker finishes the job, then exits 0', async () => {
   const apiServer = start('serve', { INTAKE_WORKERS: '0' });
   await apiServer.ready;
-  const ns = await api('POST', '/v1/namespaces', ADMIN_KEY, { name: 'drain' });
-  const key = (await api('POST', '/v1/keys', ADMIN_KEY, { namespace_id: ns.body.data.id, name: 'k' })).body.data.secret;
+  const { key } = await cluster.tenant('drain');
 
   const clip = await videoClip(640, 360, 4);
-  const session = (await api('POST', '/v1/uploads', key, { filename: 'drain.mp4', content_type: 'video/mp4', file_size: clip.length })).body.data;
-  assert.equal((await fetch(session.upload_url, { method: 'PUT', headers: { 'content-type': 'video/mp4' }, body: clip })).status, 200);
+  const session = await cluster.uploaded(key, 'drain.mp4', 'video/mp4', clip);
   const worker = start('worker');
   await worker.ready;
   const done = await api('POST', `/v1/uploads/${session.upload_id}/complete`, key, {});

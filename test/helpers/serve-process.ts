@@ -4,6 +4,7 @@
  * with everything it printed if it exits first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,10 @@ export interface RoleCluster {
   start(cmd: 'serve' | 'worker', extra?: Record<string, string>): RoleProcess;
   /** Calls the API with a key; the body parsed. */
   api(method: string, route: string, key: string, json?: unknown): Promise<{ status: number; body: any }>;
+  /** A new namespace (admin key) and a key for it. */
+  tenant(name: string): Promise<{ namespaceId: string; key: string }>;
+  /** An upload session for `bytes`, with its bytes sent to the signed URL (which must answer 200). */
+  uploaded(key: string, filename: string, contentType: string, bytes: Buffer): Promise<{ upload_id: string; upload_url: string }>;
   /** SIGKILLs whatever is still running and removes the folder. */
   close(): Promise<void>;
 }
@@ -71,7 +76,7 @@ export async function roleCluster(prefix: string, env: Record<string, string> = 
   const base = `http://127.0.0.1:${port}`;
   const shared = { ...process.env, INTAKE_DATA_DIR: dir, INTAKE_PORT: String(port), INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_LOG_LEVEL: 'silent', ...env };
   const children = new Set<ChildProcess>();
-  return {
+  const cluster: RoleCluster = {
     dir,
     base,
     start: (cmd, extra = {}) => startRole(cmd, { ...shared, ...extra }, children),
@@ -79,9 +84,21 @@ export async function roleCluster(prefix: string, env: Record<string, string> = 
       const res = await fetch(base + route, { method, headers: { authorization: `Bearer ${key}`, ...(json ? { 'content-type': 'application/json' } : {}) }, body: json ? JSON.stringify(json) : undefined });
       return { status: res.status, body: await res.json() };
     },
+    async tenant(name) {
+      const ns = await cluster.api('POST', '/v1/namespaces', ADMIN_KEY, { name });
+      const key = (await cluster.api('POST', '/v1/keys', ADMIN_KEY, { namespace_id: ns.body.data.id, name: 'k' })).body.data.secret;
+      return { namespaceId: ns.body.data.id as string, key: key as string };
+    },
+    async uploaded(key, filename, contentType, bytes) {
+      const session = (await cluster.api('POST', '/v1/uploads', key, { filename, content_type: contentType, file_size: bytes.length })).body.data;
+      const sent = await fetch(session.upload_url, { method: 'PUT', headers: { 'content-type': contentType }, body: bytes });
+      assert.equal(sent.status, 200, await sent.text());
+      return session;
+    },
     async close() {
       for (const c of children) c.kill('SIGKILL');
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
 }
