@@ -8,6 +8,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-upload-attempts.js';
@@ -23,6 +24,11 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
+  /**
+   * SQLite: WAL checkpoints move to a thread of their own (db/checkpointer.ts), for
+   * long-running processes (serve, worker). A no-op on PostgreSQL and in-memory SQLite.
+   */
+  checkpointInBackground(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,15 +59,31 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Savepoint journals (one per grouped write, db/group-commit.ts) stay in memory: in temp
+    // files they tripled the cost of every statement inside a savepoint (docs/BENCHMARKS.md).
+    sqlite.pragma('temp_store = MEMORY');
+    // After a burst, a WAL file emptied by its checkpoint is cut back to this size.
+    sqlite.pragma('journal_size_limit = 67108864');
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    let checkpointer: Checkpointer | null = null;
+    return {
+      kysely,
+      dialect: 'sqlite',
+      async checkpointInBackground() {
+        if (file !== ':memory:' && !checkpointer) checkpointer = await startCheckpointer(sqlite, file);
+      },
+      async close() {
+        await checkpointer?.stop();
+        await kysely.destroy();
+      },
+    };
   }
   const pool = new (loadPg().Pool)({ connectionString: url, max: options.poolSize ?? 10 });
   // An idle client whose connection the server ended (a restart, an admin's terminate) is
   // dropped by the pool and replaced on the next checkout; unhandled, it would crash the process.
   pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', checkpointInBackground: async () => undefined, close: () => kysely.destroy() };
 }
 
 /**

@@ -27,8 +27,15 @@ export function randomToken(length: number): string {
 
 export type IdPrefix = 'upl' | 'med' | 'src' | 'ns' | 'key' | 'whk' | 'req' | 'blb' | 'job' | 'msg';
 
+/**
+ * `prefix_` + the creation time in milliseconds (9 base-36 digits, good until the year
+ * 5188) + 16 random characters (82 bits). New rows' primary keys then land at the end of
+ * their index instead of on a random page: a session create dirtied half as many pages,
+ * and 1.2× as many were created per second (docs/BENCHMARKS.md). Ids still say nothing
+ * that `created_at` does not, and the random part keeps them unguessable.
+ */
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${randomToken(20)}`;
+  return `${prefix}_${Date.now().toString(36).padStart(9, '0')}${randomToken(16)}`;
 }
 
 export function isId(prefix: IdPrefix, value: string): boolean {

@@ -15,6 +15,7 @@ import { ByteFront } from '../http/byte-receiver/front.js';
 import { RelayedBodies } from '../http/byte-receiver/relayed.js';
 import { Background } from '../lib/background.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { MediaGovernor } from '../media/cpu-governor.js';
 import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
@@ -79,20 +80,33 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
 
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
+  await db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
+  // Media processes yield to requests while the API is busy; started by listen() (a serving process).
+  const governor = new MediaGovernor({ dutyMs: config.mediaBusyDutyPercent, periodMs: 100, foreground: () => [front?.receiverPid] });
   const images = new ImageProber({
     concurrency: config.imageConcurrency,
     memoryMb: config.imageMemoryMb,
     timeoutMs: config.imageTimeoutMs,
     maxSvgElements: config.maxSvgElements,
     idleMs: config.imageIdleMs,
-  });
+  }, config.mediaBusyDutyPercent < 100 ? governor : undefined);
   const queue = await createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
     log.warn({ err }, `job queue: ${context}`),
   );
-  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log, jobs: queue };
+  const deps: UploadDeps = {
+    store,
+    storage,
+    types: new MediaTypes(config.allowedTypes),
+    images,
+    clock,
+    config,
+    log,
+    jobs: queue,
+    governor: config.mediaBusyDutyPercent < 100 ? governor : undefined,
+  };
   const webhookDeps = { store, clock, allowPrivate: config.webhookAllowPrivate };
   const jobStats = jobMetrics(queue);
   let workers: Workers | null = null;
@@ -202,6 +216,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       return front;
     },
     async listen(host, port) {
+      if (config.mediaBusyDutyPercent < 100) governor.start();
       if (!relayed) {
         await app.listen({ host, port });
         return app.server.address() as AddressInfo;
@@ -232,6 +247,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       await background.drain();
       await queue.close();
       await images.close();
+      governor.stop();
       await db.close();
     },
   };

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import type { MediaGovernor } from './cpu-governor.js';
 import { MediaError } from './ffmpeg.js';
 import { findPrlimit } from './image.js';
 
@@ -57,7 +58,7 @@ const PRLIMIT = findPrlimit();
  * far more memory to resize (an SVG just under the element cap), and that must fail its own
  * job, not grow the worker without bound.
  */
-export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; timeoutMs: number; signal?: AbortSignal }): Promise<ImageRendition[]> {
+export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; timeoutMs: number; signal?: AbortSignal; governor?: MediaGovernor }): Promise<ImageRendition[]> {
   const bytes = opts.memoryMb * 1024 * 1024;
   const node = [process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)];
   const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
@@ -68,6 +69,9 @@ export function makeImageRenditions(input: string, outDir: string, opts: { maxPi
       timeout: opts.timeoutMs,
       killSignal: 'SIGKILL',
     });
+    // Held back while the API is busy (media/cpu-governor.ts); the deadline is generous for that.
+    opts.governor?.track(child.pid);
+    child.once('exit', () => opts.governor?.untrack(child.pid));
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { cpuDeadline, type MediaGovernor } from './cpu-governor.js';
 import { countSvgElements } from './svg-check.js';
 
 export interface ImageInfo {
@@ -22,7 +23,7 @@ export interface ImageLimits {
   concurrency: number;
   /** Private memory a job's process may use, Node itself included (~90 MB). */
   memoryMb: number;
-  /** A job still running after this long is killed. */
+  /** A job that has used this much CPU time is killed (or, held back by a governor, 5× this long on the clock). */
   timeoutMs: number;
   /** An SVG with more elements than this is refused before librsvg sees it. */
   maxSvgElements: number;
@@ -95,6 +96,8 @@ interface Child {
   proc: ChildProcess;
   job: Job | null;
   timer?: NodeJS.Timeout;
+  /** Clears the running job's deadline. */
+  deadline?: () => void;
   /** Sharp is loaded: the job's deadline starts now, not at process start. */
   ready: boolean;
   timedOut: boolean;
@@ -123,7 +126,8 @@ export class ImageProber {
   private closed = false;
   private readonly prlimit = findPrlimit();
 
-  constructor(limits: Partial<ImageLimits> = {}) {
+  /** `governor` holds the children back while the API is busy (media/cpu-governor.ts). */
+  constructor(limits: Partial<ImageLimits> = {}, private readonly governor?: MediaGovernor) {
     this.limits = { ...DEFAULT_IMAGE_LIMITS, ...limits };
   }
 
@@ -168,6 +172,7 @@ export class ImageProber {
 
   private dispatch(child: Child, job: Job): void {
     clearTimeout(child.timer);
+    child.deadline?.();
     child.job = job;
     child.proc.ref();
     (child.proc.channel as { ref?: () => void } | undefined)?.ref?.();
@@ -175,10 +180,11 @@ export class ImageProber {
   }
 
   private start(child: Child, job: Job): void {
-    child.timer = setTimeout(() => {
+    const wallMs = this.governor ? 5 * this.limits.timeoutMs : this.limits.timeoutMs;
+    child.deadline = cpuDeadline(child.proc.pid, this.limits.timeoutMs, wallMs, () => {
       child.timedOut = true;
       child.proc.kill('SIGKILL');
-    }, this.limits.timeoutMs);
+    });
     child.proc.send({ file: job.file }, (err) => {
       if (err) child.proc.kill('SIGKILL');
     });
@@ -193,10 +199,11 @@ export class ImageProber {
     const proc = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
     // Decoding is background work: on a busy machine the API's own requests come first.
     try {
-      if (proc.pid) os.setPriority(proc.pid, 10);
+      if (proc.pid) os.setPriority(proc.pid, 19);
     } catch {
       // not permitted here: run at normal priority
     }
+    this.governor?.track(proc.pid);
     const child: Child = { proc, job: null, ready: false, timedOut: false, stderr: '' };
     this.children.add(child);
     proc.stderr?.on('data', (chunk: Buffer) => {
@@ -205,6 +212,7 @@ export class ImageProber {
     proc.on('message', (reply: Reply) => this.finish(child, reply));
     proc.on('error', (err) => this.lost(child, new Error(`image process failed to start: ${err.message}`)));
     proc.on('exit', (code, signal) => {
+      this.governor?.untrack(proc.pid);
       const why = child.timedOut
         ? new ImageTooComplexError('time', `Reading the image took longer than ${this.limits.timeoutMs} ms.`)
         : signal === 'SIGABRT' || signal === 'SIGSEGV' || signal === 'SIGTRAP' || ALLOC_FAILED.test(child.stderr)
@@ -224,6 +232,7 @@ export class ImageProber {
     const job = child.job;
     if (!job) return;
     clearTimeout(child.timer);
+    child.deadline?.();
     child.job = null;
     this.running--;
     if (reply.ok) job.resolve({ width: reply.width, height: reply.height });
@@ -250,6 +259,7 @@ export class ImageProber {
   /** The child is gone (or never started): its job, if any, fails with `err`. */
   private lost(child: Child, err: Error): void {
     clearTimeout(child.timer);
+    child.deadline?.();
     this.children.delete(child);
     const i = this.idle.indexOf(child);
     if (i >= 0) this.idle.splice(i, 1);

@@ -72,6 +72,6 @@ describe('intake client commands: exit codes', () => {
   it('0 for an upload that went through', async () => {
     const res = await cli(['upload', photo]);
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stdout, /photo\.png: uploaded med_[a-z0-9]{20} ready/);
+    assert.match(res.stdout, /photo\.png: uploaded med_[a-z0-9]{25} ready/);
   });
 });

@@ -13,15 +13,27 @@ describe('ids', () => {
     assert.equal(seen.size, 36);
   });
 
-  it('newId() is prefix_ and 20 of [a-z0-9], and unique', () => {
+  it('newId() is prefix_ and 25 of [a-z0-9] (the contract asks 16 or more), and unique', () => {
     const prefixes: IdPrefix[] = ['upl', 'med', 'src', 'ns', 'key', 'whk', 'req', 'blb'];
     for (const p of prefixes) {
       const id = newId(p);
-      assert.match(id, new RegExp(`^${p}_[a-z0-9]{20}$`));
+      assert.match(id, new RegExp(`^${p}_[a-z0-9]{25}$`));
       assert.equal(isId(p, id), true);
     }
     const many = new Set(Array.from({ length: 2000 }, () => newId('upl')));
     assert.equal(many.size, 2000);
+  });
+
+  it('newId() begins with its creation time, so ids made later sort later (new rows append to their index)', async () => {
+    const first = newId('upl');
+    const start = Date.now();
+    while (Date.now() === start) await new Promise((r) => setImmediate(r));
+    const later = Array.from({ length: 50 }, () => newId('upl'));
+    for (const id of later) assert.ok(id > first, `${id} sorts after ${first}`);
+    assert.equal(parseInt(first.slice(4, 13), 36) <= start, true);
+    assert.ok(start - parseInt(first.slice(4, 13), 36) < 1000, 'the first 9 characters are the time in ms, base 36');
+    // The rest stays random: 50 ids made in the same millisecond differ after the time part.
+    assert.equal(new Set(later.map((id) => id.slice(13))).size, 50);
   });
 
   it('isId() checks the prefix and the alphabet', () => {

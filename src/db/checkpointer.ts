@@ -1,0 +1,69 @@
+/**
+ * WAL checkpoints on a thread of their own. SQLite's automatic checkpoint runs inside the
+ * commit that crosses 1,000 WAL pages, on the connection's thread: it copies those pages
+ * into the database file and fsyncs both files, and the event loop waits the whole time
+ * (a third of a session create's time went there, and most of its p99; docs/BENCHMARKS.md).
+ *
+ * Here the main connection's automatic checkpoint is off, and a worker thread with its own
+ * connection runs a PASSIVE checkpoint every `intervalMs`. PASSIVE never waits for a lock
+ * and never blocks the writer: commits go on appending to the WAL while it copies, and the
+ * writer starts the WAL over once everything in it is in the database file. Durability is
+ * unchanged: with `synchronous = NORMAL` a commit is on disk once written to the WAL, and
+ * a checkpoint only moves committed pages. If the thread dies, the main connection's
+ * automatic checkpoint comes back on, so the WAL never grows without bound.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type SQLite from 'better-sqlite3';
+
+/** The default: WAL pages reach the database file within this long. */
+export const CHECKPOINT_INTERVAL_MS = 200;
+/** SQLite's own default, restored on the main connection if the checkpoint thread stops. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
+// Source rather than a file: it runs the same from dist/ and from source under tsx (as the image children do).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const SQLite = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
+const db = new SQLite(workerData.file, { fileMustExist: true });
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const timer = setInterval(() => checkpoint.get(), workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  checkpoint.get();
+  db.close();
+  parentPort.close();
+});
+parentPort.postMessage('ready');
+`;
+
+export interface Checkpointer {
+  /** Stops the thread after one last checkpoint; the main connection checkpoints on its own again. */
+  stop(): Promise<void>;
+}
+
+export async function startCheckpointer(sqlite: SQLite.Database, file: string, intervalMs = CHECKPOINT_INTERVAL_MS): Promise<Checkpointer> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  // An error ends the thread ('exit' follows): the main connection takes checkpoints back.
+  worker.on('error', () => undefined);
+  void exited.then(() => {
+    if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  sqlite.pragma('wal_autocheckpoint = 0');
+  // A process that is done must not stay up for this thread.
+  worker.unref();
+  return {
+    async stop() {
+      // Waiting for the thread must keep the process up (it was unref'd while it ran).
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}

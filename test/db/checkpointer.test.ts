@@ -1,0 +1,68 @@
+/**
+ * WAL checkpoints on their own thread (db/checkpointer.ts): the main connection's automatic
+ * checkpoint is off, yet committed pages reach the database file; stopping hands the job
+ * back to the main connection. Savepoint journals live in memory (temp_store).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { openDatabase, type Db } from '../../src/db/database.js';
+import SQLite from 'better-sqlite3';
+import { startCheckpointer } from '../../src/db/checkpointer.js';
+import { eventually } from '../helpers/intake.js';
+
+describe('SQLite checkpoints on a thread of their own', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'intake-checkpointer-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const pragma = async (db: Db, name: string) => (await sql<Record<string, number>>`${sql.raw(`PRAGMA ${name}`)}`.execute(db.kysely)).rows[0]![name];
+
+  it('moves committed pages into the database file while the main connection never checkpoints', async () => {
+    const file = path.join(dir, 'a.db');
+    const db = openDatabase(`sqlite:${file}`);
+    try {
+      await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`.execute(db.kysely);
+      await db.checkpointInBackground();
+      assert.equal(await pragma(db, 'wal_autocheckpoint'), 0, 'the main connection leaves checkpoints to the thread');
+      assert.equal(await pragma(db, 'temp_store'), 2, 'savepoint journals in memory');
+      const sizeBefore = fs.statSync(file).size;
+      // ~4 MB of rows in small commits: only a checkpoint can bring them into the main file.
+      const value = 'x'.repeat(4000);
+      for (let i = 0; i < 1000; i++) await sql`INSERT INTO t (v) VALUES (${value})`.execute(db.kysely);
+      await eventually(async () => fs.statSync(file).size > sizeBefore + 3_000_000, 10_000, 'the database file to take the checkpointed pages');
+      const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM t`.execute(db.kysely);
+      assert.equal(rows.rows[0]!.n, 1000);
+    } finally {
+      await db.close();
+    }
+    // Closed cleanly: the WAL is gone and every row is in the file.
+    assert.equal(fs.existsSync(`${file}-wal`), false);
+  });
+
+  it('stopping the thread gives checkpoints back to the main connection', async () => {
+    const file = path.join(dir, 'b.db');
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    try {
+      const checkpointer = await startCheckpointer(sqlite, file, 50);
+      assert.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 0);
+      await checkpointer.stop();
+      assert.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 1000, 'SQLite\'s own checkpoint is back');
+    } finally {
+      sqlite.close();
+    }
+  });
+
+  it('is a no-op for an in-memory database', async () => {
+    const db = openDatabase('sqlite::memory:');
+    await db.checkpointInBackground();
+    assert.equal(await pragma(db, 'wal_autocheckpoint'), 1000);
+    await db.close();
+  });
+});
