@@ -135,13 +135,13 @@ export async function createUpload(
 
   const uploadId = newId('upl');
   const assetId = detached ? NO_ASSET : newId('med');
-  const row: UploadRow = {
-    ...baseRow(tenant.namespaceId, uploadId, assetId, fields, input, now, expiresIn),
-    status: 'pending',
+  // Completed on baseRow's own fresh object: copying its 35 columns into a new one showed in the profile.
+  const row: UploadRow = Object.assign(baseRow(tenant.namespaceId, uploadId, assetId, fields, input, now, expiresIn), {
+    status: 'pending' as const,
     method: input.method ?? 'PUT',
     reserved_bytes: input.file_size,
     create_asset: detached ? 0 : 1,
-  };
+  });
   let session = row;
   try {
     if (resumable) session = await startResumable(deps, row, input.part_size, (r) => insertSession(deps, namespace, r, fields));
@@ -343,24 +343,26 @@ async function shape(
   let post: PresignedPost | null = null;
   if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);
   if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
-  return {
-    ...uploadView(row),
+  const nextStep = !method
+    ? `Nothing to send: this content is already stored as asset ${row.asset_id}.`
+    : row.asset_id === NO_ASSET
+      ? `${method === 'PUT' ? 'PUT the bytes to upload_url' : 'POST the form to upload_url'}, POST /v1/uploads/${row.id}/complete, then attach it with POST /v1/assets.`
+      : method === 'PUT'
+        ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
+        : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`;
+  // Completed on uploadView's own fresh object rather than copied into a new one (the session create's profile).
+  return Object.assign(uploadView(row), {
     provider: deps.storage.provider,
     key: row.storage_key,
     upload_url: put?.url ?? post?.url ?? null,
     upload_method: put
-      ? { method: 'PUT', headers: put.headers }
+      ? { method: 'PUT' as const, headers: put.headers }
       : post
-        ? { method: 'POST', content_type: 'multipart/form-data', field_name: 'file', fields: post.fields }
+        ? { method: 'POST' as const, content_type: 'multipart/form-data' as const, field_name: 'file' as const, fields: post.fields }
         : null,
     parts: null,
     expires_in: expiresIn,
     max_size: Math.min(limit, input.file_size),
-    next_step: method
-      ? method === 'PUT'
-        ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
-        : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`
-      : `Nothing to send: this content is already stored as asset ${row.asset_id}.`,
-    ...(row.asset_id === NO_ASSET && method ? { next_step: `${method === 'PUT' ? 'PUT the bytes to upload_url' : 'POST the form to upload_url'}, POST /v1/uploads/${row.id}/complete, then attach it with POST /v1/assets.` } : {}),
-  };
+    next_step: nextStep,
+  });
 }
