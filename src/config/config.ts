@@ -215,7 +215,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     imageTimeoutMs: int('INTAKE_IMAGE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     maxSvgElements: int('INTAKE_MAX_SVG_ELEMENTS', 100_000, 1, 100_000_000),
     imageIdleMs: int('INTAKE_IMAGE_IDLE_MS', 5_000, 0, 3_600_000),
-    mediaBusyDutyPercent: int('INTAKE_MEDIA_BUSY_DUTY_PERCENT', 20, 5, 100),
+    mediaBusyDutyPercent: int('INTAKE_MEDIA_BUSY_DUTY_PERCENT', 10, 5, 100),
     minTransferBytesPerSecond: int('INTAKE_MIN_TRANSFER_RATE', 1024, 1, 1024 * MIB),
     transferWindowMs: int('INTAKE_TRANSFER_WINDOW_MS', 30_000, 100, 3_600_000),
     maxConcurrentUploads: int('INTAKE_MAX_CONCURRENT_UPLOADS', 500, 1, 1_000_000),

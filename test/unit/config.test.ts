@@ -53,7 +53,7 @@ describe('loadConfig', () => {
         imageTimeoutMs: 30_000,
         maxSvgElements: 100_000,
         imageIdleMs: 5_000,
-        mediaBusyDutyPercent: 20,
+        mediaBusyDutyPercent: 10,
         minTransferBytesPerSecond: 1024,
         transferWindowMs: 30_000,
         maxConcurrentUploads: 500,
