@@ -70,7 +70,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       kysely,
       dialect: 'sqlite',
       async checkpointInBackground() {
-        if (file !== ':memory:' && !checkpointer) checkpointer = await startCheckpointer(sqlite, file);
+        if (file === ':memory:' || checkpointer) return;
+        // A thread that cannot start leaves SQLite's own checkpoints on: slower, never wrong.
+        checkpointer = await startCheckpointer(sqlite, file).catch(() => null);
       },
       async close() {
         await checkpointer?.stop();
