@@ -52,7 +52,7 @@ export interface Config {
   readonly imageTimeoutMs: number;
   readonly maxSvgElements: number;
   readonly imageIdleMs: number;
-  /** Percent of each 100 ms media processes may run while the API is busy (100: never held back). */
+  /** Percent of each 500 ms media processes may run while the API is busy (100: never held back). */
   readonly mediaBusyDutyPercent: number;
   /** A body (or download) slower than this over a window is cut off. */
   readonly minTransferBytesPerSecond: number;

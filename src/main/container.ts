@@ -15,7 +15,7 @@ import { ByteFront } from '../http/byte-receiver/front.js';
 import { RelayedBodies } from '../http/byte-receiver/relayed.js';
 import { Background } from '../lib/background.js';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { MediaGovernor } from '../media/cpu-governor.js';
+import { MediaGovernor, PERIOD_MS } from '../media/cpu-governor.js';
 import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
@@ -85,7 +85,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
   // Media processes yield to requests while the API is busy; started by listen() (a serving process).
-  const governor = new MediaGovernor({ dutyMs: config.mediaBusyDutyPercent, periodMs: 100, foreground: () => [front?.receiverPid] });
+  const governor = new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.mediaBusyDutyPercent) / 100, foreground: () => [front?.receiverPid] });
   const images = new ImageProber({
     concurrency: config.imageConcurrency,
     memoryMb: config.imageMemoryMb,
