@@ -4,9 +4,10 @@
  * machine they still take the other core, and measured here any process busy on the other
  * core cost the API a fifth of its sessions per second, at `nice 19` or SCHED_IDLE alike
  * (docs/BENCHMARKS.md, "Hostile load"). So while the foreground is busy, the governor lets
- * the media processes it tracks run only `dutyMs` of every `periodMs` (SIGCONT, then
- * SIGSTOP; 50 ms of every 500 by default): a decode takes longer, requests do not wait. When the foreground is quiet they
- * run freely.
+ * the media processes it tracks run only `dutyMs` of every `periodMs` between them, one
+ * process per period in turn (SIGCONT, then SIGSTOP; 50 ms of every 500 by default): a
+ * decode takes longer, requests do not wait. When the foreground is quiet they all run
+ * freely.
  *
  * "Busy" is the CPU the foreground processes used in the last period: the API process (all
  * its threads) plus any others `foreground()` names (the byte receiver), against
@@ -121,13 +122,19 @@ export class MediaGovernor {
   private tick(): void {
     const busy = this.foregroundCpu() >= this.opts.busyCpu;
     clearTimeout(this.stopTimer);
-    this.release();
-    if (!busy || this.pids.size === 0) return;
+    if (!busy || this.pids.size === 0) {
+      this.release();
+      return;
+    }
     this.throttledPeriods++;
-    this.stopTimer = setTimeout(() => {
-      this.held = true;
-      for (const pid of this.pids) signal(pid, 'SIGSTOP');
-    }, this.opts.dutyMs);
+    // One process per period, in turn: media work as a whole gets `dutyMs`, however many
+    // processes there are (a decode and a rendition at once would otherwise take twice that).
+    const pids = [...this.pids];
+    const turn = pids[this.throttledPeriods % pids.length]!;
+    for (const pid of pids) if (pid !== turn) signal(pid, 'SIGSTOP');
+    this.held = true;
+    signal(turn, 'SIGCONT');
+    this.stopTimer = setTimeout(() => signal(turn, 'SIGSTOP'), this.opts.dutyMs);
     this.stopTimer.unref();
   }
 

@@ -86,6 +86,35 @@ describe('media CPU governor', () => {
     }
   });
 
+  it('takes turns while the foreground is busy: two media processes never run at once, and both get runs', async () => {
+    const foreground = busy();
+    const a = busy();
+    const b = busy();
+    // Any foreground CPU counts as busy here, so a loaded machine (a CI run beside it) cannot make it look idle.
+    const governor = new MediaGovernor({ periodMs: 60, dutyMs: 30, busyCpu: 0.02, foreground: () => [foreground.pid] });
+    governor.start();
+    governor.track(a.pid);
+    governor.track(b.pid);
+    try {
+      await eventually(async () => governor.throttledPeriods >= 2, 10_000, 'the governor to hold media work back');
+      const cpuBefore = [processCpuMs(a.pid!)!, processCpuMs(b.pid!)!];
+      let both = 0;
+      let samples = 0;
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {
+        if (state(a.pid!) !== 'T' && state(b.pid!) !== 'T') both++;
+        samples++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // A signal takes effect a moment after it is sent: allow the odd sample at a hand-over.
+      assert.ok(both / samples < 0.15, `both running in ${both} of ${samples} samples`);
+      assert.ok(processCpuMs(a.pid!)! > cpuBefore[0]!, 'the first got CPU');
+      assert.ok(processCpuMs(b.pid!)! > cpuBefore[1]!, 'the second got CPU');
+    } finally {
+      governor.stop();
+    }
+  });
+
   it('deadlines count CPU time: a process that only waits is not expired by the CPU budget, a busy one is', async () => {
     const waiting = idle();
     const working = busy();
