@@ -16,6 +16,7 @@
  * Deadlines of governed jobs count the CPU time the job used (cpuDeadline), not the wall
  * clock, so a job held back is not killed for it.
  */
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 
 export interface GovernorOptions {
@@ -84,10 +85,13 @@ export class MediaGovernor {
     this.release();
   }
 
-  /** Governs `pid` until it exits (call `untrack` then). */
-  track(pid: number | undefined): void {
+  /** Governs a child process until it exits (or `untrack`). */
+  track(child: ChildProcess): void {
+    const pid = child.pid;
     if (pid === undefined) return;
     this.pids.add(pid);
+    // Gone: forget it without a signal (its pid may soon be another process's).
+    child.once('exit', () => this.pids.delete(pid));
     // A child that starts while the others are held waits for the next period like them.
     if (this.held) signal(pid, 'SIGSTOP');
   }
@@ -103,9 +107,9 @@ export class MediaGovernor {
     const now = performance.now();
     const elapsed = Math.max(1, now - this.lastAt);
     this.lastAt = now;
-    const self = process.cpuUsage(this.lastSelf);
-    this.lastSelf = process.cpuUsage();
-    let ms = (self.user + self.system) / 1000;
+    const self = process.cpuUsage();
+    let ms = (self.user - this.lastSelf.user + self.system - this.lastSelf.system) / 1000;
+    this.lastSelf = self;
     const seen = new Map<number, number>();
     for (const pid of this.opts.foreground?.() ?? []) {
       if (pid === undefined) continue;

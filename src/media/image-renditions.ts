@@ -70,8 +70,7 @@ export function makeImageRenditions(input: string, outDir: string, opts: { maxPi
       killSignal: 'SIGKILL',
     });
     // Held back while the API is busy (media/cpu-governor.ts); the deadline is generous for that.
-    opts.governor?.track(child.pid);
-    child.once('exit', () => opts.governor?.untrack(child.pid));
+    opts.governor?.track(child);
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));

@@ -203,7 +203,7 @@ export class ImageProber {
     } catch {
       // not permitted here: run at normal priority
     }
-    this.governor?.track(proc.pid);
+    this.governor?.track(proc);
     const child: Child = { proc, job: null, ready: false, timedOut: false, stderr: '' };
     this.children.add(child);
     proc.stderr?.on('data', (chunk: Buffer) => {
@@ -212,7 +212,6 @@ export class ImageProber {
     proc.on('message', (reply: Reply) => this.finish(child, reply));
     proc.on('error', (err) => this.lost(child, new Error(`image process failed to start: ${err.message}`)));
     proc.on('exit', (code, signal) => {
-      this.governor?.untrack(proc.pid);
       const why = child.timedOut
         ? new ImageTooComplexError('time', `Reading the image took longer than ${this.limits.timeoutMs} ms.`)
         : signal === 'SIGABRT' || signal === 'SIGSEGV' || signal === 'SIGTRAP' || ALLOC_FAILED.test(child.stderr)

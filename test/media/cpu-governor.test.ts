@@ -37,7 +37,7 @@ describe('media CPU governor', () => {
     const media = busy();
     const governor = new MediaGovernor({ periodMs: 50, dutyMs: 10, busyCpu: 0.5, foreground: () => [foreground.pid] });
     governor.start();
-    governor.track(media.pid);
+    governor.track(media);
     try {
       await eventually(async () => state(media.pid!) === 'T', 10_000, 'the media process to be stopped while the foreground is busy');
       assert.ok(governor.throttledPeriods > 0);
@@ -70,12 +70,12 @@ describe('media CPU governor', () => {
     const governor = new MediaGovernor({ periodMs: 50, dutyMs: 5, busyCpu: 0.5, foreground: () => [foreground.pid] });
     const first = busy();
     governor.start();
-    governor.track(first.pid);
+    governor.track(first);
     try {
       await eventually(async () => state(first.pid!) === 'T', 10_000, 'held back');
       const late = busy();
       // Tracked while held: stopped at once, or continued with the others at the next period.
-      governor.track(late.pid);
+      governor.track(late);
       await eventually(async () => state(late.pid!) === 'T', 10_000, 'the late process held back too');
       governor.untrack(first.pid);
       await eventually(async () => state(first.pid!) !== 'T', 5_000, 'an untracked process runs');
@@ -93,8 +93,8 @@ describe('media CPU governor', () => {
     // Any foreground CPU counts as busy here, so a loaded machine (a CI run beside it) cannot make it look idle.
     const governor = new MediaGovernor({ periodMs: 60, dutyMs: 30, busyCpu: 0.02, foreground: () => [foreground.pid] });
     governor.start();
-    governor.track(a.pid);
-    governor.track(b.pid);
+    governor.track(a);
+    governor.track(b);
     try {
       await eventually(async () => governor.throttledPeriods >= 2, 10_000, 'the governor to hold media work back');
       const cpuBefore = [processCpuMs(a.pid!)!, processCpuMs(b.pid!)!];
