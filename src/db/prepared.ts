@@ -66,28 +66,28 @@ export function preparedInsert<T extends keyof Database & string>(table: T): (db
   let last: { keys: string[]; insert: Prepared<unknown[], unknown> } | undefined;
   return (db, row) => {
     const keys = Object.keys(row);
-    let insert: Prepared<unknown[], unknown> | undefined;
-    if (last && sameKeys(last.keys, keys) && keys.every((k) => row[k] !== undefined)) {
-      insert = last.insert;
-    } else {
-      const columns = keys.filter((c) => row[c] !== undefined);
-      const shape = columns.join(',');
-      insert = byColumns.get(shape);
-      if (!insert) {
-        insert = prepare((d, ...values: unknown[]) => d.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, values[i]])) as never));
-        byColumns.set(shape, insert);
-      }
-      if (columns.length !== keys.length) return insert(db, ...columns.map((c) => row[c]));
-      last = { keys, insert };
+    const values = last && valuesInOrder(last.keys, keys, row);
+    if (values) return last!.insert(db, ...values);
+    const columns = keys.filter((c) => row[c] !== undefined);
+    const shape = columns.join(',');
+    let insert = byColumns.get(shape);
+    if (!insert) {
+      insert = prepare((d, ...vals: unknown[]) => d.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, vals[i]])) as never));
+      byColumns.set(shape, insert);
     }
-    const values = new Array<unknown>(keys.length);
-    for (let i = 0; i < keys.length; i++) values[i] = row[keys[i]!];
-    return insert(db, ...values);
+    if (columns.length === keys.length) last = { keys, insert };
+    return insert(db, ...columns.map((c) => row[c]));
   };
 }
 
-function sameKeys(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** The row's values when its keys are `expected`, in order, none undefined; else undefined. */
+function valuesInOrder(expected: string[], keys: string[], row: Record<string, unknown>): unknown[] | undefined {
+  if (keys.length !== expected.length) return undefined;
+  const values = new Array<unknown>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k !== expected[i] || row[k] === undefined) return undefined;
+    values[i] = row[k];
+  }
+  return values;
 }
