@@ -101,7 +101,7 @@ const RENDITION_MEMORY_FACTOR = 4;
 async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
   const timeoutMs = transcodeTimeoutMs(asset.duration);
   if (asset.kind === 'image') {
-    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.imageMemoryMb, timeoutMs: 120_000, signal: ctx.signal, governor: deps.governor });
+    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.imageMemoryMb, cpuMs: deps.config.imageTimeoutMs, signal: ctx.signal, governor: deps.governor });
     return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
   }
   const demuxer = demuxerFor(asset.mimetype!);

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import type { MediaGovernor } from './cpu-governor.js';
+import { cpuDeadline, type MediaGovernor } from './cpu-governor.js';
 import { MediaError } from './ffmpeg.js';
 import { findPrlimit } from './image.js';
 
@@ -55,33 +55,42 @@ const PRLIMIT = findPrlimit();
 /**
  * Renders in a niced child process under a memory cap (RLIMIT_DATA through prlimit, as for
  * verification) and a deadline: an image that passed verification's limits can still need
- * far more memory to resize (an SVG just under the element cap), and that must fail its own
- * job, not grow the worker without bound.
+ * far more memory or time to resize (an SVG just under the element cap: 90,000 stroked text
+ * elements parse in ~3 s and took over two minutes of CPU to draw), and that must fail its
+ * own job, not grow the worker without bound or hold a core. The deadline counts the
+ * child's CPU time, as the prober's does (`cpuMs`; on the clock 5× that while a governor
+ * may hold it back, else the same).
  */
-export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; timeoutMs: number; signal?: AbortSignal; governor?: MediaGovernor }): Promise<ImageRendition[]> {
+export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; cpuMs: number; signal?: AbortSignal; governor?: MediaGovernor }): Promise<ImageRendition[]> {
   const bytes = opts.memoryMb * 1024 * 1024;
   const node = [process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)];
   const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
   return new Promise((resolve, reject) => {
+    // nice and prlimit exec the next command: the pid is the renderer's throughout.
     const child = spawn('nice', ['-n', '19', ...argv], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       signal: opts.signal,
-      timeout: opts.timeoutMs,
-      killSignal: 'SIGKILL',
     });
-    // Held back while the API is busy (media/cpu-governor.ts); the deadline is generous for that.
+    // Held back while the API is busy (media/cpu-governor.ts).
     opts.governor?.track(child);
+    let timedOut = false;
+    const clear = cpuDeadline(child.pid, opts.cpuMs, opts.governor ? 5 * opts.cpuMs : opts.cpuMs, () => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    });
+    child.once('exit', clear);
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
     child.stderr!.setEncoding('utf8').on('data', (c: string) => err.length < 4000 && (err += c));
-    child.once('error', (e) => reject(new Error(`image renditions did not run: ${e.message}`, { cause: e })));
+    child.once('error', (e) => (clear(), reject(new Error(`image renditions did not run: ${e.message}`, { cause: e }))));
     child.once('close', (code, signal) => {
       if (code === 0) return resolve(JSON.parse(out) as ImageRendition[]);
       // Exit 2: sharp refused the image itself; anything else (3: a system error, a kill) may pass.
       if (code === 2 && !signal) return reject(new MediaError(`The image could not be decoded: ${err.trim().split('\n')[0]?.slice(0, 200) ?? ''}`));
       // Killed at the deadline (not by a drain): the same image would take as long again, so
       // a retry only burns another worker's time. A drain's abort stays retryable.
+      if (timedOut) return reject(new MediaError('The image is too complex to render in time.'));
       if (signal === 'SIGKILL' && !opts.signal?.aborted) return reject(new MediaError('The image is too complex to render in time or memory.'));
       reject(new Error(`image renditions failed (${signal ?? code}): ${err.slice(0, 200)}`));
     });

@@ -1,6 +1,7 @@
 /**
  * Image renditions decode the whole image in a child process under a memory cap: an image
- * that needs more fails its own job, and the same image renders under a sufficient cap.
+ * that needs more fails its own job, and the same image renders under a sufficient cap; one
+ * that needs more CPU time than its deadline is killed and fails its own job.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { findPrlimit } from '../../src/media/image.js';
+import { MediaError } from '../../src/media/ffmpeg.js';
 import { makeImageRenditions } from '../../src/media/image-renditions.js';
 import { eventually } from '../helpers/intake.js';
 
@@ -22,7 +24,16 @@ function processesNaming(needle: string): string[] {
   }
 }
 
-describe('image renditions under a memory cap', () => {
+/** Slow to render: thousands of blurred shapes on a large canvas (a new file per call). */
+let slowSvgs = 0;
+async function slowSvg(dir: string): Promise<string> {
+  const svg = path.join(dir, `slow-${slowSvgs++}.svg`);
+  const shapes = Array.from({ length: 4000 }, (_, i) => `<circle cx="${(i * 37) % 6000}" cy="${(i * 53) % 6000}" r="400" fill="#${(i * 4099).toString(16).padStart(6, '0').slice(-6)}" filter="url(#b)"/>`);
+  await fs.writeFile(svg, `<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6000"><defs><filter id="b"><feGaussianBlur stdDeviation="60"/></filter></defs>${shapes.join('')}</svg>`);
+  return svg;
+}
+
+describe('image renditions under a memory cap and a CPU deadline', () => {
   let dir: string;
   let input: string;
   before(async () => {
@@ -42,21 +53,34 @@ describe('image renditions under a memory cap', () => {
     await fs.mkdir(out);
     const small = path.join(dir, 'small.png');
     await sharp({ create: { width: 640, height: 480, channels: 3, background: '#aa6633' } }).png().toFile(small);
-    assert.equal((await makeImageRenditions(small, out, { maxPixels: 1e9, memoryMb: 160, timeoutMs: 60_000 })).length, 2, 'a small image fits the small cap');
-    await assert.rejects(makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 160, timeoutMs: 60_000 }), /image renditions failed|could not be decoded/);
-    const made = await makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 2048, timeoutMs: 60_000 });
+    assert.equal((await makeImageRenditions(small, out, { maxPixels: 1e9, memoryMb: 160, cpuMs: 60_000 })).length, 2, 'a small image fits the small cap');
+    await assert.rejects(makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 160, cpuMs: 60_000 }), /image renditions failed|could not be decoded/);
+    const made = await makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 2048, cpuMs: 60_000 });
     assert.deepEqual(made.map((r) => [r.label, Math.max(r.width, r.height)]).sort(), [['preview', 1280], ['thumbnail', 320]]);
   });
 
+  it('a rendition past its CPU deadline is killed and fails its own job as too complex', async () => {
+    const svg = await slowSvg(dir);
+    const out = path.join(dir, 'deadline-out');
+    await fs.mkdir(out);
+    const started = Date.now();
+    await assert.rejects(makeImageRenditions(svg, out, { maxPixels: 1e9, memoryMb: 4096, cpuMs: 400 }), (err: unknown) => {
+      assert.ok(err instanceof MediaError, `a MediaError (the job fails for good), got ${String(err)}`);
+      assert.match(err.message, /too complex to render in time/);
+      return true;
+    });
+    // Without the deadline it renders for tens of seconds (the orphan test below relies on that).
+    assert.ok(Date.now() - started < 10_000, `killed near its 400 ms of CPU, not after ${Date.now() - started} ms`);
+    await eventually(async () => processesNaming(svg).length === 0, 5_000, 'the killed rendition child to be gone');
+    assert.deepEqual(await fs.readdir(out), [], 'nothing written');
+  });
+
   it('a rendition child stops at once when its worker is killed, instead of rendering on as an orphan', async () => {
-    // Slow to render: thousands of blurred shapes on a large canvas.
-    const svg = path.join(dir, 'slow.svg');
-    const shapes = Array.from({ length: 4000 }, (_, i) => `<circle cx="${(i * 37) % 6000}" cy="${(i * 53) % 6000}" r="400" fill="#${(i * 4099).toString(16).padStart(6, '0').slice(-6)}" filter="url(#b)"/>`);
-    await fs.writeFile(svg, `<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6000"><defs><filter id="b"><feGaussianBlur stdDeviation="60"/></filter></defs>${shapes.join('')}</svg>`);
+    const svg = await slowSvg(dir);
     const out = path.join(dir, 'orphan-out');
     await fs.mkdir(out);
     const modulePath = path.resolve('src/media/image-renditions.ts');
-    const parent = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(modulePath)}).then((m) => m.makeImageRenditions(${JSON.stringify(svg)}, ${JSON.stringify(out)}, { maxPixels: 1e9, memoryMb: 4096, timeoutMs: 600000 })).catch(() => {}); setInterval(() => {}, 1000);`], { stdio: 'ignore' });
+    const parent = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(modulePath)}).then((m) => m.makeImageRenditions(${JSON.stringify(svg)}, ${JSON.stringify(out)}, { maxPixels: 1e9, memoryMb: 4096, cpuMs: 600000 })).catch(() => {}); setInterval(() => {}, 1000);`], { stdio: 'ignore' });
     try {
       await eventually(async () => processesNaming(svg).some((l) => !l.includes('--import')), 20_000, 'the rendition child to start');
       parent.kill('SIGKILL');
