@@ -16,7 +16,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { descendantsRss, peakRss, resetPeakRss } from './lib/children.js';
+import { cpuSeconds, descendantsRss, machineBusySeconds, ownCpuSeconds, peakRss, resetPeakRss } from './lib/children.js';
 import { createSession, type IntakeServer } from './intake.js';
 import { median } from './put.js';
 
@@ -38,6 +38,8 @@ export interface HostileSide {
   sessionsPerSecond: number;
   sessionsRounds: number[];
   sessionsNon2xx: number;
+  /** CPU shares of each round's session phase. */
+  sessionsCpu: CpuShare[];
   /** Median of every PUT of every round. */
   putMbPerSecond: number;
   putRuns: number[];
@@ -59,7 +61,15 @@ export interface HostileResult {
   svgAnswers: Record<string, number>;
 }
 
-async function sessionsPerSecond(intake: IntakeServer): Promise<{ rps: number; non2xx: number }> {
+/** Where the machine's CPU went during one measured session phase, in cores. */
+export interface CpuShare {
+  api: number;
+  loadGenerator: number;
+  /** Everything else: the byte receiver, image decoders, other tenants of the machine. */
+  rest: number;
+}
+
+async function sessionsPerSecond(intake: IntakeServer): Promise<{ rps: number; non2xx: number; cpu: CpuShare }> {
   const opts = {
     url: `${intake.url}/v1/uploads`,
     method: 'POST' as const,
@@ -68,8 +78,17 @@ async function sessionsPerSecond(intake: IntakeServer): Promise<{ rps: number; n
     connections: 50,
   };
   await autocannon({ ...opts, duration: 1 });
+  const api0 = ownCpuSeconds(intake.pid);
+  const self0 = process.cpuUsage();
+  const busy0 = machineBusySeconds();
+  const started = process.hrtime.bigint();
   const r = await autocannon({ ...opts, duration: SESSION_SECONDS });
-  return { rps: r.requests.total / r.duration, non2xx: r.non2xx + r.errors + r.timeouts };
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const api = (ownCpuSeconds(intake.pid) - api0) / seconds;
+  const self = process.cpuUsage(self0);
+  const loadGenerator = (self.user + self.system) / 1e6 / seconds;
+  const rest = Math.max(0, (machineBusySeconds() - busy0) / seconds - api - loadGenerator);
+  return { rps: r.requests.total / r.duration, non2xx: r.non2xx + r.errors + r.timeouts, cpu: { api, loadGenerator, rest } };
 }
 
 async function putOnce(intake: IntakeServer): Promise<number> {
@@ -98,12 +117,27 @@ async function measure(intake: IntakeServer, side: HostileSide): Promise<void> {
   const s = await sessionsPerSecond(intake);
   side.sessionsRounds.push(s.rps);
   side.sessionsNon2xx += s.non2xx;
+  side.sessionsCpu.push(s.cpu);
+  process.stderr.write(`    ${s.rps.toFixed(0)} sessions/s; cores busy: API ${s.cpu.api.toFixed(2)}, load generator ${s.cpu.loadGenerator.toFixed(2)}, the rest ${s.cpu.rest.toFixed(2)}\n`);
   for (let i = 0; i < PUT_RUNS; i++) side.putRuns.push(await putOnce(intake));
   side.sessionsPerSecond = side.sessionsRounds.reduce((a, b) => a + b, 0) / side.sessionsRounds.length;
   side.putMbPerSecond = median(side.putRuns);
 }
 
-const emptySide = (): HostileSide => ({ sessionsPerSecond: 0, sessionsRounds: [], sessionsNon2xx: 0, putMbPerSecond: 0, putRuns: [] });
+/** Resolves once the server and its child processes use under 3% of a core over half a second (or at the deadline). */
+async function quiet(pid: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  let before = await cpuSeconds(pid);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await cpuSeconds(pid);
+    if (now - before < 0.015) return;
+    before = now;
+  }
+  process.stderr.write(`  hostile: the server was still busy ${withinMs / 1000} s after the hostile round\n`);
+}
+
+const emptySide = (): HostileSide => ({ sessionsPerSecond: 0, sessionsRounds: [], sessionsNon2xx: 0, sessionsCpu: [], putMbPerSecond: 0, putRuns: [] });
 
 /** One PUT body trickled a byte every TRICKLE_EVERY_MS; reconnects whenever the server hangs up. */
 function trickler(url: string, stats: { cut: number; open: number }, stopped: () => boolean): void {
@@ -221,9 +255,12 @@ export async function benchHostile(intake: IntakeServer): Promise<HostileResult>
       await Promise.all(loops);
     }
     peakDuringHostile = Math.max(peakDuringHostile, await peakRss(intake.pid));
-    // The next calm round starts once the trickling sockets are gone (an SVG in flight was answered above).
+    // The next calm round starts once the trickling sockets are gone (an SVG in flight was
+    // answered above) and the renditions of the SVGs that were accepted are done: left
+    // running, they would count against the calm side.
     const gone = Date.now() + 10_000;
     while (stats.open > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    await quiet(intake.pid, 120_000);
   }
   const refused = Object.entries(svgAnswers).filter(([k]) => k.startsWith('413')).reduce((n, [, v]) => n + v, 0);
   const result: HostileResult = {
