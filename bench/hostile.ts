@@ -124,14 +124,20 @@ async function measure(intake: IntakeServer, side: HostileSide): Promise<void> {
   side.putMbPerSecond = median(side.putRuns);
 }
 
-/** Resolves once the server and its child processes use under 3% of a core over half a second (or at the deadline). */
+/**
+ * Resolves once the server and its child processes have used under 3% of a core for 2 s
+ * running (or at the deadline): accepted SVGs' rendition jobs start one after another, with
+ * a moment of quiet between them.
+ */
 async function quiet(pid: number, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
   let before = await cpuSeconds(pid);
+  let quietWindows = 0;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
     const now = await cpuSeconds(pid);
-    if (now - before < 0.015) return;
+    quietWindows = now - before < 0.015 ? quietWindows + 1 : 0;
+    if (quietWindows === 4) return;
     before = now;
   }
   process.stderr.write(`  hostile: the server was still busy ${withinMs / 1000} s after the hostile round\n`);
@@ -280,10 +286,13 @@ export async function benchHostile(intake: IntakeServer): Promise<HostileResult>
 }
 export function hostileSummary(h: HostileResult): string {
   const f = (n: number, d = 0) => n.toFixed(d);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const cores = (cpu: CpuShare[]) => [mean(cpu.map((c) => c.api)), mean(cpu.map((c) => c.loadGenerator)), mean(cpu.map((c) => c.rest))].map((n) => f(n, 2)).join(' / ');
   return [
     `Hostile load: ${TRICKLERS} trickling PUTs (1 byte / ${TRICKLE_EVERY_MS / 1000} s, reconnecting) + ${HOSTILE_SVGS} clients completing hostile SVGs back to back (1M elements; 90k heavy text elements); ${h.calm.sessionsRounds.length} calm and hostile rounds, alternated`,
     `  sessions/s       calm ${f(h.calm.sessionsPerSecond)}   hostile ${f(h.hostile.sessionsPerSecond)}   ratio ${f(h.sessionsRatio, 2)}   (rounds ${h.calm.sessionsRounds.map((v) => f(v)).join(' ')} / ${h.hostile.sessionsRounds.map((v) => f(v)).join(' ')}; non-2xx ${h.calm.sessionsNon2xx} / ${h.hostile.sessionsNon2xx})`,
     `  100 MB PUT MB/s  calm ${f(h.calm.putMbPerSecond)}   hostile ${f(h.hostile.putMbPerSecond)}   ratio ${f(h.putRatio, 2)}   (runs ${h.calm.putRuns.map((v) => f(v)).join(' ')} / ${h.hostile.putRuns.map((v) => f(v)).join(' ')})`,
+    `  cores busy while sessions ran (API / load generator / the rest)   calm ${cores(h.calm.sessionsCpu)}   hostile ${cores(h.hostile.sessionsCpu)}`,
     `  server RSS MB    at start ${f(h.rssBeforeBytes / 1e6)}   peak ${f(h.peakRssBytes / 1e6)}   (child processes: byte receiver and image decoders, summed, peak ${f(h.childrenPeakRssBytes / 1e6)})`,
     `  tricklers cut off and reconnected: ${h.tricklersCut}; SVG answers: ${JSON.stringify(h.svgAnswers)}`,
   ].join('\n');
