@@ -79,7 +79,7 @@ async function s3Only(cleanup: Cleanup): Promise<void> {
   process.stdout.write(`\nWrote ${S3_RESULTS}\n`);
 }
 
-/** `npm run bench -- hostile`: only the hostile-load benchmark (about 40 s), on its own Intake. */
+/** `npm run bench -- hostile`: only the hostile-load benchmark (2–4 minutes), on its own Intake. */
 async function hostileOnly(cleanup: Cleanup): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
   const intake = await startIntake(cleanup);

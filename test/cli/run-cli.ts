@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { build } from 'esbuild';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
 
 let bundled: Promise<string> | undefined;
@@ -87,7 +87,7 @@ export async function runCli(args: string[], env: Record<string, string | undefi
 }
 
 /** Relays loopback TCP to `targetPort`, client to server at most `bytesPerSecond`, counting what it relays upstream. */
-export async function slowRelay(port: number, targetPort: number, bytesPerSecond: number): Promise<{ upstreamBytes(): number; close(): Promise<void> }> {
+export async function slowRelay(port: number, targetPort: number, bytesPerSecond: number): Promise<{ upstreamBytes(): number; settled(): Promise<void>; close(): Promise<void> }> {
   let upstreamBytes = 0;
   const open = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -112,6 +112,14 @@ export async function slowRelay(port: number, targetPort: number, bytesPerSecond
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     upstreamBytes: () => upstreamBytes,
+    /**
+     * Resolves once no connection is open: everything a client that went away had already
+     * sent has been passed on and answered (as a network delivers what left a dead process's
+     * socket before its end).
+     */
+    settled: async () => {
+      await eventually(async () => open.size === 0, 15_000, 'the relay to pass on what its clients sent and close');
+    },
     async close() {
       for (const s of open) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
