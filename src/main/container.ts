@@ -84,15 +84,19 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
   const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
-  // Media processes yield to requests while the API is busy; started by listen() (a serving process).
-  const governor = new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.mediaBusyDutyPercent) / 100, foreground: () => [front?.receiverPid] });
+  // Media processes yield to requests while the API is busy; started by listen() (a serving
+  // process). A duty of 100% never holds them back: no governor at all.
+  const governor =
+    config.mediaBusyDutyPercent < 100
+      ? new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.mediaBusyDutyPercent) / 100, foreground: () => [front?.receiverPid] })
+      : undefined;
   const images = new ImageProber({
     concurrency: config.imageConcurrency,
     memoryMb: config.imageMemoryMb,
     timeoutMs: config.imageTimeoutMs,
     maxSvgElements: config.maxSvgElements,
     idleMs: config.imageIdleMs,
-  }, config.mediaBusyDutyPercent < 100 ? governor : undefined);
+  }, governor);
   const queue = await createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
     log.warn({ err }, `job queue: ${context}`),
   );
@@ -105,7 +109,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     config,
     log,
     jobs: queue,
-    governor: config.mediaBusyDutyPercent < 100 ? governor : undefined,
+    governor,
   };
   const webhookDeps = { store, clock, allowPrivate: config.webhookAllowPrivate };
   const jobStats = jobMetrics(queue);
@@ -216,7 +220,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       return front;
     },
     async listen(host, port) {
-      if (config.mediaBusyDutyPercent < 100) governor.start();
+      governor?.start();
       if (!relayed) {
         await app.listen({ host, port });
         return app.server.address() as AddressInfo;
@@ -247,7 +251,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       await background.drain();
       await queue.close();
       await images.close();
-      governor.stop();
+      governor?.stop();
       await db.close();
     },
   };

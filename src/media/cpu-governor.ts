@@ -178,3 +178,11 @@ export function cpuDeadline(pid: number | undefined, cpuMs: number, wallMs: numb
     clearInterval(poll);
   };
 }
+
+/** On the clock, a job a governor may hold back gets this many times its CPU deadline. */
+const HELD_BACK_WALL_FACTOR = 5;
+
+/** cpuDeadline for a media job: its wall-clock backstop allows for `governor` holding it back, if there is one. */
+export function mediaJobDeadline(pid: number | undefined, cpuMs: number, governor: MediaGovernor | undefined, expire: () => void): () => void {
+  return cpuDeadline(pid, cpuMs, governor ? HELD_BACK_WALL_FACTOR * cpuMs : cpuMs, expire);
+}

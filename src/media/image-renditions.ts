@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { cpuDeadline, type MediaGovernor } from './cpu-governor.js';
+import { mediaJobDeadline, type MediaGovernor } from './cpu-governor.js';
 import { MediaError } from './ffmpeg.js';
 import { findPrlimit } from './image.js';
 
@@ -74,7 +74,7 @@ export function makeImageRenditions(input: string, outDir: string, opts: { maxPi
     // Held back while the API is busy (media/cpu-governor.ts).
     opts.governor?.track(child);
     let timedOut = false;
-    const clear = cpuDeadline(child.pid, opts.cpuMs, opts.governor ? 5 * opts.cpuMs : opts.cpuMs, () => {
+    const clear = mediaJobDeadline(child.pid, opts.cpuMs, opts.governor, () => {
       timedOut = true;
       child.kill('SIGKILL');
     });

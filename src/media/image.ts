@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { cpuDeadline, type MediaGovernor } from './cpu-governor.js';
+import { mediaJobDeadline, type MediaGovernor } from './cpu-governor.js';
 import { countSvgElements } from './svg-check.js';
 
 export interface ImageInfo {
@@ -180,8 +180,7 @@ export class ImageProber {
   }
 
   private start(child: Child, job: Job): void {
-    const wallMs = this.governor ? 5 * this.limits.timeoutMs : this.limits.timeoutMs;
-    child.deadline = cpuDeadline(child.proc.pid, this.limits.timeoutMs, wallMs, () => {
+    child.deadline = mediaJobDeadline(child.proc.pid, this.limits.timeoutMs, this.governor, () => {
       child.timedOut = true;
       child.proc.kill('SIGKILL');
     });
