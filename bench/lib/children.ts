@@ -90,15 +90,20 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function procStatus(pid: number, field: string): Promise<number> {
-  const text = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+/**
+ * A size field of /proc/<pid>/status, in bytes. Reads of /proc here are synchronous: they
+ * are served from kernel memory in microseconds, and the hostile benchmark samples them
+ * every 100 ms from its load generator, where the promise API's overhead showed.
+ */
+function procStatus(pid: number, field: string): number {
+  const text = fsSync.readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
   if (!match?.[1]) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
 }
 
 /** Peak resident set size (VmHWM) in bytes since start or since the last resetPeakRss. */
-export function peakRss(pid: number): Promise<number> {
+export async function peakRss(pid: number): Promise<number> {
   return procStatus(pid, 'VmHWM');
 }
 
@@ -115,9 +120,14 @@ export async function resetPeakRss(pid: number): Promise<number> {
 const TICKS_PER_SECOND = 100; // USER_HZ; 100 on every mainstream Linux build.
 
 /** Fields of /proc/<pid>/stat after the parenthesised command name (field 3 onwards), or null once it has exited. */
-async function statFields(pid: number): Promise<string[] | null> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+function statFields(pid: number): string[] | null {
+  let stat: string;
+  try {
+    stat = fsSync.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /**
@@ -148,9 +158,9 @@ function childrenOf(pid: number): number[] | null {
 
 /**
  * The process's children, grandchildren …: Intake's byte receiver, image decoders, ffmpeg.
- * Walks the tree down from `pid` with synchronous reads of a few small /proc files: the
- * hostile benchmark samples this every 100 ms while it measures, and stat-ing every process
- * on the machine through the promise API instead cost its load generator 16% of a core.
+ * Walks the tree down from `pid`, reading a few small /proc files: the hostile benchmark
+ * samples this every 100 ms while it measures, and stat-ing every process on the machine
+ * through the promise API instead cost its load generator 16% of a core.
  * Falls back to that scan where the kernel has no children files.
  */
 export async function descendants(pid: number): Promise<number[]> {
@@ -171,7 +181,7 @@ async function descendantsByScan(pid: number): Promise<number[]> {
   const parents = new Map<number, number>();
   for (const name of await fs.readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const fields = await statFields(Number(name));
+    const fields = statFields(Number(name));
     if (fields) parents.set(Number(name), Number(fields[1]));
   }
   const out: number[] = [];
@@ -190,7 +200,7 @@ export async function cpuSeconds(pid: number): Promise<number> {
   let total = 0;
   for (const p of [pid, ...(await descendants(pid))]) {
     // utime and stime are fields 14 and 15.
-    const fields = await statFields(p);
+    const fields = statFields(p);
     if (fields) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   }
   return total;
@@ -203,13 +213,12 @@ export async function descendantsPeakRss(pid: number): Promise<number> {
   return total;
 }
 
-/** Summed current RSS of the live descendants (sampled every 100 ms while the hostile benchmark measures: synchronous reads, see descendants). */
+/** Summed current RSS of the live descendants. */
 export async function descendantsRss(pid: number): Promise<number> {
   let total = 0;
   for (const p of await descendants(pid)) {
     try {
-      const match = /^VmRSS:\s+(\d+) kB/m.exec(fsSync.readFileSync(`/proc/${p}/status`, 'utf8'));
-      total += Number(match?.[1] ?? 0) * 1024;
+      total += procStatus(p, 'VmRSS');
     } catch {
       // exited since it was listed
     }
@@ -225,8 +234,8 @@ export async function resetPeakRssTree(pid: number): Promise<number> {
 
 /** User + system CPU seconds of the process alone (not its children). */
 export function ownCpuSeconds(pid: number): number {
-  const stat = fsSync.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`process ${pid} is gone`);
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
