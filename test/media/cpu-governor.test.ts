@@ -35,7 +35,8 @@ describe('media CPU governor', () => {
   it('holds a media process back while the foreground is busy, and lets it go when the foreground rests', async () => {
     const foreground = busy();
     const media = busy();
-    const governor = new MediaGovernor({ periodMs: 50, dutyMs: 10, busyCpu: 0.5, foreground: () => [foreground.pid] });
+    // A tenth of a core: a busy loop gets that even on a loaded machine (a CI run beside it), a stopped one none.
+    const governor = new MediaGovernor({ periodMs: 50, dutyMs: 10, busyCpu: 0.1, foreground: () => [foreground.pid] });
     governor.start();
     governor.track(media);
     try {
@@ -67,7 +68,9 @@ describe('media CPU governor', () => {
 
   it('never leaves a process stopped: untrack continues it, and a process tracked while others are held waits like them', async () => {
     const foreground = busy();
-    const governor = new MediaGovernor({ periodMs: 50, dutyMs: 5, busyCpu: 0.5, foreground: () => [foreground.pid] });
+    // Any foreground CPU counts as busy here: with three busy loops on a loaded machine the
+    // foreground could get under half a core and look idle, releasing everything.
+    const governor = new MediaGovernor({ periodMs: 50, dutyMs: 5, busyCpu: 0.02, foreground: () => [foreground.pid] });
     const first = busy();
     governor.start();
     governor.track(first);
