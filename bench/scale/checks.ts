@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openDatabase } from '../../src/db/database.js';
 import { createStore } from '../../src/db/repositories/index.js';
-import type { UploadDeps } from '../../src/uploads/deps.js';
+import type { AppContext } from '../../src/core/context.js';
 import { reconcileStorage } from '../../src/uploads/reconcile-storage.js';
 import { QUEUES } from '../../src/jobs/catalogue.js';
 import { ladderFor } from '../../src/media/renditions.js';
@@ -152,8 +152,8 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
     let multipartReconciled = 0;
     const orphans = await orphanedMultipart();
     if (orphans.length && settled) {
-      const log = { info: () => undefined, warn: () => undefined } as unknown as UploadDeps['log'];
-      await reconcileStorage({ store: createStore(db.kysely), storage: cluster.bucket.storage, clock: { now: () => new Date() }, log } as unknown as UploadDeps, 0);
+      const log = { info: () => undefined, warn: () => undefined } as unknown as AppContext['log'];
+      await reconcileStorage({ store: createStore(db.kysely), storage: cluster.bucket.storage, clock: { now: () => new Date() }, log } as unknown as AppContext, 0);
       multipartReconciled = orphans.length;
     }
     for (const key of orphans.length && settled ? await orphanedMultipart() : orphans) violations.push(`multipart upload ${key}: no live session owns it`);

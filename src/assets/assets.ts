@@ -4,31 +4,30 @@ import { decodeCursor, toPage } from '../db/repositories/index.js';
 import type { AssetFilter } from '../db/repositories/assets.js';
 import type { AssetPatch, AssetRow } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../lib/errors.js';
-import type { UploadDeps } from '../uploads/deps.js';
-import { mapAliasConflict } from '../uploads/create-upload.js';
-import { checkAlias, checkFolder, checkMetadata, checkTitle } from './fields.js';
+import type { AppContext } from '../core/context.js';
+import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict } from './fields.js';
 import { assetView, type AssetView } from './views.js';
 import { assetData, emitEvent } from '../webhooks/events.js';
 
-export async function showAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'clock'>, row: AssetRow): Promise<AssetView> {
+export async function showAsset(deps: Pick<AppContext, 'store' | 'storage' | 'clock'>, row: AssetRow): Promise<AssetView> {
   return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
 }
 
 /** The asset holding `alias` in the caller's namespace (404 otherwise). */
-export async function getAssetByAlias(deps: Pick<UploadDeps, 'store'>, namespaceId: string, alias: string): Promise<AssetRow> {
+export async function getAssetByAlias(deps: Pick<AppContext, 'store'>, namespaceId: string, alias: string): Promise<AssetRow> {
   const row = await deps.store.assets.findByAlias(namespaceId, alias);
   if (!row) throw notFound('Asset');
   return row;
 }
 
-export async function getAsset(deps: Pick<UploadDeps, 'store'>, tenant: Tenant, id: string): Promise<AssetRow> {
+export async function getAsset(deps: Pick<AppContext, 'store'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const row = await deps.store.assets.find(tenant.namespaceId, id);
   if (!row) throw notFound('Asset');
   return row;
 }
 
 export async function listAssets(
-  deps: Pick<UploadDeps, 'store'>,
+  deps: Pick<AppContext, 'store'>,
   tenant: Tenant,
   q: AssetFilter & { limit?: number; cursor?: string },
 ): Promise<{ items: AssetRow[]; nextCursor: string | null }> {
@@ -45,7 +44,7 @@ export interface AssetEdit {
   folder?: string;
 }
 
-export async function patchAsset(deps: Pick<UploadDeps, 'store' | 'clock'>, tenant: Tenant, id: string, edit: AssetEdit): Promise<AssetRow> {
+export async function patchAsset(deps: Pick<AppContext, 'store' | 'clock'>, tenant: Tenant, id: string, edit: AssetEdit): Promise<AssetRow> {
   await getAsset(deps, tenant, id);
   const patch: AssetPatch = { updated_at: deps.clock.now().toISOString() };
   if (edit.title !== undefined) patch.title = checkTitle(edit.title);
@@ -60,7 +59,7 @@ export async function patchAsset(deps: Pick<UploadDeps, 'store' | 'clock'>, tena
  * Removes the record, its renditions and, when no other asset shares them, the original
  * bytes. Bytes leave storage after the rows are gone, so no reader is handed a dead link.
  */
-export async function deleteAsset(deps: Pick<UploadDeps, 'store' | 'storage' | 'log' | 'jobs' | 'clock'>, tenant: Tenant, id: string): Promise<AssetRow> {
+export async function deleteAsset(deps: Pick<AppContext, 'store' | 'storage' | 'log' | 'jobs' | 'clock'>, tenant: Tenant, id: string): Promise<AssetRow> {
   const asset = await getAsset(deps, tenant, id);
   if (asset.status === 'pending') {
     throw conflict('The asset is still waiting for its upload; cancel the upload instead.', { status: asset.status, upload_id: asset.upload_id });

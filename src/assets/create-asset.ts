@@ -7,13 +7,11 @@
  */
 import type { Tenant } from '../auth/principal.js';
 import type { Repositories } from '../db/repositories/index.js';
-import { NO_ASSET, type AssetRow, type UploadRow } from '../db/schema.js';
+import { NO_ASSET, type AssetRow, type UploadMedia, type UploadRow } from '../db/schema.js';
 import { IntakeError, conflict, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import type { UploadMedia } from '../uploads/complete-upload.js';
-import { mapAliasConflict, refuseTakenAlias } from '../uploads/create-upload.js';
-import type { UploadDeps } from '../uploads/deps.js';
-import { checkAlias, checkFolder, checkMetadata, checkTitle } from './fields.js';
+import type { AppContext } from '../core/context.js';
+import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias } from './fields.js';
 
 export interface NewAssetInput {
   uploads: Array<{ upload_id: string; label?: string }>;
@@ -27,7 +25,7 @@ export interface NewAssetInput {
 const MAX_ASSET_UPLOADS = 20;
 const LABEL = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
-type Deps = Pick<UploadDeps, 'store' | 'clock' | 'jobs'>;
+type Deps = Pick<AppContext, 'store' | 'clock' | 'jobs'>;
 
 export async function createAssetFromUploads(deps: Deps, tenant: Tenant, input: NewAssetInput): Promise<AssetRow> {
   const labels = labelsOf(input.uploads);

@@ -1,5 +1,7 @@
 /** Rules for the user-editable fields an asset carries, shared by create and PATCH. */
-import { invalid } from '../lib/errors.js';
+import type { AppContext } from '../core/context.js';
+import { isUniqueViolation } from '../db/database.js';
+import { conflict, invalid } from '../lib/errors.js';
 
 export type MetadataValue = string | number | boolean | null;
 export type Metadata = Record<string, MetadataValue>;
@@ -64,4 +66,21 @@ export function checkMetadata(value: unknown): Metadata {
     if (typeof v === 'string' && v.length > 2000) throw invalid('metadata values must be at most 2000 characters.', `metadata.${key}`);
   }
   return value as Metadata;
+}
+
+/** Early 409 for an alias already in use, before any work; the unique index stays the guard. */
+export async function refuseTakenAlias(deps: Pick<AppContext, 'store'>, namespaceId: string, alias: string | null): Promise<void> {
+  if (alias && (await deps.store.assets.findByAlias(namespaceId, alias))) throw aliasTaken(alias);
+}
+
+const aliasTaken = (alias: string) => conflict(`The alias "${alias}" is already taken in this namespace.`, { field: 'alias' });
+
+/** Runs `fn`, turning a unique violation on the alias index into the contract's 409. */
+export async function mapAliasConflict<T>(fields: { alias: string | null }, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isUniqueViolation(err) && fields.alias) throw aliasTaken(fields.alias);
+    throw err;
+  }
 }

@@ -19,7 +19,7 @@ import { demuxerFor, MediaError, runFfmpeg } from '../media/ffmpeg.js';
 import { makeImageRenditions } from '../media/image-renditions.js';
 import { audioArgs, ladderFor, posterArgs, posterAt, videoLadderArgs } from '../media/renditions.js';
 import { ObjectTooLargeError } from '../storage/object-storage.js';
-import type { UploadDeps } from '../uploads/deps.js';
+import type { AppContext } from '../core/context.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
 
 interface Output {
@@ -41,11 +41,11 @@ export function transcodeTimeoutMs(duration: number | null): number {
   return 60_000 + (duration ?? 60) * SECONDS_PER_MEDIA_SECOND * 1000;
 }
 
-function workDirOf(deps: UploadDeps, assetId: string): string {
+function workDirOf(deps: AppContext, assetId: string): string {
   return path.join(deps.config.dataDir, 'work', assetId);
 }
 
-export async function processAsset(deps: UploadDeps, assetId: string, ctx: JobContext): Promise<void> {
+export async function processAsset(deps: AppContext, assetId: string, ctx: JobContext): Promise<void> {
   const asset = await deps.store.assets.findById(assetId);
   if (!asset || !asset.storage_key || !asset.mimetype || !(await needsWork(deps, asset))) return;
   const dir = workDirOf(deps, asset.id);
@@ -68,14 +68,14 @@ export async function processAsset(deps: UploadDeps, assetId: string, ctx: JobCo
 }
 
 /** Video and audio wait in `processing`; an image is ready at once and only lacks its renditions. */
-async function needsWork(deps: UploadDeps, asset: AssetRow): Promise<boolean> {
+async function needsWork(deps: AppContext, asset: AssetRow): Promise<boolean> {
   if (asset.kind === 'video' || asset.kind === 'audio') return asset.status === 'processing';
   if (asset.kind === 'image') return asset.status === 'ready' && !(await deps.store.assets.listSources(asset.id)).length;
   return false;
 }
 
 /** The original as a local file: in place when the driver keeps it on disk, else streamed down, size-capped. */
-async function localInput(deps: UploadDeps, asset: AssetRow, dir: string): Promise<string> {
+async function localInput(deps: AppContext, asset: AssetRow, dir: string): Promise<string> {
   if (deps.storage.localPath) return deps.storage.localPath(asset.storage_key!);
   const file = path.join(dir, 'source');
   const cap = (asset.filesize ?? deps.config.maxUploadBytes) + 1;
@@ -98,7 +98,7 @@ async function localInput(deps: UploadDeps, asset: AssetRow, dir: string): Promi
 /** Resizing decodes the whole image, which verification (headers only) never did: four times its memory cap. */
 const RENDITION_MEMORY_FACTOR = 4;
 
-async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
+async function render(deps: AppContext, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
   const timeoutMs = transcodeTimeoutMs(asset.duration);
   if (asset.kind === 'image') {
     const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.imageMemoryMb, cpuMs: deps.config.imageTimeoutMs, signal: ctx.signal, governor: deps.governor });
@@ -126,7 +126,7 @@ async function render(deps: UploadDeps, asset: AssetRow, input: string, dir: str
 }
 
 /** A rendition's own facts, read back from the file ffmpeg wrote. */
-async function probed(deps: UploadDeps, label: string, file: string, mimetype: string): Promise<Output> {
+async function probed(deps: AppContext, label: string, file: string, mimetype: string): Promise<Output> {
   const size = (await fs.stat(file)).size;
   if (mimetype === 'image/jpeg') {
     const info = await probeStill(deps.config.ffprobePath, file, 'jpeg_pipe');
@@ -137,7 +137,7 @@ async function probed(deps: UploadDeps, label: string, file: string, mimetype: s
 }
 
 /** Writes progress to the upload at most once a second. */
-function progressReporter(deps: UploadDeps, uploadId: string): (percent: number) => void {
+function progressReporter(deps: AppContext, uploadId: string): (percent: number) => void {
   let last = 0;
   let lastAt = 0;
   return (percent) => {
@@ -149,7 +149,7 @@ function progressReporter(deps: UploadDeps, uploadId: string): (percent: number)
   };
 }
 
-async function store(deps: UploadDeps, asset: AssetRow, made: Output[]): Promise<void> {
+async function store(deps: AppContext, asset: AssetRow, made: Output[]): Promise<void> {
   const ours = (key: string) => key.startsWith(`${asset.namespace_id}/${asset.id}/`);
   // A label a source attached from another upload holds (its own poster, say) is not made again.
   const attached = new Set((await deps.store.assets.listSources(asset.id)).filter((src) => !ours(src.storage_key)).map((src) => src.label));
@@ -184,7 +184,7 @@ async function store(deps: UploadDeps, asset: AssetRow, made: Output[]): Promise
 }
 
 /** Bad media: the asset and its upload fail with the reason; the original stays until the asset is deleted. */
-async function fail(deps: UploadDeps, asset: AssetRow, message: string): Promise<void> {
+async function fail(deps: AppContext, asset: AssetRow, message: string): Promise<void> {
   const now = deps.clock.now().toISOString();
   await deps.store.transaction(async (r) => {
     if (!(await r.assets.transition(asset.id, ['processing'], { status: 'failed', error_code: 'processing_failed', error_message: message, updated_at: now }))) return;

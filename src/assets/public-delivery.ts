@@ -8,10 +8,10 @@ import type { SourceRow } from '../db/schema.js';
 import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
-import type { UploadDeps } from '../uploads/deps.js';
+import type { AppContext } from '../core/context.js';
 import { DELIVERY_TTL_SECONDS, renditionFilename } from './views.js';
 
-type Deps = Pick<UploadDeps, 'store' | 'storage' | 'clock'>;
+type Deps = Pick<AppContext, 'store' | 'storage' | 'clock'>;
 
 export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: string, label?: string): Promise<string> {
   const namespace = await deps.store.namespaces.find(namespaceId);

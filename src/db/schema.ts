@@ -86,6 +86,16 @@ export interface UploadsTable {
   media: string | null;
 }
 
+/** The probed facts a detached upload keeps (JSON in `uploads.media`) for the asset it will join. */
+export interface UploadMedia {
+  mimetype: string;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  fps: number | null;
+  bitrate: number | null;
+}
+
 export const ASSET_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 

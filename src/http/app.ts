@@ -15,7 +15,7 @@ import { IntakeError } from '../lib/errors.js';
 import { parseClientJson } from '../lib/safe-json.js';
 import type { Namespaces } from '../namespaces/namespaces.js';
 import type { LocalDiskStorage } from '../storage/local.js';
-import type { UploadDeps } from '../uploads/deps.js';
+import type { AppContext } from '../core/context.js';
 import { consoleRoutes, defaultConsoleDir, storageOrigin } from './console.js';
 import { installErrorHandling } from './error-handler.js';
 import { redactedRequest } from './log-redaction.js';
@@ -36,7 +36,7 @@ import type { WebhookDeps } from '../webhooks/webhooks.js';
 import type { Metric } from 'prom-client';
 
 export interface AppDeps {
-  uploads: UploadDeps;
+  uploads: AppContext;
   namespaces: Namespaces;
   authenticator: Authenticator;
   /** The local-disk driver whose signed URLs Intake serves, or null with S3. */

@@ -7,7 +7,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { AssetView } from '../assets/views.js';
 import { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from '../namespaces/views.js';
 import { UploadView } from '../uploads/views.js';
-import { PartsView, PartView } from '../multipart/views.js';
+import { PartsView, PartView } from '../uploads/parts/views.js';
 
 // The views are defined once, beside the code that builds them; routes take them from here.
 export { AssetView, CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, PartsView, PartView, UploadView, Usage };

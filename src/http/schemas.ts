@@ -4,7 +4,7 @@ import { MEDIA_KINDS } from '../config/config.js';
 import { ASSET_STATUSES, UPLOAD_STATUSES } from '../db/schema.js';
 import { ALIAS_PATTERN } from '../assets/fields.js';
 import { CONDITION_KEYS, CONDITION_OPERATORS } from '../uploads/conditions.js';
-import { MAX_PART_SIZE, MIN_PART_SIZE } from '../multipart/plan.js';
+import { MAX_PART_SIZE, MIN_PART_SIZE } from '../uploads/parts/plan.js';
 
 export const MIB = 1024 * 1024;
 

@@ -20,11 +20,11 @@ import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
 import { createStorage } from '../storage/index.js';
-import type { UploadDeps } from '../uploads/deps.js';
+import type { AppContext } from '../core/context.js';
 import { reconcileStorage } from '../uploads/reconcile-storage.js';
 import { sweepUploads } from '../uploads/sweep.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
-import { jobHandlers } from '../jobs/handlers.js';
+import { jobHandlers } from './job-handlers.js';
 import { jobMetrics } from '../jobs/metrics.js';
 
 import { newAdminKey, newSigningSecret, persistentSecret, requireSharedSecrets } from './secrets.js';
@@ -42,7 +42,7 @@ type SweepResult = Awaited<ReturnType<typeof sweepUploads>>;
 
 export interface Intake {
   app: FastifyInstance;
-  deps: UploadDeps;
+  deps: AppContext;
   namespaces: Namespaces;
   db: Db;
   adminKey: { value: string; created: boolean; path: string | null };
@@ -100,7 +100,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   const queue = await createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
     log.warn({ err }, `job queue: ${context}`),
   );
-  const deps: UploadDeps = {
+  const deps: AppContext = {
     store,
     storage,
     types: new MediaTypes(config.allowedTypes),

@@ -5,11 +5,11 @@
  */
 import type { UploadRow, UploadStatus } from '../db/schema.js';
 import type { IntakeError } from '../lib/errors.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { emitEvent, uploadData } from '../webhooks/events.js';
 
 export async function closeSession(
-  deps: UploadDeps,
+  deps: AppContext,
   upload: UploadRow,
   to: 'failed' | 'canceled' | 'expired',
   from: readonly UploadStatus[],
@@ -40,7 +40,7 @@ export async function closeSession(
 }
 
 /** Best effort: a failure here leaves bytes the daily reconciliation removes, never a wrong answer. */
-export async function removeBytes(deps: Pick<UploadDeps, 'storage' | 'log'>, upload: UploadRow): Promise<void> {
+export async function removeBytes(deps: Pick<AppContext, 'storage' | 'log'>, upload: UploadRow): Promise<void> {
   try {
     if (upload.multipart_id) await deps.storage.abortMultipart(upload.storage_key, upload.multipart_id);
     await deps.storage.deletePrefix(`${upload.namespace_id}/${upload.id}`);
@@ -50,7 +50,7 @@ export async function removeBytes(deps: Pick<UploadDeps, 'storage' | 'log'>, upl
 }
 
 /** Removes a session that should never have been accepted (bad form fields): no row, no bytes, no reservation. */
-export async function discardSession(deps: UploadDeps, upload: UploadRow): Promise<void> {
+export async function discardSession(deps: AppContext, upload: UploadRow): Promise<void> {
   await deps.store.transaction(async (r) => {
     const reserved = await r.uploads.takeReservation(upload.id);
     if (reserved) await r.namespaces.adjust(upload.namespace_id, { reserved: -reserved });

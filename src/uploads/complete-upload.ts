@@ -9,18 +9,18 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
-import { NO_ASSET, type AssetRow, type UploadRow } from '../db/schema.js';
+import { NO_ASSET, type AssetRow, type UploadMedia, type UploadRow } from '../db/schema.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Tenant } from '../auth/principal.js';
 import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { OPEN } from './status.js';
 import { verifyObject, type Verified } from './verify-object.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
-import { assembleParts, type ListedPart } from '../multipart/complete-parts.js';
+import { assembleParts, type ListedPart } from './parts/complete-parts.js';
 
 /** What complete answers: the session and its asset (null for a `create_asset: false` session not yet attached). */
 export interface Completed {
@@ -34,7 +34,7 @@ export interface CompleteInput {
   parts?: ListedPart[];
 }
 
-export async function completeUpload(deps: UploadDeps, tenant: Tenant, id: string, body: CompleteInput = {}): Promise<Completed> {
+export async function completeUpload(deps: AppContext, tenant: Tenant, id: string, body: CompleteInput = {}): Promise<Completed> {
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
@@ -61,7 +61,7 @@ export const ABANDONED_AFTER_MS = 15 * 60_000;
  * pending, untouched for ABANDONED_AFTER_MS. The conditional update on updated_at makes
  * sure only one caller takes it over.
  */
-async function reclaimIfAbandoned(deps: UploadDeps, upload: UploadRow): Promise<boolean> {
+async function reclaimIfAbandoned(deps: AppContext, upload: UploadRow): Promise<boolean> {
   const now = deps.clock.now();
   if (Date.parse(upload.updated_at) > now.getTime() - ABANDONED_AFTER_MS || !(await stillVerifying(deps, upload))) return false;
   return deps.store.uploads.reclaim(upload.id, upload.updated_at, now.toISOString());
@@ -71,7 +71,7 @@ async function reclaimIfAbandoned(deps: UploadDeps, upload: UploadRow): Promise<
  * Whether a `processing` session is still being verified: its asset is still pending, or,
  * for a detached session (no asset), always — its verification ends in `completed`.
  */
-async function stillVerifying(deps: UploadDeps, upload: UploadRow): Promise<boolean> {
+async function stillVerifying(deps: AppContext, upload: UploadRow): Promise<boolean> {
   if (upload.status !== 'processing') return false;
   if (upload.asset_id === NO_ASSET) return true;
   const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
@@ -88,7 +88,7 @@ const IN_FLIGHT_WAIT_MS = 20_000;
  * While another caller is verifying this session (`processing`, asset still pending),
  * waits for its outcome, so every concurrent complete gives the same answer.
  */
-async function awaitInFlight(deps: UploadDeps, upload: UploadRow): Promise<UploadRow> {
+async function awaitInFlight(deps: AppContext, upload: UploadRow): Promise<UploadRow> {
   const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
   let current = upload;
   while (Date.now() < deadline && (await stillVerifying(deps, current))) {
@@ -99,7 +99,7 @@ async function awaitInFlight(deps: UploadDeps, upload: UploadRow): Promise<Uploa
 }
 
 /** The answer for a session that is already past "open", or null if it is still open. */
-async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<Completed | null> {
+async function settledResult(deps: AppContext, upload: UploadRow): Promise<Completed | null> {
   switch (upload.status) {
     case 'pending':
     case 'uploading':
@@ -132,7 +132,7 @@ async function settledResult(deps: UploadDeps, upload: UploadRow): Promise<Compl
   }
 }
 
-async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: CompleteInput): Promise<Completed> {
+async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: CompleteInput): Promise<Completed> {
   let verified: Verified;
   try {
     if (upload.resumable === 1) upload = await assembleParts(deps, upload, body.parts);
@@ -167,7 +167,7 @@ async function verifyAndFinish(deps: UploadDeps, upload: UploadRow, body: Comple
 }
 
 /** Records the verified content: a new blob, or one more reference to the same bytes. */
-async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise<Completed> {
+async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise<Completed> {
   const now = deps.clock.now().toISOString();
   const detached = upload.asset_id === NO_ASSET;
   // A detached session is done once its bytes are verified; processing waits for its asset.
@@ -234,15 +234,13 @@ async function finish(deps: UploadDeps, upload: UploadRow, v: Verified): Promise
   return { upload: fresh!, asset: asset ?? null };
 }
 
-/** The probed facts a detached upload keeps for the asset it will join (see assets/create-asset.ts). */
-export type UploadMedia = Pick<Verified, 'mimetype' | 'width' | 'height' | 'duration' | 'fps' | 'bitrate'>;
 
 function mediaOf(v: Verified): UploadMedia {
   return { mimetype: v.mimetype, width: v.width, height: v.height, duration: v.duration, fps: v.fps, bitrate: v.bitrate };
 }
 
 /** In the completing transaction: renditions are queued, and a ready asset is announced. */
-async function announce(deps: UploadDeps, r: Repositories, uploadId: string, assetId: string, namespaceId: string, ready: boolean): Promise<void> {
+async function announce(deps: AppContext, r: Repositories, uploadId: string, assetId: string, namespaceId: string, ready: boolean): Promise<void> {
   // create_asset: false makes no asset: the upload completes; processing waits for POST /v1/assets.
   const asset = assetId === NO_ASSET ? undefined : await r.assets.find(namespaceId, assetId);
   if (asset && asset.kind !== 'document') await deps.jobs.enqueue(r, { name: 'asset.process', payload: { assetId } });
@@ -257,7 +255,7 @@ async function announce(deps: UploadDeps, r: Repositories, uploadId: string, ass
  * complete would (null: the caller does that). So does a complete that names what to check
  * (a parts list, an ETag): a job carries ids only, and must not verify something else.
  */
-export async function completeUploadAsync(deps: UploadDeps, tenant: Tenant, id: string, body: CompleteInput = {}): Promise<UploadRow | null> {
+export async function completeUploadAsync(deps: AppContext, tenant: Tenant, id: string, body: CompleteInput = {}): Promise<UploadRow | null> {
   if (body.parts !== undefined || body.etag !== undefined) return null;
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
@@ -275,7 +273,7 @@ export async function completeUploadAsync(deps: UploadDeps, tenant: Tenant, id: 
  * an open one (form uploads). A verdict on the bytes settles the session and ends the
  * job; an outage is thrown so the queue retries with backoff.
  */
-export async function runVerification(deps: UploadDeps, uploadId: string): Promise<void> {
+export async function runVerification(deps: AppContext, uploadId: string): Promise<void> {
   const upload = await deps.store.uploads.findById(uploadId);
   if (!upload) return;
   try {

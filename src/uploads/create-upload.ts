@@ -4,24 +4,23 @@
  * transaction, so two racing sessions cannot both take the last byte or the same alias.
  */
 import type { MediaKind } from '../config/config.js';
-import { isUniqueViolation } from '../db/database.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
-import { checkAlias, checkFilename, checkFolder, checkMetadata, checkTitle, type Metadata } from '../assets/fields.js';
+import { checkAlias, checkFilename, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias, type Metadata } from '../assets/fields.js';
 import { addSeconds } from '../lib/clock.js';
-import { IntakeError, conflict, invalid } from '../lib/errors.js';
+import { IntakeError, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { essence } from '../media/kinds.js';
 import type { Tenant } from '../auth/principal.js';
 import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
 import { checkConditions, failedRules, type Conditions } from './conditions.js';
 import { factsOf } from './verify-object.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 import { uploadView, type UploadView } from './views.js';
-import { isResumable } from '../multipart/plan.js';
-import type { PartsView } from '../multipart/sign-parts.js';
-import { resumableFields, startResumable } from '../multipart/start-resumable.js';
+import { isResumable } from './parts/plan.js';
+import type { PartsView } from './parts/sign-parts.js';
+import { resumableFields, startResumable } from './parts/start-resumable.js';
 
 export interface CreateUploadInput {
   filename: string;
@@ -80,7 +79,7 @@ export interface CheckedFields {
 }
 
 /** Checks shared by JSON sessions and form uploads: names, type, kind and asset fields. */
-export function checkUploadFields(deps: UploadDeps, input: Omit<CreateUploadInput, 'file_size'>): CheckedFields {
+export function checkUploadFields(deps: AppContext, input: Omit<CreateUploadInput, 'file_size'>): CheckedFields {
   const filename = checkFilename(input.filename);
   const contentType = essence(input.content_type);
   if (!deps.types.isAllowed(contentType)) {
@@ -100,7 +99,7 @@ export function checkUploadFields(deps: UploadDeps, input: Omit<CreateUploadInpu
 }
 
 export async function createUpload(
-  deps: UploadDeps,
+  deps: AppContext,
   tenant: Tenant,
   input: CreateUploadInput,
 ): Promise<{ duplicate: boolean; upload: CreatedUpload } | { skipped: SkippedUpload }> {
@@ -161,29 +160,24 @@ export async function createUpload(
  * the key cache's TTL old (auth/key-cache.ts), its counters may be older. Use
  * currentNamespace for decisions on stored or reserved bytes.
  */
-async function namespaceOf(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
+async function namespaceOf(deps: AppContext, tenant: Tenant): Promise<NamespaceRow> {
   return tenant.namespace ?? currentNamespace(deps, tenant);
 }
 
 /** The caller's namespace read now, counters included. */
-export async function currentNamespace(deps: UploadDeps, tenant: Tenant): Promise<NamespaceRow> {
+export async function currentNamespace(deps: AppContext, tenant: Tenant): Promise<NamespaceRow> {
   const namespace = await deps.store.namespaces.find(tenant.namespaceId);
   if (!namespace) throw new IntakeError('unauthorized', 'The API key belongs to a namespace that no longer exists.');
   return namespace;
 }
 
 /** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
-async function insertSession(deps: UploadDeps, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
+async function insertSession(deps: AppContext, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
   await mapAliasConflict(fields, () => deps.store.groupedTransaction((r) => insertSessionRows(r, namespace, row, fields)));
 }
 
-/** Early 409 for an alias already in use, before any work; the unique index stays the guard. */
-export async function refuseTakenAlias(deps: Pick<UploadDeps, 'store'>, namespaceId: string, alias: string | null): Promise<void> {
-  if (alias && (await deps.store.assets.findByAlias(namespaceId, alias))) throw aliasTaken(alias);
-}
-
 /** The skip answer when an asset already holds `alias`, else undefined. */
-async function skippedFor(deps: UploadDeps, namespaceId: string, alias: string | null): Promise<SkippedUpload | undefined> {
+async function skippedFor(deps: AppContext, namespaceId: string, alias: string | null): Promise<SkippedUpload | undefined> {
   const holder = alias ? await deps.store.assets.findByAlias(namespaceId, alias) : undefined;
   if (!holder || !alias) return undefined;
   return {
@@ -202,18 +196,6 @@ async function skippedFor(deps: UploadDeps, namespaceId: string, alias: string |
 export function refuseAssetFields(input: { title?: unknown; folder?: unknown; alias?: unknown; metadata?: unknown }): void {
   for (const field of ['alias', 'title', 'folder', 'metadata'] as const) {
     if (input[field] !== undefined) throw invalid(`${field} belongs to the asset: with create_asset false, send it to POST /v1/assets.`, field);
-  }
-}
-
-const aliasTaken = (alias: string) => conflict(`The alias "${alias}" is already taken in this namespace.`, { field: 'alias' });
-
-/** Runs `fn`, turning a unique violation on the alias index into the contract's 409. */
-export async function mapAliasConflict<T>(fields: { alias: string | null }, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isUniqueViolation(err) && fields.alias) throw aliasTaken(fields.alias);
-    throw err;
   }
 }
 
@@ -300,7 +282,7 @@ export function baseRow(
 
 /** When this namespace already holds verified content with `file_hash`: a completed session pointing at its asset. */
 async function recordDuplicate(
-  deps: UploadDeps,
+  deps: AppContext,
   namespace: NamespaceRow,
   fields: CheckedFields,
   input: CreateUploadInput,
@@ -331,7 +313,7 @@ async function recordDuplicate(
 }
 
 async function shape(
-  deps: UploadDeps,
+  deps: AppContext,
   row: UploadRow,
   method: 'PUT' | 'POST' | null,
   input: CreateUploadInput,

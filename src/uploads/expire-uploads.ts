@@ -4,11 +4,11 @@
  */
 import type { UploadRow } from '../db/schema.js';
 import { closeSession } from './close-session.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { OPEN } from './status.js';
 
 /** The session as it stands now: expired (and cleaned up) if its time has passed. */
-export async function expireIfDue(deps: UploadDeps, upload: UploadRow): Promise<UploadRow> {
+export async function expireIfDue(deps: AppContext, upload: UploadRow): Promise<UploadRow> {
   if (!OPEN.includes(upload.status) || Date.parse(upload.expires_at) > deps.clock.now().getTime()) return upload;
   // A form upload was answered 202 with its bytes stored: it is completed, not expired.
   if (upload.method === 'form' && upload.received_size !== null) return upload;

@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Tenant } from '../auth/principal.js';
-import { checkAlias, checkFolder, checkMetadata, checkTitle } from '../assets/fields.js';
+import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias } from '../assets/fields.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
 import { peekStream } from '../lib/peek-stream.js';
 import { essence } from '../media/kinds.js';
@@ -22,12 +22,10 @@ import {
   baseRow,
   checkUploadFields,
   insertSessionRows,
-  mapAliasConflict,
   currentNamespace,
   refuseAssetFields,
-  refuseTakenAlias,
 } from './create-upload.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 
 export type FormPart =
@@ -42,7 +40,7 @@ const FORM_SESSION_SECONDS = 3600;
  * `bodyLength` is the request's Content-Length when it sent one: with it a body that
  * cannot fit the size limit or the quota is refused before a byte is stored.
  */
-export async function formUpload(deps: UploadDeps, tenant: Tenant, parts: AsyncIterable<FormPart>, bodyLength?: number): Promise<UploadRow> {
+export async function formUpload(deps: AppContext, tenant: Tenant, parts: AsyncIterable<FormPart>, bodyLength?: number): Promise<UploadRow> {
   const fields: Record<string, string> = {};
   let upload: UploadRow | null = null;
   try {
@@ -90,7 +88,7 @@ function parseMetadata(raw: string | undefined): unknown {
 }
 
 async function receiveFile(
-  deps: UploadDeps,
+  deps: AppContext,
   tenant: Tenant,
   part: Extract<FormPart, { type: 'file' }>,
   fields: Record<string, string>,
@@ -170,14 +168,14 @@ async function receiveFile(
 const FORM_OVERHEAD = 2 * 1024 * 1024;
 
 /** The checks that need no bytes: a taken alias, a full quota, a body that cannot fit. Transactions still enforce them. */
-async function refuseEarly(deps: UploadDeps, ns: NamespaceRow, checked: { alias: string | null; kind: string }, limit: number, bodyLength: number | undefined): Promise<void> {
+async function refuseEarly(deps: AppContext, ns: NamespaceRow, checked: { alias: string | null; kind: string }, limit: number, bodyLength: number | undefined): Promise<void> {
   await refuseTakenAlias(deps, ns.id, checked.alias);
   const fileAtLeast = bodyLength === undefined ? 1 : Math.max(1, bodyLength - FORM_OVERHEAD);
   if (fileAtLeast > limit) throw tooLarge(fileAtLeast, limit, checked.kind);
   if (ns.quota_bytes !== null && ns.stored_bytes + ns.reserved_bytes + fileAtLeast > ns.quota_bytes) throw quotaExceeded(ns, fileAtLeast);
 }
 
-async function applyTrailingFields(deps: UploadDeps, upload: UploadRow, fields: Record<string, string>): Promise<void> {
+async function applyTrailingFields(deps: AppContext, upload: UploadRow, fields: Record<string, string>): Promise<void> {
   const patch: Record<string, string | null> = {};
   if (fields.folder !== undefined) patch.folder = checkFolder(fields.folder);
   if (fields.title !== undefined) patch.title = checkTitle(fields.title);

@@ -2,10 +2,10 @@ import type { MediaKind } from '../config/config.js';
 import type { NamespaceRow } from '../db/schema.js';
 import { IntakeError } from '../lib/errors.js';
 import { parseLimits } from '../namespaces/namespaces.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 
 /** The largest file of `kind` this namespace may store: the tightest of the global, per-kind and namespace limits. */
-export function sizeLimit(deps: { config: Pick<UploadDeps['config'], 'maxUploadBytes' | 'kindLimits'> }, namespace: NamespaceRow, kind: MediaKind): number {
+export function sizeLimit(deps: { config: Pick<AppContext['config'], 'maxUploadBytes' | 'kindLimits'> }, namespace: NamespaceRow, kind: MediaKind): number {
   const ns = parseLimits(namespace.limits)[kind];
   return Math.min(deps.config.maxUploadBytes, deps.config.kindLimits[kind] ?? Infinity, ns ?? Infinity);
 }

@@ -3,19 +3,19 @@ import { decodeCursor, toPage } from '../db/repositories/index.js';
 import { NO_ASSET, type UploadRow, type UploadStatus } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../lib/errors.js';
 import { closeSession } from './close-session.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { expireIfDue } from './expire-uploads.js';
 import { OPEN } from './status.js';
 import { releaseUnattached } from './sweep-unattached.js';
 
-export async function getUpload(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow> {
+export async function getUpload(deps: AppContext, tenant: Tenant, id: string): Promise<UploadRow> {
   const upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   return expireIfDue(deps, upload);
 }
 
 export async function listUploads(
-  deps: UploadDeps,
+  deps: AppContext,
   tenant: Tenant,
   q: { limit?: number; cursor?: string; status?: UploadStatus },
 ): Promise<{ items: UploadRow[]; nextCursor: string | null }> {
@@ -26,7 +26,7 @@ export async function listUploads(
 }
 
 /** DELETE /v1/uploads/{id}: cancels an unfinished session; a finished one is a conflict. */
-export async function cancelUpload(deps: UploadDeps, tenant: Tenant, id: string): Promise<UploadRow> {
+export async function cancelUpload(deps: AppContext, tenant: Tenant, id: string): Promise<UploadRow> {
   const upload = await getUpload(deps, tenant, id);
   if (upload.status === 'canceled') return upload;
   // A completed upload kept without an asset has no asset to delete instead: cancel deletes

@@ -8,11 +8,11 @@ import type { UploadRow } from '../db/schema.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
 import type { BodySource, ObjectStorage } from '../storage/object-storage.js';
 import { ObjectAbortedError, ObjectTooLargeError, StorageUnavailableError } from '../storage/object-storage.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { expireIfDue } from './expire-uploads.js';
 import { OPEN } from './status.js';
 
-function storageDown(deps: UploadDeps, err: StorageUnavailableError): IntakeError {
+function storageDown(deps: AppContext, err: StorageUnavailableError): IntakeError {
   deps.log.error({ err }, 'storage could not take an upload');
   return new IntakeError('unavailable', 'Storage could not take the bytes right now; nothing was kept. Retry shortly.');
 }
@@ -21,7 +21,7 @@ export function incompleteBody(): IntakeError {
   return new IntakeError('invalid_request', 'The body ended before all of it arrived.', { reason: 'incomplete_body' });
 }
 
-export async function openSessionFor(deps: UploadDeps, uploadId: string, key: string): Promise<UploadRow> {
+export async function openSessionFor(deps: AppContext, uploadId: string, key: string): Promise<UploadRow> {
   let upload = await deps.store.uploads.findById(uploadId);
   if (!upload || upload.storage_key !== key) throw notFound('Upload session');
   upload = await expireIfDue(deps, upload);
@@ -30,7 +30,7 @@ export async function openSessionFor(deps: UploadDeps, uploadId: string, key: st
   return upload;
 }
 
-export async function receiveBytes(deps: UploadDeps, storage: ObjectStorage, upload: UploadRow, body: BodySource): Promise<{ etag: string; size: number }> {
+export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upload: UploadRow, body: BodySource): Promise<{ etag: string; size: number }> {
   try {
     const written = await storage.write(upload.storage_key, body, {
       maxSize: upload.file_size,
@@ -58,7 +58,7 @@ export async function receiveBytes(deps: UploadDeps, storage: ObjectStorage, upl
 }
 
 /** A failed storage write as the client should see it: too large, cut off, or a storage outage. */
-export function writeFailure(deps: UploadDeps, err: unknown, tooLarge: () => IntakeError): unknown {
+export function writeFailure(deps: AppContext, err: unknown, tooLarge: () => IntakeError): unknown {
   if (err instanceof ObjectTooLargeError) return tooLarge();
   if (err instanceof ObjectAbortedError) return incompleteBody();
   if (err instanceof StorageUnavailableError) return storageDown(deps, err);

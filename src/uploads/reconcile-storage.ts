@@ -5,10 +5,10 @@
  * the grace period are skipped, so a write that is still being committed is never touched.
  * Multipart uploads (parts of resumable sessions) that no open session owns are aborted too.
  */
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 
 /** Only what reconciliation touches: the database, the object store, the clock and the log. */
-type Deps = Pick<UploadDeps, 'store' | 'storage' | 'clock' | 'log'>;
+type Deps = Pick<AppContext, 'store' | 'storage' | 'clock' | 'log'>;
 import { OPEN } from './status.js';
 
 const RECONCILE_GRACE_MS = 60 * 60_000;

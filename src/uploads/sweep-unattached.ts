@@ -4,13 +4,13 @@
  * racing the sweeper either wins (the upload stays) or finds the upload gone (409).
  */
 import type { UploadRow } from '../db/schema.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { removeBytes } from './close-session.js';
 
 /** How long a completed upload may wait to be attached with POST /v1/assets. */
 export const UNATTACHED_TTL_MS = 24 * 3600_000;
 
-type Deps = Pick<UploadDeps, 'store' | 'storage' | 'clock' | 'log'>;
+type Deps = Pick<AppContext, 'store' | 'storage' | 'clock' | 'log'>;
 
 export async function sweepUnattached(deps: Deps): Promise<number> {
   const cutoff = new Date(deps.clock.now().getTime() - UNATTACHED_TTL_MS).toISOString();

@@ -5,7 +5,7 @@
 import type { UploadRow } from '../db/schema.js';
 import { ABANDONED_AFTER_MS } from './complete-upload.js';
 import { closeSession, removeBytes } from './close-session.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 import { OPEN } from './status.js';
 import { sweepUnattached } from './sweep-unattached.js';
 
@@ -18,7 +18,7 @@ function retryDue(upload: UploadRow, now: Date): boolean {
 
 /** One sweep: expires overdue sessions, resumes interrupted verifications, purges long-finished sessions. */
 export async function sweepUploads(
-  deps: UploadDeps,
+  deps: AppContext,
   purgeAfterDays: number,
 ): Promise<{ expired: number; purged: number; resumed: number; unattached: number }> {
   const now = deps.clock.now();

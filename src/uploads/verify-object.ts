@@ -14,10 +14,10 @@ import { SNIFF_BYTES } from '../media/sniff.js';
 import { readHead, withLocalFile } from '../storage/local-file.js';
 import { failedRules, type Conditions, type Facts } from './conditions.js';
 import { checkBytesType } from './check-type.js';
-import type { UploadDeps } from './deps.js';
+import type { AppContext } from '../core/context.js';
 
 /** Verification reads the bytes and runs the probes; it writes nothing. */
-type Deps = Pick<UploadDeps, 'storage' | 'types' | 'images' | 'log'> & { config: Pick<UploadDeps['config'], 'maxImagePixels' | 'ffprobePath'> };
+type Deps = Pick<AppContext, 'storage' | 'types' | 'images' | 'log'> & { config: Pick<AppContext['config'], 'maxImagePixels' | 'ffprobePath'> };
 
 export interface Verified {
   size: number;

@@ -13,12 +13,12 @@ import { DatabaseQueue } from '../../src/jobs/database-queue.js';
 import { ImageProber } from '../../src/media/image.js';
 import { MediaTypes } from '../../src/media/kinds.js';
 import { createStorage } from '../../src/storage/index.js';
-import type { UploadDeps } from '../../src/uploads/deps.js';
+import type { AppContext } from '../../src/core/context.js';
 import { openTestStore } from './databases.js';
 import { TestClock } from './intake.js';
 
 export interface TestDeps {
-  deps: UploadDeps;
+  deps: AppContext;
   clock: TestClock;
   dataDir: string;
   close(): Promise<void>;
@@ -33,7 +33,7 @@ export async function createTestDeps(dialect: Dialect = 'sqlite', env: Record<st
   const clock = new TestClock();
   // Jobs are recorded but no worker runs them here.
   const jobs = new DatabaseQueue(store, { leaseMs: config.jobLeaseMs, retryBaseMs: null });
-  const deps: UploadDeps = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log: pino({ level: 'silent' }), jobs };
+  const deps: AppContext = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log: pino({ level: 'silent' }), jobs };
   return {
     deps,
     clock,

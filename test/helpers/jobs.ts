@@ -1,11 +1,11 @@
 import type { JobQueue } from '../../src/jobs/queue.js';
-import type { UploadDeps } from '../../src/uploads/deps.js';
+import type { AppContext } from '../../src/core/context.js';
 
 /**
  * Deps whose enqueues record nothing: what a crash between a form upload's commit and
  * queueing its completion leaves behind, for tests of the recovery paths (sweeper, start-up).
  */
-export function withoutJobs(deps: UploadDeps): UploadDeps {
+export function withoutJobs(deps: AppContext): AppContext {
   const jobs: JobQueue = {
     backend: deps.jobs.backend,
     enqueue: async () => undefined,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isResumable, MAX_PARTS, MIN_PART_SIZE, partRange, planParts } from '../../src/multipart/plan.js';
+import { isResumable, MAX_PARTS, MIN_PART_SIZE, partRange, planParts } from '../../src/uploads/parts/plan.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;

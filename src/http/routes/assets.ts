@@ -3,13 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { deleteAsset, getAsset, getAssetByAlias, listAssets, patchAsset, showAsset } from '../../assets/assets.js';
 import { createAssetFromUploads } from '../../assets/create-asset.js';
-import type { UploadDeps } from '../../uploads/deps.js';
+import type { AppContext } from '../../core/context.js';
 import { sendOk } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
 import { AssetView, errors, Ok } from '../responses.js';
 import { AssetStatus, CreateAssetBody, IdParams, Kind, ListQuery, PatchAssetBody } from '../schemas.js';
 
-export function assetRoutes(deps: UploadDeps) {
+export function assetRoutes(deps: AppContext) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 

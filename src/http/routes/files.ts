@@ -13,10 +13,10 @@ import { POST_FIELDS, type LocalDiskStorage } from '../../storage/local.js';
 import type { BodySource } from '../../storage/object-storage.js';
 import type { SignedFields } from '../../storage/signed-url.js';
 import type { RelayedBodies } from '../byte-receiver/relayed.js';
-import type { UploadDeps } from '../../uploads/deps.js';
+import type { AppContext } from '../../core/context.js';
 import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
-import { putPart } from './file-parts.js';
+import { receivePart } from '../../uploads/parts/receive-part.js';
 import { formParts } from '../multipart.js';
 import { rateLimited, type Limiter } from '../plugins/rate-limit.js';
 import type { TransferGuard } from '../plugins/transfer-guard.js';
@@ -61,7 +61,7 @@ function noneMatch(header: string | undefined, etag: string): boolean {
   return header.trim() === '*' || header.split(',').some((t) => strip(t) === strip(etag));
 }
 
-export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage, traffic: FileTraffic) {
+export function fileRoutes(deps: AppContext, storage: LocalDiskStorage, traffic: FileTraffic) {
   return async (app: FastifyInstance) => {
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('*', (_req, _payload, done) => done(null));
@@ -88,7 +88,7 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage, traffic:
 
     app.put('/files/*', { schema: { hide: true } }, async (request, reply) => {
       const q = request.query as Query;
-      // A part of a resumable session: its own signature rules and file (file-parts.ts).
+      // A part of a resumable session: its own signature rules (putPart below).
       if (q.part !== undefined) return putPart(deps, storage, traffic, request, reply);
       const key = keyOf(request);
       const maxSize = int(q.max);
@@ -167,4 +167,27 @@ export function fileRoutes(deps: UploadDeps, storage: LocalDiskStorage, traffic:
     // Its own HEAD route: Fastify's automatic one answers Content-Length: 0 for an empty payload.
     app.route({ method: ['GET', 'HEAD'], url: '/files/*', schema: { hide: true }, exposeHeadRoute: false, handler: deliver });
   };
+}
+
+/**
+ * PUT of one part of a resumable session: the signature binds method, key, session, size
+ * cap, expiry and the part number; a body over the cap is refused before a byte is read;
+ * the session must be open; the same in-flight cap admits it. No Content-Type is bound: a
+ * part is raw bytes, as with S3's UploadPart.
+ */
+async function putPart(deps: AppContext, storage: LocalDiskStorage, traffic: FileTraffic, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const q = request.query as Record<string, string | undefined>;
+  const key = keyOf(request);
+  const maxSize = int(q.max);
+  const part = int(q.part);
+  check(storage, { method: 'PUT', key, expires: int(q.expires), maxSize, uploadId: q.upload, part }, q.sig, deps.clock.now().getTime());
+  const declared = int(request.headers['content-length']);
+  if (declared > maxSize) throw new IntakeError('file_too_large', `Part ${part} may be at most ${maxSize} bytes.`, { max_size: maxSize, part_number: part });
+  return traffic.gate.admit(async () => {
+    const upload = await openSessionFor(deps, q.upload!, key);
+    // Parts of one session arrive in parallel; one writer per part keeps a part's temp files
+    // (and so the disk a session can fill) to one at a time.
+    const { etag, size } = await traffic.gate.exclusive(`${upload.id}#${part}`, () => receivePart(deps, storage, upload, part, bodyOf(traffic, request)));
+    return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, part_number: part, size, etag });
+  });
 }

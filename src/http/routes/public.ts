@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { publicDeliveryUrl } from '../../assets/public-delivery.js';
-import type { UploadDeps } from '../../uploads/deps.js';
+import type { AppContext } from '../../core/context.js';
 import { errors } from '../responses.js';
 
 const Params = Type.Object({
@@ -12,7 +12,7 @@ const Params = Type.Object({
 const LabelParams = Type.Composite([Params, Type.Object({ label: Type.String({ minLength: 1, maxLength: 40 }) })]);
 
 /** Key-less delivery by alias for namespaces with public_delivery; short caching keeps the signed link fresh. */
-export function publicRoutes(deps: UploadDeps) {
+export function publicRoutes(deps: AppContext) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const redirect = (url: string, reply: import('fastify').FastifyReply) =>

@@ -5,10 +5,10 @@ import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import { IntakeError } from '../../lib/errors.js';
 import { completeUpload, completeUploadAsync, type CompleteInput } from '../../uploads/complete-upload.js';
-import { listUploadParts } from '../../multipart/list-parts.js';
-import { signMoreParts } from '../../multipart/sign-parts.js';
+import { listUploadParts } from '../../uploads/parts/list-parts.js';
+import { signMoreParts } from '../../uploads/parts/sign-parts.js';
 import { createUpload } from '../../uploads/create-upload.js';
-import type { UploadDeps } from '../../uploads/deps.js';
+import type { AppContext } from '../../core/context.js';
 import { formUpload } from '../../uploads/form-upload.js';
 import { formParts } from '../multipart.js';
 import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads.js';
@@ -21,7 +21,7 @@ import { CompleteBody, CreateUploadBody, IdParams, ListQuery, SignPartsBody, Upl
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
 
-export function uploadRoutes(deps: UploadDeps, background: Background, gate = new UploadGate(Number.POSITIVE_INFINITY)) {
+export function uploadRoutes(deps: AppContext, background: Background, gate = new UploadGate(Number.POSITIVE_INFINITY)) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 

@@ -4,10 +4,10 @@
  * session is already claimed (`processing`), so no part can change meanwhile. Once joined,
  * the row forgets its multipart upload, so a retried complete goes straight to verifying.
  */
-import type { UploadRow } from '../db/schema.js';
-import { IntakeError } from '../lib/errors.js';
-import { MultipartNotFoundError, type AssembledObject, type StoredPart } from '../storage/object-storage.js';
-import type { UploadDeps } from '../uploads/deps.js';
+import type { UploadRow } from '../../db/schema.js';
+import { IntakeError } from '../../lib/errors.js';
+import { MultipartNotFoundError, type AssembledObject, type StoredPart } from '../../storage/object-storage.js';
+import type { AppContext } from '../../core/context.js';
 import { MIN_PART_SIZE } from './plan.js';
 import { planOf } from './sign-parts.js';
 
@@ -19,7 +19,7 @@ export interface ListedPart {
 const failed = (reason: string, message: string, extra: Record<string, unknown> = {}) =>
   new IntakeError('verification_failed', message, { reason, ...extra });
 
-export async function assembleParts(deps: UploadDeps, upload: UploadRow, listed?: ListedPart[]): Promise<UploadRow> {
+export async function assembleParts(deps: AppContext, upload: UploadRow, listed?: ListedPart[]): Promise<UploadRow> {
   const multipartId = upload.multipart_id;
   if (!multipartId) return upload;
   let held: StoredPart[];
@@ -84,7 +84,7 @@ function checkSizes(upload: UploadRow, parts: StoredPart[]): void {
   }
 }
 
-async function recordAssembled(deps: UploadDeps, upload: UploadRow, assembled: AssembledObject | null): Promise<UploadRow> {
+async function recordAssembled(deps: AppContext, upload: UploadRow, assembled: AssembledObject | null): Promise<UploadRow> {
   const patch = {
     multipart_id: null,
     received_size: assembled?.size ?? null,

@@ -14,7 +14,7 @@ export interface Logger {
 }
 
 /** What every upload and asset use case is given; wired by hand in main/. */
-export interface UploadDeps {
+export interface AppContext {
   store: Store;
   storage: ObjectStorage;
   types: MediaTypes;

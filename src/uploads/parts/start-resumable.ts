@@ -4,12 +4,12 @@
  * The multipart upload is started just before the session rows are written and aborted if
  * writing them fails (quota, alias), so a refused session leaves nothing behind.
  */
-import type { UploadRow } from '../db/schema.js';
-import type { UploadDeps } from '../uploads/deps.js';
+import type { UploadRow } from '../../db/schema.js';
+import type { AppContext } from '../../core/context.js';
 import { planParts } from './plan.js';
 import { firstPartUrls, type PartsView } from './sign-parts.js';
 
-export async function startResumable(deps: UploadDeps, row: UploadRow, partSize: number | undefined, insert: (row: UploadRow) => Promise<void>): Promise<UploadRow> {
+export async function startResumable(deps: AppContext, row: UploadRow, partSize: number | undefined, insert: (row: UploadRow) => Promise<void>): Promise<UploadRow> {
   const plan = planParts(row.file_size, partSize);
   const multipartId = await deps.storage.createMultipart(row.storage_key, { contentType: row.content_type });
   const session: UploadRow = { ...row, method: 'multipart', resumable: 1, part_size: plan.partSize, multipart_id: multipartId };
@@ -23,7 +23,7 @@ export async function startResumable(deps: UploadDeps, row: UploadRow, partSize:
 }
 
 /** What the create response says about sending a resumable session's bytes. */
-export async function resumableFields(deps: UploadDeps, row: UploadRow): Promise<{ upload_method: { method: 'PUT'; headers: Record<string, string> }; parts: PartsView; next_step: string }> {
+export async function resumableFields(deps: AppContext, row: UploadRow): Promise<{ upload_method: { method: 'PUT'; headers: Record<string, string> }; parts: PartsView; next_step: string }> {
   const parts = await firstPartUrls(deps, row);
   const more = parts.count > parts.urls.length ? ` (URLs for parts after ${parts.urls.length}: POST /v1/uploads/${row.id}/parts)` : '';
   return {

@@ -3,12 +3,12 @@
  * from POST /v1/uploads/{id}/parts. Each is bound to its session, part number, the part's
  * size and the session's expiry.
  */
-import type { Tenant } from '../auth/principal.js';
-import type { UploadRow } from '../db/schema.js';
-import { IntakeError, conflict, invalid } from '../lib/errors.js';
-import type { UploadDeps } from '../uploads/deps.js';
-import { getUpload } from '../uploads/read-uploads.js';
-import { OPEN } from '../uploads/status.js';
+import type { Tenant } from '../../auth/principal.js';
+import type { UploadRow } from '../../db/schema.js';
+import { IntakeError, conflict, invalid } from '../../lib/errors.js';
+import type { AppContext } from '../../core/context.js';
+import { getUpload } from '../read-uploads.js';
+import { OPEN } from '../status.js';
 import { partRange, planParts, URLS_PER_RESPONSE, type PartPlan } from './plan.js';
 import type { PartsView } from './views.js';
 
@@ -23,7 +23,7 @@ export function notResumable(upload: UploadRow): IntakeError {
   return conflict('This upload is not resumable: it has no parts.', { status: upload.status, reason: 'not_resumable' });
 }
 
-async function signPartUrls(deps: UploadDeps, upload: UploadRow, numbers: number[]): Promise<PartsView> {
+async function signPartUrls(deps: AppContext, upload: UploadRow, numbers: number[]): Promise<PartsView> {
   const plan = planOf(upload);
   const urls = await Promise.all(
     numbers.map(async (n) => {
@@ -40,13 +40,13 @@ async function signPartUrls(deps: UploadDeps, upload: UploadRow, numbers: number
 }
 
 /** The create response's parts: URLs for the first ≤ 100 parts. */
-export function firstPartUrls(deps: UploadDeps, upload: UploadRow): Promise<PartsView> {
+export function firstPartUrls(deps: AppContext, upload: UploadRow): Promise<PartsView> {
   const count = Math.min(planOf(upload).count, URLS_PER_RESPONSE);
   return signPartUrls(deps, upload, Array.from({ length: count }, (_, i) => i + 1));
 }
 
 /** POST /v1/uploads/{id}/parts: fresh URLs for the parts asked for, while bytes may still arrive. */
-export async function signMoreParts(deps: UploadDeps, tenant: Tenant, id: string, numbers: number[]): Promise<PartsView> {
+export async function signMoreParts(deps: AppContext, tenant: Tenant, id: string, numbers: number[]): Promise<PartsView> {
   const upload = await getUpload(deps, tenant, id);
   if (upload.resumable !== 1) throw notResumable(upload);
   if (upload.status === 'expired') throw new IntakeError('expired', 'The upload session has expired.', { status: upload.status });

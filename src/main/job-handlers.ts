@@ -1,11 +1,11 @@
 /** The handler for every job in the catalogue; a missing one does not compile. */
 import { processAsset } from '../assets/process-asset.js';
 import { runVerification } from '../uploads/complete-upload.js';
-import type { UploadDeps } from '../uploads/deps.js';
+import type { AppContext } from '../core/context.js';
 import { deliverWebhook, type DeliveryDeps } from '../webhooks/deliver.js';
-import type { Handlers } from './catalogue.js';
+import type { Handlers } from '../jobs/catalogue.js';
 
-export function jobHandlers(deps: UploadDeps, delivery: DeliveryDeps): Handlers {
+export function jobHandlers(deps: AppContext, delivery: DeliveryDeps): Handlers {
   return {
     'upload.verify': (p) => runVerification(deps, p.uploadId),
     'asset.process': (p, ctx) => processAsset(deps, p.assetId, ctx),

@@ -1,12 +1,12 @@
 /** GET /v1/uploads/{id}/parts: what has arrived, so a client can resume where it stopped. */
-import type { Tenant } from '../auth/principal.js';
-import { MultipartNotFoundError, type StoredPart } from '../storage/object-storage.js';
-import type { UploadDeps } from '../uploads/deps.js';
-import { getUpload } from '../uploads/read-uploads.js';
+import type { Tenant } from '../../auth/principal.js';
+import { MultipartNotFoundError, type StoredPart } from '../../storage/object-storage.js';
+import type { AppContext } from '../../core/context.js';
+import { getUpload } from '../read-uploads.js';
 import { notResumable } from './sign-parts.js';
 import type { PartView } from './views.js';
 
-export async function listUploadParts(deps: UploadDeps, tenant: Tenant, id: string): Promise<PartView[]> {
+export async function listUploadParts(deps: AppContext, tenant: Tenant, id: string): Promise<PartView[]> {
   const upload = await getUpload(deps, tenant, id);
   if (upload.resumable !== 1) throw notResumable(upload);
   // Assembled, canceled or expired: the parts are gone (an assembled upload is one object now).
