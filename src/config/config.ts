@@ -67,11 +67,6 @@ export interface Config {
   readonly storage: 'local' | 's3';
   /** Present when storage is 's3'. */
   readonly s3: S3Config | null;
-  /**
-   * Who receives the bodies of signed-URL PUTs on local disk under `serve`: a small child
-   * process (`process`, the default: http/byte-receiver/), or the API process itself.
-   */
-  readonly byteReceiver: 'process' | 'inline';
   /** The ffprobe and ffmpeg executables: a command name looked up on PATH, or a path. */
   readonly ffprobePath: string;
   readonly ffmpegPath: string;
@@ -172,8 +167,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const storage = str('INTAKE_STORAGE', 'local');
   if (storage !== 'local' && storage !== 's3') problems.push('INTAKE_STORAGE must be local or s3');
   const s3 = storage === 's3' ? s3Config(env, str, bool, problems) : null;
-  const byteReceiver = str('INTAKE_BYTE_RECEIVER', 'process');
-  if (byteReceiver !== 'process' && byteReceiver !== 'inline') problems.push('INTAKE_BYTE_RECEIVER must be process or inline');
   // Not checked for existence here: a tool missing at run time is an outage (503), reported then.
   const tool = (name: string, def: string): string => {
     const raw = str(name, def);
@@ -223,7 +216,6 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     addressRateLimitPerMinute: int('INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE', 6000, 1, 100_000_000),
     storage: storage === 's3' ? 's3' : 'local',
     s3,
-    byteReceiver: byteReceiver === 'inline' ? 'inline' : 'process',
     ffprobePath: tool('INTAKE_FFPROBE_PATH', 'ffprobe'),
     ffmpegPath: tool('INTAKE_FFMPEG_PATH', 'ffmpeg'),
   };

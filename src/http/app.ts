@@ -27,7 +27,6 @@ import { UploadGate } from './plugins/upload-gate.js';
 import { adminRoutes } from './routes/admin.js';
 import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
-import type { RelayedBodies } from './byte-receiver/relayed.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -56,8 +55,6 @@ export interface AppDeps {
   addressRateLimitPerMinute?: number;
   /** Shared stores for both limits (Redis, see main/container.ts); in-process buckets when absent. */
   limiters?: { byKey: Limiter; byAddress: Limiter };
-  /** Bodies of signed-URL PUTs the byte receiver holds (`intake serve` on local disk, http/byte-receiver/). */
-  relayed?: RelayedBodies;
   /** The built web console served at `/` (default: the project's dist/console). */
   consoleDir?: string;
 }
@@ -140,7 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
-  if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress, relayed: deps.relayed }));
+  if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
   await app.register(publicRoutes(deps.uploads));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));

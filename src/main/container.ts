@@ -10,9 +10,7 @@ import type { Config } from '../config/config.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { createStore } from '../db/repositories/index.js';
 import type { AddressInfo } from 'node:net';
-import { buildApp, CONNECTION_TIMEOUT_MS } from '../http/app.js';
-import { ByteFront } from '../http/byte-receiver/front.js';
-import { RelayedBodies } from '../http/byte-receiver/relayed.js';
+import { buildApp } from '../http/app.js';
 import { Background } from '../lib/background.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { MediaGovernor, PERIOD_MS } from '../media/cpu-governor.js';
@@ -59,13 +57,8 @@ export interface Intake {
   queue: JobQueue;
   /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
   startWorkers(): void;
-  /**
-   * Serves HTTP on host:port: through the byte receiver's front on local disk (unless
-   * INTAKE_BYTE_RECEIVER=inline), else the API server listens itself.
-   */
+  /** Serves HTTP on host:port. */
   listen(host: string, port: number): Promise<AddressInfo>;
-  /** The front that hands signed-URL PUTs to the byte receiver, while listen() runs one. */
-  front: ByteFront | null;
   /** Stops accepting work, waits for what is running, closes in reverse order. */
   close(): Promise<void>;
 }
@@ -88,7 +81,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   // process). A duty of 100% never holds them back: no governor at all.
   const governor =
     config.mediaBusyDutyPercent < 100
-      ? new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.mediaBusyDutyPercent) / 100, foreground: () => [front?.receiverPid] })
+      ? new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.mediaBusyDutyPercent) / 100, foreground: () => [] })
       : undefined;
   const images = new ImageProber({
     concurrency: config.imageConcurrency,
@@ -135,10 +128,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     };
   }
 
-  let front: ByteFront | null = null;
-  const relayed = selfServed && config.byteReceiver === 'process' ? new RelayedBodies() : undefined;
   const app = await buildApp({
-    relayed,
     uploads: deps,
     namespaces,
     authenticator: new Authenticator(store.apiKeys, adminKey.value, keyCache),
@@ -216,32 +206,12 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       }, config.reconcileDelayMs);
       reconcileTimer.unref();
     },
-    get front() {
-      return front;
-    },
     async listen(host, port) {
       governor?.start();
-      if (!relayed) {
-        await app.listen({ host, port });
-        return app.server.address() as AddressInfo;
-      }
-      front = new ByteFront({
-        app,
-        relayed,
-        log,
-        settings: { minBytesPerSecond: config.minTransferBytesPerSecond, windowMs: config.transferWindowMs, idleTimeoutMs: CONNECTION_TIMEOUT_MS },
-      });
-      try {
-        return await front.listen(host, port);
-      } catch (err) {
-        await front.close();
-        front = null;
-        throw err;
-      }
+      await app.listen({ host, port });
+      return app.server.address() as AddressInfo;
     },
     async close() {
-      // New connections stop first; uploads the receiver holds are answered (they need the API and the database).
-      await front?.close();
       if (timer) clearInterval(timer);
       if (reconcileTimer) clearTimeout(reconcileTimer);
       // Running jobs finish first (graceful drain), then the API closes.

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { HashingMeter } from '../lib/hashing.js';
 import { randomToken } from '../lib/ids.js';
-import { isRemoteBody, type BodySource, type ObjectStorage } from './object-storage.js';
+import type { ObjectStorage } from './object-storage.js';
 
 /**
  * Runs `fn` with a path to the object on local disk: the object itself when the driver
@@ -42,16 +42,4 @@ export async function readHead(storage: ObjectStorage, key: string, length: numb
     total += (chunk as Buffer).length;
   }
   return Buffer.concat(chunks, total);
-}
-
-/**
- * Streams a body into a new file (0600, never an existing one) with SHA-256 on the way;
- * rejects with TooLargeError past `maxSize`. A remote body is streamed by the byte
- * receiver that holds it, into the same file, with the same errors.
- */
-export async function bodyToFile(body: BodySource, file: string, maxSize: number): Promise<{ size: number; sha256: string }> {
-  if (isRemoteBody(body)) return body.pumpTo(file, maxSize);
-  const meter = new HashingMeter(maxSize);
-  await pipeline(body, meter, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
-  return { size: meter.bytes, sha256: meter.digest() };
 }

@@ -13,16 +13,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { TooLargeError } from '../lib/hashing.js';
 import { randomToken } from '../lib/ids.js';
-import { bodyToFile } from './local-file.js';
+import { bodyToFile, etagOf, isDiskError, isMissing, renameInto, syncDir } from './disk.js';
 import {
   MultipartNotFoundError,
   ObjectAbortedError,
   ObjectTooLargeError,
   StorageUnavailableError,
   type AssembledObject,
-  type BodySource,
   type ObjectInfo,
   type OpenMultipart,
   type PartChoice,
@@ -35,20 +35,8 @@ const ID_RE = /^[a-z0-9]{24}$/;
 const PART_RE = /^part-(\d{5})$/;
 const TEMP_PREFIX = 'tmp-';
 
-export interface DiskHelpers {
-  etagOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string;
-  /** Renames into the objects tree, recreating a folder another write's cleanup pruned meanwhile. */
-  renameInto(temp: string, target: string): Promise<void>;
-  isDiskError(err: unknown): boolean;
-  isMissing(err: unknown): boolean;
-  syncDir(dir: string): Promise<void>;
-}
-
 export class LocalParts {
-  constructor(
-    private readonly root: string,
-    private readonly disk: DiskHelpers,
-  ) {}
+  constructor(private readonly root: string) {}
 
   /**
    * Creates the root and removes what a crash left half-made: part temp files (their parts
@@ -87,14 +75,14 @@ export class LocalParts {
     if (!ID_RE.test(id)) throw new MultipartNotFoundError(id);
     const dir = path.join(this.root, id);
     const owner = await fs.readFile(path.join(dir, 'key'), 'utf8').catch((err: unknown) => {
-      if (this.disk.isMissing(err)) return null;
+      if (isMissing(err)) return null;
       throw err;
     });
     if (owner !== key) throw new MultipartNotFoundError(id);
     return dir;
   }
 
-  async write(key: string, id: string, partNumber: number, body: BodySource, opts: WriteOptions): Promise<WrittenObject> {
+  async write(key: string, id: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
     const dir = await this.dirOf(key, id);
     const temp = path.join(dir, `${TEMP_PREFIX}${randomToken(12)}`);
     let published: ObjectInfo | undefined;
@@ -106,7 +94,7 @@ export class LocalParts {
         received = await bodyToFile(body, temp, opts.maxSize);
       } catch (err) {
         if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
-        if (this.disk.isDiskError(err)) throw new StorageUnavailableError(err);
+        if (isDiskError(err)) throw new StorageUnavailableError(err);
         throw new ObjectAbortedError(err);
       }
       ino = await this.syncAndStat(temp);
@@ -124,7 +112,7 @@ export class LocalParts {
       if (opts.around) await opts.around(written, publish);
       else await publish();
       if (!published) throw new Error('writePart(): around() returned without publishing');
-      await this.disk.syncDir(dir);
+      await syncDir(dir);
       // The earlier copy's hash file (a crash here leaves it: harmless, it names a gone inode).
       if (replaced !== undefined && replaced !== ino) await fs.rm(path.join(dir, shaName(partNumber, replaced)), { force: true });
       return written;
@@ -195,9 +183,9 @@ export class LocalParts {
         temp,
       );
       await this.syncAndStat(temp);
-      const etag = this.disk.etagOf(await fs.stat(temp, { bigint: true }));
-      await this.disk.renameInto(temp, target);
-      await this.disk.syncDir(path.dirname(target));
+      const etag = etagOf(await fs.stat(temp, { bigint: true }));
+      await renameInto(temp, target);
+      await syncDir(path.dirname(target));
       await fs.rm(dir, { recursive: true, force: true });
       return { size, etag, sha256 };
     } catch (err) {

@@ -20,7 +20,6 @@ import {
   type ObjectInfo,
   type ObjectStorage,
   type AssembledObject,
-  type BodySource,
   type OpenMultipart,
   type PartChoice,
   type PartWriter,
@@ -33,18 +32,13 @@ import {
   type WriteOptions,
   type WrittenObject,
 } from './object-storage.js';
-import { bodyToFile } from './local-file.js';
+import { bodyToFile, etagOf, isDiskError, isMissing, renameInto, syncDir } from './disk.js';
+import { isValidKey } from './keys.js';
 import { LocalParts } from './local-parts.js';
 import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
 
 /** A temp file untouched this long belongs to no live upload. */
 export const TEMP_STALE_MS = 3600_000;
-
-const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
-
-export function isValidKey(key: string): boolean {
-  return key.length <= 512 && KEY_RE.test(key) && !key.split('/').some((s) => s === '.' || s === '..');
-}
 
 /** Form field names of a signed POST; they mirror S3's POST policy fields. */
 export const POST_FIELDS = {
@@ -67,7 +61,7 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
   ) {
     this.objects = path.join(root, 'objects');
     this.tmp = path.join(root, 'tmp');
-    this.parts = new LocalParts(path.join(root, 'multipart'), { etagOf, isDiskError, isMissing, syncDir, renameInto: (temp, target) => this.renameInto(temp, target) });
+    this.parts = new LocalParts(path.join(root, 'multipart'));
   }
 
   /**
@@ -181,7 +175,7 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
     return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
   }
 
-  async write(key: string, body: BodySource, opts: WriteOptions): Promise<WrittenObject> {
+  async write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
     const target = this.pathOf(key);
     const temp = path.join(this.tmp, `${randomToken(16)}.part`);
     let published: ObjectInfo | undefined;
@@ -212,7 +206,7 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
       // publish() is often called inside a database transaction: it only renames (the
       // etag was read from the same inode above); the folder is fsynced after it returns.
       const publish = async (): Promise<ObjectInfo> => {
-        await this.renameInto(temp, target);
+        await renameInto(temp, target);
         published = { size: written.size, etag };
         return published;
       };
@@ -225,22 +219,6 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
       if (!published) {
         await fs.rm(temp, { force: true });
         await this.pruneEmptyParents(path.dirname(target));
-      }
-    }
-  }
-
-  /**
-   * Another write's failure prunes empty folders: one may vanish between our mkdir and
-   * our rename (ENOENT). Recreate it and try again; the temp file is still ours.
-   */
-  private async renameInto(temp: string, target: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-      try {
-        await fs.rename(temp, target);
-        return;
-      } catch (err) {
-        if (!isMissing(err) || attempt >= 5) throw err;
       }
     }
   }
@@ -308,7 +286,7 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
     return this.fileUrl(key, { part: String(partNumber), expires: String(fields.expires), max: String(o.maxSize), upload: o.uploadId, sig: sign(this.secret, fields) });
   }
 
-  writePart(key: string, multipartId: string, partNumber: number, body: BodySource, opts: WriteOptions): Promise<WrittenObject> {
+  writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
     return this.parts.write(key, multipartId, partNumber, body, opts);
   }
 
@@ -339,30 +317,5 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
       }
       current = path.dirname(current);
     }
-  }
-}
-
-function etagOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
-  return `"${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}"`;
-}
-
-/** Errors of the disk, not of the incoming body. */
-const DISK_ERRORS = new Set(['ENOSPC', 'EFBIG', 'EIO', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'ENOMEM']);
-
-function isDiskError(err: unknown): boolean {
-  return DISK_ERRORS.has((err as { code?: string }).code ?? '');
-}
-
-function isMissing(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const h = await fs.open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
   }
 }

@@ -103,29 +103,11 @@ export interface AssembledObject extends ObjectInfo {
 }
 
 /**
- * A request body another process receives on Intake's behalf (the byte receiver,
- * http/byte-receiver/): it streams the bytes into `file` (created exclusively) itself and
- * reports their size and SHA-256; it rejects with TooLargeError past `maxSize`, or with
- * the error (and its `code`) its stream met, exactly as an in-process stream would.
- */
-export interface RemoteBody {
-  readonly remote: true;
-  pumpTo(file: string, maxSize: number): Promise<{ size: number; sha256: string }>;
-}
-
-/** A body to store: a stream in this process, or one the byte receiver holds (local disk only). */
-export type BodySource = Readable | RemoteBody;
-
-export function isRemoteBody(body: BodySource): body is RemoteBody {
-  return (body as RemoteBody).remote === true;
-}
-
-/**
  * Receiving a part on a URL Intake serves itself (local disk): like `write`, with the
  * same `around` hook so the caller can publish the part inside its own transaction.
  */
 export interface PartWriter {
-  writePart(key: string, multipartId: string, partNumber: number, body: BodySource, opts: WriteOptions): Promise<WrittenObject>;
+  writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject>;
 }
 
 export interface ObjectStorage {
@@ -145,7 +127,7 @@ export interface ObjectStorage {
   /** Streams the object (or a byte range of it); rejects with ObjectNotFoundError. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   /** Streams `body` into `key` with SHA-256 on the way; rejects with ObjectTooLargeError past maxSize and leaves nothing. */
-  write(key: string, body: BodySource, opts: WriteOptions): Promise<WrittenObject>;
+  write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject>;
   /** Removes the object; a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Removes these objects (batched where the store can); missing ones are not an error. */

@@ -17,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { HashingMeter, TooLargeError } from '../lib/hashing.js';
 import { randomToken } from '../lib/ids.js';
-import { isValidKey } from './local.js';
+import { isValidKey } from './keys.js';
 import {
   ObjectAbortedError,
   ObjectNotFoundError,

@@ -4,9 +4,10 @@
  * re-checks, by conditional update, that the session is still open. Complete claims the
  * session with its own conditional update, so once it has begun no PUT can swap the bytes.
  */
+import type { Readable } from 'node:stream';
 import type { UploadRow } from '../db/schema.js';
 import { IntakeError, conflict, notFound } from '../lib/errors.js';
-import type { BodySource, ObjectStorage } from '../storage/object-storage.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
 import { ObjectAbortedError, ObjectTooLargeError, StorageUnavailableError } from '../storage/object-storage.js';
 import type { AppContext } from '../core/context.js';
 import { expireIfDue } from './expire-uploads.js';
@@ -30,7 +31,7 @@ export async function openSessionFor(deps: AppContext, uploadId: string, key: st
   return upload;
 }
 
-export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upload: UploadRow, body: BodySource): Promise<{ etag: string; size: number }> {
+export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upload: UploadRow, body: Readable): Promise<{ etag: string; size: number }> {
   try {
     const written = await storage.write(upload.storage_key, body, {
       maxSize: upload.file_size,

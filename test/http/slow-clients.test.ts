@@ -16,11 +16,9 @@ import { assertError, createSession, put, snapshot } from './error-helpers.js';
 import { multipart } from './raw-http.js';
 import { heldPut, stalledGet, trickle } from './slow-client.js';
 
-/** Open connections of the API server (the byte front accepts them when it runs, and counts them). */
+/** Open connections of the API server. */
 const connections = (t: TestIntake) =>
-  t.intake.front
-    ? t.intake.front.connections()
-    : new Promise<number>((resolve, reject) => t.intake.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  new Promise<number>((resolve, reject) => t.intake.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
 
 describe('minimum transfer rate', () => {
   let t: TestIntake;

@@ -26,7 +26,6 @@ describe('loadConfig', () => {
         host: '127.0.0.1',
         port: 3000,
         publicUrl: 'http://127.0.0.1:3000',
-        byteReceiver: 'process',
         dataDir: path.join(CWD, 'data'),
         databaseUrl: `sqlite:${path.join(CWD, 'data', 'intake.db')}`,
         adminKey: null,
@@ -217,7 +216,5 @@ describe('loadConfig', () => {
     });
     assert.equal(problems.length, 4, problems.join('\n'));
     assert.deepEqual(problemsOf({ INTAKE_STORAGE: 'gcs' }), ['INTAKE_STORAGE must be local or s3']);
-    assert.deepEqual(problemsOf({ INTAKE_BYTE_RECEIVER: 'thread' }), ['INTAKE_BYTE_RECEIVER must be process or inline']);
-    assert.equal(loadConfig({ INTAKE_BYTE_RECEIVER: 'inline' }, CWD).byteReceiver, 'inline');
   });
 });

@@ -30,17 +30,12 @@ export class TransferGuard {
   ) {}
 
   /**
-   * Watches a request body until it has fully arrived. An injected request (the byte
-   * receiver's relays, tests) has no socket of its own and nothing to watch here.
+   * Watches a request body until it has fully arrived. An injected request (tests) has
+   * no socket of its own and nothing to watch here.
    */
   watchBody(req: IncomingMessage): void {
     if (req.complete || !(req.socket instanceof Socket)) return;
     this.watch(req.socket, () => req.socket.bytesRead, () => req.complete || req.destroyed);
-  }
-
-  /** Watches bytes arriving on a raw socket until `done` (the byte receiver's bodies). */
-  watchSocket(socket: Socket, done: () => boolean): void {
-    this.watch(socket, () => socket.bytesRead, done);
   }
 
   /** Watches a response until it is finished or its socket is gone. */

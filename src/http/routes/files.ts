@@ -10,9 +10,7 @@ import { contentDisposition } from '../../lib/content-disposition.js';
 import { IntakeError } from '../../lib/errors.js';
 import { essence } from '../../media/kinds.js';
 import { POST_FIELDS, type LocalDiskStorage } from '../../storage/local.js';
-import type { BodySource } from '../../storage/object-storage.js';
 import type { SignedFields } from '../../storage/signed-url.js';
-import type { RelayedBodies } from '../byte-receiver/relayed.js';
 import type { AppContext } from '../../core/context.js';
 import { openSessionFor, receiveBytes } from '../../uploads/receive-bytes.js';
 import { sendOk } from '../envelope.js';
@@ -27,13 +25,6 @@ export interface FileTraffic {
   guard: TransferGuard;
   /** /files/* needs no key: each client address gets its own budget. */
   byAddress: Limiter;
-  /** Bodies the byte receiver holds (`intake serve`, see http/byte-receiver/). */
-  relayed?: RelayedBodies;
-}
-
-/** The request's body: the byte receiver's when it relayed the request, else the request's own stream. */
-export function bodyOf(traffic: FileTraffic, request: FastifyRequest): BodySource {
-  return traffic.relayed?.of(request.headers) ?? request.raw;
 }
 
 type Query = Record<string, string | undefined>;
@@ -97,7 +88,7 @@ export function fileRoutes(deps: AppContext, storage: LocalDiskStorage, traffic:
       if (declared > maxSize) throw new IntakeError('file_too_large', `The body is larger than the ${maxSize} bytes this URL was signed for.`, { max_size: maxSize });
       return traffic.gate.admit(async () => {
         const upload = await openSessionFor(deps, q.upload!, key);
-        const { etag, size } = await traffic.gate.exclusive(upload.id, () => receiveBytes(deps, storage, upload, bodyOf(traffic, request)));
+        const { etag, size } = await traffic.gate.exclusive(upload.id, () => receiveBytes(deps, storage, upload, request.raw));
         return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, size, etag });
       });
     });
@@ -187,7 +178,7 @@ async function putPart(deps: AppContext, storage: LocalDiskStorage, traffic: Fil
     const upload = await openSessionFor(deps, q.upload!, key);
     // Parts of one session arrive in parallel; one writer per part keeps a part's temp files
     // (and so the disk a session can fill) to one at a time.
-    const { etag, size } = await traffic.gate.exclusive(`${upload.id}#${part}`, () => receivePart(deps, storage, upload, part, bodyOf(traffic, request)));
+    const { etag, size } = await traffic.gate.exclusive(`${upload.id}#${part}`, () => receivePart(deps, storage, upload, part, request.raw));
     return sendOk(reply.header('ETag', etag), { upload_id: upload.id, key, part_number: part, size, etag });
   });
 }

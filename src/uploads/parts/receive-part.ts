@@ -5,15 +5,16 @@
  * upload; that same update marks the session `uploading`. Parts of one session may arrive
  * in parallel: each has its own file.
  */
+import type { Readable } from 'node:stream';
 import type { UploadRow } from '../../db/schema.js';
 import { IntakeError, conflict } from '../../lib/errors.js';
-import { MultipartNotFoundError, type BodySource, type PartWriter } from '../../storage/object-storage.js';
+import { MultipartNotFoundError, type PartWriter } from '../../storage/object-storage.js';
 import type { AppContext } from '../../core/context.js';
 import { writeFailure } from '../receive-bytes.js';
 import { partRange } from './plan.js';
 import { notResumable, planOf } from './sign-parts.js';
 
-export async function receivePart(deps: AppContext, writer: PartWriter, upload: UploadRow, partNumber: number, body: BodySource): Promise<{ etag: string; size: number }> {
+export async function receivePart(deps: AppContext, writer: PartWriter, upload: UploadRow, partNumber: number, body: Readable): Promise<{ etag: string; size: number }> {
   if (upload.resumable !== 1) throw notResumable(upload);
   const multipartId = upload.multipart_id;
   if (!multipartId) throw conflict('The parts of this upload were already assembled; its bytes can no longer change.', { status: upload.status });
