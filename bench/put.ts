@@ -1,18 +1,21 @@
 /**
  * Benchmark 1: one 1 GiB PUT through Intake's signed URL against the same PUT into a raw
- * node:http sink doing the same disk work. Runs alternate between the two servers so
- * that drift on a shared machine (page cache, writeback, neighbours) hits both alike.
+ * node:http sink doing the same disk work, and (`npm run bench -- put`) a PATCH into
+ * @tus/server. Runs alternate between the servers so that drift on a shared machine (page
+ * cache, writeback, neighbours) hits them alike. The client is curl, reading the body from
+ * a file in the page cache: a Node client capped every server near 420 MB/s here, which
+ * made them all look equal.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
-import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { cpuSeconds, descendantsPeakRss, peakRss, resetPeakRssTree, type Server } from './lib/children.js';
 import { createSession, type IntakeServer } from './intake.js';
 
 export const GIB = 1024 * 1024 * 1024;
-const CHUNK = randomBytes(1024 * 1024);
 
 export interface PutSide {
   mbPerSecond: number[];
@@ -22,10 +25,7 @@ export interface PutSide {
   /** RSS when the PUT phase began (idle footprint), and its peak during the phase. */
   rssBeforeBytes: number;
   peakRssBytes: number;
-  /**
-   * Peak RSS of the server's child processes (Intake: its byte receiver, which holds the
-   * PUT's socket and stream), 0 when it has none. CPU above counts them too.
-   */
+  /** Peak RSS of the server's child processes, 0 when it has none. CPU above counts them too. */
   childrenPeakRssBytes: number;
 }
 
@@ -40,6 +40,10 @@ export interface PutResult {
   tus?: PutSide;
   /** intake / tus median throughput. */
   tusRatio?: number;
+  /** Intake again, the PUT on a keep-alive connection that carried an API call first (same process as `intake`). */
+  keepAlive?: PutSide;
+  /** keepAlive / tus median throughput. */
+  keepAliveTusRatio?: number;
 }
 
 export function median(values: number[]): number {
@@ -48,28 +52,73 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Streams `size` bytes (one random MiB, repeated) so the client never holds the body. */
-async function writeBody(req: http.ClientRequest, size: number): Promise<void> {
-  for (let sent = 0; sent < size; sent += CHUNK.length) {
-    const n = Math.min(CHUNK.length, size - sent);
-    if (!req.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) await once(req, 'drain');
+/**
+ * A file of `size` bytes (one random MiB, repeated) for curl to send, made once per size
+ * and removed when the benchmark process exits.
+ */
+function bodyFile(size: number): string {
+  const file = path.join(os.tmpdir(), `intake-bench-body-${process.pid}-${size}.bin`);
+  if (!fsSync.existsSync(file)) {
+    const mib = randomBytes(1024 * 1024);
+    const fd = fsSync.openSync(file, 'w', 0o600);
+    try {
+      for (let written = 0; written < size; written += mib.length) fsSync.writeSync(fd, mib, 0, Math.min(mib.length, size - written));
+    } finally {
+      fsSync.closeSync(fd);
+    }
+    process.once('exit', () => fsSync.rmSync(file, { force: true }));
   }
-  req.end();
+  return file;
 }
 
-/** One PUT (or PATCH) with node:http (not fetch: less client overhead); resolves when the answer is read. */
-export async function put(url: string, headers: Record<string, string>, size: number, method = 'PUT'): Promise<{ seconds: number; body: string }> {
-  const started = process.hrtime.bigint();
-  const req = http.request(url, { method, agent: false, headers: { ...headers, 'content-length': String(size) } });
-  const answered = once(req, 'response').then(async (args: unknown[]) => {
-    const res = args[0] as http.IncomingMessage;
-    let body = '';
-    for await (const chunk of res) body += String(chunk);
-    if (res.statusCode !== 200 && res.statusCode !== 204) throw new Error(`${method} ${url} → ${res.statusCode}: ${body}`);
-    return body;
+/** Runs curl; resolves with what it printed on stdout, rejects with its stderr on failure. */
+function curl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('curl', ['--silent', '--show-error', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += String(c)));
+    child.stderr.on('data', (c: Buffer) => (err += String(c)));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}: ${err}`))));
   });
-  const [, body] = await Promise.all([writeBody(req, size), answered]);
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, body };
+}
+
+const headerArgs = (headers: Record<string, string>) => Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+/** What curl prints after each transfer's body: status, seconds, and how many connections it opened. */
+const WRITE_OUT = '\n@@ %{http_code} %{time_total} %{num_connects}\n';
+
+/** The last transfer of a curl run: its status, time, new connections and body. */
+function parseTransfer(text: string, method: string, url: string): { status: number; seconds: number; connects: number; body: string } {
+  const parts = text.split(/\n@@ (\d+ [\d.]+ \d+)\n/);
+  // [body 1, figures 1, body 2, figures 2, ''] → the last transfer's body and figures.
+  const body = parts.at(-3) ?? '';
+  const [status, seconds, connects] = (parts.at(-2) ?? '').split(' ').map(Number);
+  if (status !== 200 && status !== 204) throw new Error(`${method} ${url} → ${status}: ${body}`);
+  return { status: status!, seconds: seconds!, connects: connects!, body };
+}
+
+/** One PUT (or PATCH) of `size` bytes with curl; resolves when the answer is read. */
+export async function put(url: string, headers: Record<string, string>, size: number, method = 'PUT'): Promise<{ seconds: number; body: string }> {
+  // "Expect:" turns off curl's 100-continue round trip, as browsers send bodies at once.
+  const out = await curl(['-X', method, '-T', bodyFile(size), '-H', 'Expect:', ...headerArgs(headers), '-w', WRITE_OUT, url]);
+  const { seconds, body } = parseTransfer(out, method, url);
+  return { seconds, body };
+}
+
+/**
+ * The PUT a browser on the console's origin makes: on one keep-alive connection, first a
+ * `POST /v1/uploads` (another session, as a page creating the next upload), then the PUT.
+ * Only the PUT is timed; the result says whether the connection was reused.
+ */
+export async function putAfterApiCall(intake: IntakeServer, url: string, headers: Record<string, string>, size: number): Promise<{ seconds: number; body: string; reused: boolean }> {
+  const session = JSON.stringify({ filename: 'other.mp4', content_type: 'video/mp4', file_size: 1000, resumable: false });
+  const out = await curl([
+    '-X', 'POST', '-H', `Authorization: Bearer ${intake.key}`, '-H', 'Content-Type: application/json', '-d', session, '-w', WRITE_OUT, `${intake.url}/v1/uploads`,
+    '--next', '-X', 'PUT', '-T', bodyFile(size), '-H', 'Expect:', ...headerArgs(headers), '-w', WRITE_OUT, url,
+  ]);
+  const { seconds, body, connects } = parseTransfer(out, 'PUT', url);
+  return { seconds, body, reused: connects === 0 };
 }
 
 interface Target {
@@ -105,18 +154,24 @@ function tusTarget(server: Server, dir: string): Target {
   };
 }
 
-function intakeTarget(intake: IntakeServer): Target {
+/**
+ * A fresh session each run: a session's bytes are written once. Complete is never called
+ * (random bytes would fail verification); only the PUT is timed. `keepAlive`: the PUT
+ * follows an API call on the same connection (putAfterApiCall).
+ */
+function intakeTarget(intake: IntakeServer, keepAlive = false): Target {
   return {
-    server: intake,
+    server: { ...intake, name: keepAlive ? 'intake (keep-alive)' : intake.name },
     async putOnce(size) {
-      // A fresh session each run: a session's bytes are written once. Complete is never
-      // called (random bytes would fail verification); only the PUT is timed.
       const session = await createSession(intake, 'big.mp4', 'video/mp4', size);
-      const { seconds, body } = await put(session.upload_url, session.upload_method.headers, size);
-      const { data } = JSON.parse(body) as { data: { key: string; size: number } };
+      const sent = keepAlive
+        ? await putAfterApiCall(intake, session.upload_url, session.upload_method.headers, size)
+        : await put(session.upload_url, session.upload_method.headers, size);
+      if (keepAlive && !('reused' in sent && sent.reused)) throw new Error('curl did not reuse the connection of the API call for the PUT');
+      const { data } = JSON.parse(sent.body) as { data: { key: string; size: number } };
       if (data.size !== size) throw new Error(`Intake stored ${data.size} bytes, expected ${size}`);
       await fs.rm(path.join(intake.dataDir, 'storage', 'objects', data.key), { force: true });
-      return seconds;
+      return sent.seconds;
     },
   };
 }
@@ -139,7 +194,7 @@ async function measure(target: Target, size: number): Promise<{ mbPerSecond: num
 export const SETTLE_MS = 15_000;
 
 export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServer, runs = 5, size = GIB, tus?: { server: Server; dir: string }): Promise<PutResult> {
-  const targets = [sinkTarget(sink, sinkDir), intakeTarget(intake), ...(tus ? [tusTarget(tus.server, tus.dir)] : [])];
+  const targets = [sinkTarget(sink, sinkDir), intakeTarget(intake), ...(tus ? [tusTarget(tus.server, tus.dir), intakeTarget(intake, true)] : [])];
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const samples = targets.map(() => ({ mb: [] as number[], cpu: [] as number[] }));
   const rssBefore = await Promise.all(targets.map((t) => resetPeakRssTree(t.server.pid)));
@@ -151,7 +206,7 @@ export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServ
       process.stderr.write(`  PUT run ${run + 1}/${runs} ${target.server.name}: ${mbPerSecond.toFixed(0)} MB/s, server CPU ${cpu.toFixed(2)} s\n`);
     }
   }
-  const [sinkSide, intakeSide, tusSide] = await Promise.all(
+  const [sinkSide, intakeSide, tusSide, keepAliveSide] = await Promise.all(
     targets.map(async (t, i): Promise<PutSide> => ({
       mbPerSecond: samples[i]!.mb,
       medianMbPerSecond: median(samples[i]!.mb),
@@ -162,6 +217,16 @@ export async function benchPut(sink: Server, sinkDir: string, intake: IntakeServ
     })),
   );
   const ratio = intakeSide!.medianMbPerSecond / sinkSide!.medianMbPerSecond;
-  if (!tusSide) return { sizeBytes: size, runs, sink: sinkSide!, intake: intakeSide!, ratio };
-  return { sizeBytes: size, runs, sink: sinkSide!, intake: intakeSide!, ratio, tus: tusSide, tusRatio: intakeSide!.medianMbPerSecond / tusSide.medianMbPerSecond };
+  if (!tusSide || !keepAliveSide) return { sizeBytes: size, runs, sink: sinkSide!, intake: intakeSide!, ratio };
+  return {
+    sizeBytes: size,
+    runs,
+    sink: sinkSide!,
+    intake: intakeSide!,
+    ratio,
+    tus: tusSide,
+    tusRatio: intakeSide!.medianMbPerSecond / tusSide.medianMbPerSecond,
+    keepAlive: keepAliveSide,
+    keepAliveTusRatio: keepAliveSide.medianMbPerSecond / tusSide.medianMbPerSecond,
+  };
 }

@@ -12,7 +12,7 @@ import { Cleanup, startServer } from './lib/children.js';
 import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
-import { buildReport, putTable, summary, writeJson } from './report.js';
+import { buildReport, putGoals, putTable, summary, writeJson } from './report.js';
 import { benchS3, s3Summary } from './s3.js';
 import { benchSessionPath, benchSessions, sessionPathSummary, startInsertHmac } from './sessions.js';
 import { benchPipeline, pipelineSummary } from './pipeline.js';
@@ -54,9 +54,10 @@ async function putOnly(cleanup: Cleanup, gib: number): Promise<void> {
   const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
   const tus = await startServer(cleanup, 'tus', here('./servers/tus.js'), [tusDir]);
   const intake = await startIntake(cleanup);
-  process.stderr.write(`Benchmark 1: ${gib} GiB PUT, raw sink vs Intake signed URL vs @tus/server\n`);
+  process.stderr.write(`Benchmark 1: ${gib} GiB PUT with curl, raw sink vs Intake signed URL vs @tus/server\n`);
   const result = await benchPut(sink, sinkDir, intake, 3, gib * 1024 ** 3, { server: tus, dir: tusDir });
-  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${putTable(result)}\n`);
+  const goals = putGoals(result).map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`);
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${putTable(result)}\n\nGoals\n${goals.join('\n')}\n`);
   await writeJson({ finishedAt: new Date().toISOString(), load: { before: loadBefore, after: os.loadavg()[0]! }, put: result } as never, PUT_RESULTS);
 }
 
@@ -106,10 +107,12 @@ async function main(cleanup: Cleanup): Promise<void> {
   const sink = await startServer(cleanup, 'sink', here('./servers/sink.js'), [sinkDir]);
   const hello = await startServer(cleanup, 'fastify', here('./servers/hello.js'), []);
   const insertHmac = await startInsertHmac(cleanup);
+  const tusDir = await cleanup.tempDir('intake-bench-tus-');
+  const tus = await startServer(cleanup, 'tus', here('./servers/tus.js'), [tusDir]);
   const intake = await startIntake(cleanup);
 
-  process.stderr.write('Benchmark 1: 1 GiB PUT, raw sink vs Intake signed URL\n');
-  const put = await benchPut(sink, sinkDir, intake);
+  process.stderr.write('Benchmark 1: 1 GiB PUT with curl, raw sink vs Intake signed URL vs @tus/server\n');
+  const put = await benchPut(sink, sinkDir, intake, 3, 1024 ** 3, { server: tus, dir: tusDir });
   process.stderr.write('Benchmark 2: POST /v1/uploads, bare Fastify vs Intake\n');
   const sessions = await benchSessions(hello, intake, null, insertHmac);
   process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
@@ -139,7 +142,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 try {
   const args = process.argv.slice(2);
-  const gib = Number(/--gib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1);
+  const gib = Number(/--gib=?(\d+(?:\.\d+)?)/.exec(args.slice(1).join('='))?.[1] ?? 1);
   if (args[0] === 'put') await putOnly(cleanup, gib);
   else if (args[0] === 'multipart') {
     if (args.includes('--s3')) await multipartS3Only(cleanup, gib);
