@@ -55,6 +55,7 @@ export const REASONS = {
   gone: 'conflict',
   private_address: 'invalid_request',
   unresolvable: 'invalid_request',
+  processing_failed: 'conflict',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 
@@ -108,3 +109,29 @@ export function isIntakeError(err: unknown): err is IntakeError {
   return err instanceof IntakeError;
 }
 
+/**
+ * Codes a row stores (`uploads.error_code`, `assets.error_code`, shown as `error.code` and
+ * in webhooks) that no request raises: failures that happen after the request that
+ * started them answered. Each is answered, when a request meets it later (complete
+ * again), as the error its reason names; a row's other codes are the ErrorCode the
+ * request that failed it answered with.
+ */
+export const STORED_ONLY_CODES = {
+  /** Verified, then the renditions could not be made (media that cannot be decoded, or a job out of attempts). */
+  processing_failed: 'processing_failed',
+} as const satisfies Record<string, Reason>;
+export type StoredErrorCode = ErrorCode | keyof typeof STORED_ONLY_CODES;
+
+/**
+ * The error a failed row answers with from now on: its stored code, message and details
+ * as a request error. An ErrorCode is answered as it was; a stored-only code as the
+ * error of its reason, with `details.status: "failed"`. A code this version does not know
+ * (written by another) is a 409 conflict with `details.status`, never a 500.
+ */
+export function storedError(code: StoredErrorCode | null, message: string, details: ErrorDetails = {}): IntakeError {
+  if (code === null) return new IntakeError('verification_failed', message, details as DetailsOf<'verification_failed'>);
+  if (isErrorCode(code)) return new IntakeError(...([code, message, details] as IntakeErrorArgs));
+  const reason = (STORED_ONLY_CODES as Partial<Record<string, Reason>>)[code];
+  if (reason) return withReason(reason, message, { ...details, reason: undefined, status: 'failed' });
+  return conflict(message, { status: 'failed' });
+}

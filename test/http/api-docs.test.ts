@@ -1,15 +1,16 @@
 /**
  * docs/API.md is the project's own API reference: every route in /openapi.json, every
- * error code with its status, and every `details.reason` of the catalogue must be in it
- * (Fastify checks its error catalogue against its docs the same way). That the code
- * raises only catalogued reasons is the compiler's job: see test/unit/error-catalogue.test.ts.
+ * error code with its status, every `details.reason` of the catalogue and every code a
+ * row can store must be in it (Fastify checks its error catalogue against its docs the
+ * same way). That the code raises only catalogued reasons is the compiler's job: see
+ * test/unit/error-catalogue.test.ts.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STATUS } from '../../src/http/error-handler.js';
-import { ERROR_CODES, REASONS } from '../../src/lib/errors.js';
+import { ERROR_CODES, REASONS, STORED_ONLY_CODES, storedError } from '../../src/lib/errors.js';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -45,6 +46,14 @@ describe('docs/API.md', () => {
       Object.fromEntries(documented.filter(([, code]) => (ERROR_CODES as readonly string[]).includes(code))),
       { ...REASONS },
     );
+  });
+
+  it('documents every code only a row stores as an error.code, and the reason complete answers it with', () => {
+    for (const code of Object.keys(STORED_ONLY_CODES) as Array<keyof typeof STORED_ONLY_CODES>) {
+      assert.match(docs, new RegExp(`\`error\\.code: "${code}"\``), `${code} is not documented as an error.code`);
+      const answered = storedError(code, 'x');
+      assert.match(docs, new RegExp(`^\\| \`${answered.details.reason}\` \\| \`${answered.code}\` \\|`, 'm'), `complete's answer to ${code} is not in the reason table`);
+    }
   });
 
   it('README links to docs/API.md and to nothing outside the repository', async () => {
