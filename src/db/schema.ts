@@ -3,6 +3,7 @@
  * 0/1 integers on every dialect, so rows look the same on SQLite and PostgreSQL.
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { StoredErrorCode } from '../lib/errors.js';
 
 export interface NamespacesTable {
   id: string;
@@ -55,7 +56,8 @@ export interface UploadsTable {
   skip_duplicates: number;
   status: UploadStatus;
   progress: number;
-  error_code: string | null;
+  /** Set when failed: an ErrorCode, or a code only a row stores (src/lib/errors.ts). */
+  error_code: StoredErrorCode | null;
   error_message: string | null;
   /** JSON object or null. */
   error_details: string | null;
@@ -124,7 +126,8 @@ export interface AssetsTable {
   /** JSON object. */
   metadata: string;
   status: AssetStatus;
-  error_code: string | null;
+  /** Set when failed: an ErrorCode, or a code only a row stores (src/lib/errors.ts). */
+  error_code: StoredErrorCode | null;
   error_message: string | null;
   created_at: string;
   updated_at: string;

@@ -2,46 +2,8 @@
  * Every domain error Intake can raise, each with a stable code. Use cases throw these;
  * the HTTP layer alone maps a code to a status. Nothing matches on message text.
  */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'quota_exceeded'
-  | 'not_found'
-  | 'conflict'
-  | 'expired'
-  | 'file_too_large'
-  | 'unsupported_media_type'
-  | 'verification_failed'
-  | 'conditions_not_met'
-  | 'rate_limited'
-  | 'unavailable';
 
-export type ErrorDetails = Record<string, unknown>;
-
-export class IntakeError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: ErrorDetails = {},
-  ) {
-    super(message);
-    this.name = 'IntakeError';
-  }
-}
-
-export const invalid = (message: string, field?: string, extra: ErrorDetails = {}) =>
-  new IntakeError('invalid_request', message, field ? { field, ...extra } : extra);
-export const notFound = (what: string) => new IntakeError('not_found', `${what} not found.`);
-export const conflict = (message: string, details: ErrorDetails = {}) => new IntakeError('conflict', message, details);
-export const forbidden = (message: string, details: ErrorDetails = {}) => new IntakeError('forbidden', message, details);
-export const unavailable = (message: string) => new IntakeError('unavailable', message);
-
-export function isIntakeError(err: unknown): err is IntakeError {
-  return err instanceof IntakeError;
-}
-
-/** Every code, as a tuple the docs test walks; `satisfies` keeps it in step with ErrorCode. */
+/** Every code, once: ErrorCode is derived from it, and the docs test walks it. */
 export const ERROR_CODES = [
   'invalid_request',
   'unauthorized',
@@ -56,10 +18,12 @@ export const ERROR_CODES = [
   'conditions_not_met',
   'rate_limited',
   'unavailable',
-] as const satisfies readonly ErrorCode[];
-type MissingCode = Exclude<ErrorCode, (typeof ERROR_CODES)[number]>;
-// A compile error here names a code added to ErrorCode but not to ERROR_CODES.
-export const everyCodeListed: MissingCode extends never ? true : MissingCode = true;
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return (ERROR_CODES as readonly unknown[]).includes(value);
+}
 
 /**
  * The catalogue of `details.reason` values: where one code covers several causes, the
@@ -91,4 +55,83 @@ export const REASONS = {
   gone: 'conflict',
   private_address: 'invalid_request',
   unresolvable: 'invalid_request',
+  processing_failed: 'conflict',
 } as const satisfies Record<string, ErrorCode>;
+export type Reason = keyof typeof REASONS;
+
+/** The reasons code C may carry (never, for a code that has none). */
+export type ReasonOf<C extends ErrorCode> = { [R in Reason]: (typeof REASONS)[R] extends C ? R : never }[Reason];
+
+/** `details` of an error: a reason from the catalogue, the field at fault, and whatever else explains it. */
+export interface ErrorDetails {
+  reason?: Reason;
+  field?: string;
+  retry_after?: number;
+  /** The resource's status, where its state is why the request was refused. */
+  status?: string;
+  [key: string]: unknown;
+}
+
+/** Details for code C: a reason, if any, must be one of C's. */
+export type DetailsOf<C extends ErrorCode> = ErrorDetails & { reason?: ReasonOf<C> };
+
+/** What the constructor takes: a code, then details whose reason belongs to that code. */
+export type IntakeErrorArgs = { [C in ErrorCode]: [code: C, message: string, details?: DetailsOf<C>] }[ErrorCode];
+
+export class IntakeError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(...[code, message, details = {}]: IntakeErrorArgs) {
+    super(message);
+    this.name = 'IntakeError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Details to go beside a reason given on its own (they cannot replace it). */
+export type ExtraDetails = ErrorDetails & { reason?: never };
+
+/** The error a reason names: its code comes from the catalogue. */
+export function withReason(reason: Reason, message: string, extra: ExtraDetails = {}): IntakeError {
+  return new IntakeError(...([REASONS[reason], message, { ...extra, reason }] as IntakeErrorArgs));
+}
+
+export const invalid = (message: string, field?: string, extra: DetailsOf<'invalid_request'> = {}) =>
+  new IntakeError('invalid_request', message, field ? { field, ...extra } : extra);
+export const notFound = (what: string) => new IntakeError('not_found', `${what} not found.`);
+export const conflict = (message: string, details: DetailsOf<'conflict'> = {}) => new IntakeError('conflict', message, details);
+export const forbidden = (message: string, details: DetailsOf<'forbidden'> = {}) => new IntakeError('forbidden', message, details);
+export const unavailable = (message: string) => new IntakeError('unavailable', message);
+
+export function isIntakeError(err: unknown): err is IntakeError {
+  return err instanceof IntakeError;
+}
+
+/**
+ * Codes a row stores (`uploads.error_code`, `assets.error_code`, shown as `error.code` and
+ * in webhooks) that no request raises: failures that happen after the request that
+ * started them answered. Each is answered, when a request meets it later (complete
+ * again), as the error its reason names; a row's other codes are the ErrorCode the
+ * request that failed it answered with.
+ */
+export const STORED_ONLY_CODES = {
+  /** Verified, then the renditions could not be made (media that cannot be decoded, or a job out of attempts). */
+  processing_failed: 'processing_failed',
+} as const satisfies Record<string, Reason>;
+export type StoredErrorCode = ErrorCode | keyof typeof STORED_ONLY_CODES;
+
+/**
+ * The error a failed row answers with from now on: its stored code, message and details
+ * as a request error. An ErrorCode is answered as it was; a stored-only code as the
+ * error of its reason, with `details.status: "failed"`. A code this version does not know
+ * (written by another) is a 409 conflict with `details.status`, never a 500.
+ */
+export function storedError(code: StoredErrorCode | null, message: string, details: ErrorDetails = {}): IntakeError {
+  if (code === null) return new IntakeError('verification_failed', message, details as DetailsOf<'verification_failed'>);
+  if (isErrorCode(code)) return new IntakeError(...([code, message, details] as IntakeErrorArgs));
+  const reason = (STORED_ONLY_CODES as Partial<Record<string, Reason>>)[code];
+  if (reason) return withReason(reason, message, { ...details, reason: undefined, status: 'failed' });
+  return conflict(message, { status: 'failed' });
+}

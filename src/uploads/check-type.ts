@@ -2,7 +2,7 @@
  * What the first bytes say a file is, against what was declared: shared by complete
  * (verifying stored bytes) and form uploads (checking the stream before storing it).
  */
-import { IntakeError } from '../lib/errors.js';
+import { IntakeError, type ReasonOf } from '../lib/errors.js';
 import type { MediaTypes } from '../media/kinds.js';
 import { sniffType } from '../media/sniff.js';
 
@@ -15,7 +15,7 @@ export const UNTYPED = new Set(['application/octet-stream', '']);
 /** The mimetype to record for bytes declared `declared` (of kind `kind`), or the 415 they deserve. */
 export async function checkBytesType(types: MediaTypes, head: Buffer, declared: string, kind: string): Promise<string> {
   const sniffed = await sniffType(head, declared);
-  const reject = (reason: string, message: string) => new IntakeError('unsupported_media_type', message, { reason, declared, detected: sniffed });
+  const reject = (reason: ReasonOf<'unsupported_media_type'>, message: string) => new IntakeError('unsupported_media_type', message, { reason, declared, detected: sniffed });
   if (!sniffed) throw reject('unrecognised', `The bytes are not a ${declared} file.`);
   const sniffedKind = types.kindOf(sniffed);
   const audioInContainer = kind === 'audio' && AUDIO_CONTAINERS.has(sniffed);

@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
 import { NO_ASSET, type AssetRow, type UploadMedia, type UploadRow } from '../db/schema.js';
 import type { Repositories } from '../db/repositories/index.js';
-import { IntakeError, conflict, notFound } from '../lib/errors.js';
+import { IntakeError, conflict, notFound, storedError, type ErrorDetails } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Tenant } from '../auth/principal.js';
 import { expireIfDue } from './expire-uploads.js';
@@ -109,11 +109,8 @@ async function settledResult(deps: AppContext, upload: UploadRow): Promise<Compl
     case 'expired':
       throw new IntakeError('expired', 'The upload session expired before it was completed.', { status: upload.status });
     case 'failed':
-      throw new IntakeError(
-        (upload.error_code ?? 'verification_failed') as IntakeError['code'],
-        upload.error_message ?? 'The upload failed.',
-        upload.error_details ? (JSON.parse(upload.error_details) as Record<string, unknown>) : {},
-      );
+      // The error it failed with: its verification's, or a later step's (processing_failed).
+      throw storedError(upload.error_code, upload.error_message ?? 'The upload failed.', upload.error_details ? (JSON.parse(upload.error_details) as ErrorDetails) : {});
     default: {
       if (upload.asset_id === NO_ASSET) {
         if (upload.status === 'processing') {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { MediaKind } from '../config/config.js';
 import type { UploadRow } from '../db/schema.js';
-import { IntakeError } from '../lib/errors.js';
+import { IntakeError, type ExtraDetails, type ReasonOf } from '../lib/errors.js';
 import { probeAv, ProbeError } from '../media/ffprobe.js';
 import { ImageDecodeError, ImageTooComplexError } from '../media/image.js';
 import { ISO_BMFF_TYPES, missingMediaData } from '../media/isobmff.js';
@@ -30,7 +30,7 @@ export interface Verified {
   bitrate: number | null;
 }
 
-const failed = (reason: string, message: string, extra: Record<string, unknown> = {}) =>
+const failed = (reason: ReasonOf<'verification_failed'>, message: string, extra: ExtraDetails = {}) =>
   new IntakeError('verification_failed', message, { reason, ...extra });
 
 export async function verifyObject(deps: Deps, upload: UploadRow, etag?: string): Promise<Verified> {

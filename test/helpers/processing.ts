@@ -21,6 +21,20 @@ export async function videoClip(width: number, height: number, seconds = 1, audi
   );
 }
 
+/**
+ * A clip that verifies (header and index intact) but cannot be transcoded: every byte of
+ * its media data is noise, so processing fails it as `processing_failed`.
+ */
+export async function noisyVideo(width: number, height: number, seed = 12345): Promise<Buffer> {
+  const clip = Buffer.from(await videoClip(width, height));
+  let x = seed;
+  for (let i = clip.indexOf('mdat') + 4; i < clip.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+    clip[i] = (x >> 16) & 255;
+  }
+  return clip;
+}
+
 async function withTemp(name: string, make: (file: string) => Promise<unknown>): Promise<Buffer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-media-'));
   const file = path.join(dir, name);

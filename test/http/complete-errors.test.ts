@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
 import { png, sha256 } from '../helpers/media.js';
+import { assetWhen, noisyVideo, uploadMedia } from '../helpers/processing.js';
 import { assertError, createSession, put, snapshot } from './error-helpers.js';
 
 let t: TestIntake;
@@ -175,6 +176,26 @@ describe('complete: sessions that are closed or unknown', () => {
     assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'pending');
     const done = await t.api('POST', url, { key, json: {} });
     assert.equal(done.status, 200, JSON.stringify(done.body));
+  });
+
+  it('complete on a session whose processing failed after verification is 409 conflict (processing_failed), never a 500', async () => {
+    const { key: k } = await t.tenant();
+    const { session: s, complete } = await uploadMedia(t, k, await noisyVideo(160, 120), 'noise.mp4', 'video/mp4');
+    assert.equal(complete.status, 200, JSON.stringify(complete.body));
+    assert.equal((await assetWhen(t, k, s.asset_id, ['ready', 'failed'])).status, 'failed');
+    const upload = (await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: k })).body.data;
+    assert.deepEqual([upload.status, upload.error?.code], ['failed', 'processing_failed']);
+
+    // The same error it failed with, in the envelope: the message, and the stored code as the reason.
+    const again = assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} }), 409, 'conflict');
+    assert.deepEqual(again.body.error!.details, { reason: 'processing_failed', status: 'failed' });
+    assert.equal(again.body.error!.message, upload.error.message);
+    // Every later complete, sync or async, answers the same.
+    for (const json of [{}, { async: true }]) {
+      const res = assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json }), 409, 'conflict');
+      assert.deepEqual(res.body.error, again.body.error);
+    }
+    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: k })).body.data.status, 'failed');
   });
 
   it('concurrent completes of a failing upload all give the same answer', async () => {

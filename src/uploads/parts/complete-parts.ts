@@ -5,7 +5,7 @@
  * the row forgets its multipart upload, so a retried complete goes straight to verifying.
  */
 import type { UploadRow } from '../../db/schema.js';
-import { IntakeError } from '../../lib/errors.js';
+import { IntakeError, type ExtraDetails, type ReasonOf } from '../../lib/errors.js';
 import { MultipartNotFoundError, type AssembledObject, type StoredPart } from '../../storage/object-storage.js';
 import type { AppContext } from '../../core/context.js';
 import { MIN_PART_SIZE } from './plan.js';
@@ -16,7 +16,7 @@ export interface ListedPart {
   etag: string;
 }
 
-const failed = (reason: string, message: string, extra: Record<string, unknown> = {}) =>
+const failed = (reason: ReasonOf<'verification_failed'>, message: string, extra: ExtraDetails = {}) =>
   new IntakeError('verification_failed', message, { reason, ...extra });
 
 export async function assembleParts(deps: AppContext, upload: UploadRow, listed?: ListedPart[]): Promise<UploadRow> {
