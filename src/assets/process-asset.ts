@@ -42,7 +42,7 @@ export function transcodeTimeoutMs(duration: number | null): number {
 }
 
 function workDirOf(deps: AppContext, assetId: string): string {
-  return path.join(deps.config.dataDir, 'work', assetId);
+  return path.join(deps.config.storage.dataDir, 'work', assetId);
 }
 
 export async function processAsset(deps: AppContext, assetId: string, ctx: JobContext): Promise<void> {
@@ -78,7 +78,7 @@ async function needsWork(deps: AppContext, asset: AssetRow): Promise<boolean> {
 async function localInput(deps: AppContext, asset: AssetRow, dir: string): Promise<string> {
   if (deps.storage.localPath) return deps.storage.localPath(asset.storage_key!);
   const file = path.join(dir, 'source');
-  const cap = (asset.filesize ?? deps.config.maxUploadBytes) + 1;
+  const cap = (asset.filesize ?? deps.config.uploads.maxUploadBytes) + 1;
   let seen = 0;
   const body = await deps.storage.read(asset.storage_key!);
   await pipeline(
@@ -101,7 +101,7 @@ const RENDITION_MEMORY_FACTOR = 4;
 async function render(deps: AppContext, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
   const timeoutMs = transcodeTimeoutMs(asset.duration);
   if (asset.kind === 'image') {
-    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.imageMemoryMb, cpuMs: deps.config.imageTimeoutMs, signal: ctx.signal, governor: deps.governor });
+    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal: ctx.signal, governor: deps.governor });
     return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
   }
   const demuxer = demuxerFor(asset.mimetype!);
@@ -110,14 +110,14 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
   const base = { input, demuxer, duration: asset.duration, timeoutMs, signal: ctx.signal };
   if (asset.kind === 'audio') {
     const file = path.join(dir, 'audio.m4a');
-    await runFfmpeg(deps.config.ffmpegPath, { ...base, outputArgs: audioArgs(file), onProgress: (f) => progress(f * 90) });
+    await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: audioArgs(file), onProgress: (f) => progress(f * 90) });
     return [await probed(deps, 'audio', file, 'audio/mp4')];
   }
-  const av = await probeAv(deps.config.ffprobePath, input);
-  const rungs = ladderFor(asset.height, deps.config.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
-  await runFfmpeg(deps.config.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
+  const av = await probeAv(deps.config.media.ffprobePath, input);
+  const rungs = ladderFor(asset.height, deps.config.media.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
+  await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
   const poster = path.join(dir, 'poster.jpg');
-  await runFfmpeg(deps.config.ffmpegPath, { ...base, duration: null, inputArgs: ['-ss', String(posterAt(asset.duration))], outputArgs: posterArgs(poster) });
+  await runFfmpeg(deps.config.media.ffmpegPath, { ...base, duration: null, inputArgs: ['-ss', String(posterAt(asset.duration))], outputArgs: posterArgs(poster) });
   progress(90);
   const outputs = [];
   for (const r of rungs) outputs.push(await probed(deps, r.label, r.file, 'video/mp4'));
@@ -129,10 +129,10 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
 async function probed(deps: AppContext, label: string, file: string, mimetype: string): Promise<Output> {
   const size = (await fs.stat(file)).size;
   if (mimetype === 'image/jpeg') {
-    const info = await probeStill(deps.config.ffprobePath, file, 'jpeg_pipe');
+    const info = await probeStill(deps.config.media.ffprobePath, file, 'jpeg_pipe');
     return { label, file, mimetype, ...info, duration: null, bitrate: null, size };
   }
-  const av = await probeAv(deps.config.ffprobePath, file);
+  const av = await probeAv(deps.config.media.ffprobePath, file);
   return { label, file, mimetype, width: av.width, height: av.height, duration: av.duration, bitrate: av.bitrate, size };
 }
 

@@ -1,93 +1,352 @@
 /**
- * The one reader of process.env. `loadConfig` parses, validates and freezes; a bad
- * environment is reported with every bad variable at once, never the first only.
+ * The one reader of process.env. CONFIG below is the table of every setting: its variable,
+ * what it accepts, its default and its documentation, in groups. The Config type, the
+ * validation (`loadConfig`: every bad variable reported at once, never the first only) and
+ * the documentation (docs.ts: the README's table, `intake serve --help`) all come from it.
+ * Only node:os and node:path here: `intake --help` loads this.
  */
 import os from 'node:os';
 import path from 'node:path';
+import {
+  bool,
+  command,
+  folder,
+  group,
+  httpUrl,
+  int,
+  map,
+  oneOf,
+  optionalHttpUrl,
+  optionalInt,
+  optionalText,
+  Reader,
+  text,
+  variable,
+  when,
+  type Env,
+  type ValueOf,
+} from './settings.js';
 
 export const MIB = 1024 * 1024;
 
 export const MEDIA_KINDS = ['image', 'video', 'audio', 'document'] as const;
 export type MediaKind = (typeof MEDIA_KINDS)[number];
 
-export interface Config {
-  readonly host: string;
-  readonly port: number;
-  readonly publicUrl: string;
-  readonly dataDir: string;
-  /** `sqlite:<file>` or `postgres://…` */
-  readonly databaseUrl: string;
-  /** Plain admin key from INTAKE_ADMIN_KEY; null means main/ generates and persists one. */
-  readonly adminKey: string | null;
-  /** HMAC secret for signed URLs; null means main/ generates and persists one. */
-  readonly signingSecret: string | null;
-  readonly maxUploadBytes: number;
-  readonly kindLimits: Readonly<Partial<Record<MediaKind, number>>>;
-  readonly allowedTypes: readonly string[] | null;
-  readonly maxImagePixels: number;
-  readonly rateLimitPerMinute: number;
-  readonly sweepIntervalMs: number;
-  readonly purgeAfterDays: number;
-  readonly logLevel: string;
-  readonly trustProxy: boolean;
-  /** BullMQ on this Redis when set; else the queue lives in the database. */
-  readonly redisUrl: string | null;
-  readonly redisPrefix: string;
-  /** `intake serve` runs an in-process worker unless this is false (INTAKE_WORKERS=0). */
-  readonly workers: boolean;
-  /** How long a worker holds a job without renewing before another may take it. */
-  readonly jobLeaseMs: number;
-  /** Overrides every job's first retry wait (tests); null keeps the catalogue's. */
-  readonly jobRetryBaseMs: number | null;
-  /** Transcodes run at once per worker process. */
-  readonly mediaConcurrency: number;
-  /** Rendition heights for video, largest first. */
-  readonly videoLadder: readonly number[];
-  /** Let webhook URLs resolve to loopback, link-local or private addresses. */
-  readonly webhookAllowPrivate: boolean;
-  /** Image decoding runs in child processes: at most this many at once. */
-  readonly imageConcurrency: number;
-  /** Private memory one image job's process may use (RLIMIT_DATA). */
-  readonly imageMemoryMb: number;
-  readonly imageTimeoutMs: number;
-  readonly maxSvgElements: number;
-  readonly imageIdleMs: number;
-  /** Percent of each 500 ms media processes may run while the API is busy (100: never held back). */
-  readonly mediaBusyDutyPercent: number;
-  /** A body (or download) slower than this over a window is cut off. */
-  readonly minTransferBytesPerSecond: number;
-  readonly transferWindowMs: number;
-  /** Bodies being received at once (PUT/POST to signed URLs, form uploads); more get a 503. */
-  readonly maxConcurrentUploads: number;
-  /** Delay between start-up and the first storage reconciliation. */
-  readonly reconcileDelayMs: number;
-  /** Per client address: requests without a valid key, and /files/* traffic. */
-  readonly addressRateLimitPerMinute: number;
-  /** Where objects live: local disk under dataDir, or an S3-compatible bucket. */
-  readonly storage: 'local' | 's3';
-  /** Present when storage is 's3'. */
-  readonly s3: S3Config | null;
-  /** The ffprobe and ffmpeg executables: a command name looked up on PATH, or a path. */
-  readonly ffprobePath: string;
-  readonly ffmpegPath: string;
-}
+/** 5 TiB, in MiB: the largest file limit. */
+const MAX_FILE_MB = 5 * 1024 * 1024;
+const RATE_MAX = 100_000_000;
+const DEFAULT_LADDER: readonly number[] = Object.freeze([1080, 720, 480, 360]);
 
-export interface S3Config {
-  readonly bucket: string;
-  readonly region: string;
-  /** Empty for AWS itself. */
-  readonly endpoint: string | null;
-  readonly forcePathStyle: boolean;
-  /** Both null: the SDK's default credential chain (env, profile, instance role). */
-  readonly accessKeyId: string | null;
-  readonly secretAccessKey: string | null;
-  /** The host browsers use, when it differs from `endpoint`. */
-  readonly publicEndpoint: string | null;
-  /** The store verifies `x-amz-checksum-sha256` on PUT (AWS; not Ceph 16). */
-  readonly verifiesChecksums: boolean;
-  /** The store honours `If-None-Match: *` on PUT (AWS, R2, Ceph, MinIO). */
-  readonly conditionalWrites: boolean;
-}
+// Settings other settings' defaults are computed from.
+const host = text({ env: 'INTAKE_HOST', default: '127.0.0.1', doc: 'address to bind (`0.0.0.0` for all interfaces)' });
+const port = int({ env: 'INTAKE_PORT', default: 3000, min: 0, max: 65535, doc: 'port to listen on' });
+const dataDir = folder({ env: 'INTAKE_DATA_DIR', default: './data', doc: 'SQLite database, stored objects (local storage), generated secrets; relative to the working folder' });
+const storageDriver = oneOf({ env: 'INTAKE_STORAGE', values: ['local', 's3'], default: 'local', doc: '`s3` to keep objects in an S3-compatible bucket ([docs/S3.md](docs/S3.md))' });
+
+const kindLimit = (kind: MediaKind) =>
+  optionalInt({ env: `INTAKE_MAX_${kind.toUpperCase()}_MB`, min: 1, max: MAX_FILE_MB, unit: 'MiB', scale: MIB, shown: 'none', doc: `largest ${kind} file (namespaces can set tighter limits)` });
+
+const s3 = map(
+  group(
+    {
+      bucket: text({
+        env: 'INTAKE_S3_BUCKET',
+        default: '',
+        shown: '',
+        accepts: 'bucket name',
+        doc: 'the bucket (it must exist; Intake never creates or configures it)',
+        // S3's bucket naming rules (3-63 lowercase letters, digits, dots, hyphens).
+        check: (v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? null : 'INTAKE_S3_BUCKET must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
+      }),
+      region: text({ env: 'INTAKE_S3_REGION', default: 'us-east-1', doc: 'the bucket\'s region (`auto` for R2)' }),
+      /** Null for AWS itself. */
+      endpoint: optionalHttpUrl({ env: 'INTAKE_S3_ENDPOINT', shown: 'empty (AWS)', doc: 'the store\'s URL (R2, MinIO, Ceph, …)' }),
+      forcePathStyle: bool({ env: 'INTAKE_S3_FORCE_PATH_STYLE', default: false, doc: '`host/bucket/key` URLs instead of `bucket.host/key` (MinIO, Ceph)' }),
+      /** Both null: the SDK's default credential chain (env, profile, instance role). */
+      accessKeyId: optionalText({ env: 'INTAKE_S3_ACCESS_KEY_ID', shown: 'the SDK\'s default chain', doc: 'static credentials, with `INTAKE_S3_SECRET_ACCESS_KEY`' }),
+      secretAccessKey: optionalText({ env: 'INTAKE_S3_SECRET_ACCESS_KEY', shown: 'the SDK\'s default chain', doc: 'static credentials, with `INTAKE_S3_ACCESS_KEY_ID`' }),
+      /** The host browsers use, when it differs from `endpoint`. */
+      publicEndpoint: optionalHttpUrl({ env: 'INTAKE_S3_PUBLIC_ENDPOINT', shown: '`INTAKE_S3_ENDPOINT`', doc: 'the URL browsers use, when it differs from Intake\'s' }),
+      /** The store honours `If-None-Match: *` on PUT (AWS, R2, Ceph, MinIO). */
+      conditionalWrites: bool({ env: 'INTAKE_S3_CONDITIONAL_WRITES', default: true, doc: 'sign `If-None-Match: *` into upload URLs (the store refuses a second PUT)' }),
+      /** The store verifies `x-amz-checksum-sha256` on PUT (AWS; not Ceph 16). */
+      verifiesChecksums: bool({
+        env: 'INTAKE_S3_VERIFIES_CHECKSUMS',
+        default: false,
+        doc: 'the store verifies `x-amz-checksum-sha256` (AWS S3): sign it when `file_hash` is given and trust the store\'s SHA-256',
+      }),
+    },
+    { title: 'S3 storage', note: 'Read only when `INTAKE_STORAGE=s3`; [docs/S3.md](docs/S3.md) has each provider\'s values.' },
+  ),
+  (v, reader) => {
+    if ((v.accessKeyId === null) !== (v.secretAccessKey === null)) {
+      reader.problem('INTAKE_S3_ACCESS_KEY_ID and INTAKE_S3_SECRET_ACCESS_KEY go together (or leave both unset for the default credential chain)');
+    }
+    return v;
+  },
+);
+
+/** "1080,720,480,360": distinct even heights from 2 to 4320, kept largest first. */
+const videoLadder = variable(
+  { env: 'INTAKE_VIDEO_LADDER', accepts: 'even heights 2–4320, comma-separated', default: '`1080,720,480,360`', doc: 'rendition heights; a video never gets one above its own height' },
+  (raw, reader): readonly number[] => {
+    if (raw === undefined || raw.trim() === '') return DEFAULT_LADDER;
+    const heights = raw.split(',').map((h) => Number(h.trim()));
+    if (heights.some((h) => !Number.isInteger(h) || h < 2 || h > 4320 || h % 2 !== 0)) {
+      reader.problem(`INTAKE_VIDEO_LADDER must be comma-separated even heights from 2 to 4320 (got ${JSON.stringify(raw)})`);
+      return DEFAULT_LADDER;
+    }
+    return Object.freeze([...new Set(heights)].sort((a, b) => b - a));
+  },
+);
+
+const allowedTypes = variable(
+  { env: 'INTAKE_ALLOWED_TYPES', accepts: 'MIME types, comma-separated', default: 'built-in list ([docs/API-NOTES.md](docs/API-NOTES.md))', doc: 'the types to accept (case-insensitive)' },
+  (raw, reader): readonly string[] | null => {
+    if (!raw) return null;
+    const types = raw.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+    const bad = types.filter((t) => !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(t));
+    if (bad.length) reader.problem(`INTAKE_ALLOWED_TYPES has invalid MIME types: ${bad.join(', ')}`);
+    return Object.freeze(types);
+  },
+);
+
+/** The table: every setting, in groups; `Config` is what it reads. */
+export const CONFIG = group({
+  http: group(
+    {
+      host,
+      port,
+      publicUrl: httpUrl({
+        env: 'INTAKE_PUBLIC_URL',
+        default: (r) => {
+          const h = r.read(host);
+          return `http://${h.includes(':') ? `[${h}]` : h}:${r.read(port)}`;
+        },
+        shown: '`http://HOST:PORT`',
+        doc: 'base of the signed upload/download URLs clients receive',
+      }),
+      trustProxy: bool({ env: 'INTAKE_TRUST_PROXY', default: false, doc: 'trust `X-Forwarded-*` from a reverse proxy' }),
+      rateLimitPerMinute: int({
+        env: 'INTAKE_RATE_LIMIT_PER_MINUTE',
+        default: 6000,
+        min: 1,
+        max: RATE_MAX,
+        doc: 'requests per API key per minute (a token bucket: bursts up to this, refilled continuously)',
+      }),
+      /** Per client address: requests without a valid key, and /files/* traffic. */
+      addressRateLimitPerMinute: int({
+        env: 'INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE',
+        default: 6000,
+        min: 1,
+        max: RATE_MAX,
+        doc: 'per client address: requests without a valid key, and `/files/*` traffic',
+      }),
+      /** A body (or download) slower than this over a window is cut off. */
+      minTransferBytesPerSecond: int({
+        env: 'INTAKE_MIN_TRANSFER_RATE',
+        default: 1024,
+        min: 1,
+        max: 1024 * MIB,
+        unit: 'bytes per second',
+        doc: 'bytes per second a body or download must keep up, measured per window; slower connections are closed',
+      }),
+      transferWindowMs: int({ env: 'INTAKE_TRANSFER_WINDOW_MS', default: 30_000, min: 100, max: 3_600_000, unit: 'ms', doc: 'the window over which that rate is measured' }),
+      /** Bodies being received at once (PUT/POST to signed URLs, form uploads); more get a 503. */
+      maxConcurrentUploads: int({
+        env: 'INTAKE_MAX_CONCURRENT_UPLOADS',
+        default: 500,
+        min: 1,
+        max: 1_000_000,
+        doc: 'bodies received at once (signed PUT/POST, form uploads); more get 503 with `Retry-After`',
+      }),
+    },
+    { title: 'HTTP' },
+  ),
+  secrets: group(
+    {
+      /** Plain admin key; null means main/ generates and persists one. */
+      adminKey: optionalText({
+        env: 'INTAKE_ADMIN_KEY',
+        accepts: '16+ characters',
+        shown: 'generated into `DATA_DIR/admin.key`',
+        doc: 'admin key for namespaces and keys; **required** scaled out (PostgreSQL, S3 or Redis configured): Intake stops rather than generate one per process',
+        check: (v) => (v.length < 16 ? 'INTAKE_ADMIN_KEY must be at least 16 characters' : null),
+      }),
+      /** HMAC secret for signed URLs; null means main/ generates and persists one. */
+      signingSecret: optionalText({
+        env: 'INTAKE_SIGNING_SECRET',
+        accepts: '32+ characters',
+        shown: 'generated into `DATA_DIR/signing.key`',
+        doc: 'HMAC secret for signed URLs; **required** scaled out, like the admin key',
+        check: (v) => (v.length < 32 ? 'INTAKE_SIGNING_SECRET must be at least 32 characters' : null),
+      }),
+    },
+    { title: 'Secrets' },
+  ),
+  storage: group(
+    {
+      /** Where objects live: local disk under dataDir, or an S3-compatible bucket. */
+      driver: storageDriver,
+      dataDir,
+      /** Present when the driver is 's3'. */
+      s3: when((r) => r.read(storageDriver) === 's3', s3),
+    },
+    { title: 'Storage' },
+  ),
+  database: group(
+    {
+      /** `sqlite:<file>` or `postgres://…` */
+      url: text({
+        env: 'INTAKE_DATABASE_URL',
+        default: (r) => `sqlite:${path.join(r.read(dataDir), 'intake.db')}`,
+        shown: '`sqlite:DATA_DIR/intake.db`',
+        accepts: '`sqlite:FILE`, `postgres://…`',
+        doc: 'the database: a SQLite file, or PostgreSQL (`postgres://user@host:5432/db`)',
+        check: (v) => (/^(sqlite:|postgres(ql)?:\/\/)/.test(v) ? null : 'INTAKE_DATABASE_URL must start with sqlite: or postgres://'),
+      }),
+    },
+    { title: 'Database' },
+  ),
+  redis: group(
+    {
+      /** BullMQ and the rate limits on this Redis when set; else the queue lives in the database. */
+      url: optionalText({
+        env: 'INTAKE_REDIS_URL',
+        accepts: '`redis://…`, `rediss://…`',
+        shown: 'none',
+        doc: 'run the job queue on BullMQ in this Redis, and keep rate limits (per key and per address) there, shared by every API process; without it jobs live in the database and rate limits in process memory',
+        check: (v) => (/^rediss?:\/\//.test(v) ? null : 'INTAKE_REDIS_URL must start with redis:// or rediss://'),
+      }),
+      prefix: text({ env: 'INTAKE_REDIS_PREFIX', default: 'intake', doc: 'key prefix for BullMQ and the rate limits (`…:ratelimit:`)' }),
+    },
+    { title: 'Redis' },
+  ),
+  uploads: group(
+    {
+      maxUploadBytes: int({ env: 'MAX_UPLOAD_SIZE_MB', default: 10 * 1024, min: 1, max: MAX_FILE_MB, unit: 'MiB', scale: MIB, doc: 'largest file of any kind' }),
+      kindLimits: map(
+        group({ image: kindLimit('image'), video: kindLimit('video'), audio: kindLimit('audio'), document: kindLimit('document') }),
+        (limits): Readonly<Partial<Record<MediaKind, number>>> => {
+          const set: Partial<Record<MediaKind, number>> = {};
+          for (const kind of MEDIA_KINDS) if (limits[kind] !== null) set[kind] = limits[kind];
+          return Object.freeze(set);
+        },
+      ),
+      allowedTypes,
+      sweepIntervalMs: int({ env: 'INTAKE_SWEEP_INTERVAL_SECONDS', default: 60, min: 1, max: 86400, unit: 'seconds', scale: 1000, doc: 'how often abandoned sessions are expired' }),
+      purgeAfterDays: int({ env: 'INTAKE_PURGE_AFTER_DAYS', default: 30, min: 1, max: 3650, unit: 'days', doc: 'failed, canceled and expired sessions are deleted after this' }),
+      /** Delay between start-up and the first storage reconciliation. */
+      reconcileDelayMs: int({
+        env: 'INTAKE_RECONCILE_DELAY_SECONDS',
+        default: 60,
+        min: 0,
+        max: 86400,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'first storage reconciliation after start (then daily, one process at a time)',
+      }),
+    },
+    { title: 'Uploads' },
+  ),
+  media: group(
+    {
+      /** The ffprobe and ffmpeg executables: a command name looked up on PATH, or a path. */
+      ffprobePath: command({
+        env: 'INTAKE_FFPROBE_PATH',
+        default: 'ffprobe',
+        doc: 'the ffprobe executable: a command name looked up on `PATH`, or a path (relative to the working folder); while it is missing, completing audio or video answers 503 and the session stays open',
+      }),
+      ffmpegPath: command({
+        env: 'INTAKE_FFMPEG_PATH',
+        default: 'ffmpeg',
+        doc: 'the ffmpeg executable that makes renditions (run under `nice -n 19`), named the same way; while it is missing, processing jobs are retried like any outage',
+      }),
+      videoLadder,
+      maxImagePixels: int({ env: 'INTAKE_MAX_IMAGE_PIXELS', default: 100_000_000, min: 1, max: 2_000_000_000, doc: 'images with more pixels are refused (decompression bombs)' }),
+      maxSvgElements: int({ env: 'INTAKE_MAX_SVG_ELEMENTS', default: 100_000, min: 1, max: 100_000_000, doc: 'SVGs with more elements are refused before they are parsed' }),
+      /** Image decoding runs in child processes: at most this many at once. */
+      imageConcurrency: int({
+        env: 'INTAKE_IMAGE_CONCURRENCY',
+        // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
+        default: () => Math.max(1, Math.floor(os.availableParallelism() / 2)),
+        shown: 'half the CPUs (at least 1)',
+        min: 1,
+        max: 64,
+        doc: 'images decoded at once, each in its own child process (the rest wait)',
+      }),
+      /** Private memory one image job's process may use (RLIMIT_DATA). */
+      imageMemoryMb: int({
+        env: 'INTAKE_IMAGE_MEMORY_MB',
+        default: 512,
+        min: 160,
+        max: 65536,
+        unit: 'MiB',
+        doc: 'private memory one image job\'s process may use (Node\'s own ~90 MB included); more is a 413 `too_complex`',
+      }),
+      imageTimeoutMs: int({
+        env: 'INTAKE_IMAGE_TIMEOUT_MS',
+        default: 30_000,
+        min: 100,
+        max: 3_600_000,
+        unit: 'ms',
+        doc: 'an image job that has used this much CPU time is killed (or 5× this long on the clock while held back by the busy API): 413 `too_complex` at verification; renditions that take longer are given up (the image stays `ready` with its original only)',
+      }),
+      imageIdleMs: int({ env: 'INTAKE_IMAGE_IDLE_MS', default: 5_000, min: 0, max: 3_600_000, unit: 'ms', doc: 'an idle image process exits after this (its memory goes back)' }),
+      /** Percent of each 500 ms media processes may run while the API is busy (100: never held back). */
+      busyDutyPercent: int({
+        env: 'INTAKE_MEDIA_BUSY_DUTY_PERCENT',
+        default: 10,
+        min: 5,
+        max: 100,
+        doc: 'while the API is busy (over half a core), image decoders and renderers run this percent of the time; `100` never holds them back ([ARCHITECTURE](docs/ARCHITECTURE.md#background-media-work-yields-to-requests))',
+      }),
+    },
+    { title: 'Media processing' },
+  ),
+  jobs: group(
+    {
+      /** `intake serve` runs an in-process worker unless this is false (INTAKE_WORKERS=0). */
+      workers: bool({ env: 'INTAKE_WORKERS', default: true, doc: 'false (`0`): `intake serve` runs the API only (run `intake worker` processes for jobs)' }),
+      /** How long a worker holds a job without renewing before another may take it. */
+      leaseMs: int({
+        env: 'INTAKE_JOB_LEASE_SECONDS',
+        default: 60,
+        min: 1,
+        max: 3600,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'a job whose worker stops renewing it for this long is taken by another worker',
+      }),
+      /** Overrides every job's first retry wait (tests); null keeps the catalogue's. */
+      retryBaseMs: optionalInt({ env: 'INTAKE_JOB_RETRY_BASE_MS', min: 1, max: 3_600_000, unit: 'ms', shown: 'per job', doc: 'override the first retry wait of every job (tests)' }),
+      /** Transcodes run at once per worker process. */
+      mediaConcurrency: int({ env: 'INTAKE_MEDIA_CONCURRENCY', default: 1, min: 1, max: 64, doc: 'transcodes at once per worker process' }),
+    },
+    { title: 'Jobs' },
+  ),
+  webhooks: group(
+    {
+      /** Let webhook URLs resolve to loopback, link-local or private addresses. */
+      allowPrivate: bool({ env: 'INTAKE_WEBHOOK_ALLOW_PRIVATE', default: false, doc: 'let webhook URLs resolve to loopback/private/link-local addresses' }),
+    },
+    { title: 'Webhooks' },
+  ),
+  log: group(
+    {
+      level: oneOf({
+        env: 'INTAKE_LOG_LEVEL',
+        values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+        default: 'info',
+        doc: 'pino level (`silent` to turn logs off)',
+      }),
+    },
+    { title: 'Logging' },
+  ),
+});
+
+export type Config = ValueOf<typeof CONFIG>;
+export type S3Config = NonNullable<Config['storage']['s3']>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -96,174 +355,10 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
-
+/** Reads every setting of CONFIG from `env`; throws one ConfigError listing every bad variable. */
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
-  const problems: string[] = [];
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return def;
-    const n = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-      return def;
-    }
-    return n;
-  };
-  const str = (name: string, def: string): string => {
-    const raw = env[name];
-    return raw === undefined || raw === '' ? def : raw;
-  };
-
-  const host = str('INTAKE_HOST', '127.0.0.1');
-  const port = int('INTAKE_PORT', 3000, 0, 65535);
-  const dataDir = path.resolve(cwd, str('INTAKE_DATA_DIR', './data'));
-  const publicUrl = str('INTAKE_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
-  try {
-    const u = new URL(publicUrl);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    problems.push(`INTAKE_PUBLIC_URL must be an http(s) URL (got ${JSON.stringify(publicUrl)})`);
-  }
-
-  const databaseUrl = str('INTAKE_DATABASE_URL', `sqlite:${path.join(dataDir, 'intake.db')}`);
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-    problems.push('INTAKE_DATABASE_URL must start with sqlite: or postgres://');
-  }
-
-  const adminKey = env.INTAKE_ADMIN_KEY ? env.INTAKE_ADMIN_KEY : null;
-  if (adminKey !== null && adminKey.length < 16) problems.push('INTAKE_ADMIN_KEY must be at least 16 characters');
-  const signingSecret = env.INTAKE_SIGNING_SECRET ? env.INTAKE_SIGNING_SECRET : null;
-  if (signingSecret !== null && signingSecret.length < 32) problems.push('INTAKE_SIGNING_SECRET must be at least 32 characters');
-
-  const maxUploadBytes = int('MAX_UPLOAD_SIZE_MB', 10 * 1024, 1, 5 * 1024 * 1024) * MIB;
-  const kindLimits: Partial<Record<MediaKind, number>> = {};
-  for (const kind of MEDIA_KINDS) {
-    const name = `INTAKE_MAX_${kind.toUpperCase()}_MB`;
-    if (env[name]) kindLimits[kind] = int(name, 1, 1, 5 * 1024 * 1024) * MIB;
-  }
-
-  const typesRaw = env.INTAKE_ALLOWED_TYPES;
-  let allowedTypes: string[] | null = null;
-  if (typesRaw) {
-    allowedTypes = typesRaw.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
-    const bad = allowedTypes.filter((t) => !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(t));
-    if (bad.length) problems.push(`INTAKE_ALLOWED_TYPES has invalid MIME types: ${bad.join(', ')}`);
-  }
-
-  const logLevel = str('INTAKE_LOG_LEVEL', 'info');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    problems.push('INTAKE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
-  }
-
-  const bool = (name: string, def: boolean): boolean => {
-    const raw = env[name]?.trim().toLowerCase();
-    if (raw === undefined || raw === '') return def;
-    if (raw === 'true' || raw === '1') return true;
-    if (raw === 'false' || raw === '0') return false;
-    problems.push(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
-    return def;
-  };
-  const storage = str('INTAKE_STORAGE', 'local');
-  if (storage !== 'local' && storage !== 's3') problems.push('INTAKE_STORAGE must be local or s3');
-  const s3 = storage === 's3' ? s3Config(env, str, bool, problems) : null;
-  // Not checked for existence here: a tool missing at run time is an outage (503), reported then.
-  const tool = (name: string, def: string): string => {
-    const raw = str(name, def);
-    if (raw.trim() !== raw || raw.startsWith('-') || raw.includes('\0')) {
-      problems.push(`${name} must be a command name or a path (got ${JSON.stringify(raw)})`);
-      return def;
-    }
-    return raw.includes('/') ? path.resolve(cwd, raw) : raw;
-  };
-
-  const config: Config = {
-    host,
-    port,
-    publicUrl,
-    dataDir,
-    databaseUrl,
-    adminKey,
-    signingSecret,
-    maxUploadBytes,
-    kindLimits,
-    allowedTypes,
-    maxImagePixels: int('INTAKE_MAX_IMAGE_PIXELS', 100_000_000, 1, 2_000_000_000),
-    rateLimitPerMinute: int('INTAKE_RATE_LIMIT_PER_MINUTE', 6000, 1, 100_000_000),
-    sweepIntervalMs: int('INTAKE_SWEEP_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
-    purgeAfterDays: int('INTAKE_PURGE_AFTER_DAYS', 30, 1, 3650),
-    logLevel,
-    trustProxy: str('INTAKE_TRUST_PROXY', 'false') === 'true',
-    redisUrl: env.INTAKE_REDIS_URL ? env.INTAKE_REDIS_URL : null,
-    redisPrefix: str('INTAKE_REDIS_PREFIX', 'intake'),
-    workers: int('INTAKE_WORKERS', 1, 0, 1) === 1,
-    jobLeaseMs: int('INTAKE_JOB_LEASE_SECONDS', 60, 1, 3600) * 1000,
-    jobRetryBaseMs: env.INTAKE_JOB_RETRY_BASE_MS ? int('INTAKE_JOB_RETRY_BASE_MS', 1000, 1, 3_600_000) : null,
-    mediaConcurrency: int('INTAKE_MEDIA_CONCURRENCY', 1, 1, 64),
-    videoLadder: ladder(env.INTAKE_VIDEO_LADDER, problems),
-    webhookAllowPrivate: str('INTAKE_WEBHOOK_ALLOW_PRIVATE', 'false') === 'true',
-    // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
-    imageConcurrency: int('INTAKE_IMAGE_CONCURRENCY', Math.max(1, Math.floor(os.availableParallelism() / 2)), 1, 64),
-    imageMemoryMb: int('INTAKE_IMAGE_MEMORY_MB', 512, 160, 65536),
-    imageTimeoutMs: int('INTAKE_IMAGE_TIMEOUT_MS', 30_000, 100, 3_600_000),
-    maxSvgElements: int('INTAKE_MAX_SVG_ELEMENTS', 100_000, 1, 100_000_000),
-    imageIdleMs: int('INTAKE_IMAGE_IDLE_MS', 5_000, 0, 3_600_000),
-    mediaBusyDutyPercent: int('INTAKE_MEDIA_BUSY_DUTY_PERCENT', 10, 5, 100),
-    minTransferBytesPerSecond: int('INTAKE_MIN_TRANSFER_RATE', 1024, 1, 1024 * MIB),
-    transferWindowMs: int('INTAKE_TRANSFER_WINDOW_MS', 30_000, 100, 3_600_000),
-    maxConcurrentUploads: int('INTAKE_MAX_CONCURRENT_UPLOADS', 500, 1, 1_000_000),
-    reconcileDelayMs: int('INTAKE_RECONCILE_DELAY_SECONDS', 60, 0, 86400) * 1000,
-    addressRateLimitPerMinute: int('INTAKE_ADDRESS_RATE_LIMIT_PER_MINUTE', 6000, 1, 100_000_000),
-    storage: storage === 's3' ? 's3' : 'local',
-    s3,
-    ffprobePath: tool('INTAKE_FFPROBE_PATH', 'ffprobe'),
-    ffmpegPath: tool('INTAKE_FFMPEG_PATH', 'ffmpeg'),
-  };
-  if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) problems.push('INTAKE_REDIS_URL must start with redis:// or rediss://');
-  if (problems.length) throw new ConfigError(problems);
-  return Object.freeze(config);
-}
-
-/** "1080,720,480,360": distinct even heights from 2 to 4320, kept largest first. */
-function ladder(raw: string | undefined, problems: string[]): number[] {
-  if (raw === undefined || raw.trim() === '') return [1080, 720, 480, 360];
-  const heights = raw.split(',').map((h) => Number(h.trim()));
-  if (heights.some((h) => !Number.isInteger(h) || h < 2 || h > 4320 || h % 2 !== 0)) {
-    problems.push(`INTAKE_VIDEO_LADDER must be comma-separated even heights from 2 to 4320 (got ${JSON.stringify(raw)})`);
-    return [1080, 720, 480, 360];
-  }
-  return [...new Set(heights)].sort((a, b) => b - a);
-}
-
-function s3Config(env: Env, str: (n: string, d: string) => string, bool: (n: string, d: boolean) => boolean, problems: string[]): S3Config {
-  const url = (name: string): string | null => {
-    const raw = str(name, '').replace(/\/+$/, '');
-    if (!raw) return null;
-    try {
-      const u = new URL(raw);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-    } catch {
-      problems.push(`${name} must be an http(s) URL (got ${JSON.stringify(raw)})`);
-    }
-    return raw;
-  };
-  const bucket = str('INTAKE_S3_BUCKET', '');
-  // S3's bucket naming rules (3-63 lowercase letters, digits, dots, hyphens).
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push('INTAKE_S3_BUCKET must be a bucket name (3-63 lowercase letters, digits, dots, hyphens)');
-  const accessKeyId = str('INTAKE_S3_ACCESS_KEY_ID', '') || null;
-  const secretAccessKey = str('INTAKE_S3_SECRET_ACCESS_KEY', '') || null;
-  if ((accessKeyId === null) !== (secretAccessKey === null)) {
-    problems.push('INTAKE_S3_ACCESS_KEY_ID and INTAKE_S3_SECRET_ACCESS_KEY go together (or leave both unset for the default credential chain)');
-  }
-  return {
-    bucket,
-    region: str('INTAKE_S3_REGION', 'us-east-1'),
-    endpoint: url('INTAKE_S3_ENDPOINT'),
-    forcePathStyle: bool('INTAKE_S3_FORCE_PATH_STYLE', false),
-    accessKeyId,
-    secretAccessKey,
-    publicEndpoint: url('INTAKE_S3_PUBLIC_ENDPOINT'),
-    verifiesChecksums: bool('INTAKE_S3_VERIFIES_CHECKSUMS', false),
-    conditionalWrites: bool('INTAKE_S3_CONDITIONAL_WRITES', true),
-  };
+  const reader = new Reader(env, cwd);
+  const config = reader.read(CONFIG);
+  if (reader.problems.length) throw new ConfigError(reader.problems);
+  return config;
 }

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { registerClientCommands } from '../cli/client-commands.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { runCommandLine } from '../cli/program.js';
+import { configHelp } from '../config/docs.js';
 import type { ServerCommand } from './server-commands.js';
 
 function registerServerCommands(program: Command, env: NodeJS.ProcessEnv, exit: (code: number) => void): void {
@@ -18,8 +19,9 @@ function registerServerCommands(program: Command, env: NodeJS.ProcessEnv, exit: 
   };
   const json = (o: { json?: boolean }) => o.json === true;
   program.command('serve').description('start the API and, unless INTAKE_WORKERS=0, a job worker (configured by INTAKE_* variables)')
+    .addHelpText('after', () => configHelp())
     .action(() => run({ cmd: 'serve', json: false }));
-  program.command('worker').description('run job workers only, no HTTP').action(() => run({ cmd: 'worker', json: false }));
+  program.command('worker').description('run job workers only, no HTTP').addHelpText('after', () => configHelp()).action(() => run({ cmd: 'worker', json: false }));
   const namespace = program.command('namespace').description('namespaces (admin, on this machine\'s configuration)');
   namespace.command('create').argument('<name>').description('create a namespace and print its first API key')
     .option('--quota-bytes <n>', 'storage quota in bytes').option('--name <key-name>', 'name of the first key', 'default').option('--json', 'print JSON')

@@ -64,39 +64,39 @@ export interface Intake {
 }
 
 export async function createIntake(config: Config, opts: { logger?: pino.Logger | false; clock?: Clock } = {}): Promise<Intake> {
-  const logger = opts.logger === undefined ? pino({ level: config.logLevel }) : opts.logger;
+  const logger = opts.logger === undefined ? pino({ level: config.log.level }) : opts.logger;
   const log = logger || pino({ level: 'silent' });
   const clock = opts.clock ?? systemClock;
   requireSharedSecrets(config);
-  const adminKey = persistentSecret(config.dataDir, 'admin.key', config.adminKey, newAdminKey);
-  const signing = persistentSecret(config.dataDir, 'signing.key', config.signingSecret, newSigningSecret);
+  const adminKey = persistentSecret(config.storage.dataDir, 'admin.key', config.secrets.adminKey, newAdminKey);
+  const signing = persistentSecret(config.storage.dataDir, 'signing.key', config.secrets.signingSecret, newSigningSecret);
 
-  const db = openDatabase(config.databaseUrl);
+  const db = openDatabase(config.database.url);
   await migrateToLatest(db);
   await db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
-  const { storage, selfServed } = await createStorage({ dataDir: config.dataDir, publicUrl: config.publicUrl, signingSecret: signing.value, s3: config.s3 });
+  const { storage, selfServed } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });
   // Media processes yield to requests while the API is busy; started by listen() (a serving
   // process). A duty of 100% never holds them back: no governor at all.
   const governor =
-    config.mediaBusyDutyPercent < 100
-      ? new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.mediaBusyDutyPercent) / 100, foreground: () => [] })
+    config.media.busyDutyPercent < 100
+      ? new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.media.busyDutyPercent) / 100, foreground: () => [] })
       : undefined;
   const images = new ImageProber({
-    concurrency: config.imageConcurrency,
-    memoryMb: config.imageMemoryMb,
-    timeoutMs: config.imageTimeoutMs,
-    maxSvgElements: config.maxSvgElements,
-    idleMs: config.imageIdleMs,
+    concurrency: config.media.imageConcurrency,
+    memoryMb: config.media.imageMemoryMb,
+    timeoutMs: config.media.imageTimeoutMs,
+    maxSvgElements: config.media.maxSvgElements,
+    idleMs: config.media.imageIdleMs,
   }, governor);
-  const queue = await createQueue(store, { redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, leaseMs: config.jobLeaseMs, retryBaseMs: config.jobRetryBaseMs }, (err, context) =>
+  const queue = await createQueue(store, { redisUrl: config.redis.url, redisPrefix: config.redis.prefix, leaseMs: config.jobs.leaseMs, retryBaseMs: config.jobs.retryBaseMs }, (err, context) =>
     log.warn({ err }, `job queue: ${context}`),
   );
   const deps: AppContext = {
     store,
     storage,
-    types: new MediaTypes(config.allowedTypes),
+    types: new MediaTypes(config.uploads.allowedTypes),
     images,
     clock,
     config,
@@ -104,7 +104,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     jobs: queue,
     governor,
   };
-  const webhookDeps = { store, clock, allowPrivate: config.webhookAllowPrivate };
+  const webhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
   const jobStats = jobMetrics(queue);
   let workers: Workers | null = null;
   // One key cache: Namespaces makes it forget what an admin revokes or changes (auth/key-cache.ts).
@@ -115,16 +115,16 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   // The one switch for rate limits: shared buckets in Redis when there is one (many API
   // processes), in-process buckets otherwise (buildApp's default).
   // ioredis is loaded only when Redis is configured (as BullMQ is, in jobs/index.ts).
-  const limiterRedis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, LIMITER_REDIS_OPTIONS) : null;
+  const limiterRedis = config.redis.url ? new (await import('ioredis')).Redis(config.redis.url, LIMITER_REDIS_OPTIONS) : null;
   let limiters;
   if (limiterRedis) {
     limiterRedis.on('error', () => undefined); // Outages are reported by the limiter, throttled.
     await limiterRedis.connect().catch((err: unknown) => log.warn({ err }, 'rate limits: Redis unreachable at start; per-process limits until it answers'));
     const outage = (err: unknown) => log.warn({ err }, 'rate limits: Redis unreachable; per-process limits until it answers');
-    const prefix = `${config.redisPrefix}:ratelimit:`;
+    const prefix = `${config.redis.prefix}:ratelimit:`;
     limiters = {
-      byKey: new RedisRateLimiter(limiterRedis, `${prefix}key:`, config.rateLimitPerMinute, outage),
-      byAddress: new RedisRateLimiter(limiterRedis, `${prefix}address:`, config.addressRateLimitPerMinute, outage),
+      byKey: new RedisRateLimiter(limiterRedis, `${prefix}key:`, config.http.rateLimitPerMinute, outage),
+      byAddress: new RedisRateLimiter(limiterRedis, `${prefix}address:`, config.http.addressRateLimitPerMinute, outage),
     };
   }
 
@@ -137,12 +137,12 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     probes: { database: () => store.ping(), storage: () => storage.ping(), queue: () => queue.ping() },
     webhooks: webhookDeps,
     metrics: jobStats.metrics,
-    rateLimitPerMinute: config.rateLimitPerMinute,
-    maxUploadBytes: config.maxUploadBytes,
-    trustProxy: config.trustProxy,
+    rateLimitPerMinute: config.http.rateLimitPerMinute,
+    maxUploadBytes: config.uploads.maxUploadBytes,
+    trustProxy: config.http.trustProxy,
     logger: logger || false,
-    transfers: { minBytesPerSecond: config.minTransferBytesPerSecond, windowMs: config.transferWindowMs, maxConcurrentUploads: config.maxConcurrentUploads },
-    addressRateLimitPerMinute: config.addressRateLimitPerMinute,
+    transfers: { minBytesPerSecond: config.http.minTransferBytesPerSecond, windowMs: config.http.transferWindowMs, maxConcurrentUploads: config.http.maxConcurrentUploads },
+    addressRateLimitPerMinute: config.http.addressRateLimitPerMinute,
     limiters,
   });
 
@@ -157,7 +157,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
   let sweeping: Promise<SweepResult | null> | null = null;
   const sweepLeased = (onDemand: boolean): Promise<SweepResult | null> => {
     sweeping = runs
-      .run('sweep', { holdMs: SWEEP_LEASE_MS, everyMs: Math.max(0, config.sweepIntervalMs - 1000) }, () => sweepUploads(deps, config.purgeAfterDays), onDemand)
+      .run('sweep', { holdMs: SWEEP_LEASE_MS, everyMs: Math.max(0, config.uploads.sweepIntervalMs - 1000) }, () => sweepUploads(deps, config.uploads.purgeAfterDays), onDemand)
       .finally(() => {
         sweeping = null;
       });
@@ -184,7 +184,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     startWorkers() {
       workers ??= queue.startWorkers({
         handlers: jobHandlers(deps, webhookDeps),
-        concurrency: { uploads: 2, media: config.mediaConcurrency, webhooks: 4 },
+        concurrency: { uploads: 2, media: config.jobs.mediaConcurrency, webhooks: 4 },
         events: { onRun: jobStats.events.onRun, onError: (err, context) => log.warn({ err }, `job: ${context}`) },
       });
     },
@@ -195,7 +195,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
       }
       timer = setInterval(() => {
         sweepIfDue().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
-      }, config.sweepIntervalMs);
+      }, config.uploads.sweepIntervalMs);
       timer.unref();
       // Walking every object is heavier than a sweep: soon after start (a server restarted
       // daily must still run it), then once a day.
@@ -203,7 +203,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
         background.run('reconcile storage', reconcileIfDue);
         reconcileTimer = setTimeout(tick, RECONCILE_EVERY_MS);
         reconcileTimer.unref();
-      }, config.reconcileDelayMs);
+      }, config.uploads.reconcileDelayMs);
       reconcileTimer.unref();
     },
     async listen(host, port) {

@@ -24,9 +24,9 @@ export function persistentSecret(dataDir: string, file: string, configured: stri
 /** What makes a configuration scale-out: state another machine's process may share. */
 function scaleOutReasons(config: Config): string[] {
   const reasons: string[] = [];
-  if (config.databaseUrl.startsWith('postgres')) reasons.push('INTAKE_DATABASE_URL is PostgreSQL');
-  if (config.storage === 's3') reasons.push('INTAKE_STORAGE=s3');
-  if (config.redisUrl) reasons.push('INTAKE_REDIS_URL is set');
+  if (config.database.url.startsWith('postgres')) reasons.push('INTAKE_DATABASE_URL is PostgreSQL');
+  if (config.storage.driver === 's3') reasons.push('INTAKE_STORAGE=s3');
+  if (config.redis.url) reasons.push('INTAKE_REDIS_URL is set');
   return reasons;
 }
 
@@ -38,7 +38,7 @@ function scaleOutReasons(config: Config): string[] {
 export function requireSharedSecrets(config: Config): void {
   const reasons = scaleOutReasons(config);
   if (reasons.length === 0) return;
-  const missing = [config.adminKey ? null : 'INTAKE_ADMIN_KEY', config.signingSecret ? null : 'INTAKE_SIGNING_SECRET'].filter((v): v is string => v !== null);
+  const missing = [config.secrets.adminKey ? null : 'INTAKE_ADMIN_KEY', config.secrets.signingSecret ? null : 'INTAKE_SIGNING_SECRET'].filter((v): v is string => v !== null);
   if (missing.length === 0) return;
   throw new ConfigError(
     missing.map(

@@ -37,19 +37,19 @@ async function serve(config: Config): Promise<void> {
   boundHeapGrowth();
   const intake = await createIntake(config);
   await intake.startBackground();
-  if (config.workers) intake.startWorkers();
+  if (config.jobs.workers) intake.startWorkers();
   let address;
   try {
-    address = await intake.listen(config.host, config.port);
+    address = await intake.listen(config.http.host, config.http.port);
   } catch (err) {
     await intake.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      process.stderr.write(`Port ${config.port} on ${config.host} is already in use: stop what holds it, or set INTAKE_PORT.\n`);
+      process.stderr.write(`Port ${config.http.port} on ${config.http.host} is already in use: stop what holds it, or set INTAKE_PORT.\n`);
       process.exit(1);
     }
     throw err;
   }
-  process.stdout.write(`Intake listening on http://${config.host}:${address.port} (public URL ${config.publicUrl})\n`);
+  process.stdout.write(`Intake listening on http://${config.http.host}:${address.port} (public URL ${config.http.publicUrl})\n`);
   if (intake.adminKey.created) process.stdout.write(`Generated an admin key in ${intake.adminKey.path}\n`);
   else if (intake.adminKey.path) process.stdout.write(`Admin key: ${intake.adminKey.path}\n`);
   stopOnSignals(intake);

@@ -111,7 +111,7 @@ async function receiveFile(
   const namespace = await currentNamespace(deps, tenant);
   const declared = untyped ? null : check(part.mimetype);
   // What needs no bytes is refused before any are read; an untyped file's kind limit waits for its type.
-  await refuseEarly(deps, namespace, declared ?? { alias: checkAlias(fields.alias), kind: 'file' }, declared ? sizeLimit(deps, namespace, declared.kind) : deps.config.maxUploadBytes, bodyLength);
+  await refuseEarly(deps, namespace, declared ?? { alias: checkAlias(fields.alias), kind: 'file' }, declared ? sizeLimit(deps, namespace, declared.kind) : deps.config.uploads.maxUploadBytes, bodyLength);
   const { head, stream } = await peekStream(part.stream, SNIFF_BYTES).catch((err: unknown) => {
     throw err instanceof IntakeError ? err : incompleteBody();
   });

@@ -5,9 +5,9 @@ import { parseLimits } from '../namespaces/namespaces.js';
 import type { AppContext } from '../core/context.js';
 
 /** The largest file of `kind` this namespace may store: the tightest of the global, per-kind and namespace limits. */
-export function sizeLimit(deps: { config: Pick<AppContext['config'], 'maxUploadBytes' | 'kindLimits'> }, namespace: NamespaceRow, kind: MediaKind): number {
+export function sizeLimit(deps: { config: Pick<AppContext['config'], 'uploads'> }, namespace: NamespaceRow, kind: MediaKind): number {
   const ns = parseLimits(namespace.limits)[kind];
-  return Math.min(deps.config.maxUploadBytes, deps.config.kindLimits[kind] ?? Infinity, ns ?? Infinity);
+  return Math.min(deps.config.uploads.maxUploadBytes, deps.config.uploads.kindLimits[kind] ?? Infinity, ns ?? Infinity);
 }
 
 export function tooLarge(size: number, limit: number, kind: string): IntakeError {

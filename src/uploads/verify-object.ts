@@ -17,7 +17,7 @@ import { checkBytesType } from './check-type.js';
 import type { AppContext } from '../core/context.js';
 
 /** Verification reads the bytes and runs the probes; it writes nothing. */
-type Deps = Pick<AppContext, 'storage' | 'types' | 'images' | 'log'> & { config: Pick<AppContext['config'], 'maxImagePixels' | 'ffprobePath'> };
+type Deps = Pick<AppContext, 'storage' | 'types' | 'images' | 'log'> & { config: Pick<AppContext['config'], 'media'> };
 
 export interface Verified {
   size: number;
@@ -100,17 +100,17 @@ async function probe(deps: Deps, upload: UploadRow, kind: MediaKind, mimetype: s
         throw err instanceof ImageDecodeError ? undecodable(err.cause) : err;
       });
       const pixels = info.width * info.height;
-      if (pixels > deps.config.maxImagePixels) {
-        throw new IntakeError('file_too_large', `The image has ${pixels} pixels; at most ${deps.config.maxImagePixels} are allowed.`, {
+      if (pixels > deps.config.media.maxImagePixels) {
+        throw new IntakeError('file_too_large', `The image has ${pixels} pixels; at most ${deps.config.media.maxImagePixels} are allowed.`, {
           reason: 'too_many_pixels',
-          max_pixels: deps.config.maxImagePixels,
+          max_pixels: deps.config.media.maxImagePixels,
           width: info.width,
           height: info.height,
         });
       }
       return { ...none, width: info.width, height: info.height };
     }
-    const av = await probeAv(deps.config.ffprobePath, file).catch((err: unknown) => {
+    const av = await probeAv(deps.config.media.ffprobePath, file).catch((err: unknown) => {
       throw err instanceof ProbeError ? undecodable(err) : err;
     });
     if (kind === 'video' && !av.hasVideo) throw undecodable(new Error('no video stream'));

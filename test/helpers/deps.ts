@@ -32,8 +32,8 @@ export async function createTestDeps(dialect: Dialect = 'sqlite', env: Record<st
   const images = new ImageProber();
   const clock = new TestClock();
   // Jobs are recorded but no worker runs them here.
-  const jobs = new DatabaseQueue(store, { leaseMs: config.jobLeaseMs, retryBaseMs: null });
-  const deps: AppContext = { store, storage, types: new MediaTypes(config.allowedTypes), images, clock, config, log: pino({ level: 'silent' }), jobs };
+  const jobs = new DatabaseQueue(store, { leaseMs: config.jobs.leaseMs, retryBaseMs: null });
+  const deps: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log: pino({ level: 'silent' }), jobs };
   return {
     deps,
     clock,

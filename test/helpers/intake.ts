@@ -75,7 +75,7 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
   });
   const clock = new TestClock();
   const intake = await createIntake(config, { logger: opts.logger ?? false, clock });
-  if (config.workers) intake.startWorkers();
+  if (config.jobs.workers) intake.startWorkers();
   await intake.listen('127.0.0.1', port);
   const url = `http://127.0.0.1:${port}`;
 
