@@ -35,6 +35,8 @@ export interface Server {
   name: string;
   pid: number;
   url: string;
+  /** Stops it now (SIGTERM, then SIGKILL after 5 s); cleanup would otherwise do it at the end. */
+  stop(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -67,7 +69,7 @@ export async function startServer(
       if (!match?.[1]) return;
       ready = true;
       clearTimeout(timer);
-      resolve({ name, pid: child.pid!, url: match[1] });
+      resolve({ name, pid: child.pid!, url: match[1], stop: () => stop(child) });
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       output += chunk.toString();

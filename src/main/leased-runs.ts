@@ -5,7 +5,7 @@
  * killed mid-run frees it within `holdMs`), and released with the time the next run is due
  * (so N processes run it once per interval, not N times).
  */
-import type pino from 'pino';
+import type { Logger } from '../core/context.js';
 import type { LeasesRepository } from '../db/repositories/leases.js';
 import type { Clock } from '../lib/clock.js';
 
@@ -21,7 +21,7 @@ export class LeasedRuns {
     private readonly leases: LeasesRepository,
     private readonly clock: Clock,
     private readonly holder: string,
-    private readonly log: pino.Logger,
+    private readonly log: Logger,
   ) {}
 
   /**

@@ -4,15 +4,12 @@
  */
 import v8 from 'node:v8';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import type { createIntake as CreateIntake } from './container.js';
-
-type Intake = Awaited<ReturnType<typeof CreateIntake>>;
+import type { Core } from './core.js';
+import type { Maintenance } from './maintenance.js';
 
 /** The server is loaded once the configuration and the arguments are known good, so a usage error answers at once. */
-async function createIntake(...args: Parameters<typeof CreateIntake>): Promise<Intake> {
-  const container = await import('./container.js');
-  return container.createIntake(...args);
-}
+const loadContainer = () => import('./container.js');
+const loadCore = () => import('./core.js');
 
 /** The exit code a command ends with; -1 keeps the process running (serve, worker). */
 export type ServerCommand =
@@ -35,7 +32,7 @@ export function boundHeapGrowth(execArgv = process.execArgv): void {
 
 async function serve(config: Config): Promise<void> {
   boundHeapGrowth();
-  const intake = await createIntake(config);
+  const intake = await (await loadContainer()).createIntake(config);
   await intake.startBackground();
   if (config.jobs.workers) intake.startWorkers();
   let address;
@@ -52,30 +49,30 @@ async function serve(config: Config): Promise<void> {
   process.stdout.write(`Intake listening on http://${config.http.host}:${address.port} (public URL ${config.http.publicUrl})\n`);
   if (intake.adminKey.created) process.stdout.write(`Generated an admin key in ${intake.adminKey.path}\n`);
   else if (intake.adminKey.path) process.stdout.write(`Admin key: ${intake.adminKey.path}\n`);
-  stopOnSignals(intake);
+  stopOnSignals(intake.app.log, () => intake.close());
 }
 
-/** Workers only: the same use cases, driven by jobs; SIGTERM lets running jobs finish. */
+/** Workers only: the same use cases, driven by jobs, with no HTTP app; SIGTERM lets running jobs finish. */
 async function worker(config: Config): Promise<void> {
   boundHeapGrowth();
-  const intake = await createIntake(config);
-  intake.startWorkers();
-  process.stdout.write(`Intake worker running (${intake.queue.backend} queue)\n`);
-  stopOnSignals(intake);
+  const core = await (await loadCore()).openCore(config);
+  core.startWorkers();
+  process.stdout.write(`Intake worker running (${core.queue.backend} queue)\n`);
+  stopOnSignals(core.context.log, () => core.close());
 }
 
-function stopOnSignals(intake: Intake): void {
+function stopOnSignals(log: { info(obj: object, msg?: string): void; error(obj: object, msg?: string): void }, close: () => Promise<void>): void {
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
-    intake.app.log.info({ signal }, 'shutting down');
+    log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 25_000);
     force.unref();
-    intake.close().then(
+    close().then(
       () => process.exit(0),
       (err: unknown) => {
-        intake.app.log.error({ err }, 'shutdown failed');
+        log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -84,13 +81,24 @@ function stopOnSignals(intake: Intake): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-async function withIntake(config: Config, fn: (intake: Intake) => Promise<void>): Promise<void> {
-  const intake = await createIntake(config, { logger: false });
+/** A one-shot command on the shared core: no HTTP app, no workers. */
+async function withCore(config: Config, fn: (core: Core) => Promise<void>): Promise<void> {
+  const core = await (await loadCore()).openCore(config, { logger: false });
   try {
-    await fn(intake);
+    await fn(core);
   } finally {
-    await intake.close();
+    await core.close();
   }
+}
+
+/** Sweep and reconcile on demand, under the same leases as a serving process's own runs. */
+async function withMaintenance(config: Config, fn: (m: Maintenance) => Promise<void>): Promise<void> {
+  const [{ Maintenance }, { Background }] = await Promise.all([import('./maintenance.js'), import('../lib/background.js')]);
+  await withCore(config, async (core) => {
+    const background = new Background(() => undefined);
+    await fn(new Maintenance(core.context, background));
+    await background.drain();
+  });
 }
 
 function print(json: boolean, human: string, data: unknown): void {
@@ -111,34 +119,34 @@ async function once(command: ServerCommand, config: Config): Promise<number> {
         process.stderr.write('--quota-bytes must be a positive integer, at most 9007199254740991\n');
         return 2;
       }
-      await withIntake(config, async (intake) => {
-        const created = await intake.namespaces.createWithKey({ name: command.name, quota_bytes: quota }, command.keyName ?? 'default');
+      await withCore(config, async (core) => {
+        const created = await core.namespaces.createWithKey({ name: command.name, quota_bytes: quota }, command.keyName ?? 'default');
         print(command.json, `namespace ${created.namespace.id}\nkey ${created.key.id}\n${created.key.secret}`, created);
       });
       return 0;
     }
     case 'key-create':
-      await withIntake(config, async (intake) => {
-        const key = await intake.namespaces.createKey(command.namespaceId, command.keyName ?? 'default');
+      await withCore(config, async (core) => {
+        const key = await core.namespaces.createKey(command.namespaceId, command.keyName ?? 'default');
         print(command.json, `key ${key.id}\n${key.secret}`, key);
       });
       return 0;
     case 'key-revoke':
-      await withIntake(config, async (intake) => {
-        const revoked = await intake.namespaces.revokeKey(command.keyId);
+      await withCore(config, async (core) => {
+        const revoked = await core.namespaces.revokeKey(command.keyId);
         print(command.json, `revoked ${revoked.id}`, revoked);
       });
       return 0;
     case 'reconcile':
-      await withIntake(config, async (intake) => {
-        const result = await intake.reconcile();
+      await withMaintenance(config, async (maintenance) => {
+        const result = await maintenance.reconcile();
         print(command.json, `checked ${result.checked} objects, removed ${result.removed} that nothing references`, result);
       });
       return 0;
     case 'sweep':
-      await withIntake(config, async (intake) => {
+      await withMaintenance(config, async (maintenance) => {
         // Refused (conflict) while another process holds the sweep lease.
-        const result = await intake.sweep();
+        const result = await maintenance.sweep();
         print(command.json, `expired ${result.expired}, purged ${result.purged}, removed ${result.unattached} unattached`, result);
       });
       return 0;

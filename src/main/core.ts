@@ -1,0 +1,120 @@
+/**
+ * What every Intake process shares, wired by hand from a Config: database and
+ * repositories, storage, the job queue, media tools and the application context the use
+ * cases take. `serve` adds the HTTP API (api.ts) and the periodic maintenance
+ * (maintenance.ts) on top; `intake worker` adds only job workers; the one-shot commands
+ * use it as it is. No module below main/ reads the environment or holds a singleton.
+ */
+import pino from 'pino';
+import { KeyCache } from '../auth/key-cache.js';
+import type { Config } from '../config/config.js';
+import type { AppContext } from '../core/context.js';
+import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
+import { createStore, type Store } from '../db/repositories/index.js';
+import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
+import { jobMetrics } from '../jobs/metrics.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { MediaGovernor, PERIOD_MS } from '../media/cpu-governor.js';
+import { ImageProber } from '../media/image.js';
+import { MediaTypes } from '../media/kinds.js';
+import { Namespaces } from '../namespaces/namespaces.js';
+import { createStorage } from '../storage/index.js';
+import type { LocalDiskStorage } from '../storage/local.js';
+import type { WebhookDeps } from '../webhooks/webhooks.js';
+import { jobHandlers } from './job-handlers.js';
+import { newAdminKey, newSigningSecret, persistentSecret, requireSharedSecrets } from './secrets.js';
+
+export interface Core {
+  config: Config;
+  /** The process's logger; false when logging is off (tests, one-shot commands). */
+  logger: pino.Logger | false;
+  db: Db;
+  store: Store;
+  /** The use cases' context: store, storage, queue, media tools, clock, config, log. */
+  context: AppContext;
+  /** The local-disk driver whose signed URLs the API serves itself, or null with S3. */
+  selfServed: LocalDiskStorage | null;
+  webhooks: WebhookDeps;
+  namespaces: Namespaces;
+  /** Forgets keys an admin revokes or changes; the API's authenticator reads through it. */
+  keyCache: KeyCache;
+  adminKey: { value: string; created: boolean; path: string | null };
+  queue: JobQueue;
+  /** Queue depth, run times and failures, for the API's /metrics. */
+  jobStats: ReturnType<typeof jobMetrics>;
+  /** Holds media processes back while the API is busy; started by a serving process, absent when the duty is 100%. */
+  governor?: MediaGovernor;
+  /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
+  startWorkers(): void;
+  /** Stops taking jobs and waits for the running ones (graceful drain). */
+  closeWorkers(): Promise<void>;
+  /** Drains the workers, then closes the queue, media tools and database. */
+  close(): Promise<void>;
+}
+
+export async function openCore(config: Config, opts: { logger?: pino.Logger | false; clock?: Clock } = {}): Promise<Core> {
+  const logger = opts.logger === undefined ? pino({ level: config.log.level }) : opts.logger;
+  const log = logger || pino({ level: 'silent' });
+  const clock = opts.clock ?? systemClock;
+  requireSharedSecrets(config);
+  const adminKey = persistentSecret(config.storage.dataDir, 'admin.key', config.secrets.adminKey, newAdminKey);
+  const signing = persistentSecret(config.storage.dataDir, 'signing.key', config.secrets.signingSecret, newSigningSecret);
+
+  const db = openDatabase(config.database.url);
+  await migrateToLatest(db);
+  await db.checkpointInBackground();
+  // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
+  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
+  const { storage, selfServed } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });
+  const governor =
+    config.media.busyDutyPercent < 100 ? new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.media.busyDutyPercent) / 100 }) : undefined;
+  const m = config.media;
+  const images = new ImageProber(
+    { concurrency: m.imageConcurrency, memoryMb: m.imageMemoryMb, timeoutMs: m.imageTimeoutMs, maxSvgElements: m.maxSvgElements, idleMs: m.imageIdleMs },
+    governor,
+  );
+  const queue = await createQueue(
+    store,
+    { redisUrl: config.redis.url, redisPrefix: config.redis.prefix, leaseMs: config.jobs.leaseMs, retryBaseMs: config.jobs.retryBaseMs },
+    (err, context) => log.warn({ err }, `job queue: ${context}`),
+  );
+  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, governor };
+  const webhooks: WebhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
+  const keyCache = new KeyCache();
+  const jobStats = jobMetrics(queue);
+  let workers: Workers | null = null;
+
+  return {
+    config,
+    logger,
+    db,
+    store,
+    context,
+    selfServed,
+    webhooks,
+    namespaces: new Namespaces(store, clock, keyCache),
+    keyCache,
+    adminKey,
+    queue,
+    jobStats,
+    governor,
+    startWorkers() {
+      workers ??= queue.startWorkers({
+        handlers: jobHandlers(context, webhooks),
+        concurrency: { uploads: 2, media: config.jobs.mediaConcurrency, webhooks: 4 },
+        events: { onRun: jobStats.events.onRun, onError: (err, ctx) => log.warn({ err }, `job: ${ctx}`) },
+      });
+    },
+    async closeWorkers() {
+      await workers?.close();
+    },
+    async close() {
+      // Running jobs finish first, then what they used closes.
+      await workers?.close();
+      await queue.close();
+      await images.close();
+      governor?.stop();
+      await db.close();
+    },
+  };
+}
