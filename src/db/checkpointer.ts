@@ -12,31 +12,18 @@
  * a checkpoint only moves committed pages. If the thread dies, the main connection's
  * automatic checkpoint comes back on, so the WAL never grows without bound.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
+import { moduleEntry } from '../lib/module-entry.js';
+import type { CheckpointThreadData, ToCheckpointThread } from './checkpoint-thread.js';
 
 /** The default: WAL pages reach the database file within this long. */
 export const CHECKPOINT_INTERVAL_MS = 200;
 /** SQLite's own default, restored on the main connection if the checkpoint thread stops. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
-// Source rather than a file: it runs the same from dist/ and from source under tsx (as the image children do).
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const SQLite = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
-const db = new SQLite(workerData.file, { fileMustExist: true });
-const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-const timer = setInterval(() => checkpoint.get(), workerData.intervalMs);
-parentPort.on('message', (m) => {
-  if (m !== 'stop') return;
-  clearInterval(timer);
-  checkpoint.get();
-  db.close();
-  parentPort.close();
-});
-parentPort.postMessage('ready');
-`;
+/** The thread's module (checkpoint-thread.ts): a small entry that loads better-sqlite3 and nothing of the project. */
+const THREAD = moduleEntry('./checkpoint-thread', import.meta.url);
 
 export interface Checkpointer {
   /** Stops the thread after one last checkpoint; the main connection checkpoints on its own again. */
@@ -44,7 +31,11 @@ export interface Checkpointer {
 }
 
 export async function startCheckpointer(sqlite: SQLite.Database, file: string, intervalMs = CHECKPOINT_INTERVAL_MS): Promise<Checkpointer> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs } });
+  // Compiled, the thread inherits this thread's flags as before; from source it needs tsx's hooks.
+  const worker = new Worker(THREAD.url, {
+    workerData: { file, intervalMs } satisfies CheckpointThreadData,
+    ...(THREAD.execArgv.length > 0 && { execArgv: THREAD.execArgv }),
+  });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   // An error ends the thread ('exit' follows): the main connection takes checkpoints back.
   worker.on('error', () => undefined);
@@ -62,7 +53,7 @@ export async function startCheckpointer(sqlite: SQLite.Database, file: string, i
     async stop() {
       // Waiting for the thread must keep the process up (it was unref'd while it ran).
       worker.ref();
-      worker.postMessage('stop');
+      worker.postMessage('stop' satisfies ToCheckpointThread);
       await exited;
     },
   };

@@ -4,51 +4,21 @@
  * takes down only that child. Auto-oriented; metadata is stripped (sharp's default).
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { moduleEntry } from '../lib/module-entry.js';
 import { mediaJobDeadline, type MediaGovernor } from './cpu-governor.js';
 import { MediaError } from './ffmpeg.js';
 import { findPrlimit } from './image.js';
+import type { Rendered, RenderSpec } from './render-child.js';
 
-export interface ImageRendition {
-  label: 'thumbnail' | 'preview';
-  file: string;
-  width: number;
-  height: number;
-  size: number;
-}
+export type ImageRendition = Rendered;
 
-const IMAGE_RENDITIONS = [
+const IMAGE_RENDITIONS: readonly RenderSpec[] = [
   { label: 'thumbnail', max: 320 },
   { label: 'preview', max: 1280 },
-] as const;
+];
 
-const CHILD_SOURCE = `
-// The parent's IPC channel closes when the worker dies (even by SIGKILL): stop with it
-// rather than render on as an orphan. By SIGKILL to itself: process.exit() runs libvips'
-// exit handler, which waits for the resize in flight to finish (and write its file).
-// Unref'd, so it never keeps a finished child alive.
-process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
-if (process.channel) process.channel.unref();
-const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
-const [input, outDir, maxPixels, specs] = process.argv.slice(1);
-sharp.concurrency(1);
-(async () => {
-  const out = [];
-  for (const { label, max } of JSON.parse(specs)) {
-    const file = outDir + '/' + label + '.webp';
-    const info = await sharp(input, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 })
-      .rotate()
-      .resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80 })
-      .toFile(file);
-    out.push({ label, file, width: info.width, height: info.height, size: info.size });
-  }
-  process.stdout.write(JSON.stringify(out));
-})().catch((err) => {
-  process.stderr.write(String(err && err.message || err));
-  process.exit(err && err.code ? 3 : 2);
-});
-`;
+/** The child's module (render-child.ts): a small entry that loads sharp and nothing of the project. */
+const CHILD = moduleEntry('./render-child', import.meta.url);
 
 const PRLIMIT = findPrlimit();
 
@@ -63,7 +33,7 @@ const PRLIMIT = findPrlimit();
  */
 export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; cpuMs: number; signal?: AbortSignal; governor?: MediaGovernor }): Promise<ImageRendition[]> {
   const bytes = opts.memoryMb * 1024 * 1024;
-  const node = [process.execPath, '-e', CHILD_SOURCE, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)];
+  const node = [process.execPath, ...CHILD.execArgv, CHILD.file, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)];
   const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
   return new Promise((resolve, reject) => {
     // nice and prlimit exec the next command: the pid is the renderer's throughout.

@@ -8,9 +8,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
+import { moduleEntry } from '../lib/module-entry.js';
 import { mediaJobDeadline, type MediaGovernor } from './cpu-governor.js';
+import type { ProbeReply, ProbeRequest } from './image-child.js';
 import { countSvgElements } from './svg-check.js';
 
 export interface ImageInfo {
@@ -49,40 +50,8 @@ export class ImageTooComplexError extends Error {
   }
 }
 
-type Reply = { ready: true } | { ok: true; width: number; height: number } | { ok: false; system: boolean; message: string };
-
-/**
- * The child's code, plain CommonJS passed to `node -e`, so it runs the same from dist/ and
- * from source under tsx. Only the header is read (`metadata()`), so no pixel limit is
- * needed here: the caller compares width × height with its own limit, whatever sharp's
- * default cap is. `unlimited: false` keeps librsvg's and libpng's own safety limits.
- */
-const CHILD_SOURCE = `
-// The parent is gone: stop at once (process.exit() would wait in libvips' exit handler for a decode in flight).
-process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
-const fs = require('node:fs');
-const sharp = require(${JSON.stringify(createRequire(import.meta.url).resolve('sharp'))});
-sharp.cache(false);
-sharp.concurrency(1);
-const RESOURCE = /too many open files|out of memory|cannot allocate|no space left/i;
-process.send({ ready: true });
-process.on('message', ({ file }) => {
-  try {
-    fs.closeSync(fs.openSync(file, 'r'));
-  } catch (err) {
-    process.send({ ok: false, system: true, message: String(err.message) });
-    return;
-  }
-  sharp(file, { failOn: 'error', limitInputPixels: false, unlimited: false }).metadata().then(
-    (meta) => {
-      const width = (meta.autoOrient && meta.autoOrient.width) || meta.width;
-      const height = (meta.autoOrient && meta.autoOrient.height) || meta.height;
-      process.send(width && height ? { ok: true, width, height } : { ok: false, system: false, message: 'no dimensions' });
-    },
-    (err) => process.send({ ok: false, system: Boolean(err.code) || RESOURCE.test(String(err.message)), message: String(err.message) }),
-  );
-});
-`;
+/** The child's module (image-child.ts): a small entry that loads sharp and nothing of the project. */
+const CHILD = moduleEntry('./image-child', import.meta.url);
 
 const ALLOC_FAILED = /memory allocation|out of memory|allocation failed|cannot allocate|heap limit/i;
 
@@ -184,13 +153,13 @@ export class ImageProber {
       child.timedOut = true;
       child.proc.kill('SIGKILL');
     });
-    child.proc.send({ file: job.file }, (err) => {
+    child.proc.send({ file: job.file } satisfies ProbeRequest, (err) => {
       if (err) child.proc.kill('SIGKILL');
     });
   }
 
   private spawnChild(): Child {
-    const node = [process.execPath, '--max-old-space-size=64', '-e', CHILD_SOURCE];
+    const node = [process.execPath, '--max-old-space-size=64', ...CHILD.execArgv, CHILD.file];
     const bytes = this.limits.memoryMb * 1024 * 1024;
     const [cmd, ...args] = this.prlimit ? [this.prlimit, `--data=${bytes}:${bytes}`, ...node] : node;
     // A small, fixed environment (every path is absolute): no NODE_OPTIONS loaders; few malloc arenas so the cap measures the image.
@@ -208,7 +177,7 @@ export class ImageProber {
     proc.stderr?.on('data', (chunk: Buffer) => {
       child.stderr = (child.stderr + chunk.toString('utf8')).slice(-2000);
     });
-    proc.on('message', (reply: Reply) => this.finish(child, reply));
+    proc.on('message', (reply: ProbeReply) => this.finish(child, reply));
     proc.on('error', (err) => this.lost(child, new Error(`image process failed to start: ${err.message}`)));
     proc.on('exit', (code, signal) => {
       const why = child.timedOut
@@ -221,7 +190,7 @@ export class ImageProber {
     return child;
   }
 
-  private finish(child: Child, reply: Reply): void {
+  private finish(child: Child, reply: ProbeReply): void {
     if ('ready' in reply) {
       child.ready = true;
       if (child.job) this.start(child, child.job);

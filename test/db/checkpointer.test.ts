@@ -8,10 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import SQLite from 'better-sqlite3';
+import type { CheckpointThreadData, FromCheckpointThread, ToCheckpointThread } from '../../src/db/checkpoint-thread.js';
 import { startCheckpointer } from '../../src/db/checkpointer.js';
+import { moduleEntry } from '../../src/lib/module-entry.js';
 import { eventually } from '../helpers/intake.js';
 
 describe('SQLite checkpoints on a thread of their own', () => {
@@ -54,6 +57,41 @@ describe('SQLite checkpoints on a thread of their own', () => {
       assert.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 0);
       await checkpointer.stop();
       assert.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 1000, 'SQLite\'s own checkpoint is back');
+    } finally {
+      sqlite.close();
+    }
+  });
+
+  it('a thread that cannot start leaves SQLite\'s own checkpoints on', async () => {
+    const file = path.join(dir, 'c.db');
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    try {
+      // The thread's connection needs the file to exist: this one does not.
+      await assert.rejects(startCheckpointer(sqlite, path.join(dir, 'missing.db'), 50));
+      assert.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 1000);
+    } finally {
+      sqlite.close();
+    }
+  });
+
+  it('the thread runs from its own module file: ready, then one last checkpoint and out on stop', async () => {
+    const file = path.join(dir, 'd.db');
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('wal_autocheckpoint = 0');
+    try {
+      sqlite.exec('CREATE TABLE t (v TEXT)');
+      const entry = moduleEntry('../../src/db/checkpoint-thread', import.meta.url);
+      // A long interval: only the checkpoint on stop can move the pages.
+      const worker = new Worker(entry.url, { execArgv: entry.execArgv, workerData: { file, intervalMs: 60_000 } satisfies CheckpointThreadData });
+      const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+      assert.equal(await new Promise<FromCheckpointThread>((resolve, reject) => (worker.once('message', resolve), worker.once('error', reject))), 'ready');
+      sqlite.prepare('INSERT INTO t VALUES (?)').run('x'.repeat(100_000));
+      const sizeBefore = fs.statSync(file).size;
+      worker.postMessage('stop' satisfies ToCheckpointThread);
+      assert.equal(await exited, 0);
+      assert.ok(fs.statSync(file).size > sizeBefore + 50_000, 'the last checkpoint moved the row into the database file');
     } finally {
       sqlite.close();
     }

@@ -39,8 +39,9 @@ describe('image renditions under a memory cap and a CPU deadline', () => {
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-rendition-cap-'));
     input = path.join(dir, 'big.png');
-    // 8000×8000 RGB: ~190 MB once decoded, a few hundred KB as a PNG of flat colour.
-    await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#3366aa' } }).png().toFile(input);
+    // 12000×12000 RGB: ~430 MB once decoded, a few hundred KB as a PNG of flat colour. Its
+    // renderer's data peaks above 200 MB compiled (~270 MB from source).
+    await sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#3366aa' } }).png().toFile(input);
   });
   after(() => fs.rm(dir, { recursive: true, force: true }));
 
@@ -53,8 +54,11 @@ describe('image renditions under a memory cap and a CPU deadline', () => {
     await fs.mkdir(out);
     const small = path.join(dir, 'small.png');
     await sharp({ create: { width: 640, height: 480, channels: 3, background: '#aa6633' } }).png().toFile(small);
-    assert.equal((await makeImageRenditions(small, out, { maxPixels: 1e9, memoryMb: 160, cpuMs: 60_000 })).length, 2, 'a small image fits the small cap');
-    await assert.rejects(makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 160, cpuMs: 60_000 }), /image renditions failed|could not be decoded/);
+    // The small cap leaves room for tsx's hooks in a renderer run from source, as here (~35 MB
+    // more: ~150 MB of data for this image, ~120 MB compiled).
+    const cap = 192;
+    assert.equal((await makeImageRenditions(small, out, { maxPixels: 1e9, memoryMb: cap, cpuMs: 60_000 })).length, 2, 'a small image fits the small cap');
+    await assert.rejects(makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: cap, cpuMs: 60_000 }), /image renditions failed|could not be decoded/);
     const made = await makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 2048, cpuMs: 60_000 });
     assert.deepEqual(made.map((r) => [r.label, Math.max(r.width, r.height)]).sort(), [['preview', 1280], ['thumbnail', 320]]);
   });
@@ -82,7 +86,8 @@ describe('image renditions under a memory cap and a CPU deadline', () => {
     const modulePath = path.resolve('src/media/image-renditions.ts');
     const parent = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(modulePath)}).then((m) => m.makeImageRenditions(${JSON.stringify(svg)}, ${JSON.stringify(out)}, { maxPixels: 1e9, memoryMb: 4096, cpuMs: 600000 })).catch(() => {}); setInterval(() => {}, 1000);`], { stdio: 'ignore' });
     try {
-      await eventually(async () => processesNaming(svg).some((l) => !l.includes('--import')), 20_000, 'the rendition child to start');
+      // The child's command line names its module (media/render-child); the parent's only image-renditions.
+      await eventually(async () => processesNaming(svg).some((l) => l.includes('render-child')), 20_000, 'the rendition child to start');
       parent.kill('SIGKILL');
       await eventually(async () => processesNaming(svg).length === 0, 15_000, 'the orphaned rendition child to exit');
       // It stopped, not finished: a child that rendered on would have written its files.
