@@ -268,7 +268,7 @@ export const CONFIG = group({
       /** Image decoding runs in child processes: at most this many at once. */
       imageConcurrency: int({
         env: 'INTAKE_IMAGE_CONCURRENCY',
-        // Half the CPUs: decoding must leave the API a core (hostile-load benchmark, docs/BENCHMARKS.md).
+        // Half the CPUs: decoding must leave the API a core.
         default: () => Math.max(1, Math.floor(os.availableParallelism() / 2)),
         shown: 'half the CPUs (at least 1)',
         min: 1,

@@ -2,7 +2,7 @@
  * WAL checkpoints on a thread of their own. SQLite's automatic checkpoint runs inside the
  * commit that crosses 1,000 WAL pages, on the connection's thread: it copies those pages
  * into the database file and fsyncs both files, and the event loop waits the whole time
- * (a third of a session create's time went there, and most of its p99; docs/BENCHMARKS.md).
+ * (under load, the request that happens to cross the threshold waits for all of it).
  *
  * Here the main connection's automatic checkpoint is off, and a worker thread with its own
  * connection runs a PASSIVE checkpoint every `intervalMs`. PASSIVE never waits for a lock

@@ -60,7 +60,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     // Savepoint journals (one per grouped write, db/group-commit.ts) stay in memory: in temp
-    // files they tripled the cost of every statement inside a savepoint (docs/BENCHMARKS.md).
+    // files every statement inside a savepoint would pay a file write for its undo record.
     sqlite.pragma('temp_store = MEMORY');
     // After a burst, a WAL file emptied by its checkpoint is cut back to this size.
     sqlite.pragma('journal_size_limit = 67108864');
@@ -89,8 +89,8 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
 }
 
 /**
- * Kysely's SQLite driver prepares every query afresh; preparing is ~15% of the CPU of a
- * session create (docs/BENCHMARKS.md). Statements are reusable, so keep them by SQL text.
+ * Kysely's SQLite driver prepares every query afresh, and preparing a small statement costs
+ * more than running it. Statements are reusable, so keep them by SQL text.
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();

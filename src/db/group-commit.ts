@@ -3,7 +3,7 @@
  * database transaction, each inside its own savepoint. A caller's writes still commit or
  * roll back alone (a failed quota check or a taken alias rolls back to its savepoint and
  * rejects only that caller), but the commit, the costliest step (writing every touched
- * page to the WAL: about a tenth of a session create's CPU, docs/BENCHMARKS.md), is paid
+ * page to the WAL), is paid
  * once per group instead of once per caller.
  *
  * SQLite has one connection, so its transactions run one after another anyway: grouping

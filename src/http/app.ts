@@ -95,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const gate = new UploadGate(transfers.maxConcurrentUploads);
   const byAddress = deps.limiters?.byAddress ?? new RateLimiter(deps.addressRateLimitPerMinute ?? 6000);
   // Every body must keep arriving at the minimum rate (the socket timeout only catches silence).
-  // A callback hook, not an async one: it runs on every request, and a promise per hook shows in the profile.
+  // A callback hook, not an async one: it runs on every request, and needs no promise.
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
     guard.watchBody(request.raw);

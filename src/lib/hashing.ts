@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 type Digest = (value: string | Buffer, encoding: 'hex' | 'buffer') => string | Buffer;
 // crypto.hash (Node ≥ 20.12) hashes a small value without a Hash object: every request
-// hashes its API key a few times, and the object showed in the profile.
+// hashes its API key a few times.
 const oneShot = (crypto as unknown as { hash?: (alg: string, v: string | Buffer, enc: string) => string | Buffer }).hash;
 const digest: Digest = oneShot
   ? (value, encoding) => oneShot('sha256', value, encoding)

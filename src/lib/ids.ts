@@ -30,8 +30,8 @@ export type IdPrefix = 'upl' | 'med' | 'src' | 'ns' | 'key' | 'whk' | 'req' | 'b
 /**
  * `prefix_` + the creation time in milliseconds (9 base-36 digits, good until the year
  * 5188) + 16 random characters (82 bits). New rows' primary keys then land at the end of
- * their index instead of on a random page: a session create dirtied half as many pages,
- * and 1.2× as many were created per second (docs/BENCHMARKS.md). Ids still say nothing
+ * their index instead of on a random page, so an insert dirties the index's last page
+ * rather than one more page per row. Ids still say nothing
  * that `created_at` does not, and the random part keeps them unguessable.
  */
 export function newId(prefix: IdPrefix): string {

@@ -20,8 +20,8 @@ export type ServerCommand =
 
 /**
  * Long-running processes let V8's old space grow to twice what survived the last full
- * collection (the default lets it grow up to four times): under 5,000 sessions/s that kept
- * the API at 215 MB instead of 285 MB, for no measurable CPU (docs/BENCHMARKS.md). An
+ * collection (the default lets it grow up to four times): a server under a burst of small
+ * requests otherwise holds on to garbage it could have collected for the same CPU. An
  * operator's own `--heap-growing-percent` on the command line wins.
  */
 export function boundHeapGrowth(execArgv = process.execArgv): void {

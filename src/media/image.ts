@@ -1,6 +1,6 @@
 /**
  * Image dimensions, read by sharp in child processes: libvips never loads into the API
- * process (docs/BENCHMARKS.md, finding 1), and each job runs alone in its child under a
+ * process (its threads and caches would stay in the API's memory), and each job runs alone in its child under a
  * memory cap (RLIMIT_DATA through util-linux `prlimit`) and a deadline. A decoding bomb
  * (an SVG of a million elements takes ~1.6 GB in librsvg) kills only its own child and
  * fails only its own upload; memory goes back to the system when the child exits. At most

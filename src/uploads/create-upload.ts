@@ -134,7 +134,7 @@ export async function createUpload(
 
   const uploadId = newId('upl');
   const assetId = detached ? NO_ASSET : newId('med');
-  // Completed on baseRow's own fresh object: copying its 35 columns into a new one showed in the profile.
+  // Completed on baseRow's own fresh object, not copied: every session create builds one (35 columns).
   const row: UploadRow = Object.assign(baseRow(tenant.namespaceId, uploadId, assetId, fields, input, now, expiresIn), {
     status: 'pending' as const,
     method: input.method ?? 'PUT',
@@ -332,7 +332,7 @@ async function shape(
       : method === 'PUT'
         ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
         : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`;
-  // Completed on uploadView's own fresh object rather than copied into a new one (the session create's profile).
+  // Completed on uploadView's own fresh object rather than copied into a new one (every session create).
   return Object.assign(uploadView(row), {
     provider: deps.storage.provider,
     key: row.storage_key,

@@ -6,7 +6,6 @@
  * Not @fastify/rate-limit: its Redis store is a fixed window (INCR + PEXPIRE), which lets
  * twice the limit through across a window edge — the reason the in-process limiter became
  * a token bucket — and it would have to be bent to the per-address-for-failed-auth rule.
- * docs/BENCHMARKS.md has the cost of this one against the in-process buckets.
  *
  * Redis unreachable fails open onto per-process buckets (docs/API-NOTES.md): the limit
  * still holds in each process, and uploads do not stop because a counter store is down.
