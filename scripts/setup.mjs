@@ -84,10 +84,20 @@ if (args.has('--browser') && !fs.existsSync('/usr/bin/chromium')) {
   }
 }
 
-// 5. Build when asked (npm start, npm run bench).
+// 5. Build when asked (npm start, npm run bench), skipped when the last build is newer than
+//    every source tsconfig.json compiles (a restart must not pay a compile it does not need).
 if (args.has('--build')) {
-  log('compiling TypeScript');
-  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  const stamp = path.join(root, 'dist', '.tsc-built');
+  const inputs = ['src', 'test', 'bench', path.join('clients', 'sdk', 'src'), path.join('clients', 'sdk', 'scripts'), 'tsconfig.json', 'package-lock.json'];
+  const built = mtime(stamp);
+  if (built === 0 || inputs.some((p) => newest(path.join(root, p)) > built)) {
+    log('compiling TypeScript');
+    const startedAt = new Date();
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    // Stamped with the time the compile began: a source saved during it is newer, and rebuilt next time.
+    fs.writeFileSync(stamp, '');
+    fs.utimesSync(stamp, startedAt, startedAt);
+  }
 }
 
 // 6. The web console (console/ → dist/console/ with Vite), served by Intake at `/`: built
