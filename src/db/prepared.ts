@@ -1,7 +1,7 @@
 /**
  * Queries Kysely builds and compiles once per database, then only binds. Building and
- * compiling a small statement took more CPU than SQLite took to run it (about 15% of a
- * session create, docs/BENCHMARKS.md), so the statements of the hot paths are prepared
+ * compiling a small statement costs more CPU than SQLite takes to run it (building them
+ * per call made a session create cost 1.37× the CPU), so the statements of the hot paths are prepared
  * here; the rest of the repositories build their queries per call as usual. The SQL still
  * comes from Kysely's compiler for the database's own dialect, so PostgreSQL and SQLite
  * get the same statements they always did.
@@ -60,34 +60,15 @@ function template<A extends unknown[]>(db: Kysely<Database>, build: (db: Kysely<
  */
 export function preparedInsert<T extends keyof Database & string>(table: T): (db: Kysely<Database>, row: Record<string, unknown>) => Promise<QueryResult<unknown>> {
   const byColumns = new Map<string, Prepared<unknown[], unknown>>();
-  // The last row's keys and statement: rows of one table come with the same keys in the same
-  // order almost always, and comparing ~35 interned keys is cheaper than joining them into a
-  // Map key (it showed in the session create's profile).
-  let last: { keys: string[]; insert: Prepared<unknown[], unknown> } | undefined;
   return (db, row) => {
-    const keys = Object.keys(row);
-    const values = last && valuesInOrder(last.keys, keys, row);
-    if (values) return last!.insert(db, ...values);
-    const columns = keys.filter((c) => row[c] !== undefined);
+    const columns = Object.keys(row).filter((c) => row[c] !== undefined);
     const shape = columns.join(',');
     let insert = byColumns.get(shape);
     if (!insert) {
       insert = prepare((d, ...vals: unknown[]) => d.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, vals[i]])) as never));
       byColumns.set(shape, insert);
     }
-    if (columns.length === keys.length) last = { keys, insert };
     return insert(db, ...columns.map((c) => row[c]));
   };
 }
 
-/** The row's values when its keys are `expected`, in order, none undefined; else undefined. */
-function valuesInOrder(expected: string[], keys: string[], row: Record<string, unknown>): unknown[] | undefined {
-  if (keys.length !== expected.length) return undefined;
-  const values = new Array<unknown>(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (k !== expected[i] || row[k] === undefined) return undefined;
-    values[i] = row[k];
-  }
-  return values;
-}
