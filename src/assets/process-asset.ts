@@ -4,7 +4,8 @@
  * preview; audio → AAC. Each is probed, written through the storage driver under a fixed
  * key (a retry overwrites, never adds), and recorded with the status change in one
  * transaction that first removes any earlier set, so the asset ends with exactly one set.
- * All scratch files live in one folder per asset, emptied before and removed after.
+ * All scratch files live in one folder per asset, emptied before and removed after. An
+ * asset deleted while its job runs ends the job quietly: the user asked for it, nothing failed.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -56,6 +57,11 @@ export async function processAsset(deps: AppContext, assetId: string, ctx: JobCo
     const outputs = await render(deps, asset, input, dir, ctx);
     await store(deps, asset, outputs);
   } catch (err) {
+    // Deleted meanwhile: its original went with it, so ffmpeg, sharp or the download failed
+    // for want of a file. Done, not failed (and nothing to retry).
+    if (await gone(deps, asset)) return;
+    // The lease was lost: another run owns the job now (and may have emptied the scratch folder under this one).
+    if (ctx.signal.aborted) throw err;
     const permanent = err instanceof MediaError || err instanceof ProbeError;
     if (!permanent && ctx.attempt < ctx.maxAttempts) throw err;
     const message = permanent ? (err as Error).message : `The media could not be processed after ${ctx.attempt} attempts.`;
@@ -65,6 +71,19 @@ export async function processAsset(deps: AppContext, assetId: string, ctx: JobCo
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether the asset was deleted. Renditions a run stored under its prefix after the delete
+ * cleared it are removed here. A database that cannot answer counts as not gone: the error
+ * then takes its usual course.
+ */
+async function gone(deps: AppContext, asset: AssetRow): Promise<boolean> {
+  const row = await deps.store.assets.findById(asset.id).catch(() => null);
+  if (row !== undefined) return false;
+  await deps.storage.deletePrefix(`${asset.namespace_id}/${asset.id}`).catch((err: unknown) => deps.log.warn({ err, asset_id: asset.id }, 'could not delete the renditions of a deleted asset'));
+  deps.log.info({ asset_id: asset.id }, 'asset deleted while it was processed');
+  return true;
 }
 
 /** Video and audio wait in `processing`; an image is ready at once and only lacks its renditions. */

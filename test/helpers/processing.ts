@@ -1,4 +1,5 @@
 /** Media made for the processing tests, and ways to look at what the pipeline produced. */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -89,4 +90,40 @@ export async function assetWhen(t: TestIntake, key: string, assetId: string, sta
     const res = await t.api('GET', `/v1/assets/${assetId}`, { key });
     return statuses.includes(res.body.data?.status) ? res.body.data : null;
   }, timeoutMs, `asset ${assetId} to be ${statuses.join('/')}`);
+}
+
+/** asset.process runs that failed, from /metrics: final ones, and ones a retry followed. */
+export async function processFailures(t: TestIntake): Promise<{ final: number; retried: number }> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const count = (final: boolean) => Number(new RegExp(`^intake_job_failures_total\\{name="asset.process",final="${final}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { final: count(true), retried: count(false) };
+}
+
+/**
+ * Nothing left behind once the queue settles: no job waiting, running or delayed, no
+ * scratch folder under `work/`, no storage temp file, and exactly `failedJobs` failed jobs
+ * (a failed job is kept until the purge, as the API notes say).
+ */
+export async function assertNothingLeft(t: TestIntake, failedJobs = 0): Promise<void> {
+  await t.settled();
+  const counts = await t.intake.queue.counts();
+  for (const [queue, c] of Object.entries(counts)) {
+    assert.deepEqual([c.waiting, c.active, c.delayed], [0, 0, 0], `queue ${queue}: ${JSON.stringify(c)}`);
+  }
+  assert.equal(Object.values(counts).reduce((n, c) => n + c.failed, 0), failedJobs, `failed jobs: ${JSON.stringify(counts)}`);
+  assert.deepEqual(await fs.readdir(path.join(t.dataDir, 'work')).catch(() => []), [], 'no scratch folder left');
+  assert.deepEqual(await t.tempFiles(), [], 'no temp file left');
+}
+
+/** A form upload sent as application/octet-stream (`curl -F file=@…`), once verified: the upload, and its asset unless it failed. */
+export async function untypedUpload(t: TestIntake, key: string, bytes: Buffer, filename: string): Promise<{ upload: any; asset: any }> {
+  const body = new FormData();
+  body.append('file', new Blob([bytes], { type: 'application/octet-stream' }), filename);
+  const res = await t.api('POST', '/v1/uploads', { key, body });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return eventually(async () => {
+    const upload = (await t.api('GET', `/v1/uploads/${res.body.data.id}`, { key })).body.data;
+    const asset = upload.asset_id ? (await t.api('GET', `/v1/assets/${upload.asset_id}`, { key })).body.data : null;
+    return upload.status === 'failed' || (asset && asset.status !== 'pending') ? { upload, asset } : null;
+  }, 20_000, 'the form upload to be verified');
 }
