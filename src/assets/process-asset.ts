@@ -16,9 +16,9 @@ import type { JobContext } from '../jobs/catalogue.js';
 import { PermanentJobError } from '../jobs/catalogue.js';
 import { newId } from '../lib/ids.js';
 import { probeAv, ProbeError, probeStill } from '../media/ffprobe.js';
-import { demuxerFor, MediaError, runFfmpeg } from '../media/ffmpeg.js';
+import { demuxerFor, MediaError, runFfmpeg, type RunOptions } from '../media/ffmpeg.js';
 import { makeImageRenditions } from '../media/image-renditions.js';
-import { audioArgs, ladderFor, posterArgs, posterAt, videoLadderArgs } from '../media/renditions.js';
+import { audioArgs, ladderFor, posterArgs, posterSeeks, videoLadderArgs } from '../media/renditions.js';
 import { ObjectTooLargeError } from '../storage/object-storage.js';
 import type { AppContext } from '../core/context.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
@@ -136,7 +136,7 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
   const rungs = ladderFor(asset.height, deps.config.media.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
   await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
   const poster = path.join(dir, 'poster.jpg');
-  await runFfmpeg(deps.config.media.ffmpegPath, { ...base, duration: null, inputArgs: ['-ss', String(posterAt(asset.duration))], outputArgs: posterArgs(poster) });
+  await makePoster(deps, { ...base, duration: null }, poster, asset.duration);
   progress(90);
   const outputs = [];
   for (const r of rungs) outputs.push(await probed(deps, r.label, r.file, 'video/mp4'));
@@ -144,9 +144,33 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
   return outputs;
 }
 
+/**
+ * The poster: a frame a quarter in, else the first frame that decodes. ffmpeg exits 0 when
+ * it wrote nothing (a seek past the last frame), so the file itself is the answer; a video
+ * that gives no frame at all is bad media, not a passing failure.
+ */
+async function makePoster(deps: AppContext, base: Omit<RunOptions, 'outputArgs'>, poster: string, duration: number | null): Promise<void> {
+  for (const inputArgs of posterSeeks(duration)) {
+    await fs.rm(poster, { force: true });
+    await runFfmpeg(deps.config.media.ffmpegPath, { ...base, inputArgs, outputArgs: posterArgs(poster) });
+    if ((await sizeOf(poster)) > 0) return;
+  }
+  throw new MediaError('The media could not be decoded: no frame of the video could be decoded for its poster.');
+}
+
+/** A file's size, 0 when it is not there. */
+async function sizeOf(file: string): Promise<number> {
+  return fs.stat(file).then((st) => st.size, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return 0;
+    throw err;
+  });
+}
+
 /** A rendition's own facts, read back from the file ffmpeg wrote. */
 async function probed(deps: AppContext, label: string, file: string, mimetype: string): Promise<Output> {
-  const size = (await fs.stat(file)).size;
+  const size = await sizeOf(file);
+  // ffmpeg ran, exited 0 and wrote nothing: what it was given holds nothing to write.
+  if (size === 0) throw new MediaError(`The media could not be decoded: nothing could be made of it for the ${label} rendition.`);
   if (mimetype === 'image/jpeg') {
     const info = await probeStill(deps.config.media.ffprobePath, file, 'jpeg_pipe');
     return { label, file, mimetype, ...info, duration: null, bitrate: null, size };

@@ -35,6 +35,18 @@ export function posterAt(duration: number | null): number {
   return duration && duration > 0 ? Math.round(duration * 0.25 * 1000) / 1000 : 0;
 }
 
+/**
+ * The input options of each try at the poster, in order: the seek a quarter in, then no
+ * seek at all (the first frame the decoder gives). A seek can land past the last frame (a
+ * one-frame clip: a quarter of 0.04 s is after its only frame) and ffmpeg then writes
+ * nothing and still exits 0; a seek to 0 is never tried, since on some MPEG program streams
+ * it too writes nothing.
+ */
+export function posterSeeks(duration: number | null): string[][] {
+  const at = posterAt(duration);
+  return at > 0 ? [['-ss', String(at)], []] : [[]];
+}
+
 /** One JPEG frame, no taller than 720 px. */
 export function posterArgs(file: string): string[] {
   return ['-map', '0:v:0', '-frames:v', '1', '-vf', "scale=-2:'min(720,ih)':flags=bicubic,format=yuvj420p", '-q:v', '3', '-map_metadata', '-1', '-f', 'image2', '-c:v', 'mjpeg', file];
