@@ -123,7 +123,9 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
     const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal: ctx.signal, governor: deps.governor });
     return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
   }
-  const demuxer = demuxerFor(asset.mimetype!);
+  // Probed again here (verification's facts are on the row, but not which demuxer reads the file).
+  const av = await probeAv(deps.config.media.ffprobePath, input, { signal: ctx.signal });
+  const demuxer = demuxerFor(asset.mimetype!, av.formats);
   if (!demuxer) throw new MediaError(`There is no safe demuxer for ${asset.mimetype}.`);
   const progress = progressReporter(deps, asset.upload_id);
   const base = { input, demuxer, duration: asset.duration, timeoutMs, signal: ctx.signal };
@@ -132,7 +134,6 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
     await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: audioArgs(file), onProgress: (f) => progress(f * 90) });
     return [await probed(deps, 'audio', file, 'audio/mp4')];
   }
-  const av = await probeAv(deps.config.media.ffprobePath, input);
   const rungs = ladderFor(asset.height, deps.config.media.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
   await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
   const poster = path.join(dir, 'poster.jpg');

@@ -1,11 +1,13 @@
 /**
  * ffmpeg adapter for renditions. The input is always a local file opened with the `file`
- * protocol only and a demuxer fixed from the sniffed type, so hostile media cannot make
- * ffmpeg open the network or another file; children run under `nice` so a transcode
- * does not starve the API; each run has a deadline and an abort signal. The executable is
- * the caller's (INTAKE_FFMPEG_PATH, through the use case's dependencies).
+ * protocol only and a demuxer from the fixed whitelist (the one for the sniffed type, or
+ * the one ffprobe picked from the same list when that cannot read it), so hostile media
+ * cannot make ffmpeg open the network or another file; children run under `nice` so a
+ * transcode does not starve the API; each run has a deadline and an abort signal. The
+ * executable is the caller's (INTAKE_FFMPEG_PATH, through the use case's dependencies).
  */
 import { spawn } from 'node:child_process';
+import { SAFE_DEMUXERS } from './ffprobe.js';
 
 /** The one demuxer ffmpeg may use for each sniffed container type. */
 const DEMUXERS: Record<string, string> = {
@@ -17,8 +19,18 @@ const DEMUXERS: Record<string, string> = {
   'audio/flac': 'flac', 'audio/x-flac': 'flac', 'audio/aac': 'aac', 'audio/x-aac': 'aac', 'audio/aiff': 'aiff', 'audio/x-aiff': 'aiff',
 };
 
-export function demuxerFor(mimetype: string): string | null {
-  return DEMUXERS[mimetype] ?? null;
+/**
+ * The demuxer to read a file of `mimetype` with. `probed` is what ffprobe picked for it
+ * (AvInfo.formats, from the same whitelist): when the type's own demuxer is not among those
+ * names it cannot read the file (an MPEG-1 elementary stream, or a transport stream, both
+ * sniffed as `video/mpeg` like a program stream), and ffprobe's pick is used instead.
+ * Null when neither is a safe demuxer.
+ */
+export function demuxerFor(mimetype: string, probed: readonly string[] = []): string | null {
+  const fixed = DEMUXERS[mimetype] ?? null;
+  if (probed.length === 0 || (fixed !== null && probed.includes(fixed))) return fixed;
+  const picked = probed[0]!;
+  return SAFE_DEMUXERS.includes(picked) ? picked : null;
 }
 
 /** ffmpeg ran and refused the input: bad media, retrying cannot help. */
@@ -52,6 +64,8 @@ export function runFfmpeg(ffmpeg: string, opts: RunOptions): Promise<void> {
     '-n', '19', ffmpeg, '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
     '-progress', 'pipe:1',
     '-protocol_whitelist', 'file',
+    // Checked against the forced demuxer too: nothing outside the list can be opened, whoever chose it.
+    '-format_whitelist', SAFE_DEMUXERS.join(','),
     ...(opts.inputArgs ?? []),
     '-f', opts.demuxer, '-i', `file:${opts.input}`,
     ...opts.outputArgs,

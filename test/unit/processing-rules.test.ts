@@ -33,6 +33,19 @@ describe('rendition ladder', () => {
     assert.equal(demuxerFor('video/webm'), 'matroska');
     assert.equal(demuxerFor('application/x-mpegurl'), null);
   });
+
+  it("takes the demuxer ffprobe picked when the type's own is not among its names, and only from the whitelist", () => {
+    // ffprobe's format_name for an MP4 lists the mov demuxer's names: the fixed one stands.
+    assert.equal(demuxerFor('video/mp4', ['mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2']), 'mov');
+    assert.equal(demuxerFor('video/webm', ['matroska', 'webm']), 'matroska');
+    // video/mpeg: a program stream, an elementary stream (.m1v) or a transport stream.
+    assert.equal(demuxerFor('video/mpeg', ['mpeg']), 'mpeg');
+    assert.equal(demuxerFor('video/mpeg', ['mpegvideo']), 'mpegvideo');
+    assert.equal(demuxerFor('video/mpeg', ['mpegts']), 'mpegts');
+    // Never one outside the list, whatever ffprobe said: no playlists, concat lists or image sequences.
+    for (const unsafe of ['hls', 'concat', 'image2', 'tee', 'data']) assert.equal(demuxerFor('video/mpeg', [unsafe]), null, unsafe);
+    assert.equal(demuxerFor('application/x-mpegurl', ['hls']), null);
+  });
 });
 
 describe('webhook signature', () => {
