@@ -12,7 +12,7 @@ import { SAFE_DEMUXERS } from './ffprobe.js';
 /** The one demuxer ffmpeg may use for each sniffed container type. */
 const DEMUXERS: Record<string, string> = {
   'video/mp4': 'mov', 'video/quicktime': 'mov', 'video/3gpp': 'mov', 'video/3gpp2': 'mov', 'audio/mp4': 'mov', 'audio/x-m4a': 'mov', 'audio/m4a': 'mov',
-  'video/webm': 'matroska', 'video/x-matroska': 'matroska', 'video/matroska': 'matroska', 'audio/webm': 'matroska',
+  'video/webm': 'matroska', 'video/x-matroska': 'matroska', 'video/matroska': 'matroska', 'audio/webm': 'matroska', 'audio/x-matroska': 'matroska',
   'video/x-msvideo': 'avi', 'video/avi': 'avi', 'video/mpeg': 'mpeg', 'video/mp2t': 'mpegts',
   'video/ogg': 'ogg', 'audio/ogg': 'ogg', 'audio/opus': 'ogg', 'application/ogg': 'ogg',
   'audio/mpeg': 'mp3', 'audio/mp3': 'mp3', 'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/vnd.wave': 'wav', 'audio/wave': 'wav',

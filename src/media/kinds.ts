@@ -32,6 +32,7 @@ const DEFAULT_TYPES: Record<string, MediaKind> = {
   'audio/flac': 'audio',
   'audio/x-flac': 'audio',
   'audio/webm': 'audio',
+  'audio/x-matroska': 'audio',
   'application/pdf': 'document',
   'text/plain': 'document',
   'text/csv': 'document',
@@ -45,6 +46,22 @@ const DEFAULT_TYPES: Record<string, MediaKind> = {
   'application/vnd.oasis.opendocument.text': 'document',
   'application/epub+zip': 'document',
 };
+
+/**
+ * Containers named as video (by file-type, or by a browser for any `.webm`) that may hold
+ * audio alone, and what such a file is called then: an Opus-only WebM is `audio/webm`.
+ */
+const AUDIO_FORMS: Record<string, string> = {
+  'video/webm': 'audio/webm',
+  'video/mp4': 'audio/mp4',
+  'video/x-matroska': 'audio/x-matroska',
+  'video/ogg': 'audio/ogg',
+};
+
+/** The audio type of a video container type that holds no video, or null when it has none. */
+export function audioFormOf(mime: string): string | null {
+  return AUDIO_FORMS[mime] ?? null;
+}
 
 /** Types whose bytes carry no magic number: checked as text instead of sniffed. */
 export const TEXT_TYPES = new Set(['text/plain', 'text/csv', 'text/markdown', 'application/json']);

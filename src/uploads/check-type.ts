@@ -6,8 +6,8 @@ import { IntakeError, type ReasonOf } from '../lib/errors.js';
 import type { MediaTypes } from '../media/kinds.js';
 import { sniffType } from '../media/sniff.js';
 
-/** Audio may arrive in a container file-type names as video (an audio-only MP4 or WebM). */
-const AUDIO_CONTAINERS = new Set(['video/mp4', 'video/webm', 'video/ogg', 'video/quicktime', 'application/ogg']);
+/** Audio may arrive in a container file-type names as video (an audio-only MP4, WebM or Matroska). */
+const AUDIO_CONTAINERS = new Set(['video/mp4', 'video/webm', 'video/x-matroska', 'video/ogg', 'video/quicktime', 'application/ogg']);
 
 /** The type clients send when they do not know one (`curl -F file=@clip.mp4`). */
 export const UNTYPED = new Set(['application/octet-stream', '']);

@@ -191,6 +191,7 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
           blob_id: blobId,
           storage_key: storageKey,
           status: ready ? 'ready' : 'processing',
+          kind: v.kind,
           mimetype: v.mimetype,
           width: v.width,
           height: v.height,
@@ -202,6 +203,8 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
           updated_at: now,
         });
         const moved = await r.uploads.transition(upload.id, ['processing'], {
+          // Bytes of another kind than declared (audio alone in a video container) are recorded as what they are.
+          kind: v.kind,
           storage_key: upload.storage_key,
           status: ready ? 'completed' : 'processing',
           progress: ready ? 100 : 0,

@@ -10,18 +10,22 @@ import { IntakeError, type ExtraDetails, type ReasonOf } from '../lib/errors.js'
 import { probeAv, ProbeError } from '../media/ffprobe.js';
 import { ImageDecodeError, ImageTooComplexError } from '../media/image.js';
 import { ISO_BMFF_TYPES, missingMediaData } from '../media/isobmff.js';
+import { audioFormOf } from '../media/kinds.js';
 import { SNIFF_BYTES } from '../media/sniff.js';
 import { readHead, withLocalFile } from '../storage/local-file.js';
 import { failedRules, type Conditions, type Facts } from './conditions.js';
 import { checkBytesType } from './check-type.js';
+import { sizeLimit, tooLarge } from './limits.js';
 import type { AppContext } from '../core/context.js';
 
 /** Verification reads the bytes and runs the probes; it writes nothing. */
-type Deps = Pick<AppContext, 'storage' | 'types' | 'images' | 'log'> & { config: Pick<AppContext['config'], 'media'> };
+type Deps = Pick<AppContext, 'store' | 'storage' | 'types' | 'images' | 'log'> & { config: Pick<AppContext['config'], 'media' | 'uploads'> };
 
 export interface Verified {
   size: number;
   sha256: string;
+  /** What the bytes are: the session's kind, or `audio` for a video container that holds audio alone. */
+  kind: MediaKind;
   mimetype: string;
   width: number | null;
   height: number | null;
@@ -61,9 +65,18 @@ async function checkContent(deps: Deps, upload: UploadRow, size: number, sha256:
   }
   const mimetype = await sniff(deps, upload);
   const media = await probe(deps, upload, upload.kind as MediaKind, mimetype, withFile);
-  const result: Verified = { size, sha256, mimetype, ...media };
+  const result: Verified = { size, sha256, ...media };
+  if (result.kind !== upload.kind) await checkKindLimit(deps, upload, result.kind, size);
   checkConditions(upload, result);
   return result;
+}
+
+/** Bytes of another kind than declared meet that kind's size limit (the declared one was checked at create). */
+async function checkKindLimit(deps: Deps, upload: UploadRow, kind: MediaKind, size: number): Promise<void> {
+  const namespace = await deps.store.namespaces.find(upload.namespace_id);
+  if (!namespace) return;
+  const limit = sizeLimit(deps, namespace, kind);
+  if (size > limit) throw tooLarge(size, limit, kind);
 }
 
 function normaliseEtag(etag: string): string {
@@ -81,10 +94,11 @@ async function sniff(deps: Deps, upload: UploadRow): Promise<string> {
   return checkBytesType(deps.types, head, upload.content_type, upload.kind);
 }
 
-type Probed = Omit<Verified, 'size' | 'sha256' | 'mimetype'>;
+type Probed = Omit<Verified, 'size' | 'sha256'>;
 
-async function probe(deps: Deps, upload: UploadRow, kind: MediaKind, mimetype: string, withFile: WithFile): Promise<Probed> {
-  const none: Probed = { width: null, height: null, duration: null, fps: null, bitrate: null };
+async function probe(deps: Deps, upload: UploadRow, declaredKind: MediaKind, mimetype: string, withFile: WithFile): Promise<Probed> {
+  let kind = declaredKind;
+  const none: Probed = { kind, mimetype, width: null, height: null, duration: null, fps: null, bitrate: null };
   if (kind === 'document') return none;
   const undecodable = (err: unknown, why = '') => {
     deps.log.info({ err, upload_id: upload.id }, 'media could not be decoded');
@@ -113,6 +127,13 @@ async function probe(deps: Deps, upload: UploadRow, kind: MediaKind, mimetype: s
     const av = await probeAv(deps.config.media.ffprobePath, file).catch((err: unknown) => {
       throw err instanceof ProbeError ? undecodable(err) : err;
     });
+    // Audio alone in a container named as video (an Opus WebM: browsers send video/webm for
+    // any .webm, and file-type names the container) is an audio file, if that type is allowed.
+    const audioForm = kind === 'video' && !av.hasVideo && av.hasAudio ? audioFormOf(mimetype) : null;
+    if (audioForm && deps.types.isAllowed(audioForm)) {
+      kind = 'audio';
+      mimetype = audioForm;
+    }
     if (kind === 'video' && !av.hasVideo) throw undecodable(new Error('no video stream'));
     if (kind === 'audio' && !av.hasAudio) throw undecodable(new Error('no audio stream'));
     // A moving picture declared as audio (say audio/mp4) would escape the video limits; cover art is not a video stream.
@@ -123,7 +144,7 @@ async function probe(deps: Deps, upload: UploadRow, kind: MediaKind, mimetype: s
     if (missing) throw undecodable(new Error(missing), missing);
     const implausible = implausibleFacts(av);
     if (implausible) throw undecodable(new Error(implausible), implausible);
-    return { width: av.width, height: av.height, duration: av.duration, fps: plausible(av.fps, MAX_FPS), bitrate: plausible(av.bitrate, MAX_BITRATE) };
+    return { kind, mimetype, width: av.width, height: av.height, duration: av.duration, fps: plausible(av.fps, MAX_FPS), bitrate: plausible(av.bitrate, MAX_BITRATE) };
   });
 }
 
@@ -164,7 +185,7 @@ export function factsOf(m: { kind: string; mimetype: string | null; width: numbe
 
 function checkConditions(upload: UploadRow, v: Verified): void {
   if (!upload.conditions) return;
-  const failedList = failedRules(JSON.parse(upload.conditions) as Conditions, factsOf({ ...v, kind: upload.kind }));
+  const failedList = failedRules(JSON.parse(upload.conditions) as Conditions, factsOf(v));
   if (failedList.length) {
     throw new IntakeError('conditions_not_met', 'The media does not meet the upload conditions.', { failed_rules: failedList });
   }

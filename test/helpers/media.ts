@@ -46,6 +46,7 @@ export const AV_FORMATS = {
   ogv: { kind: 'video', encoders: ['libtheora'] },
   aiff: { kind: 'audio', encoders: ['pcm_s16be'] },
   weba: { kind: 'audio', encoders: ['libopus'] },
+  mka: { kind: 'audio', encoders: ['libopus'] },
   bmp: { kind: 'image', encoders: ['bmp'] },
 } as const;
 export type AvFormat = keyof typeof AV_FORMATS;
@@ -94,6 +95,8 @@ function avArgs(format: AvFormat, seconds: number): string[] {
       return [...sine, '-c:a', 'pcm_s16be', '-f', 'aiff'];
     case 'weba':
       return [...sine, '-c:a', 'libopus', '-f', 'webm'];
+    case 'mka':
+      return [...sine, '-c:a', 'libopus', '-f', 'matroska'];
     case 'bmp':
       return [...video, '-frames:v', '1', '-c:v', 'bmp', '-f', 'image2'];
   }

@@ -87,6 +87,7 @@ const CASES: Case[] = [
   av('ogv', 'video/ogg'),
   av('aiff', 'audio/aiff'), // file-type: audio/x-aiff
   av('weba', 'audio/webm'), // audio-only WebM sniffs as video/webm
+  av('mka', 'audio/x-matroska'), // audio-only Matroska sniffs as video/matroska
   av('wav', 'audio/x-wav', ['audio/wav']),
   av('flac', 'audio/x-flac', ['audio/flac']),
   av('m4a', 'audio/x-m4a'),
