@@ -28,11 +28,16 @@ export interface ImageLimits {
   timeoutMs: number;
   /** An SVG with more elements than this is refused before librsvg sees it. */
   maxSvgElements: number;
+  /** A gzip-compressed SVG (.svgz) that inflates to more bytes than this is refused before librsvg sees it. */
+  maxSvgInflatedBytes: number;
   /** A child left idle this long exits, so its memory goes back. */
   idleMs: number;
 }
 
-const DEFAULT_IMAGE_LIMITS: ImageLimits = { concurrency: 2, memoryMb: 512, timeoutMs: 30_000, maxSvgElements: 100_000, idleMs: 5_000 };
+/** 64 MiB: 640 bytes for each of the 100,000 elements allowed by default; inflating it takes well under a second. */
+export const MAX_SVG_INFLATED_BYTES = 64 * 1024 * 1024;
+
+const DEFAULT_IMAGE_LIMITS: ImageLimits = { concurrency: 2, memoryMb: 512, timeoutMs: 30_000, maxSvgElements: 100_000, maxSvgInflatedBytes: MAX_SVG_INFLATED_BYTES, idleMs: 5_000 };
 
 /** The bytes are not an image sharp can read. */
 export class ImageDecodeError extends Error {
@@ -42,9 +47,9 @@ export class ImageDecodeError extends Error {
   }
 }
 
-/** The image needs more memory, time or elements than one job may use: the file's fault, not an outage. */
+/** The image needs more memory, time, elements or inflated bytes than one job may use: the file's fault, not an outage. */
 export class ImageTooComplexError extends Error {
-  constructor(readonly limit: 'memory' | 'time' | 'elements', message: string) {
+  constructor(readonly limit: 'memory' | 'time' | 'elements' | 'size', message: string) {
     super(message);
     this.name = 'ImageTooComplexError';
   }
@@ -107,8 +112,14 @@ export class ImageProber {
 
   /** Display width and height (EXIF rotation applied), from the header only. */
   async probe(file: string): Promise<ImageInfo> {
-    const elements = await countSvgElements(file, this.limits.maxSvgElements);
-    if (elements > this.limits.maxSvgElements) {
+    const svg = await countSvgElements(file, this.limits.maxSvgElements, this.limits.maxSvgInflatedBytes).catch((err: NodeJS.ErrnoException) => {
+      // A gzip stream that breaks off or is not gzip after its magic number: the bytes' fault.
+      throw String(err.code).startsWith('Z_') ? new ImageDecodeError(err) : err;
+    });
+    if (svg.inflatedTooLarge) {
+      throw new ImageTooComplexError('size', `The compressed SVG inflates to more than ${this.limits.maxSvgInflatedBytes} bytes.`);
+    }
+    if (svg.elements > this.limits.maxSvgElements) {
       throw new ImageTooComplexError('elements', `The SVG has more than ${this.limits.maxSvgElements} elements.`);
     }
     return new Promise<ImageInfo>((resolve, reject) => {

@@ -25,6 +25,7 @@ const DEFAULT_TYPES: Record<string, MediaKind> = {
   'audio/x-m4a': 'audio',
   'audio/aac': 'audio',
   'audio/aiff': 'audio',
+  'audio/x-aiff': 'audio',
   'audio/wav': 'audio',
   'audio/x-wav': 'audio',
   'audio/ogg': 'audio',

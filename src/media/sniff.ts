@@ -2,6 +2,7 @@
  * What the bytes really are, from their first few KiB. file-type knows binary formats;
  * text and SVG carry no magic number and get checks of their own.
  */
+import { createGunzip } from 'node:zlib';
 import { fileTypeFromBuffer } from 'file-type';
 import { essence, TEXT_TYPES } from './kinds.js';
 
@@ -18,10 +19,59 @@ export async function sniffType(head: Buffer, declared: string): Promise<string 
   const detected = await fileTypeFromBuffer(head);
   if (detected) {
     if (detected.mime === 'application/xml' && declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
+    // An .svgz is a gzip-compressed SVG: declared as SVG (or sent untyped), the SVG inside is what counts.
+    if (detected.mime === 'application/gzip' && SVGZ_DECLARED.has(declared) && looksLikeSvg(await inflatedHead(head, SVG_SNIFF_BYTES))) return 'image/svg+xml';
     return normalise(detected.mime, declared);
   }
+  if (isWave64(head)) return 'audio/wav';
   if (declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
   return null;
+}
+
+/** The declared types under which gzip bytes are looked into for an SVG. */
+const SVGZ_DECLARED = new Set(['image/svg+xml', 'application/octet-stream', '']);
+
+/** How much of an .svgz is inflated to see whether it is an SVG. */
+const SVG_SNIFF_BYTES = 16 * 1024;
+
+/**
+ * WAV with 64-bit sizes: RF64 (EBU Tech 3306; ffmpeg's `-rf64 always`) and BW64 (ITU-R
+ * BS.2088) start `RF64`/`BW64` instead of `RIFF`, then `WAVE`. file-type knows neither;
+ * ffmpeg's WAV demuxer reads both.
+ */
+function isWave64(head: Buffer): boolean {
+  if (head.length < 12) return false;
+  const magic = head.toString('latin1', 0, 4);
+  return (magic === 'RF64' || magic === 'BW64') && head.toString('latin1', 8, 12) === 'WAVE';
+}
+
+/**
+ * The first `max` bytes a gzip stream inflates to: fewer when it ends (or breaks, or is cut
+ * short, as a file's first bytes are) before. Inflating stops there, so a gzip bomb costs
+ * no more than `max`.
+ */
+export function inflatedHead(gz: Buffer, max: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const gunzip = createGunzip();
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      gunzip.destroy();
+      resolve(Buffer.concat(chunks).subarray(0, max));
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= max) finish();
+    });
+    gunzip.once('end', finish);
+    gunzip.once('error', finish);
+    gunzip.once('close', finish);
+    gunzip.end(gz);
+  });
 }
 
 /** file-type's names where they differ from the registered or common ones Intake lists. */

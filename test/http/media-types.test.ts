@@ -86,6 +86,7 @@ const CASES: Case[] = [
   av('3gp', 'video/3gpp'),
   av('ogv', 'video/ogg'),
   av('aiff', 'audio/aiff'), // file-type: audio/x-aiff
+  av('aiff', 'audio/x-aiff', ['audio/aiff']),
   av('weba', 'audio/webm'), // audio-only WebM sniffs as video/webm
   av('mka', 'audio/x-matroska'), // audio-only Matroska sniffs as video/matroska
   av('wav', 'audio/x-wav', ['audio/wav']),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { sniffType } from '../../src/media/sniff.js';
 import { jpeg, png } from '../helpers/media.js';
 
@@ -60,6 +61,27 @@ describe('sniffType', () => {
     assert.equal(await sniffType(utf8('<svgfoo></svgfoo>'), 'image/svg+xml'), null);
     assert.equal(await sniffType(pngBytes, 'image/svg+xml'), 'image/png');
     assert.equal(await sniffType(utf8(SVG), 'image/png'), null);
+  });
+
+  it('a gzip-compressed SVG (.svgz) declared SVG or sent untyped is an SVG; other gzip stays gzip', async () => {
+    const svgz = gzipSync(utf8(SVG));
+    assert.equal(await sniffType(svgz, 'image/svg+xml'), 'image/svg+xml');
+    assert.equal(await sniffType(svgz, 'application/octet-stream'), 'image/svg+xml');
+    assert.equal(await sniffType(svgz.subarray(0, 40), 'image/svg+xml'), 'image/svg+xml', 'the head of the gzip is enough');
+    assert.equal(await sniffType(svgz, 'application/gzip'), 'application/gzip', 'only declared SVG or untyped bytes are looked into');
+    assert.equal(await sniffType(gzipSync(utf8('<html><body/></html>')), 'image/svg+xml'), 'application/gzip');
+    // 1 GiB of spaces would inflate from ~1 MiB of gzip: only the first KiBs are inflated.
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
+    const started = process.hrtime.bigint();
+    assert.equal(await sniffType(bomb.subarray(0, 64 * 1024), 'image/svg+xml'), 'application/gzip');
+    assert.ok(process.hrtime.bigint() - started < 200_000_000n, 'stops inflating early');
+  });
+
+  it('RF64 and BW64 WAV (64-bit sizes) are audio/wav', async () => {
+    const wave64 = (magic: string) => Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from('WAVEds64', 'latin1'), Buffer.alloc(64)]);
+    assert.equal(await sniffType(wave64('RF64'), 'audio/wav'), 'audio/wav');
+    assert.equal(await sniffType(wave64('BW64'), 'audio/x-wav'), 'audio/wav');
+    assert.equal(await sniffType(Buffer.from('RF64\xff\xff\xff\xffAVI ', 'latin1'), 'audio/wav'), null, 'RF64 of anything else is not a WAV');
   });
 
   it('unknown bytes declared as a binary type are null', async () => {
