@@ -7,10 +7,10 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startServer, type Cleanup, type Server } from './lib/children.js';
 
-const CLI = fileURLToPath(new URL('../src/main/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../src/main/cli.js', import.meta.url));
 
 /** The Node flags of `npm start` (package.json), so the bench runs Intake exactly as operators do. */
-function startFlags(): string[] {
+export function startFlags(): string[] {
   const pkg = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } };
   const match = /^node((?: --\S+)*) dist\/src\/main\/cli\.js serve$/.exec(pkg.scripts.start);
   if (!match) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
@@ -48,7 +48,8 @@ async function call<T>(url: string, key: string, route: string, json: unknown): 
 }
 
 /** `cli` may point at another build's dist/src/main/cli.js, to compare two builds in one run. */
-export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}, cli = CLI): Promise<IntakeServer> {
+/** `flags`: Node flags instead of the start script's (an A/B of a runtime setting). */
+export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}, cli = CLI, flags = startFlags()): Promise<IntakeServer> {
   const dataDir = await cleanup.tempDir('intake-bench-');
   const server = await startServer(cleanup, 'intake', cli, ['serve'], {
     INTAKE_DATA_DIR: dataDir,
@@ -61,7 +62,7 @@ export async function startIntake(cleanup: Cleanup, env: Record<string, string> 
     INTAKE_RATE_LIMIT_PER_MINUTE: '100000000',
     MAX_UPLOAD_SIZE_MB: '4096',
     ...env,
-  }, startFlags());
+  }, flags);
   const ns = await call<{ id: string }>(server.url, ADMIN_KEY, '/v1/namespaces', { name: 'bench' });
   const key = await call<{ secret: string }>(server.url, ADMIN_KEY, '/v1/keys', { namespace_id: ns.id, name: 'bench' });
   return { ...server, dataDir, key: key.secret };

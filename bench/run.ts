@@ -20,6 +20,7 @@ import { benchMultipart, multipartSummary } from './multipart.js';
 import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
 import { benchSdk, sdkSummary } from './sdk.js';
+import { benchFootprint, footprintSummary } from './footprint.js';
 import { benchScaleSessions, scaleSessionsSummary } from './scale/sessions.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -117,6 +118,10 @@ async function governorAb(cleanup: Cleanup, pairs: number): Promise<void> {
 }
 
 async function main(cleanup: Cleanup): Promise<void> {
+  if (process.argv[2] === 'footprint') {
+    process.stdout.write(`\n${footprintSummary(await benchFootprint(cleanup))}\n`);
+    return;
+  }
   if (process.argv.includes('governor')) return governorAb(cleanup, Number(/--pairs=?(\d+)/.exec(process.argv.slice(2).join('='))?.[1] ?? 2));
   if (process.argv.includes('hostile')) return hostileOnly(cleanup);
   // `npm run bench -- pipeline` runs only benchmark 5 (minutes of transcoding on its own).

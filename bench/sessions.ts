@@ -117,14 +117,17 @@ export interface SessionPathResult {
 
 /**
  * `npm run bench -- sessions [--before <cli.js>]`: the insert + HMAC route, this build's
- * Intake and, with --before, another build's (e.g. main's dist/src/main/cli.js), each
+ * Intake and, with --before, another build's (e.g. main's dist/src/main/cli.js, or this
+ * one with other Node flags in INTAKE_BENCH_BEFORE_FLAGS), each
  * warmed up and measured in turn, for two rounds in rotated order (A B C, C B A), so a
  * shift in the machine's load reaches every server alike.
  */
 export async function benchSessionPath(cleanup: Cleanup, beforeCli?: string): Promise<SessionPathResult> {
   const baseline = await startInsertHmac(cleanup);
   const intake = await startIntake(cleanup);
-  const before = beforeCli ? await startIntake(cleanup, {}, beforeCli) : undefined;
+  // INTAKE_BENCH_BEFORE_FLAGS: the --before side's Node flags instead of the start script's.
+  const flags = process.env.INTAKE_BENCH_BEFORE_FLAGS?.split(' ').filter(Boolean);
+  const before = beforeCli ? await startIntake(cleanup, {}, beforeCli, flags) : undefined;
   const targets: Array<[Server, string | null]> = [[baseline, null], [intake, intake.key]];
   if (before) targets.push([{ ...before, name: 'intake-before' }, before.key]);
   const rounds: LoadSide[][] = [[], []];

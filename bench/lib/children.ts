@@ -215,6 +215,11 @@ export async function descendantsPeakRss(pid: number): Promise<number> {
   return total;
 }
 
+/** Current RSS of the process and all its live descendants. */
+export async function treeRss(pid: number): Promise<number> {
+  return procStatus(pid, 'VmRSS') + (await descendantsRss(pid));
+}
+
 /** Summed current RSS of the live descendants. */
 export async function descendantsRss(pid: number): Promise<number> {
   let total = 0;
