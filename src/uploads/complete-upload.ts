@@ -19,6 +19,9 @@ import { closeSession } from './close-session.js';
 import type { AppContext } from '../core/context.js';
 import { OPEN } from './status.js';
 import { verifyObject, type Verified } from './verify-object.js';
+import { isUntypedSession } from './check-type.js';
+import { sizeLimit } from './limits.js';
+import type { MediaKind } from '../config/config.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
 import { assembleParts, type ListedPart } from './parts/complete-parts.js';
 
@@ -138,7 +141,7 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
     // resumable session's part URLs died with its multipart upload when the parts were joined.
     else if (upload.method !== 'form') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
     // A resumable session's parts carry the ETags; the joined object's is the store's own.
-    verified = await verifyObject(deps, upload, upload.resumable === 1 ? undefined : body.etag);
+    verified = await verifyObject(deps, upload, { etag: upload.resumable === 1 ? undefined : body.etag, limitOf: (kind) => kindLimit(deps, upload, kind) });
   } catch (err) {
     if (err instanceof IntakeError) {
       await closeSession(deps, upload, 'failed', ['processing'], err);
@@ -163,12 +166,28 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
   return finish(deps, upload, verified);
 }
 
+/** The size limit of `kind` in the upload's namespace, as it is now. */
+async function kindLimit(deps: AppContext, upload: UploadRow, kind: MediaKind): Promise<number> {
+  const namespace = await deps.store.namespaces.find(upload.namespace_id);
+  if (!namespace) throw notFound('Namespace');
+  return sizeLimit(deps, namespace, kind);
+}
+
+/**
+ * What an untyped session becomes once its bytes are typed: its real type and kind, on the
+ * session and its asset (a typed session keeps what it declared).
+ */
+function typedBy(upload: UploadRow, v: Verified): { content_type?: string; kind?: string } {
+  return isUntypedSession(upload) ? { content_type: v.mimetype, kind: v.kind } : {};
+}
+
 /** Records the verified content: a new blob, or one more reference to the same bytes. */
 async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise<Completed> {
   const now = deps.clock.now().toISOString();
   const detached = upload.asset_id === NO_ASSET;
   // A detached session is done once its bytes are verified; processing waits for its asset.
-  const ready = detached || upload.kind === 'image' || upload.kind === 'document';
+  const ready = detached || v.kind === 'image' || v.kind === 'document';
+  const typed = typedBy(upload, v);
   let sharedWith: string | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -188,6 +207,7 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
         const reserved = await r.uploads.takeReservation(upload.id);
         await r.namespaces.adjust(upload.namespace_id, { reserved: -reserved, stored: existing ? 0 : v.size });
         if (!detached) await r.assets.update(upload.namespace_id, upload.asset_id, {
+          ...(typed.kind ? { kind: typed.kind } : {}),
           blob_id: blobId,
           storage_key: storageKey,
           status: ready ? 'ready' : 'processing',
@@ -202,6 +222,7 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
           updated_at: now,
         });
         const moved = await r.uploads.transition(upload.id, ['processing'], {
+          ...typed,
           storage_key: upload.storage_key,
           status: ready ? 'completed' : 'processing',
           progress: ready ? 100 : 0,
