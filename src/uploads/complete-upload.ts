@@ -143,6 +143,11 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
     // A resumable session's parts carry the ETags; the joined object's is the store's own.
     verified = await verifyObject(deps, upload, { etag: upload.resumable === 1 ? undefined : body.etag, limitOf: (kind) => kindLimit(deps, upload, kind) });
   } catch (err) {
+    if (err instanceof IntakeError && err.details.reason === 'no_bytes_yet') {
+      // Completed too early: nothing to fail, the bytes can still come. Open again, as it was.
+      await deps.store.uploads.transition(upload.id, ['processing'], { status: 'pending', updated_at: deps.clock.now().toISOString() });
+      throw err;
+    }
     if (err instanceof IntakeError) {
       await closeSession(deps, upload, 'failed', ['processing'], err);
       throw err;
@@ -278,12 +283,30 @@ export async function completeUploadAsync(deps: AppContext, tenant: Tenant, id: 
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
+  // Nothing sent yet: answered now, as a synchronous complete does (409 no_bytes_yet, the
+  // session left open), not found out by a job the client would wait on.
+  if (await nothingSentYet(deps, upload)) return null;
   const claimed = await deps.store.transaction(async (r) => {
     const moved = await r.uploads.transition(upload.id, OPEN, { status: 'processing', updated_at: deps.clock.now().toISOString() });
     if (moved) await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } });
     return moved;
   });
   return claimed ? (await deps.store.uploads.findById(upload.id))! : null;
+}
+
+/**
+ * An open session no byte has reached: no object (no part, for a resumable one). Only a
+ * hint — the synchronous complete it leads to decides — so a store that does not answer
+ * says "maybe" and the job goes ahead.
+ */
+async function nothingSentYet(deps: AppContext, upload: UploadRow): Promise<boolean> {
+  if (!OPEN.includes(upload.status) || upload.method === 'form') return false;
+  try {
+    if (upload.multipart_id) return (await deps.storage.listParts(upload.storage_key, upload.multipart_id)).length === 0;
+    return !(await deps.storage.head(upload.storage_key));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -43,9 +43,18 @@ export interface VerifyOptions {
   limitOf: (kind: MediaKind) => Promise<number>;
 }
 
+/**
+ * Complete before any bytes arrived: not the bytes' fault, and nothing to delete. The
+ * session is reopened (complete-upload.ts) so the client can send them and complete again.
+ */
+export function noBytesYet(): IntakeError {
+  return new IntakeError('conflict', 'No bytes have arrived for this upload yet: send them to its upload URL, then complete again.', { reason: 'no_bytes_yet', status: 'pending' });
+}
+
 export async function verifyObject(deps: Deps, upload: UploadRow, { etag, limitOf }: VerifyOptions): Promise<Verified> {
   const head = await deps.storage.head(upload.storage_key);
-  if (!head) throw failed('missing', 'No bytes were received for this upload.');
+  // A form upload's bytes were stored with its row: gone now, they are missing for good.
+  if (!head) throw upload.method === 'form' ? failed('missing', 'No bytes were received for this upload.') : noBytesYet();
   if (etag && normaliseEtag(etag) !== normaliseEtag(head.etag)) throw failed('etag_mismatch', 'The stored object is not the one with that ETag.');
   if (head.size !== upload.file_size) {
     throw failed('size_mismatch', `Expected ${upload.file_size} bytes, received ${head.size}.`, { expected: upload.file_size, actual: head.size });
