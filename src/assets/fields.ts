@@ -2,18 +2,10 @@
 import type { AppContext } from '../core/context.js';
 import { isUniqueViolation } from '../db/database.js';
 import { conflict, invalid } from '../lib/errors.js';
+import { UNSAFE_TEXT } from '../lib/safe-text.js';
 
 export type MetadataValue = string | number | boolean | null;
 export type Metadata = Record<string, MetadataValue>;
-
-/**
- * Characters no name or title may hold: C0/C1 controls (NUL, CR, LF…), format characters
- * (bidirectional marks and overrides such as U+200E/U+200F/U+202E that disguise "gpj.exe",
- * the BOM, zero-width spaces), line and paragraph separators, lone surrogates (no UTF-8
- * form: they break headers and storage) and the noncharacters U+FFFE/U+FFFF. The zero-width
- * (non-)joiners stay allowed: Persian, Indic scripts and emoji sequences need them.
- */
-const UNSAFE_TEXT = /(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\ufffe\uffff]/u;
 
 export function checkFilename(name: string): string {
   if (name.length < 1 || name.length > 255) throw invalid('filename must be 1–255 characters.', 'filename');

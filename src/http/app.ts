@@ -17,7 +17,7 @@ import type { Namespaces } from '../namespaces/namespaces.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { AppContext } from '../core/context.js';
 import { consoleRoutes, defaultConsoleDir, storageOrigin } from './console.js';
-import { installErrorHandling } from './error-handler.js';
+import { frameworkErrors, installErrorHandling } from './error-handler.js';
 import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
@@ -87,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A body that stops arriving for this long is abandoned: its socket and temp file go.
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // A path that does not decode is the contract's 400, not Fastify's own body.
+    frameworkErrors,
   } as never) as unknown as FastifyInstance;
   app.setValidatorCompiler(validators());
   installErrorHandling(app);
@@ -111,10 +113,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The API speaks JSON (and multipart for uploads); a text/plain body is a 415.
   app.removeContentTypeParser('text/plain');
   // An empty JSON body means "no body" (POST …/complete with a JSON header and nothing else).
+  // Every JSON body is an object, so no body reads as `{}`: a route whose fields are all
+  // optional takes it, one with a required field names that field. (Left undefined, the
+  // route's schema would refuse it as "body must be object".)
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body);
-    if (text.trim() === '') return done(null, undefined);
+    if (text.trim() === '') return done(null, {});
     try {
       done(null, parseClientJson(text));
     } catch (err) {

@@ -67,6 +67,25 @@ function fromFastify(err: FastifyError & { validation?: ValidationItem[]; valida
   }
 }
 
+/**
+ * Errors Fastify's router meets before any route or hook runs — a path whose
+ * percent-encoding does not decode (`/p/ns/%ff`), a path parameter over maxParamLength —
+ * answered as the contract's 400 envelope instead of Fastify's own body. The request id
+ * header and, on /files/*, the CORS header are set here: the onRequest hooks did not run.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path segment is too long.'
+      : err.code === 'FST_ERR_BAD_URL'
+        ? 'The path is not valid: a percent-encoded sequence does not decode to UTF-8.'
+        : `Malformed request: ${err.message}`;
+  request.log.info({ code: 'invalid_request', status: 400, fastify: err.code }, message);
+  void reply.header('X-Request-Id', request.id);
+  if (request.raw.url?.startsWith('/files/')) void reply.header('Access-Control-Allow-Origin', '*');
+  void reply.code(400).send(fail(request, 'invalid_request', message, { field: 'path' }));
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = err instanceof IntakeError ? err : fromFastify(err);

@@ -56,6 +56,7 @@ export const REASONS = {
   private_address: 'invalid_request',
   unresolvable: 'invalid_request',
   processing_failed: 'conflict',
+  no_bytes_yet: 'conflict',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 

@@ -6,6 +6,7 @@ import type { NamespaceRow } from '../db/schema.js';
 import { decodeCursor, toPage } from '../db/repositories/index.js';
 import { invalid, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { hasUnsafeText } from '../lib/safe-text.js';
 import type { Clock } from '../lib/clock.js';
 import { generateSecret, hashSecret } from '../auth/authenticator.js';
 import type { KeyInvalidation } from '../auth/key-cache.js';
@@ -39,10 +40,19 @@ export function namespaceWithUsage(row: NamespaceRow): NamespaceWithUsage {
   return { ...namespaceView(row), stored_bytes: row.stored_bytes, reserved_bytes: row.reserved_bytes };
 }
 
+/** A namespace's name, on create and on PATCH alike: the rule filenames and titles follow. */
 function checkName(raw: string): string {
   const name = raw.trim();
   if (!name || name.length > 100) throw invalid('name must be 1–100 characters.', 'name');
+  if (hasUnsafeText(name)) throw invalid('name must not contain control (NUL, CR, LF…), format (bidirectional, zero-width, BOM) or line-separator characters.', 'name');
   return name;
+}
+
+/** A key's name (default "default"), by the same rule. */
+function checkKeyName(raw: string): string {
+  const name = raw.trim();
+  if (hasUnsafeText(name)) throw invalid('name must not contain control (NUL, CR, LF…), format (bidirectional, zero-width, BOM) or line-separator characters.', 'name');
+  return name || 'default';
 }
 
 function checkLimits(limits: Partial<Record<MediaKind, number>> | undefined): void {
@@ -90,7 +100,7 @@ export class Namespaces {
     const row = {
       id: newId('key'),
       namespace_id: namespaceId,
-      name: name.trim() || 'default',
+      name: checkKeyName(name),
       role: namespaceId === null ? ('admin' as const) : ('namespace' as const),
       key_hash: hashSecret(secret),
       key_prefix: secret.slice(0, 7),

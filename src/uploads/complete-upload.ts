@@ -19,6 +19,9 @@ import { closeSession } from './close-session.js';
 import type { AppContext } from '../core/context.js';
 import { OPEN } from './status.js';
 import { verifyObject, type Verified } from './verify-object.js';
+import { isUntypedSession } from './check-type.js';
+import { sizeLimit } from './limits.js';
+import type { MediaKind } from '../config/config.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
 import { assembleParts, type ListedPart } from './parts/complete-parts.js';
 
@@ -138,8 +141,13 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
     // resumable session's part URLs died with its multipart upload when the parts were joined.
     else if (upload.method !== 'form') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
     // A resumable session's parts carry the ETags; the joined object's is the store's own.
-    verified = await verifyObject(deps, upload, upload.resumable === 1 ? undefined : body.etag);
+    verified = await verifyObject(deps, upload, { etag: upload.resumable === 1 ? undefined : body.etag, limitOf: (kind) => kindLimit(deps, upload, kind) });
   } catch (err) {
+    if (err instanceof IntakeError && err.details.reason === 'no_bytes_yet') {
+      // Completed too early: nothing to fail, the bytes can still come. Open again, as it was.
+      await deps.store.uploads.transition(upload.id, ['processing'], { status: 'pending', updated_at: deps.clock.now().toISOString() });
+      throw err;
+    }
     if (err instanceof IntakeError) {
       await closeSession(deps, upload, 'failed', ['processing'], err);
       throw err;
@@ -163,12 +171,28 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
   return finish(deps, upload, verified);
 }
 
+/** The size limit of `kind` in the upload's namespace, as it is now. */
+async function kindLimit(deps: AppContext, upload: UploadRow, kind: MediaKind): Promise<number> {
+  const namespace = await deps.store.namespaces.find(upload.namespace_id);
+  if (!namespace) throw notFound('Namespace');
+  return sizeLimit(deps, namespace, kind);
+}
+
+/**
+ * What an untyped session becomes once its bytes are typed: its real type and kind, on the
+ * session and its asset (a typed session keeps what it declared).
+ */
+function typedBy(upload: UploadRow, v: Verified): { content_type?: string; kind?: string } {
+  return isUntypedSession(upload) ? { content_type: v.mimetype, kind: v.kind } : {};
+}
+
 /** Records the verified content: a new blob, or one more reference to the same bytes. */
 async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise<Completed> {
   const now = deps.clock.now().toISOString();
   const detached = upload.asset_id === NO_ASSET;
   // A detached session is done once its bytes are verified; processing waits for its asset.
-  const ready = detached || upload.kind === 'image' || upload.kind === 'document';
+  const ready = detached || v.kind === 'image' || v.kind === 'document';
+  const typed = typedBy(upload, v);
   let sharedWith: string | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -188,10 +212,11 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
         const reserved = await r.uploads.takeReservation(upload.id);
         await r.namespaces.adjust(upload.namespace_id, { reserved: -reserved, stored: existing ? 0 : v.size });
         if (!detached) await r.assets.update(upload.namespace_id, upload.asset_id, {
+          // Bytes of another kind than declared (audio alone in a video container) are recorded as what they are.
+          kind: v.kind,
           blob_id: blobId,
           storage_key: storageKey,
           status: ready ? 'ready' : 'processing',
-          kind: v.kind,
           mimetype: v.mimetype,
           width: v.width,
           height: v.height,
@@ -203,7 +228,7 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
           updated_at: now,
         });
         const moved = await r.uploads.transition(upload.id, ['processing'], {
-          // Bytes of another kind than declared (audio alone in a video container) are recorded as what they are.
+          ...typed,
           kind: v.kind,
           storage_key: upload.storage_key,
           status: ready ? 'completed' : 'processing',
@@ -260,12 +285,30 @@ export async function completeUploadAsync(deps: AppContext, tenant: Tenant, id: 
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
+  // Nothing sent yet: answered now, as a synchronous complete does (409 no_bytes_yet, the
+  // session left open), not found out by a job the client would wait on.
+  if (await nothingSentYet(deps, upload)) return null;
   const claimed = await deps.store.transaction(async (r) => {
     const moved = await r.uploads.transition(upload.id, OPEN, { status: 'processing', updated_at: deps.clock.now().toISOString() });
     if (moved) await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } });
     return moved;
   });
   return claimed ? (await deps.store.uploads.findById(upload.id))! : null;
+}
+
+/**
+ * An open session no byte has reached: no object (no part, for a resumable one). Only a
+ * hint — the synchronous complete it leads to decides — so a store that does not answer
+ * says "maybe" and the job goes ahead.
+ */
+async function nothingSentYet(deps: AppContext, upload: UploadRow): Promise<boolean> {
+  if (!OPEN.includes(upload.status) || upload.method === 'form') return false;
+  try {
+    if (upload.multipart_id) return (await deps.storage.listParts(upload.storage_key, upload.multipart_id)).length === 0;
+    return !(await deps.storage.head(upload.storage_key));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Tenant } from '../auth/principal.js';
 import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
 import { checkConditions, failedRules, type Conditions } from './conditions.js';
 import { factsOf } from './verify-object.js';
+import { allowedHint, allowedKinds, UNKNOWN_KIND, UNTYPED_SESSION_TYPE, type SessionKind } from './check-type.js';
 import type { AppContext } from '../core/context.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 import { uploadView, type UploadView } from './views.js';
@@ -68,10 +69,11 @@ export interface CreatedUpload extends UploadView {
   next_step: string;
 }
 
-export interface CheckedFields {
+/** The fields as checked; `K` is the session's kind (a JSON session declared untyped may not know it yet). */
+export interface CheckedFields<K extends SessionKind = MediaKind> {
   filename: string;
   contentType: string;
-  kind: MediaKind;
+  kind: K;
   title: string | null;
   folder: string;
   alias: string | null;
@@ -80,17 +82,19 @@ export interface CheckedFields {
 
 /** Checks shared by JSON sessions and form uploads: names, type, kind and asset fields. */
 export function checkUploadFields(deps: AppContext, input: Omit<CreateUploadInput, 'file_size'>): CheckedFields {
-  const filename = checkFilename(input.filename);
   const contentType = essence(input.content_type);
   if (!deps.types.isAllowed(contentType)) {
-    throw new IntakeError('unsupported_media_type', `Content type "${contentType}" is not allowed.`, { field: 'content_type' });
+    throw new IntakeError('unsupported_media_type', `Content type "${contentType}" is not allowed. ${allowedHint(deps.types)}`, { field: 'content_type', reason: 'type_not_allowed' });
   }
   const kind = deps.types.kindOf(contentType);
   if (input.kind && input.kind !== kind) throw invalid(`kind "${input.kind}" does not match content_type (a ${kind}).`, 'kind');
+  return { ...checkAssetFields(input), contentType, kind };
+}
+
+/** The fields of a session besides its type. */
+function checkAssetFields(input: Omit<CreateUploadInput, 'file_size'>): Omit<CheckedFields, 'contentType' | 'kind'> {
   return {
-    filename,
-    contentType,
-    kind,
+    filename: checkFilename(input.filename),
     title: checkTitle(input.title),
     folder: checkFolder(input.folder),
     alias: checkAlias(input.alias),
@@ -98,12 +102,35 @@ export function checkUploadFields(deps: AppContext, input: Omit<CreateUploadInpu
   };
 }
 
+/**
+ * A JSON session's fields. Declared `application/octet-stream` (what clients send for an
+ * extension they do not know), the session is untyped: complete types it by its bytes, as
+ * the form route does, within `kind` when one was sent.
+ */
+function checkSessionFields(deps: AppContext, input: CreateUploadInput): CheckedFields<SessionKind> {
+  if (essence(input.content_type) !== UNTYPED_SESSION_TYPE) return checkUploadFields(deps, input);
+  if (input.kind && !allowedKinds(deps.types).includes(input.kind)) {
+    throw new IntakeError('unsupported_media_type', `No ${input.kind} type is allowed. ${allowedHint(deps.types)}`, { field: 'kind', reason: 'type_not_allowed' });
+  }
+  return { ...checkAssetFields(input), contentType: UNTYPED_SESSION_TYPE, kind: input.kind ?? UNKNOWN_KIND };
+}
+
+/**
+ * The largest file a session of `kind` may declare: an untyped one, the largest of the
+ * limits of the kinds its bytes may turn out to be (complete holds them to their own).
+ */
+function sessionSizeLimit(deps: AppContext, namespace: NamespaceRow, kind: SessionKind): { limit: number; kind: string } {
+  if (kind !== UNKNOWN_KIND) return { limit: sizeLimit(deps, namespace, kind), kind };
+  const limits = allowedKinds(deps.types).map((k) => sizeLimit(deps, namespace, k));
+  return { limit: limits.length ? Math.max(...limits) : 0, kind: 'file of any allowed kind' };
+}
+
 export async function createUpload(
   deps: AppContext,
   tenant: Tenant,
   input: CreateUploadInput,
 ): Promise<{ duplicate: boolean; upload: CreatedUpload } | { skipped: SkippedUpload }> {
-  const fields = checkUploadFields(deps, input);
+  const fields = checkSessionFields(deps, input);
   checkConditions(input.conditions);
   const detached = input.create_asset === false;
   if (detached) refuseAssetFields(input);
@@ -114,8 +141,8 @@ export async function createUpload(
     throw invalid(`This store takes at most ${deps.storage.maxSingleUpload} bytes in one request; send resumable: true.`, 'resumable', { max_single_upload: deps.storage.maxSingleUpload });
   }
   const namespace = await namespaceOf(deps, tenant);
-  const limit = sizeLimit(deps, namespace, fields.kind);
-  if (input.file_size > limit) throw tooLarge(input.file_size, limit, fields.kind);
+  const { limit, kind: limitKind } = sessionSizeLimit(deps, namespace, fields.kind);
+  if (input.file_size > limit) throw tooLarge(input.file_size, limit, limitKind);
 
   const now = deps.clock.now();
   const expiresIn = input.expires_in ?? 3600;
@@ -172,7 +199,7 @@ export async function currentNamespace(deps: AppContext, tenant: Tenant): Promis
 }
 
 /** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
-async function insertSession(deps: AppContext, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
+async function insertSession(deps: AppContext, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields<SessionKind>): Promise<void> {
   await mapAliasConflict(fields, () => deps.store.groupedTransaction((r) => insertSessionRows(r, namespace, row, fields)));
 }
 
@@ -200,7 +227,7 @@ export function refuseAssetFields(input: { title?: unknown; folder?: unknown; al
 }
 
 /** The rows of a new session, inside the caller's transaction. */
-export async function insertSessionRows(r: Repositories, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields): Promise<void> {
+export async function insertSessionRows(r: Repositories, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields<SessionKind>): Promise<void> {
   if (row.reserved_bytes > 0 && !(await r.namespaces.reserve(namespace.id, row.reserved_bytes))) {
     // The row the key was authenticated with may be seconds old (auth/key-cache.ts): report today's counters.
     throw quotaExceeded((await r.namespaces.find(namespace.id)) ?? namespace, row.reserved_bytes);
@@ -238,7 +265,7 @@ export function baseRow(
   namespaceId: string,
   uploadId: string,
   assetId: string,
-  fields: CheckedFields,
+  fields: CheckedFields<SessionKind>,
   input: Pick<CreateUploadInput, 'file_size' | 'file_hash' | 'skip_duplicates' | 'conditions' | 'width' | 'height' | 'duration'>,
   now: Date,
   expiresIn: number,
@@ -284,14 +311,22 @@ export function baseRow(
 async function recordDuplicate(
   deps: AppContext,
   namespace: NamespaceRow,
-  fields: CheckedFields,
+  declared: CheckedFields<SessionKind>,
   input: CreateUploadInput,
   now: Date,
   expiresIn: number,
 ): Promise<UploadRow | null> {
   const existing = await deps.store.assets.findByContent(namespace.id, input.file_hash!.toLowerCase());
   // A hash that does not fit the declared size and kind cannot be this content: upload and let complete decide.
-  if (!existing || existing.filesize !== input.file_size || existing.kind !== fields.kind) return null;
+  if (!existing || existing.filesize !== input.file_size) return null;
+  let fields = declared;
+  if (declared.contentType === UNTYPED_SESSION_TYPE) {
+    // Untyped: the stored content's type is known, and must still be allowed and fit its kind's limit.
+    const kind = existing.kind as MediaKind;
+    if (declared.kind !== UNKNOWN_KIND && declared.kind !== kind) return null;
+    if (!existing.mimetype || !deps.types.isAllowed(existing.mimetype) || input.file_size > sizeLimit(deps, namespace, kind)) return null;
+    fields = { ...declared, contentType: existing.mimetype, kind };
+  } else if (existing.kind !== declared.kind) return null;
   // The stored content was probed already: its facts answer the conditions now.
   const failed = failedRules(input.conditions ?? null, factsOf(existing));
   if (failed.length) throw new IntakeError('conditions_not_met', 'The stored media with this hash does not meet the upload conditions.', { failed_rules: failed });

@@ -14,19 +14,22 @@ import { audioFormOf } from '../media/kinds.js';
 import { SNIFF_BYTES } from '../media/sniff.js';
 import { readHead, withLocalFile } from '../storage/local-file.js';
 import { failedRules, type Conditions, type Facts } from './conditions.js';
-import { checkBytesType } from './check-type.js';
-import { sizeLimit, tooLarge } from './limits.js';
+import { checkBytesType, isUntypedSession, typeFromBytes, UNKNOWN_KIND } from './check-type.js';
+import { tooLarge } from './limits.js';
 import type { AppContext } from '../core/context.js';
 
 /** Verification reads the bytes and runs the probes; it writes nothing. */
-type Deps = Pick<AppContext, 'store' | 'storage' | 'types' | 'images' | 'log'> & { config: Pick<AppContext['config'], 'media' | 'uploads'> };
+type Deps = Pick<AppContext, 'storage' | 'types' | 'images' | 'log'> & { config: Pick<AppContext['config'], 'media'> };
 
 export interface Verified {
   size: number;
   sha256: string;
-  /** What the bytes are: the session's kind, or `audio` for a video container that holds audio alone. */
-  kind: MediaKind;
   mimetype: string;
+  /**
+   * What the bytes are: the session's kind (for an untyped session, the kind its bytes
+   * turned out to be), or `audio` for a video container that holds audio alone.
+   */
+  kind: MediaKind;
   width: number | null;
   height: number | null;
   duration: number | null;
@@ -37,9 +40,25 @@ export interface Verified {
 const failed = (reason: ReasonOf<'verification_failed'>, message: string, extra: ExtraDetails = {}) =>
   new IntakeError('verification_failed', message, { reason, ...extra });
 
-export async function verifyObject(deps: Deps, upload: UploadRow, etag?: string): Promise<Verified> {
+export interface VerifyOptions {
+  /** The ETag complete was given, if any. */
+  etag?: string;
+  /** The size limit of a kind in the session's namespace: an untyped session is held to its real kind's. */
+  limitOf: (kind: MediaKind) => Promise<number>;
+}
+
+/**
+ * Complete before any bytes arrived: not the bytes' fault, and nothing to delete. The
+ * session is reopened (complete-upload.ts) so the client can send them and complete again.
+ */
+export function noBytesYet(): IntakeError {
+  return new IntakeError('conflict', 'No bytes have arrived for this upload yet: send them to its upload URL, then complete again.', { reason: 'no_bytes_yet', status: 'pending' });
+}
+
+export async function verifyObject(deps: Deps, upload: UploadRow, { etag, limitOf }: VerifyOptions): Promise<Verified> {
   const head = await deps.storage.head(upload.storage_key);
-  if (!head) throw failed('missing', 'No bytes were received for this upload.');
+  // A form upload's bytes were stored with its row: gone now, they are missing for good.
+  if (!head) throw upload.method === 'form' ? failed('missing', 'No bytes were received for this upload.') : noBytesYet();
   if (etag && normaliseEtag(etag) !== normaliseEtag(head.etag)) throw failed('etag_mismatch', 'The stored object is not the one with that ETag.');
   if (head.size !== upload.file_size) {
     throw failed('size_mismatch', `Expected ${upload.file_size} bytes, received ${head.size}.`, { expected: upload.file_size, actual: head.size });
@@ -49,34 +68,34 @@ export async function verifyObject(deps: Deps, upload: UploadRow, etag?: string)
   const key = upload.storage_key;
   if (!known && upload.kind !== 'document' && !deps.storage.localPath) {
     // Remote media needs a local copy for probing anyway: one download gives the hash too.
-    return withLocalFile(deps.storage, key, (file, sha256) => checkContent(deps, upload, head.size, sha256!, (fn) => fn(file)), upload.file_size, { hash: true });
+    return withLocalFile(deps.storage, key, (file, sha256) => checkContent(deps, upload, head.size, sha256!, (fn) => fn(file), limitOf), upload.file_size, { hash: true });
   }
   const sha256 = known ?? (await hashObject(deps, key));
-  return checkContent(deps, upload, head.size, sha256, (fn) => withLocalFile(deps.storage, key, (file) => fn(file), upload.file_size));
+  return checkContent(deps, upload, head.size, sha256, (fn) => withLocalFile(deps.storage, key, (file) => fn(file), upload.file_size), limitOf);
 }
 
 /** Runs `fn` with the object as a local file. */
 type WithFile = <T>(fn: (file: string) => Promise<T>) => Promise<T>;
 
-/** Checksum, real type, probed media and conditions, in that order. */
-async function checkContent(deps: Deps, upload: UploadRow, size: number, sha256: string, withFile: WithFile): Promise<Verified> {
+/** Checksum, real type (and, for an untyped session, its kind's size limit), probed media and conditions, in that order. */
+async function checkContent(deps: Deps, upload: UploadRow, size: number, sha256: string, withFile: WithFile, limitOf: VerifyOptions['limitOf']): Promise<Verified> {
   if (upload.file_hash && upload.file_hash !== sha256) {
     throw failed('checksum_mismatch', 'The SHA-256 of the bytes does not match file_hash.', { expected: upload.file_hash, actual: sha256 });
   }
-  const mimetype = await sniff(deps, upload);
-  const media = await probe(deps, upload, upload.kind as MediaKind, mimetype, withFile);
-  const result: Verified = { size, sha256, ...media };
-  if (result.kind !== upload.kind) await checkKindLimit(deps, upload, result.kind, size);
+  const { mimetype, kind } = await sniff(deps, upload);
+  if (upload.kind === UNKNOWN_KIND) {
+    // Created against the largest limit of any kind; now the bytes say which one applies.
+    const limit = await limitOf(kind);
+    if (size > limit) throw tooLarge(size, limit, kind);
+  }
+  const result: Verified = { size, sha256, ...(await probe(deps, upload, kind, mimetype, withFile)) };
+  if (result.kind !== kind) {
+    // Bytes of another kind than their type said (audio alone in a video container) meet that kind's limit.
+    const limit = await limitOf(result.kind);
+    if (size > limit) throw tooLarge(size, limit, result.kind);
+  }
   checkConditions(upload, result);
   return result;
-}
-
-/** Bytes of another kind than declared meet that kind's size limit (the declared one was checked at create). */
-async function checkKindLimit(deps: Deps, upload: UploadRow, kind: MediaKind, size: number): Promise<void> {
-  const namespace = await deps.store.namespaces.find(upload.namespace_id);
-  if (!namespace) return;
-  const limit = sizeLimit(deps, namespace, kind);
-  if (size > limit) throw tooLarge(size, limit, kind);
 }
 
 function normaliseEtag(etag: string): string {
@@ -89,9 +108,17 @@ async function hashObject(deps: Deps, key: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function sniff(deps: Deps, upload: UploadRow): Promise<string> {
+/**
+ * The real type and kind. A typed session's bytes must be of its declared kind; an untyped
+ * one's are typed by themselves, as a form upload's are (within its kind, when declared),
+ * and their type must be allowed.
+ */
+async function sniff(deps: Deps, upload: UploadRow): Promise<{ mimetype: string; kind: MediaKind }> {
   const head = await readHead(deps.storage, upload.storage_key, SNIFF_BYTES);
-  return checkBytesType(deps.types, head, upload.content_type, upload.kind);
+  if (!isUntypedSession(upload)) return { mimetype: await checkBytesType(deps.types, head, upload.content_type, upload.kind), kind: upload.kind as MediaKind };
+  const found = await typeFromBytes(head);
+  const kind = upload.kind === UNKNOWN_KIND ? deps.types.kindOf(found) : (upload.kind as MediaKind);
+  return { mimetype: await checkBytesType(deps.types, head, found, kind), kind };
 }
 
 type Probed = Omit<Verified, 'size' | 'sha256'>;

@@ -11,7 +11,7 @@ import type { JobContext } from '../jobs/catalogue.js';
 import { PermanentJobError } from '../jobs/catalogue.js';
 import type { Clock } from '../lib/clock.js';
 import { signWebhook } from './signature.js';
-import { guardedLookup, isPrivateAddress, PrivateAddressError } from './url-guard.js';
+import { DeliveryTimeoutError, deliveryFailureMessage, guardedLookup, isPrivateAddress, PrivateAddressError } from './url-guard.js';
 
 const DELIVERY_TIMEOUT_MS = 10_000;
 
@@ -39,8 +39,8 @@ export async function deliverWebhook(deps: DeliveryDeps, deliveryId: string, ctx
     'webhook-signature': signWebhook(hook.secret, delivery.id, timestamp, delivery.body),
   };
   const result = await post(hook.url, headers, delivery.body, deps.allowPrivate).then(
-    (status) => ({ status, refused: false, error: status >= 200 && status < 300 ? null : `the endpoint answered ${status}` }),
-    (err: Error) => ({ status: null, refused: err instanceof PrivateAddressError, error: err instanceof PrivateAddressError ? err.message : `the request failed: ${err.message}` }),
+    (status) => ({ status, refused: false, error: status >= 200 && status < 300 ? null : `the endpoint answered ${status}`, cause: undefined as Error | undefined }),
+    (err: Error) => ({ status: null, refused: err instanceof PrivateAddressError, error: deliveryFailureMessage(err, DELIVERY_TIMEOUT_MS), cause: err }),
   );
   // A URL that now resolves to a private address will not stop doing so by waiting: no retries.
   const last = ctx.attempt >= ctx.maxAttempts || result.refused;
@@ -49,7 +49,8 @@ export async function deliverWebhook(deps: DeliveryDeps, deliveryId: string, ctx
     return;
   }
   await deps.store.webhooks.recordAttempt(delivery.id, { status: last ? 'failed' : 'pending', attempts: ctx.attempt, response_status: result.status, error: result.error, updated_at: now() });
-  throw last ? new PermanentJobError(result.error) : new Error(result.error);
+  // The log shows the generic message; the socket's own error stays the cause, for the operator.
+  throw last ? new PermanentJobError(result.error, result.cause) : new Error(result.error, { cause: result.cause });
 }
 
 /** POSTs and resolves with the status; the answer's body is read and dropped (at most 64 KiB kept nowhere). */
@@ -66,9 +67,9 @@ function post(url: string, headers: Record<string, string>, body: string, allowP
       res.once('error', reject);
     });
     // The whole exchange, not just idle time, is bounded.
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`)), DELIVERY_TIMEOUT_MS);
+    const timer = setTimeout(() => req.destroy(new DeliveryTimeoutError(DELIVERY_TIMEOUT_MS)), DELIVERY_TIMEOUT_MS);
     req.once('close', () => clearTimeout(timer));
-    req.once('timeout', () => req.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`)));
+    req.once('timeout', () => req.destroy(new DeliveryTimeoutError(DELIVERY_TIMEOUT_MS)));
     req.once('error', reject);
     req.end(body);
   });

@@ -45,7 +45,6 @@ interface FailureCase {
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 const cases: FailureCase[] = [
-  { name: 'bytes never sent', status: 422, code: 'verification_failed', reason: 'missing', body: () => null, session: () => ({ file_size: image.length }) },
   {
     name: 'fewer bytes than declared',
     status: 422,
@@ -136,6 +135,41 @@ describe('complete: bytes that are not what was declared', () => {
       const reuse = await createSession(on, k, { filename: 'again.txt', content_type: 'text/plain', file_size: 3, alias });
       assert.equal((await on.api('GET', `/v1/assets/${reuse.asset_id}`, { key: k })).body.data.alias, alias);
     });
+  });
+});
+
+describe('complete before any bytes (409 no_bytes_yet): the session stays usable', () => {
+  for (const json of [{}, { async: true }] as const) {
+    it(`complete ${JSON.stringify(json)} before the PUT: 409, still pending and reserved; then PUT, cancel or complete work`, async () => {
+      const { key: k } = await t.tenant({ quota_bytes: 10 * 1024 * 1024 });
+      const s = await createSession(t, k, { filename: 'early.png', content_type: 'image/png', file_size: image.length, alias: 'early-bird' });
+      const before = await snapshot(t, k);
+      const complete = () => t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json });
+      for (let i = 0; i < 2; i++) {
+        const early = assertError(await complete(), 409, 'conflict');
+        assert.deepEqual(early.body.error!.details, { reason: 'no_bytes_yet', status: 'pending' });
+      }
+      const upload = (await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: k })).body.data;
+      assert.deepEqual([upload.status, upload.error], ['pending', null]);
+      assert.equal((await t.api('GET', `/v1/assets/${s.asset_id}`, { key: k })).body.data.alias, 'early-bird', 'the pending asset keeps its alias');
+      assert.deepEqual(await snapshot(t, k), before, 'nothing changed: reservation, asset, no bytes');
+
+      assert.equal((await put(s.upload_url, image, 'image/png')).status, 200, 'the signed URL still takes the bytes');
+      const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k, json: {} });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.deepEqual([done.body.data.status, done.body.data.asset.status], ['completed', 'ready']);
+    });
+  }
+
+  it('an early complete leaves the session cancelable', async () => {
+    const { key: k } = await t.tenant();
+    const before = await snapshot(t, k);
+    const s = await createSession(t, k, { filename: 'early.png', content_type: 'image/png', file_size: image.length });
+    assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: k }), 409, 'conflict');
+    const canceled = await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: k });
+    assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+    assert.equal(canceled.body.data.status, 'canceled');
+    assert.deepEqual((await snapshot(t, k)).usage, before.usage);
   });
 });
 

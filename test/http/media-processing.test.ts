@@ -230,6 +230,8 @@ describe('async complete and delete', () => {
 
   it('async complete of bytes that fail verification fails the session as a sync complete would', async () => {
     const s = await createSession(t, key, { filename: 'x.png', content_type: 'image/png', file_size: 10 });
+    // Fewer bytes than declared (a complete before any bytes is a 409 that keeps the session: complete-errors.test.ts).
+    assert.equal((await fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: Buffer.from('short') })).status, 200);
     const res = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key, json: { async: true } });
     assert.equal(res.status, 202);
     const failed = await eventually(async () => {
@@ -237,7 +239,7 @@ describe('async complete and delete', () => {
       return u.status === 'failed' ? u : null;
     }, 15_000, 'the session to fail');
     assert.equal(failed.error.code, 'verification_failed');
-    assert.equal(failed.error.details.reason, 'missing');
+    assert.equal(failed.error.details.reason, 'size_mismatch');
   });
 
   it('deleting a processed asset removes the original and every rendition from storage', async () => {

@@ -97,3 +97,21 @@ describe('complete of a resumable session refuses bad parts', () => {
     await assertFailed(s, await client.complete(s.upload_id), 'checksum_mismatch');
   });
 });
+
+describe('complete of a resumable session before any part', () => {
+  it('is 409 no_bytes_yet and leaves the session pending: the parts can still come, and complete then joins them', async () => {
+    const { s, file } = await session();
+    for (const parts of [undefined, [{ part_number: 1, etag: '"nope"' }]]) {
+      const early = await client.complete(s.upload_id, parts);
+      assert.equal(early.status, 409, JSON.stringify(early.body));
+      assert.deepEqual(early.body.error?.details, { reason: 'no_bytes_yet', status: 'pending' });
+    }
+    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'pending');
+    assert.equal((await t.api('GET', '/v1/usage', { key })).body.data.reserved_bytes, file.length, 'still reserved');
+    await client.sendParts(file, s.parts.urls);
+    const done = await client.complete(s.upload_id);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.data.status, 'completed');
+    assert.deepEqual(await partFiles(t), []);
+  });
+});

@@ -131,10 +131,14 @@ describe('upload flow on S3 (Ceph RGW)', () => {
     assert.equal(wrongType.status, 403);
     assert.deepEqual(await under(`${ns}/${s.upload_id}`), []);
     assert.deepEqual(await under(`${ns}/${p.upload_id}`), []);
-    // Nothing arrived: complete says so and the session fails cleanly.
+    // Nothing arrived: complete says so (409 no_bytes_yet) and the session stays open for the bytes.
     const done = await complete(s.upload_id);
-    assert.equal(done.status, 422);
-    assert.equal(done.body.error?.details.reason, 'missing');
+    assert.equal(done.status, 409, JSON.stringify(done.body));
+    assert.deepEqual(done.body.error?.details, { reason: 'no_bytes_yet', status: 'pending' });
+    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'pending');
+    assert.equal((await putTo(s, bytes)).status, 200, 'the URL still takes the bytes');
+    const late = await complete(s.upload_id);
+    assert.equal(late.status, 200, JSON.stringify(late.body));
   });
 
   it('a PUT to the old URL after complete changes nothing the asset serves, and reconciliation removes it', async () => {

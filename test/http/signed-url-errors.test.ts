@@ -183,6 +183,8 @@ describe('signed PUT: closed sessions', () => {
 
   it('a PUT after complete failed is 409 conflict, and the failed session stays empty', async () => {
     const s = await session();
+    // Bytes that fail verification (too few); a complete before any bytes would keep the session open (no_bytes_yet).
+    assert.equal((await put(s.upload_url, bytes.subarray(0, 100), 'image/png')).status, 200);
     assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key }), 422, 'verification_failed');
     const res = await refusedPut(() => put(s.upload_url, bytes, 'image/png'), 409, 'conflict');
     assert.equal(res.body.error!.details.status, 'failed');

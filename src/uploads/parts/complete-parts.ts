@@ -10,6 +10,7 @@ import { MultipartNotFoundError, type AssembledObject, type StoredPart } from '.
 import type { AppContext } from '../../core/context.js';
 import { MIN_PART_SIZE } from './plan.js';
 import { planOf } from './sign-parts.js';
+import { noBytesYet } from '../verify-object.js';
 
 export interface ListedPart {
   part_number: number;
@@ -31,6 +32,8 @@ export async function assembleParts(deps: AppContext, upload: UploadRow, listed?
     if (await deps.storage.head(upload.storage_key)) return recordAssembled(deps, upload, null);
     throw failed('missing_part', 'No parts were received for this upload.');
   }
+  // Nothing sent yet: the session stays open (complete-upload.ts reopens it).
+  if (held.length === 0) throw noBytesYet();
   const chosen = listed ? pickListed(held, listed) : pickAll(upload, held);
   checkSizes(upload, chosen);
   const assembled = await deps.storage.completeMultipart(
