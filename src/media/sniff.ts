@@ -3,7 +3,6 @@
  * text and SVG carry no magic number and get checks of their own.
  */
 import { createGunzip } from 'node:zlib';
-import { fileTypeFromBuffer } from 'file-type';
 import { essence, TEXT_TYPES } from './kinds.js';
 
 /** How many leading bytes sniffing needs. */
@@ -16,6 +15,8 @@ export const SNIFF_BYTES = 64 * 1024;
  */
 export async function sniffType(head: Buffer, declared: string): Promise<string | null> {
   if (TEXT_TYPES.has(declared) && looksLikeText(head)) return declared;
+  // Loaded on first use: an idle server (and every CLI command) never needs its signature tables.
+  const { fileTypeFromBuffer } = await import('file-type');
   const detected = await fileTypeFromBuffer(head);
   if (detected) {
     if (detected.mime === 'application/xml' && declared === 'image/svg+xml') return looksLikeSvg(head) ? 'image/svg+xml' : null;
