@@ -1819,6 +1819,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            data: never | null;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            meta: {
+                                next_cursor?: string | null;
+                                request_id: string;
+                                timestamp: string;
+                            };
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -2089,6 +2113,30 @@ export interface paths {
                 };
                 /** @description Failure: error.code is one of the stable codes of the contract. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            data: never | null;
+                            error: {
+                                code: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            meta: {
+                                next_cursor?: string | null;
+                                request_id: string;
+                                timestamp: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -39,7 +39,7 @@ export function adminRoutes(namespaces: Namespaces) {
             },
             { additionalProperties: false },
           ),
-          response: { 201: Ok(NamespaceView, 'The namespace.'), ...errors(400, 401, 403) },
+          response: { 201: Ok(NamespaceView, 'The namespace.'), ...errors(400, 401, 403, 409) },
         },
       },
       async (request, reply) => {
@@ -92,7 +92,7 @@ export function adminRoutes(namespaces: Namespaces) {
             },
             { additionalProperties: false, minProperties: 1 },
           ),
-          response: { 200: Ok(NamespaceWithUsage, 'The namespace after the change.'), ...errors(400, 401, 403, 404) },
+          response: { 200: Ok(NamespaceWithUsage, 'The namespace after the change.'), ...errors(400, 401, 403, 404, 409) },
         },
       },
       async (request, reply) => {
