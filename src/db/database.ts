@@ -109,6 +109,23 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   } as SqliteDatabase;
 }
 
+/**
+ * Connects to PostgreSQL once, on its own short-lived client with a connect timeout, and
+ * runs `select 1`: at start, an unreachable server is an error in seconds rather than a
+ * pool that waits forever. A no-op for SQLite.
+ */
+export async function probeDatabase(url: string, timeoutMs = 10_000): Promise<void> {
+  if (url.startsWith('sqlite:')) return;
+  const client = new (loadPg().Client)({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-upload-attempts': m0002,

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { KeyCache } from '../auth/key-cache.js';
 import type { Config } from '../config/config.js';
 import type { AppContext } from '../core/context.js';
-import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
+import { migrateToLatest, openDatabase, probeDatabase, type Db } from '../db/database.js';
 import { createStore, type Store } from '../db/repositories/index.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobMetrics } from '../jobs/metrics.js';
@@ -23,6 +23,7 @@ import type { LocalDiskStorage } from '../storage/local.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
 import { jobHandlers } from './job-handlers.js';
 import { newAdminKey, newSigningSecret, persistentSecret, requireSharedSecrets } from './secrets.js';
+import { connectFailure, DependencyUnreachableError, withoutPassword } from './start-errors.js';
 
 export interface Core {
   config: Config;
@@ -52,6 +53,27 @@ export interface Core {
   close(): Promise<void>;
 }
 
+/** The database, migrated; a PostgreSQL that does not answer is a DependencyUnreachableError (exit 3), not a stack. */
+async function openMigrated(url: string): Promise<Db> {
+  const unreachable = (err: unknown): never => {
+    const why = connectFailure(err);
+    if (why === null) throw err;
+    throw new DependencyUnreachableError(
+      'PostgreSQL',
+      `Cannot connect to PostgreSQL at ${withoutPassword(url)} (${why}): start it or fix INTAKE_DATABASE_URL, then start Intake again.`,
+    );
+  };
+  await probeDatabase(url).catch(unreachable);
+  const db = openDatabase(url);
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    unreachable(err);
+  }
+  return db;
+}
+
 export async function openCore(config: Config, opts: { logger?: pino.Logger | false; clock?: Clock } = {}): Promise<Core> {
   const logger = opts.logger === undefined ? pino({ level: config.log.level }) : opts.logger;
   const log = logger || pino({ level: 'silent' });
@@ -60,8 +82,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   const adminKey = persistentSecret(config.storage.dataDir, 'admin.key', config.secrets.adminKey, newAdminKey);
   const signing = persistentSecret(config.storage.dataDir, 'signing.key', config.secrets.signingSecret, newSigningSecret);
 
-  const db = openDatabase(config.database.url);
-  await migrateToLatest(db);
+  const db = await openMigrated(config.database.url);
   await db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });

@@ -5,9 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
+import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import type { Core } from './core.js';
 import type { Maintenance } from './maintenance.js';
+import { DependencyUnreachableError, EXIT_DEPENDENCY_UNREACHABLE } from './start-errors.js';
 
 /** The server is loaded once the configuration and the arguments are known good, so a usage error answers at once. */
 const loadContainer = () => import('./container.js');
@@ -34,9 +36,21 @@ export function boundHeapGrowth(execArgv = process.execArgv): void {
   }
 }
 
+/**
+ * What a serving process says once it is up. Every stdout line is a JSON log line, so a
+ * log shipper never meets plain text; the line is written at info even when
+ * INTAKE_LOG_LEVEL is quieter, because supervisors and scripts wait for it (its `url` is
+ * the first http:// URL on stdout). A person at a terminal also gets a plain line on stderr.
+ */
+function announce(logger: pino.Logger, fields: Record<string, unknown>, msg: string, stderr: NodeJS.WriteStream = process.stderr): void {
+  logger.child({}, { level: 'info' }).info(fields, msg);
+  if (stderr.isTTY) stderr.write(`${msg}\n`);
+}
+
 async function serve(config: Config): Promise<void> {
   boundHeapGrowth();
-  const intake = await (await loadContainer()).createIntake(config);
+  const logger = pino({ level: config.log.level });
+  const intake = await (await loadContainer()).createIntake(config, { logger });
   await intake.startBackground();
   if (config.jobs.workers) intake.startWorkers();
   let address;
@@ -50,18 +64,20 @@ async function serve(config: Config): Promise<void> {
     }
     throw err;
   }
-  process.stdout.write(`Intake listening on http://${config.http.host}:${address.port} (public URL ${config.http.publicUrl})\n`);
-  if (intake.adminKey.created) process.stdout.write(`Generated an admin key in ${intake.adminKey.path}\n`);
-  else if (intake.adminKey.path) process.stdout.write(`Admin key: ${intake.adminKey.path}\n`);
+  const url = `http://${config.http.host}:${address.port}`;
+  announce(logger, { url, public_url: config.http.publicUrl }, `Intake listening on ${url} (public URL ${config.http.publicUrl})`);
+  if (intake.adminKey.created) announce(logger, { admin_key_file: intake.adminKey.path, created: true }, `Generated an admin key in ${intake.adminKey.path}`);
+  else if (intake.adminKey.path) announce(logger, { admin_key_file: intake.adminKey.path, created: false }, `Admin key: ${intake.adminKey.path}`);
   stopOnSignals(intake.app.log, () => intake.close());
 }
 
 /** Workers only: the same use cases, driven by jobs, with no HTTP app; SIGTERM lets running jobs finish. */
 async function worker(config: Config): Promise<void> {
   boundHeapGrowth();
-  const core = await (await loadCore()).openCore(config);
+  const logger = pino({ level: config.log.level });
+  const core = await (await loadCore()).openCore(config, { logger });
   core.startWorkers();
-  process.stdout.write(`Intake worker running (${core.queue.backend} queue)\n`);
+  announce(logger, { queue: core.queue.backend }, `Intake worker running (${core.queue.backend} queue)`);
   stopOnSignals(core.context.log, () => core.close());
 }
 
@@ -203,7 +219,7 @@ async function once(command: ServerCommand, config: Config): Promise<number> {
   }
 }
 
-/** Runs one server command with the configuration from env: 2 for a bad configuration, 1 for a refusal. */
+/** Runs one server command with the configuration from env: 2 for a bad configuration, 1 for a refusal, 3 for a dependency unreachable at start. */
 export async function runServerCommand(command: ServerCommand, env: NodeJS.ProcessEnv): Promise<number> {
   let config: Config;
   try {
@@ -221,6 +237,10 @@ export async function runServerCommand(command: ServerCommand, env: NodeJS.Proce
     if (err instanceof ConfigError || err instanceof NoDatabaseError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
+    }
+    if (err instanceof DependencyUnreachableError) {
+      process.stderr.write(`${err.message}\n`);
+      return EXIT_DEPENDENCY_UNREACHABLE;
     }
     const e = err as { code?: string; message?: string };
     if (e.code === 'not_found' || e.code === 'invalid_request' || e.code === 'conflict') {
