@@ -22,6 +22,7 @@ import { createStorage } from '../storage/index.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
 import { jobHandlers } from './job-handlers.js';
+import { uploadMetrics } from './upload-metrics.js';
 import { newAdminKey, newSigningSecret, persistentSecret, requireSharedSecrets } from './secrets.js';
 import { connectFailure, DependencyUnreachableError, withoutPassword } from './start-errors.js';
 
@@ -43,6 +44,8 @@ export interface Core {
   queue: JobQueue;
   /** Queue depth, run times and failures, for the API's /metrics. */
   jobStats: ReturnType<typeof jobMetrics>;
+  /** Sessions created, completed and failed, bytes and durations, for the API's /metrics. */
+  uploadStats: ReturnType<typeof uploadMetrics>;
   /** Holds media processes back while the API is busy; started by a serving process, absent when the duty is 100%. */
   governor?: MediaGovernor;
   /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
@@ -99,7 +102,8 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     { redisUrl: config.redis.url, redisPrefix: config.redis.prefix, leaseMs: config.jobs.leaseMs, retryBaseMs: config.jobs.retryBaseMs },
     (err, context) => log.warn({ err }, `job queue: ${context}`),
   );
-  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, governor };
+  const uploadStats = uploadMetrics();
+  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, governor, observer: uploadStats.observer };
   const webhooks: WebhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);
@@ -118,6 +122,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     adminKey,
     queue,
     jobStats,
+    uploadStats,
     governor,
     startWorkers() {
       workers ??= queue.startWorkers({
