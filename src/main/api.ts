@@ -60,6 +60,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     transfers: { minBytesPerSecond: config.http.minTransferBytesPerSecond, windowMs: config.http.transferWindowMs, maxConcurrentUploads: config.http.maxConcurrentUploads },
     addressRateLimitPerMinute: config.http.addressRateLimitPerMinute,
     limiters: shared.limiters,
+    publicUrl: config.http.publicUrl,
   });
   return {
     app,

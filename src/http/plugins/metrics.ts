@@ -43,7 +43,7 @@ export function installMetrics(app: FastifyInstance, extra: Metric[] = []): Regi
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     done();
   });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', description: 'Prometheus text: process, HTTP, upload and job metrics (docs/API-NOTES.md lists them). No key: keep it on an internal network.', tags: ['operations'], security: [] } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
   return registry;

@@ -154,7 +154,7 @@ export function adminRoutes(namespaces: Namespaces) {
       return sendOk(reply, revoked);
     });
 
-    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved and quota of the caller’s namespace', tags: ['admin'], response: { 200: Ok(Usage, 'Usage.'), ...errors(401, 403) } } }, async (request, reply) =>
+    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved and quota of the caller’s namespace', description: 'Called with a namespace key, about that key\'s own namespace; an admin key is 403 (admins read GET /v1/namespaces/{id}).', tags: ['namespace'], response: { 200: Ok(Usage, 'Usage.'), ...errors(401, 403) } } }, async (request, reply) =>
       sendOk(reply, await namespaces.usage(tenantOf(request).namespaceId)),
     );
   };
