@@ -338,7 +338,7 @@ export const CONFIG = group({
         env: 'INTAKE_LOG_LEVEL',
         values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
         default: 'info',
-        doc: 'pino level (`silent` to turn logs off)',
+        doc: 'pino level (`silent` to turn logs off); stdout carries JSON lines only, and the start-up lines (listening URL, admin key file, worker running) are logged at `info` whatever the level',
       }),
     },
     { title: 'Logging' },

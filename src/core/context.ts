@@ -6,6 +6,7 @@ import type { MediaGovernor } from '../media/cpu-governor.js';
 import type { ImageProber } from '../media/image.js';
 import type { MediaTypes } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import type { UploadObserver } from '../uploads/observer.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -26,4 +27,6 @@ export interface AppContext {
   log: Logger;
   /** Holds media processes back while the API is busy (`serve`); absent, they run freely. */
   governor?: MediaGovernor;
+  /** Told when sessions are created, complete or fail (metrics); absent, nobody counts. */
+  observer?: UploadObserver;
 }

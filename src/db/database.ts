@@ -18,6 +18,7 @@ import * as m0005 from './migrations/0005-alias-key.js';
 import * as m0006 from './migrations/0006-contract.js';
 import * as m0008 from './migrations/0008-jobs.js';
 import * as m0009 from './migrations/0009-multipart.js';
+import * as m0010 from './migrations/0010-namespace-name-unique.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -108,6 +109,23 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   } as SqliteDatabase;
 }
 
+/**
+ * Connects to PostgreSQL once, on its own short-lived client with a connect timeout, and
+ * runs `select 1`: at start, an unreachable server is an error in seconds rather than a
+ * pool that waits forever. A no-op for SQLite.
+ */
+export async function probeDatabase(url: string, timeoutMs = 10_000): Promise<void> {
+  if (url.startsWith('sqlite:')) return;
+  const client = new (loadPg().Client)({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-upload-attempts': m0002,
@@ -117,6 +135,7 @@ const migrations: Record<string, Migration> = {
   '0006-contract': m0006,
   '0008-jobs': m0008,
   '0009-multipart': m0009,
+  '0010-namespace-name-unique': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

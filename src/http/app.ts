@@ -21,6 +21,7 @@ import { frameworkErrors, installErrorHandling } from './error-handler.js';
 import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
+import { finishOpenApi } from './openapi.js';
 import { RateLimiter, type Limiter } from './plugins/rate-limit.js';
 import { TransferGuard } from './plugins/transfer-guard.js';
 import { UploadGate } from './plugins/upload-gate.js';
@@ -57,6 +58,8 @@ export interface AppDeps {
   limiters?: { byKey: Limiter; byAddress: Limiter };
   /** The built web console served at `/` (default: the project's dist/console). */
   consoleDir?: string;
+  /** INTAKE_PUBLIC_URL: the `servers` entry of /openapi.json. */
+  publicUrl?: string;
 }
 
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
@@ -133,9 +136,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Intake', version: '1', description: 'Self-hosted media upload pipeline. See docs/API.md in the repository for the overview and the choices made.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: a namespace key (sk_…) for uploads, assets, webhooks and usage; the admin key for namespaces and keys.' } } },
       security: [{ bearer: [] }],
+      tags: [
+        { name: 'uploads', description: 'Upload sessions (namespace key).' },
+        { name: 'assets', description: 'Assets (namespace key).' },
+        { name: 'webhooks', description: 'Webhook endpoints and deliveries (namespace key).' },
+        { name: 'namespace', description: 'The calling namespace itself (namespace key; an admin key is 403).' },
+        { name: 'admin', description: 'Namespaces and keys (admin key; a namespace key is 403).' },
+        { name: 'operations', description: 'Probes and metrics for operators: no key, keep them on an internal network.' },
+        { name: 'delivery', description: 'Public delivery of assets a namespace made public: no key.' },
+        { name: 'files', description: 'Signed URLs served by Intake itself with local storage: the signature is the credential, no key.' },
+      ],
     },
+    transformObject: finishOpenApi(deps.publicUrl),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -9,8 +9,33 @@ import { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from '.
 import { UploadView } from '../uploads/views.js';
 import { PartsView, PartView } from '../uploads/parts/views.js';
 
-// The views are defined once, beside the code that builds them; routes take them from here.
-export { AssetView, CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, PartsView, PartView, UploadView, Usage };
+/**
+ * A view under its name in /openapi.json's components/schemas (http/openapi.ts hoists every
+ * schema with a known title there): the same schema, only titled.
+ */
+const named = <T extends TSchema>(title: string, schema: T): T => ({ ...schema, title });
+
+// The views are defined once, beside the code that builds them; routes take them from here, named.
+const AssetViewNamed = named('Asset', AssetView);
+const CreatedKeyNamed = named('CreatedKey', CreatedKey);
+const KeyViewNamed = named('Key', KeyView);
+const NamespaceViewNamed = named('Namespace', NamespaceView);
+const NamespaceWithUsageNamed = named('NamespaceWithUsage', NamespaceWithUsage);
+const PartsViewNamed = named('Parts', PartsView);
+const PartViewNamed = named('Part', PartView);
+const UploadViewNamed = named('Upload', UploadView);
+const UsageNamed = named('Usage', Usage);
+export {
+  AssetViewNamed as AssetView,
+  CreatedKeyNamed as CreatedKey,
+  KeyViewNamed as KeyView,
+  NamespaceViewNamed as NamespaceView,
+  NamespaceWithUsageNamed as NamespaceWithUsage,
+  PartsViewNamed as PartsView,
+  PartViewNamed as PartView,
+  UploadViewNamed as UploadView,
+  UsageNamed as Usage,
+};
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String();
@@ -18,10 +43,10 @@ const Int = Type.Integer();
 
 const Meta = Type.Object(
   { request_id: Str, timestamp: Str, next_cursor: Type.Optional(Nullable(Str)) },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'Meta' },
 );
 
-const ErrorBody = Type.Object({ code: Str, message: Str, details: Type.Record(Str, Type.Unknown()) });
+const ErrorBody = Type.Object({ code: Str, message: Str, details: Type.Record(Str, Type.Unknown()) }, { title: 'ErrorBody' });
 
 /** `{data, error: null, meta}` around `data`. */
 export const Ok = <T extends TSchema>(data: T, description: string) =>
@@ -29,7 +54,7 @@ export const Ok = <T extends TSchema>(data: T, description: string) =>
 
 export const ErrorEnvelope = Type.Object(
   { data: Type.Null(), error: ErrorBody, meta: Meta },
-  { description: 'Failure: error.code is one of the stable codes of the contract.' },
+  { description: 'Failure: error.code is one of the stable codes of the contract.', title: 'Error' },
 );
 
 export const CreatedUpload = Type.Composite([
@@ -47,14 +72,14 @@ export const CreatedUpload = Type.Composite([
         fields: Type.Optional(Type.Record(Str, Str)),
       }),
     ),
-    parts: Nullable(PartsView),
+    parts: Nullable(PartsViewNamed),
     expires_in: Int,
     max_size: Int,
     next_step: Str,
   }),
-]);
+], { title: 'CreatedUpload' });
 
-export const CompletedUpload = Type.Composite([UploadView, Type.Object({ asset: Nullable(AssetView) })]);
+export const CompletedUpload = Type.Composite([UploadView, Type.Object({ asset: Nullable(AssetViewNamed) })], { title: 'CompletedUpload' });
 
 /** on_alias_conflict: "skip" met an asset holding the alias: nothing was signed or reserved. */
 export const SkippedUpload = Type.Object({
@@ -66,7 +91,7 @@ export const SkippedUpload = Type.Object({
   upload_url: Type.Null(),
   upload_method: Type.Null(),
   next_step: Str,
-});
+}, { title: 'SkippedUpload' });
 
 /** The error answers a route can give, by status. */
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorEnvelope]));

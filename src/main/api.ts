@@ -52,7 +52,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     background,
     probes: { database: () => store.ping(), storage: () => context.storage.ping(), queue: () => core.queue.ping() },
     webhooks: core.webhooks,
-    metrics: core.jobStats.metrics,
+    metrics: [...core.jobStats.metrics, ...core.uploadStats.metrics],
     rateLimitPerMinute: config.http.rateLimitPerMinute,
     maxUploadBytes: config.uploads.maxUploadBytes,
     trustProxy: config.http.trustProxy,
@@ -60,6 +60,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     transfers: { minBytesPerSecond: config.http.minTransferBytesPerSecond, windowMs: config.http.transferWindowMs, maxConcurrentUploads: config.http.maxConcurrentUploads },
     addressRateLimitPerMinute: config.http.addressRateLimitPerMinute,
     limiters: shared.limiters,
+    publicUrl: config.http.publicUrl,
   });
   return {
     app,

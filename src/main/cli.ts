@@ -12,30 +12,41 @@ import { runCommandLine } from '../cli/program.js';
 import { configHelp } from '../config/docs.js';
 import type { ServerCommand } from './server-commands.js';
 
+/** `--data-dir` on every server command: the same as INTAKE_DATA_DIR, and it wins over it. */
+const DATA_DIR_HELP = 'the data folder (database, generated keys, local storage); overrides INTAKE_DATA_DIR';
+
 function registerServerCommands(program: Command, env: NodeJS.ProcessEnv, exit: (code: number) => void): void {
-  const run = async (command: ServerCommand) => {
+  const run = async (command: ServerCommand, o: { dataDir?: string }) => {
     const { runServerCommand } = await import('./server-commands.js');
-    exit(await runServerCommand(command, env));
+    exit(await runServerCommand(command, o.dataDir === undefined ? env : { ...env, INTAKE_DATA_DIR: o.dataDir }));
   };
   const json = (o: { json?: boolean }) => o.json === true;
   program.command('serve').description('start the API and, unless INTAKE_WORKERS=0, a job worker (configured by INTAKE_* variables)')
+    .option('--data-dir <path>', DATA_DIR_HELP)
     .addHelpText('after', () => configHelp())
-    .action(() => run({ cmd: 'serve', json: false }));
-  program.command('worker').description('run job workers only, no HTTP').addHelpText('after', () => configHelp()).action(() => run({ cmd: 'worker', json: false }));
-  const namespace = program.command('namespace').description('namespaces (admin, on this machine\'s configuration)');
+    .action((o: { dataDir?: string }) => run({ cmd: 'serve', json: false }, o));
+  program.command('worker').description('run job workers only, no HTTP').option('--data-dir <path>', DATA_DIR_HELP).addHelpText('after', () => configHelp())
+    .action((o: { dataDir?: string }) => run({ cmd: 'worker', json: false }, o));
+  const admin = 'admin, on this machine\'s configuration: the data folder (--data-dir, INTAKE_DATA_DIR) or INTAKE_DATABASE_URL of a server that has started once';
+  const namespace = program.command('namespace').description(`namespaces (${admin})`);
   namespace.command('create').argument('<name>').description('create a namespace and print its first API key')
-    .option('--quota-bytes <n>', 'storage quota in bytes').option('--name <key-name>', 'name of the first key', 'default').option('--json', 'print JSON')
-    .action((name: string, o: { quotaBytes?: string; name?: string; json?: boolean }) => run({ cmd: 'namespace-create', name, quotaBytes: o.quotaBytes, keyName: o.name, json: json(o) }));
-  const key = program.command('key').description('API keys (admin, on this machine\'s configuration)');
+    .option('--quota-bytes <n>', 'storage quota in bytes').option('--name <key-name>', 'name of the first key', 'default').option('--json', 'print JSON').option('--data-dir <path>', DATA_DIR_HELP)
+    .action((name: string, o: { quotaBytes?: string; name?: string; json?: boolean; dataDir?: string }) =>
+      run({ cmd: 'namespace-create', name, quotaBytes: o.quotaBytes, keyName: o.name, json: json(o) }, o));
+  namespace.command('ls').description('list namespaces, newest first (id, name, quota, created)').option('--json', 'print JSON').option('--data-dir <path>', DATA_DIR_HELP)
+    .action((o: { json?: boolean; dataDir?: string }) => run({ cmd: 'namespace-ls', json: json(o) }, o));
+  const key = program.command('key').description(`API keys (${admin})`);
   key.command('create').argument('<namespace-id>').description('print a new API key for a namespace')
-    .option('--name <key-name>', 'name of the key', 'default').option('--json', 'print JSON')
-    .action((namespaceId: string, o: { name?: string; json?: boolean }) => run({ cmd: 'key-create', namespaceId, keyName: o.name, json: json(o) }));
-  key.command('revoke').argument('<key-id>').description('revoke an API key').option('--json', 'print JSON')
-    .action((keyId: string, o: { json?: boolean }) => run({ cmd: 'key-revoke', keyId, json: json(o) }));
-  program.command('sweep').description('expire overdue sessions once').option('--json', 'print JSON')
-    .action((o: { json?: boolean }) => run({ cmd: 'sweep', json: json(o) }));
-  program.command('reconcile').description('remove stored objects nothing references').option('--json', 'print JSON')
-    .action((o: { json?: boolean }) => run({ cmd: 'reconcile', json: json(o) }));
+    .option('--name <key-name>', 'name of the key', 'default').option('--json', 'print JSON').option('--data-dir <path>', DATA_DIR_HELP)
+    .action((namespaceId: string, o: { name?: string; json?: boolean; dataDir?: string }) => run({ cmd: 'key-create', namespaceId, keyName: o.name, json: json(o) }, o));
+  key.command('ls').argument('<namespace-id>').description('list a namespace\'s keys (id, name, created, revoked; never the secret)').option('--json', 'print JSON').option('--data-dir <path>', DATA_DIR_HELP)
+    .action((namespaceId: string, o: { json?: boolean; dataDir?: string }) => run({ cmd: 'key-ls', namespaceId, json: json(o) }, o));
+  key.command('revoke').argument('<key-id>').description('revoke an API key').option('--json', 'print JSON').option('--data-dir <path>', DATA_DIR_HELP)
+    .action((keyId: string, o: { json?: boolean; dataDir?: string }) => run({ cmd: 'key-revoke', keyId, json: json(o) }, o));
+  program.command('sweep').description('expire overdue sessions once').option('--json', 'print JSON').option('--data-dir <path>', DATA_DIR_HELP)
+    .action((o: { json?: boolean; dataDir?: string }) => run({ cmd: 'sweep', json: json(o) }, o));
+  program.command('reconcile').description('remove stored objects nothing references').option('--json', 'print JSON').option('--data-dir <path>', DATA_DIR_HELP)
+    .action((o: { json?: boolean; dataDir?: string }) => run({ cmd: 'reconcile', json: json(o) }, o));
 }
 
 runCommandLine(process.argv.slice(2), (program, exit) => {

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { KeyCache } from '../auth/key-cache.js';
 import type { Config } from '../config/config.js';
 import type { AppContext } from '../core/context.js';
-import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
+import { migrateToLatest, openDatabase, probeDatabase, type Db } from '../db/database.js';
 import { createStore, type Store } from '../db/repositories/index.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobMetrics } from '../jobs/metrics.js';
@@ -22,7 +22,9 @@ import { createStorage } from '../storage/index.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
 import { jobHandlers } from './job-handlers.js';
+import { uploadMetrics } from './upload-metrics.js';
 import { newAdminKey, newSigningSecret, persistentSecret, requireSharedSecrets } from './secrets.js';
+import { connectFailure, DependencyUnreachableError, withoutPassword } from './start-errors.js';
 
 export interface Core {
   config: Config;
@@ -42,6 +44,8 @@ export interface Core {
   queue: JobQueue;
   /** Queue depth, run times and failures, for the API's /metrics. */
   jobStats: ReturnType<typeof jobMetrics>;
+  /** Sessions created, completed and failed, bytes and durations, for the API's /metrics. */
+  uploadStats: ReturnType<typeof uploadMetrics>;
   /** Holds media processes back while the API is busy; started by a serving process, absent when the duty is 100%. */
   governor?: MediaGovernor;
   /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
@@ -52,6 +56,27 @@ export interface Core {
   close(): Promise<void>;
 }
 
+/** The database, migrated; a PostgreSQL that does not answer is a DependencyUnreachableError (exit 3), not a stack. */
+async function openMigrated(url: string): Promise<Db> {
+  const unreachable = (err: unknown): never => {
+    const why = connectFailure(err);
+    if (why === null) throw err;
+    throw new DependencyUnreachableError(
+      'PostgreSQL',
+      `Cannot connect to PostgreSQL at ${withoutPassword(url)} (${why}): start it or fix INTAKE_DATABASE_URL, then start Intake again.`,
+    );
+  };
+  await probeDatabase(url).catch(unreachable);
+  const db = openDatabase(url);
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    unreachable(err);
+  }
+  return db;
+}
+
 export async function openCore(config: Config, opts: { logger?: pino.Logger | false; clock?: Clock } = {}): Promise<Core> {
   const logger = opts.logger === undefined ? pino({ level: config.log.level }) : opts.logger;
   const log = logger || pino({ level: 'silent' });
@@ -60,8 +85,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   const adminKey = persistentSecret(config.storage.dataDir, 'admin.key', config.secrets.adminKey, newAdminKey);
   const signing = persistentSecret(config.storage.dataDir, 'signing.key', config.secrets.signingSecret, newSigningSecret);
 
-  const db = openDatabase(config.database.url);
-  await migrateToLatest(db);
+  const db = await openMigrated(config.database.url);
   await db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
@@ -78,7 +102,8 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     { redisUrl: config.redis.url, redisPrefix: config.redis.prefix, leaseMs: config.jobs.leaseMs, retryBaseMs: config.jobs.retryBaseMs },
     (err, context) => log.warn({ err }, `job queue: ${context}`),
   );
-  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, governor };
+  const uploadStats = uploadMetrics();
+  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, governor, observer: uploadStats.observer };
   const webhooks: WebhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);
@@ -97,6 +122,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     adminKey,
     queue,
     jobStats,
+    uploadStats,
     governor,
     startWorkers() {
       workers ??= queue.startWorkers({

@@ -2,10 +2,14 @@
  * The server's own commands (serve, worker, namespace, key, sweep, reconcile). Loaded by
  * cli.ts only when one of them runs, so the client commands start without the server.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import v8 from 'node:v8';
+import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import type { Core } from './core.js';
 import type { Maintenance } from './maintenance.js';
+import { DependencyUnreachableError, EXIT_DEPENDENCY_UNREACHABLE } from './start-errors.js';
 
 /** The server is loaded once the configuration and the arguments are known good, so a usage error answers at once. */
 const loadContainer = () => import('./container.js');
@@ -15,7 +19,9 @@ const loadCore = () => import('./core.js');
 export type ServerCommand =
   | { cmd: 'serve' | 'worker' | 'sweep' | 'reconcile'; json: boolean }
   | { cmd: 'namespace-create'; name: string; quotaBytes: string | undefined; keyName: string | undefined; json: boolean }
+  | { cmd: 'namespace-ls'; json: boolean }
   | { cmd: 'key-create'; namespaceId: string; keyName: string | undefined; json: boolean }
+  | { cmd: 'key-ls'; namespaceId: string; json: boolean }
   | { cmd: 'key-revoke'; keyId: string; json: boolean };
 
 /**
@@ -30,9 +36,21 @@ export function boundHeapGrowth(execArgv = process.execArgv): void {
   }
 }
 
+/**
+ * What a serving process says once it is up. Every stdout line is a JSON log line, so a
+ * log shipper never meets plain text; the line is written at info even when
+ * INTAKE_LOG_LEVEL is quieter, because supervisors and scripts wait for it (its `url` is
+ * the first http:// URL on stdout). A person at a terminal also gets a plain line on stderr.
+ */
+function announce(logger: pino.Logger, fields: Record<string, unknown>, msg: string, stderr: NodeJS.WriteStream = process.stderr): void {
+  logger.child({}, { level: 'info' }).info(fields, msg);
+  if (stderr.isTTY) stderr.write(`${msg}\n`);
+}
+
 async function serve(config: Config): Promise<void> {
   boundHeapGrowth();
-  const intake = await (await loadContainer()).createIntake(config);
+  const logger = pino({ level: config.log.level });
+  const intake = await (await loadContainer()).createIntake(config, { logger });
   await intake.startBackground();
   if (config.jobs.workers) intake.startWorkers();
   let address;
@@ -46,18 +64,20 @@ async function serve(config: Config): Promise<void> {
     }
     throw err;
   }
-  process.stdout.write(`Intake listening on http://${config.http.host}:${address.port} (public URL ${config.http.publicUrl})\n`);
-  if (intake.adminKey.created) process.stdout.write(`Generated an admin key in ${intake.adminKey.path}\n`);
-  else if (intake.adminKey.path) process.stdout.write(`Admin key: ${intake.adminKey.path}\n`);
+  const url = `http://${config.http.host}:${address.port}`;
+  announce(logger, { url, public_url: config.http.publicUrl }, `Intake listening on ${url} (public URL ${config.http.publicUrl})`);
+  if (intake.adminKey.created) announce(logger, { admin_key_file: intake.adminKey.path, created: true }, `Generated an admin key in ${intake.adminKey.path}`);
+  else if (intake.adminKey.path) announce(logger, { admin_key_file: intake.adminKey.path, created: false }, `Admin key: ${intake.adminKey.path}`);
   stopOnSignals(intake.app.log, () => intake.close());
 }
 
 /** Workers only: the same use cases, driven by jobs, with no HTTP app; SIGTERM lets running jobs finish. */
 async function worker(config: Config): Promise<void> {
   boundHeapGrowth();
-  const core = await (await loadCore()).openCore(config);
+  const logger = pino({ level: config.log.level });
+  const core = await (await loadCore()).openCore(config, { logger });
   core.startWorkers();
-  process.stdout.write(`Intake worker running (${core.queue.backend} queue)\n`);
+  announce(logger, { queue: core.queue.backend }, `Intake worker running (${core.queue.backend} queue)`);
   stopOnSignals(core.context.log, () => core.close());
 }
 
@@ -81,8 +101,33 @@ function stopOnSignals(log: { info(obj: object, msg?: string): void; error(obj: 
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** A one-shot command on the shared core: no HTTP app, no workers. */
+/** A one-shot command's refusal to run on a database that does not exist yet (exit 2). */
+export class NoDatabaseError extends Error {}
+
+/**
+ * One-shot commands work on the database a server already uses: they never create one.
+ * Run from the wrong folder, `./data` would otherwise become a fresh database whose keys
+ * the running server has never heard of. Only a SQLite file can be missing; a PostgreSQL
+ * server answers for itself.
+ */
+export function requireExistingDatabase(config: Config): void {
+  const url = config.database.url;
+  if (!url.startsWith('sqlite:')) return;
+  const file = url.slice('sqlite:'.length);
+  if (file === ':memory:' || fs.existsSync(file)) return;
+  throw new NoDatabaseError(
+    [
+      `No Intake database at ${path.resolve(file)} (data folder ${path.resolve(config.storage.dataDir)}); this command does not create one.`,
+      'Point it at the data folder of the server you run: --data-dir PATH or INTAKE_DATA_DIR=PATH (or INTAKE_DATABASE_URL),',
+      'or manage a remote server over HTTP with its admin key (INTAKE_URL, and POST /v1/namespaces, POST /v1/keys as in docs/API.md).',
+      '`intake serve` creates the data folder on its first start.',
+    ].join('\n'),
+  );
+}
+
+/** A one-shot command on the shared core: no HTTP app, no workers, and never a new database. */
 async function withCore(config: Config, fn: (core: Core) => Promise<void>): Promise<void> {
+  requireExistingDatabase(config);
   const core = await (await loadCore()).openCore(config, { logger: false });
   try {
     await fn(core);
@@ -125,6 +170,27 @@ async function once(command: ServerCommand, config: Config): Promise<number> {
       });
       return 0;
     }
+    case 'namespace-ls':
+      await withCore(config, async (core) => {
+        const items = [];
+        let cursor: string | undefined;
+        do {
+          const page = await core.namespaces.list({ limit: 100, cursor });
+          items.push(...page.items.map((n) => ({ id: n.id, name: n.name, quota_bytes: n.quota_bytes, stored_bytes: n.stored_bytes, created_at: n.created_at })));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        const human = items.length === 0 ? 'no namespaces' : items.map((n) => `${n.id}\t${n.name}\t${n.created_at}`).join('\n');
+        print(command.json, human, { items });
+      });
+      return 0;
+    case 'key-ls':
+      await withCore(config, async (core) => {
+        // Never the secret nor its hash: what identifies a key to an admin, and whether it still works.
+        const items = (await core.namespaces.listKeys(command.namespaceId)).map((k) => ({ id: k.id, name: k.name, created_at: k.created_at, revoked_at: k.revoked_at }));
+        const human = items.length === 0 ? 'no keys' : items.map((k) => `${k.id}\t${k.name}\t${k.created_at}\t${k.revoked_at ? `revoked ${k.revoked_at}` : 'active'}`).join('\n');
+        print(command.json, human, { items });
+      });
+      return 0;
     case 'key-create':
       await withCore(config, async (core) => {
         const key = await core.namespaces.createKey(command.namespaceId, command.keyName ?? 'default');
@@ -153,7 +219,7 @@ async function once(command: ServerCommand, config: Config): Promise<number> {
   }
 }
 
-/** Runs one server command with the configuration from env: 2 for a bad configuration, 1 for a refusal. */
+/** Runs one server command with the configuration from env: 2 for a bad configuration, 1 for a refusal, 3 for a dependency unreachable at start. */
 export async function runServerCommand(command: ServerCommand, env: NodeJS.ProcessEnv): Promise<number> {
   let config: Config;
   try {
@@ -168,9 +234,13 @@ export async function runServerCommand(command: ServerCommand, env: NodeJS.Proce
   try {
     return await once(command, config);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof NoDatabaseError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
+    }
+    if (err instanceof DependencyUnreachableError) {
+      process.stderr.write(`${err.message}\n`);
+      return EXIT_DEPENDENCY_UNREACHABLE;
     }
     const e = err as { code?: string; message?: string };
     if (e.code === 'not_found' || e.code === 'invalid_request' || e.code === 'conflict') {

@@ -4,7 +4,8 @@ import { MEDIA_KINDS } from '../config/config.js';
 import type { Repositories, Store } from '../db/repositories/index.js';
 import type { NamespaceRow } from '../db/schema.js';
 import { decodeCursor, toPage } from '../db/repositories/index.js';
-import { invalid, notFound } from '../lib/errors.js';
+import { conflict, invalid, notFound } from '../lib/errors.js';
+import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../lib/ids.js';
 import { hasUnsafeText } from '../lib/safe-text.js';
 import type { Clock } from '../lib/clock.js';
@@ -65,6 +66,16 @@ export function parseLimits(json: string): Partial<Record<MediaKind, number>> {
   return JSON.parse(json) as Partial<Record<MediaKind, number>>;
 }
 
+/** A write that may collide with another namespace's name (unique index, migration 0010): a conflict, not a 500. */
+async function nameTaken<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (name !== undefined && isUniqueViolation(err)) throw conflict(`A namespace named "${name}" already exists.`, { field: 'name' });
+    throw err;
+  }
+}
+
 export class Namespaces {
   constructor(
     private readonly store: Store,
@@ -83,7 +94,7 @@ export class Namespaces {
       limits: JSON.stringify(input.limits ?? {}),
       created_at: this.clock.now().toISOString(),
     };
-    await repos.namespaces.insert(row);
+    await nameTaken(name, () => repos.namespaces.insert(row));
     return namespaceView({ ...row, stored_bytes: 0, reserved_bytes: 0, public_delivery: 0 });
   }
 
@@ -153,7 +164,7 @@ export class Namespaces {
     if (edit.quota_bytes !== undefined) patch.quota_bytes = edit.quota_bytes;
     if (edit.limits !== undefined) patch.limits = JSON.stringify(edit.limits);
     if (edit.public_delivery !== undefined) patch.public_delivery = edit.public_delivery ? 1 : 0;
-    const updated = await this.store.namespaces.updateSettings(id, patch);
+    const updated = await nameTaken(patch.name, () => this.store.namespaces.updateSettings(id, patch));
     this.keyCache.forgetNamespace(id);
     if (!updated) throw notFound('Namespace');
     return { before, after: namespaceWithUsage(await this.get(id)) };

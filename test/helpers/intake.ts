@@ -104,6 +104,7 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
     }, 20_000, 'the job queue to settle');
   };
 
+  let tenants = 0;
   return {
     url,
     intake,
@@ -111,7 +112,9 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
     clock,
     api,
     async tenant(opts = {}) {
-      const ns = await api('POST', '/v1/namespaces', { json: { name: 'test', ...opts } });
+      // Namespace names are unique per instance: "test", then "test-2", "test-3"…
+      tenants += 1;
+      const ns = await api('POST', '/v1/namespaces', { json: { name: tenants === 1 ? 'test' : `test-${tenants}`, ...opts } });
       if (ns.status !== 201) throw new Error(`namespace: ${JSON.stringify(ns.body)}`);
       const key = await api('POST', '/v1/keys', { json: { namespace_id: ns.body.data.id, name: 'test' } });
       return { namespaceId: ns.body.data.id, key: key.body.data.secret, keyId: key.body.data.id };

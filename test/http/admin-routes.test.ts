@@ -77,6 +77,20 @@ describe('namespaces (admin)', () => {
     assert.equal(cleared.body.data.quota_bytes, null);
   });
 
+  it('namespace names are unique: a taken name is 409 conflict on POST and PATCH, and changes nothing', async () => {
+    const first = await t.api('POST', '/v1/namespaces', { json: { name: 'unique-team' } });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assertError(await t.api('POST', '/v1/namespaces', { json: { name: 'unique-team' } }), 409, 'conflict', 'name');
+    assertError(await t.api('POST', '/v1/namespaces', { json: { name: '  unique-team ' } }), 409, 'conflict', 'name');
+    const other = await t.api('POST', '/v1/namespaces', { json: { name: 'unique-other' } });
+    assertError(await t.api('PATCH', `/v1/namespaces/${other.body.data.id}`, { json: { name: 'unique-team', quota_bytes: 7 } }), 409, 'conflict', 'name');
+    const unchanged = (await t.api('GET', `/v1/namespaces/${other.body.data.id}`)).body.data;
+    assert.equal(unchanged.name, 'unique-other');
+    assert.equal(unchanged.quota_bytes, null);
+    // Its own name again is no conflict.
+    assert.equal((await t.api('PATCH', `/v1/namespaces/${first.body.data.id}`, { json: { name: 'unique-team' } })).status, 200);
+  });
+
   it('a quota lowered below what is stored refuses new sessions and deletes nothing', async () => {
     const { namespaceId, key } = await t.tenant();
     const image = await png(40, 40);

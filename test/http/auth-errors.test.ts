@@ -106,7 +106,9 @@ describe('429 rate_limited', () => {
   });
   after(() => limited.close());
 
-  const newKey = async () => (await limited.intake.namespaces.createWithKey({ name: 'rl' }, 'rl')).key.secret;
+  // Namespace names are unique per instance.
+  let made = 0;
+  const newKey = async () => (await limited.intake.namespaces.createWithKey({ name: `rl-${++made}` }, 'rl')).key.secret;
 
   it('the request over the limit is 429 with Retry-After; another key has its own budget', async () => {
     const key = await newKey();

@@ -1,14 +1,28 @@
 /**
- * Prometheus metrics at GET /metrics: process defaults plus every HTTP answer by route
- * template (never by raw URL, so ids cannot explode the label set) and status.
+ * Prometheus metrics at GET /metrics: prom-client's default process metrics under their
+ * standard names (`process_*`, `nodejs_*`, so stock Node.js dashboards work), plus every
+ * HTTP answer by route template (never by raw URL, so ids cannot explode the label set)
+ * and status.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+
+/**
+ * The route a request matched, as a template: `/files/*`, `/v1/uploads/:id`. @fastify/static
+ * registers one route per built console file (hashed names such as `/assets/index-3f9a.js`,
+ * marked by `config.file`): those count under their folder, `/assets/*`.
+ */
+export function routeLabel(request: FastifyRequest): string {
+  const url = request.routeOptions.url;
+  if (url === undefined) return 'unmatched';
+  if ((request.routeOptions.config as { file?: unknown } | undefined)?.file !== undefined && url !== '/') return url.replace(/\/[^/]*$/, '/*');
+  return url;
+}
 
 export function installMetrics(app: FastifyInstance, extra: Metric[] = []): Registry {
   const registry = new Registry();
   for (const m of extra) registry.registerMetric(m);
-  collectDefaultMetrics({ register: registry, prefix: 'intake_' });
+  collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'intake_http_requests_total',
     help: 'HTTP answers by method, route template and status.',
@@ -24,12 +38,12 @@ export function installMetrics(app: FastifyInstance, extra: Metric[] = []): Regi
   });
   // A callback hook: it runs on every answer, and an async one costs a promise each time.
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = routeLabel(request);
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     done();
   });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', description: 'Prometheus text: process, HTTP, upload and job metrics (docs/API-NOTES.md lists them). No key: keep it on an internal network.', tags: ['operations'], security: [] } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
   return registry;

@@ -39,7 +39,7 @@ export function adminRoutes(namespaces: Namespaces) {
             },
             { additionalProperties: false },
           ),
-          response: { 201: Ok(NamespaceView, 'The namespace.'), ...errors(400, 401, 403) },
+          response: { 201: Ok(NamespaceView, 'The namespace.'), ...errors(400, 401, 403, 409) },
         },
       },
       async (request, reply) => {
@@ -92,7 +92,7 @@ export function adminRoutes(namespaces: Namespaces) {
             },
             { additionalProperties: false, minProperties: 1 },
           ),
-          response: { 200: Ok(NamespaceWithUsage, 'The namespace after the change.'), ...errors(400, 401, 403, 404) },
+          response: { 200: Ok(NamespaceWithUsage, 'The namespace after the change.'), ...errors(400, 401, 403, 404, 409) },
         },
       },
       async (request, reply) => {
@@ -154,7 +154,7 @@ export function adminRoutes(namespaces: Namespaces) {
       return sendOk(reply, revoked);
     });
 
-    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved and quota of the caller’s namespace', tags: ['admin'], response: { 200: Ok(Usage, 'Usage.'), ...errors(401, 403) } } }, async (request, reply) =>
+    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved and quota of the caller’s namespace', description: 'Called with a namespace key, about that key\'s own namespace; an admin key is 403 (admins read GET /v1/namespaces/{id}).', tags: ['namespace'], response: { 200: Ok(Usage, 'Usage.'), ...errors(401, 403) } } }, async (request, reply) =>
       sendOk(reply, await namespaces.usage(tenantOf(request).namespaceId)),
     );
   };

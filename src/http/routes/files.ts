@@ -29,6 +29,10 @@ export interface FileTraffic {
 
 type Query = Record<string, string | undefined>;
 
+
+/** Documentation of the signed-URL routes in /openapi.json: public (the signature is the credential). */
+const FILES_DOC = { tags: ['files'], security: [] as Array<Record<string, string[]>> };
+
 export function keyOf(request: FastifyRequest): string {
   return (request.params as { '*': string })['*'];
 }
@@ -66,7 +70,7 @@ export function fileRoutes(deps: AppContext, storage: LocalDiskStorage, traffic:
         'Access-Control-Expose-Headers': 'ETag, Content-Length, Content-Range, Content-Disposition, Accept-Ranges, X-Request-Id',
       });
     });
-    app.options('/files/*', { schema: { hide: true } }, async (_request, reply) =>
+    app.options('/files/*', { schema: { ...FILES_DOC, summary: 'CORS preflight for a signed URL', description: 'Answers a browser\'s preflight before it PUTs or POSTs bytes to a signed URL.' } }, async (_request, reply) =>
       reply
         .code(204)
         .headers({
@@ -77,7 +81,7 @@ export function fileRoutes(deps: AppContext, storage: LocalDiskStorage, traffic:
         .send(),
     );
 
-    app.put('/files/*', { schema: { hide: true } }, async (request, reply) => {
+    app.put('/files/*', { schema: { ...FILES_DOC, summary: 'Send the bytes of a session or part to its signed URL', description: 'The `upload_url` (or a part URL) of a session, with local storage: the query string signature is the credential (no API key). The body is the raw bytes.' } }, async (request, reply) => {
       const q = request.query as Query;
       // A part of a resumable session: its own signature rules (putPart below).
       if (q.part !== undefined) return putPart(deps, storage, traffic, request, reply);
@@ -93,7 +97,7 @@ export function fileRoutes(deps: AppContext, storage: LocalDiskStorage, traffic:
       });
     });
 
-    app.post('/files/*', { schema: { hide: true } }, async (request, reply) => {
+    app.post('/files/*', { schema: { ...FILES_DOC, summary: 'Send a file by browser form POST to its signed URL', description: 'The `method: "POST"` variant of a session with local storage: multipart/form-data with the signed fields, then the file (no API key).' } }, async (request, reply) => {
       if (!request.isMultipart()) throw new IntakeError('invalid_request', 'Send multipart/form-data with the signed fields, then the file.');
       return traffic.gate.admit(() => receivePost(request, reply));
     });
@@ -156,7 +160,13 @@ export function fileRoutes(deps: AppContext, storage: LocalDiskStorage, traffic:
       return reply.send(await storage.read(key, range));
     };
     // Its own HEAD route: Fastify's automatic one answers Content-Length: 0 for an empty payload.
-    app.route({ method: ['GET', 'HEAD'], url: '/files/*', schema: { hide: true }, exposeHeadRoute: false, handler: deliver });
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/files/*',
+      schema: { ...FILES_DOC, summary: 'Read a stored file by its signed delivery URL', description: 'An asset\'s `url` (or a source\'s) with local storage: the signature in the query string is the credential (no API key). Range and If-None-Match are honoured.' },
+      exposeHeadRoute: false,
+      handler: deliver,
+    });
   };
 }
 

@@ -6,9 +6,9 @@ export type Probe = () => Promise<void>;
 
 export function healthRoutes(probes: Record<string, Probe>) {
   return async (app: FastifyInstance) => {
-    app.get('/healthz', { schema: { summary: 'The process is up', tags: ['operations'] } }, async (_request, reply) => sendOk(reply, { status: 'ok' }));
+    app.get('/healthz', { schema: { summary: 'The process is up', description: 'Liveness probe: 200 while the process answers. No key.', tags: ['operations'], security: [] } }, async (_request, reply) => sendOk(reply, { status: 'ok' }));
 
-    app.get('/readyz', { schema: { summary: 'Database, storage and job queue are reachable', tags: ['operations'] } }, async (request, reply) => {
+    app.get('/readyz', { schema: { summary: 'Database, storage and job queue are reachable', description: 'Readiness probe: 200 when every dependency answers, else 503 naming the unreachable ones. No key.', tags: ['operations'], security: [] } }, async (request, reply) => {
       const checks: Record<string, 'ok' | 'unreachable'> = {};
       await Promise.all(
         Object.entries(probes).map(async ([name, probe]) => {

@@ -45,6 +45,7 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
         if (request.isMultipart()) {
           const length = Number(request.headers['content-length']);
           const upload = await gate.admit(() => formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined));
+          deps.observer?.created(upload.kind);
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
         }
         if (request.body === undefined) {
@@ -53,6 +54,9 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
         const body = request.body as CreateUploadBody;
         const created = await createUpload(deps, tenant, body);
         if ('skipped' in created) return sendOk(reply, created.skipped, 200);
+        deps.observer?.created(created.upload.kind);
+        // A duplicate is complete at once, from stored content: no bytes received, no wait.
+        if (created.duplicate) deps.observer?.completed(created.upload.kind, 0, 0);
         return sendOk(reply, created.upload, created.duplicate ? 200 : 201);
       },
     );

@@ -19,7 +19,7 @@ const Webhook = Type.Object({
   secret: Type.Optional(Type.String({ description: 'The signing secret (whsec_…); only in the answer to POST.' })),
   created_at: Type.String(),
   updated_at: Type.String(),
-});
+}, { title: 'Webhook' });
 
 const Delivery = Type.Object({
   id: Type.String({ description: 'The message id, sent as webhook-id.' }),
@@ -33,7 +33,7 @@ const Delivery = Type.Object({
   created_at: Type.String(),
   updated_at: Type.String(),
   delivered_at: Nullable(Type.String()),
-});
+}, { title: 'WebhookDelivery' });
 
 export function webhookRoutes(deps: WebhookDeps) {
   return async (fastify: FastifyInstance) => {
