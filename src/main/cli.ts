@@ -9,8 +9,15 @@ import { Command } from 'commander';
 import { registerClientCommands } from '../cli/client-commands.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { runCommandLine } from '../cli/program.js';
-import { configHelp } from '../config/docs.js';
 import type { ServerCommand } from './server-commands.js';
+
+/**
+ * The environment variables `serve --help` and `worker --help` list, from the config table:
+ * loaded only when such help is asked for, so the client commands load nothing of the server.
+ */
+const argv = process.argv.slice(2);
+const serverHelp =
+  ['serve', 'worker'].includes(argv[0] ?? '') && argv.some((a) => a === '--help' || a === '-h') ? (await import('../config/docs.js')).configHelp() : '';
 
 /** `--data-dir` on every server command: the same as INTAKE_DATA_DIR, and it wins over it. */
 const DATA_DIR_HELP = 'the data folder (database, generated keys, local storage); overrides INTAKE_DATA_DIR';
@@ -23,9 +30,9 @@ function registerServerCommands(program: Command, env: NodeJS.ProcessEnv, exit: 
   const json = (o: { json?: boolean }) => o.json === true;
   program.command('serve').description('start the API and, unless INTAKE_WORKERS=0, a job worker (configured by INTAKE_* variables)')
     .option('--data-dir <path>', DATA_DIR_HELP)
-    .addHelpText('after', () => configHelp())
+    .addHelpText('after', () => serverHelp)
     .action((o: { dataDir?: string }) => run({ cmd: 'serve', json: false }, o));
-  program.command('worker').description('run job workers only, no HTTP').option('--data-dir <path>', DATA_DIR_HELP).addHelpText('after', () => configHelp())
+  program.command('worker').description('run job workers only, no HTTP').option('--data-dir <path>', DATA_DIR_HELP).addHelpText('after', () => serverHelp)
     .action((o: { dataDir?: string }) => run({ cmd: 'worker', json: false }, o));
   const admin = 'admin, on this machine\'s configuration: the data folder (--data-dir, INTAKE_DATA_DIR) or INTAKE_DATABASE_URL of a server that has started once';
   const namespace = program.command('namespace').description(`namespaces (${admin})`);
@@ -49,7 +56,7 @@ function registerServerCommands(program: Command, env: NodeJS.ProcessEnv, exit: 
     .action((o: { json?: boolean; dataDir?: string }) => run({ cmd: 'reconcile', json: json(o) }, o));
 }
 
-runCommandLine(process.argv.slice(2), (program, exit) => {
+runCommandLine(argv, (program, exit) => {
   registerClientCommands(program, process.env, exit);
   registerServerCommands(program, process.env, exit);
 }).then(
