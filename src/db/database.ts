@@ -18,6 +18,7 @@ import * as m0005 from './migrations/0005-alias-key.js';
 import * as m0006 from './migrations/0006-contract.js';
 import * as m0008 from './migrations/0008-jobs.js';
 import * as m0009 from './migrations/0009-multipart.js';
+import * as m0010 from './migrations/0010-rendition-bytes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -117,6 +118,7 @@ const migrations: Record<string, Migration> = {
   '0006-contract': m0006,
   '0008-jobs': m0008,
   '0009-multipart': m0009,
+  '0010-rendition-bytes': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
