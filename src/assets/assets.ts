@@ -79,6 +79,9 @@ export async function deleteAsset(deps: Pick<AppContext, 'store' | 'storage' | '
         lastKeys.push(gone.storage_key);
       }
     }
+    // Renditions hold their bytes alone, counted in stored_bytes when they were recorded.
+    const renditionBytes = sources.reduce((sum, s) => sum + (s.blob_id ? 0 : (s.filesize ?? 0)), 0);
+    if (renditionBytes) await r.namespaces.adjust(tenant.namespaceId, { stored: -renditionBytes });
     await emitEvent(deps, r, tenant.namespaceId, 'asset.deleted', assetData(asset));
     return { lastKeys, renditionKeys: sources.filter((s) => !s.blob_id).map((s) => s.storage_key) };
   });

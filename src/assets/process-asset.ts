@@ -4,6 +4,8 @@
  * preview; audio → AAC. Each is probed, written through the storage driver under a fixed
  * key (a retry overwrites, never adds), and recorded with the status change in one
  * transaction that first removes any earlier set, so the asset ends with exactly one set.
+ * Their bytes count in the namespace's `stored_bytes` (added in that transaction, the
+ * earlier set's taken off); they are made even when that passes the quota.
  * All scratch files live in one folder per asset, emptied before and removed after. An
  * asset deleted while its job runs ends the job quietly: the user asked for it, nothing failed.
  */
@@ -210,10 +212,19 @@ async function store(deps: AppContext, asset: AssetRow, made: Output[]): Promise
     const current = await r.assets.findById(asset.id);
     if (!current) return false;
     // Replaces an earlier run's renditions (under the asset's own prefix); sources attached from other uploads stay.
-    for (const src of await r.assets.listSources(asset.id)) if (ours(src.storage_key)) await r.assets.deleteSource(src.id);
+    // Renditions count in the quota: the earlier set's bytes leave it, the new set's join it.
+    let change = 0;
+    for (const src of await r.assets.listSources(asset.id)) {
+      if (!ours(src.storage_key)) continue;
+      await r.assets.deleteSource(src.id);
+      if (!src.blob_id) change -= src.filesize ?? 0;
+    }
     for (const [i, o] of outputs.entries()) {
+      change += o.size;
       await r.assets.insertSource({ id: newId('src'), asset_id: asset.id, namespace_id: asset.namespace_id, label: o.label, mimetype: o.mimetype, width: o.width, height: o.height, duration: o.duration, filesize: o.size, bitrate: o.bitrate, storage_key: keys[i]!, created_at: now });
     }
+    // Made anyway, even past the quota: the namespace then has no room for new uploads.
+    if (change) await r.namespaces.adjust(asset.namespace_id, { stored: change });
     if (current.status !== 'processing') return true;
     await r.assets.transition(asset.id, ['processing'], { status: 'ready', updated_at: now });
     const upload = await r.uploads.findById(asset.upload_id);

@@ -19,6 +19,7 @@ import * as m0006 from './migrations/0006-contract.js';
 import * as m0008 from './migrations/0008-jobs.js';
 import * as m0009 from './migrations/0009-multipart.js';
 import * as m0010 from './migrations/0010-namespace-name-unique.js';
+import * as m0011 from './migrations/0011-rendition-bytes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -136,6 +137,7 @@ const migrations: Record<string, Migration> = {
   '0008-jobs': m0008,
   '0009-multipart': m0009,
   '0010-namespace-name-unique': m0010,
+  '0011-rendition-bytes': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,13 @@
  * `sha-<part>-<inode>`: named by inode, it can never describe another copy of the part.
  * Complete streams the parts in order into one temp file, hashing the whole object on the
  * way, and renames it into place.
+ *
+ * A finished (completed or aborted) upload's folder is first renamed out of the way, in one
+ * step, to `gone-<ms>-<id>` and only then removed: a crash mid-removal can never leave a
+ * folder under its id with some parts (or its key) gone. A retried complete then finds
+ * either the whole folder (and joins again) or no folder and the joined object. Marked
+ * folders, and key-less folders an older version left, are removed at start-up and by
+ * reconciliation's listing once stale.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -34,6 +41,9 @@ import {
 const ID_RE = /^[a-z0-9]{24}$/;
 const PART_RE = /^part-(\d{5})$/;
 const TEMP_PREFIX = 'tmp-';
+const GONE_RE = /^gone-(\d+)-[a-z0-9]{24}$/;
+/** A folder half-made or half-removed this long ago belongs to no live request. */
+export const PARTS_STALE_MS = 3600_000;
 
 export class LocalParts {
   constructor(private readonly root: string) {}
@@ -46,18 +56,59 @@ export class LocalParts {
   async init(staleMs: number): Promise<void> {
     await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
     await fs.chmod(this.root, 0o700);
+    await this.sweep(staleMs, true);
+  }
+
+  /**
+   * Removes stale leftovers: unfinished creates, folders marked gone (a crash between the
+   * rename and the removal), key-less folders (an older version's crash mid-removal) and,
+   * with `temps`, part temp files (their parts stay).
+   */
+  async sweep(staleMs: number, temps = false): Promise<number> {
     const cutoff = Date.now() - staleMs;
     const stale = async (file: string) => ((await fs.stat(file).catch(() => null))?.mtimeMs ?? Infinity) < cutoff;
-    for (const name of await fs.readdir(this.root)) {
+    let removed = 0;
+    const remove = async (dir: string) => {
+      await fs.rm(dir, { recursive: true, force: true });
+      removed++;
+    };
+    for (const name of await fs.readdir(this.root).catch(() => [] as string[])) {
       const dir = path.join(this.root, name);
       if (name.startsWith(TEMP_PREFIX)) {
-        if (await stale(dir)) await fs.rm(dir, { recursive: true, force: true });
+        if (await stale(dir)) await remove(dir);
         continue;
       }
+      const gone = GONE_RE.exec(name);
+      if (gone) {
+        // Named by when it was retired: its own mtime says when a part last changed.
+        if (Number(gone[1]) < cutoff) await remove(dir);
+        continue;
+      }
+      if (!ID_RE.test(name)) continue;
+      const hasKey = await fs.stat(path.join(dir, 'key')).then(() => true, () => false);
+      if (!hasKey) {
+        if (await stale(dir)) await remove(dir);
+        continue;
+      }
+      if (!temps) continue;
       for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
         if (n.startsWith(TEMP_PREFIX) && (await stale(path.join(dir, n)))) await fs.rm(path.join(dir, n), { force: true });
       }
     }
+    return removed;
+  }
+
+  /** Renames a finished upload's folder out of the way in one step, then removes it. */
+  private async retire(dir: string): Promise<void> {
+    const gone = path.join(this.root, `gone-${Date.now()}-${path.basename(dir)}`);
+    try {
+      await fs.rename(dir, gone);
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw err;
+    }
+    await syncDir(this.root);
+    await fs.rm(gone, { recursive: true, force: true });
   }
 
   /** The folder appears with its key file in one rename, so every folder names its object. */
@@ -177,22 +228,24 @@ export class LocalParts {
       if (held.get(p.partNumber)?.etag !== p.etag) throw new MultipartNotFoundError(id);
     }
     const temp = path.join(dir, `${TEMP_PREFIX}${randomToken(12)}`);
+    let size: number, sha256: string, etag: string;
     try {
-      const { size, sha256 } = await concatenate(
+      ({ size, sha256 } = await concatenate(
         parts.map((p) => path.join(dir, partName(p.partNumber))),
         temp,
-      );
+      ));
       await this.syncAndStat(temp);
-      const etag = etagOf(await fs.stat(temp, { bigint: true }));
+      etag = etagOf(await fs.stat(temp, { bigint: true }));
       await renameInto(temp, target);
       await syncDir(path.dirname(target));
-      await fs.rm(dir, { recursive: true, force: true });
-      return { size, etag, sha256 };
     } catch (err) {
       await fs.rm(temp, { force: true });
       if (err instanceof StorageUnavailableError) throw err;
       throw new StorageUnavailableError(err);
     }
+    // The object is in place; a failure from here on leaves only a marked or whole folder.
+    await this.retire(dir).catch(() => undefined);
+    return { size, etag, sha256 };
   }
 
   async abort(key: string, id: string): Promise<void> {
@@ -200,10 +253,12 @@ export class LocalParts {
       if (err instanceof MultipartNotFoundError) return null;
       throw err;
     });
-    if (dir) await fs.rm(dir, { recursive: true, force: true });
+    if (dir) await this.retire(dir);
   }
 
+  /** Every upload with its key; stale marked and key-less folders are swept first (reconciliation lists this). */
   async *open(): AsyncIterable<OpenMultipart> {
+    await this.sweep(PARTS_STALE_MS).catch(() => 0);
     const handle = await fs.opendir(this.root).catch(() => null);
     if (!handle) return;
     for await (const e of handle) {

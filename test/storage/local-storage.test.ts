@@ -210,3 +210,96 @@ describe('local disk multipart uploads', () => {
     }
   });
 });
+
+describe('local disk multipart join across a crash', () => {
+  const key = 'ns_x/upl_join/original';
+  const partA = Buffer.alloc(100, 1);
+  const partB = Buffer.alloc(50, 2);
+  const whole = Buffer.concat([partA, partB]);
+  const choice = (parts: { partNumber: number; etag: string }[]) => parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag }));
+
+  async function withParts(h: Awaited<ReturnType<typeof openLocal>>) {
+    const id = await h.local.createMultipart(key);
+    await h.local.writePart(key, id, 1, bodyOf(partA), { maxSize: 100, contentType: 'text/plain' });
+    await h.local.writePart(key, id, 2, bodyOf(partB), { maxSize: 100, contentType: 'text/plain' });
+    return { id, dir: path.join(h.root, 'multipart', id), parts: choice(await h.local.listParts(key, id)) };
+  }
+
+  it('a complete retried after a crash at any point of the join finishes it or finds the object, and nothing is left', async () => {
+    const h = await openLocal();
+    try {
+      // 1. Killed mid-concatenation: a temp file in the whole folder; the retry joins again.
+      let { id, dir, parts } = await withParts(h);
+      await fs.writeFile(path.join(dir, 'tmp-halfjoined'), partA.subarray(0, 10));
+      assert.equal((await h.local.completeMultipart(key, id, parts)).size, 150);
+      assert.deepEqual(await readAll(await h.local.read(key)), whole);
+      await h.local.delete(key);
+
+      // 2. Killed after the object was renamed into place, before the folder was retired:
+      // the whole folder is still there, the retry joins again to the same object.
+      ({ id, dir, parts } = await withParts(h));
+      const copy = path.join(h.root, 'copy');
+      await fs.cp(dir, copy, { recursive: true });
+      await h.local.completeMultipart(key, id, parts);
+      assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), [], 'a finished join leaves no folder');
+      await fs.rename(copy, dir);
+      assert.equal((await h.local.completeMultipart(key, id, parts)).sha256, sha256(whole));
+      assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), []);
+
+      // 3. Killed after the folder was renamed to its marked name, mid-removal (key gone
+      // first, or parts gone first): under its id there is nothing, the object is there.
+      for (const removedFirst of [['key'], ['part-00001']]) {
+        ({ id, dir, parts } = await withParts(h));
+        await h.local.completeMultipart(key, id, parts);
+        // Re-create the state the crash would leave: the marked folder, partly emptied.
+        const gone = path.join(h.root, 'multipart', `gone-${Date.now()}-${id}`);
+        await fs.mkdir(gone);
+        for (const n of ['key', 'part-00001', 'part-00002']) if (!removedFirst.includes(n)) await fs.writeFile(path.join(gone, n), n === 'key' ? key : 'x');
+        await assert.rejects(h.local.listParts(key, id), { name: 'MultipartNotFoundError' });
+        assert.ok(await h.local.head(key), 'the retry finds the joined object (assembleParts records it)');
+        // Fresh: another live process may be removing it; reconciliation and start-up leave it.
+        const seen = [];
+        for await (const mp of h.local.listMultipart()) seen.push(mp);
+        assert.deepEqual(seen, []);
+        await h.local.init();
+        assert.ok((await fs.readdir(path.join(h.root, 'multipart'))).includes(path.basename(gone)));
+        // Stale: the marked folder goes (its name says when it was retired).
+        const stale = path.join(h.root, 'multipart', `gone-${Date.now() - 2 * TEMP_STALE_MS}-${id}`);
+        await fs.rename(gone, stale);
+        if (removedFirst[0] === 'key') {
+          for await (const _ of h.local.listMultipart());
+        } else {
+          await h.local.init();
+        }
+        assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), []);
+      }
+
+      // 4. An older version's crash mid-rm: a key-less folder under its id. Invisible to
+      // listings, removed once stale by start-up and by reconciliation's listing.
+      for (const via of ['init', 'list'] as const) {
+        ({ id, dir, parts } = await withParts(h));
+        await fs.rm(path.join(dir, 'key'));
+        const seen = [];
+        for await (const mp of h.local.listMultipart()) seen.push(mp);
+        assert.deepEqual(seen, []);
+        await h.local.init();
+        assert.ok((await fs.readdir(path.join(h.root, 'multipart'))).includes(id), 'a fresh key-less folder may be a live removal');
+        const past = new Date(Date.now() - 2 * TEMP_STALE_MS);
+        await fs.utimes(dir, past, past);
+        if (via === 'init') await h.local.init();
+        else for await (const _ of h.local.listMultipart());
+        assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), []);
+      }
+
+      // 5. Abort retires the folder the same way.
+      ({ id, dir, parts } = await withParts(h));
+      await h.local.abortMultipart(key, id);
+      assert.deepEqual(await fs.readdir(path.join(h.root, 'multipart')), []);
+      await h.local.delete(key);
+      assert.deepEqual(await h.keys(), []);
+      assert.deepEqual(await h.leftovers(), []);
+    } finally {
+      await h.close();
+    }
+  });
+});
