@@ -5,7 +5,7 @@
  * Fields sent after the file are applied afterwards; if they are bad, the session is
  * discarded whole.
  */
-import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Tenant } from '../auth/principal.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias } from '../assets/fields.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
@@ -128,10 +128,8 @@ async function receiveFile(
   // not only at the size limit, so a full quota never fills the disk first.
   const room = namespace.quota_bytes === null ? Number.POSITIVE_INFINITY : Math.max(0, namespace.quota_bytes - namespace.stored_bytes - namespace.reserved_bytes);
   const cap = Math.min(limit, room);
-  // And reserve quota as the bytes arrive, so parallel bodies share that room, not each take it whole.
-  const meter = namespace.quota_bytes === null ? null : new QuotaMeter(deps, namespace.id);
   try {
-    await deps.storage.write(originalKey(namespace.id, uploadId), meter ? meter.wrap(stream) : stream, {
+    await deps.storage.write(originalKey(namespace.id, uploadId), stream, {
       maxSize: cap,
       contentType: checked.contentType,
       around: async (w, publish) => {
@@ -149,22 +147,15 @@ async function receiveFile(
         const inserted = row;
         await mapAliasConflict(checked, () =>
           deps.store.transaction(async (r) => {
-            // What was reserved while streaming becomes the session's reservation, in this transaction.
-            if (meter?.held) await r.namespaces.adjust(namespace.id, { reserved: -meter.held });
             await insertSessionRows(r, namespace, inserted, checked);
             // Last, so nothing after it can fail and leave the file without its rows.
             await publish();
           }),
         );
-        meter?.handOver();
       },
     });
   } catch (err) {
-    await meter?.release();
-    if (meter?.refused) throw quotaExceeded((await deps.store.namespaces.find(namespace.id)) ?? namespace, meter.wanted);
     throw writeFailure(deps, err, () => (cap < limit ? quotaExceeded(namespace, cap + 1) : tooLarge(limit + 1, limit, checked.kind)));
-  } finally {
-    await meter?.release();
   }
   const inserted = await deps.store.uploads.findById(uploadId);
   if (!inserted) throw new IntakeError('unavailable', 'The upload was not recorded; try again.');
@@ -191,75 +182,4 @@ async function applyTrailingFields(deps: AppContext, upload: UploadRow, fields: 
   if (fields.alias !== undefined) patch.alias = checkAlias(fields.alias);
   if (fields.metadata !== undefined) patch.metadata = JSON.stringify(checkMetadata(parseMetadata(fields.metadata)));
   await mapAliasConflict({ alias: patch.alias ?? null }, () => deps.store.assets.update(upload.namespace_id, upload.asset_id, patch));
-}
-
-/** Quota is reserved in steps of this much as a form body streams (one conditional update each). */
-export const QUOTA_STEP = 1024 * 1024;
-
-/**
- * Reserves quota for a streaming form body before each chunk goes on to storage, by the
- * namespaces' conditional `reserve`: the bytes on disk never exceed what is reserved, so
- * parallel bodies of one namespace together never pass its quota. A step that does not fit
- * is retried for exactly what the body needs; if that fails too the stream stops
- * (`refused`). The reservation is handed to the session row when it is written, or
- * released.
- */
-class QuotaMeter {
-  held = 0;
-  received = 0;
-  refused = false;
-  private handedOver = false;
-  private pending: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly deps: AppContext,
-    private readonly namespaceId: string,
-  ) {}
-
-  /** What the body needed when it was refused. */
-  get wanted(): number {
-    return this.received;
-  }
-
-  wrap(source: Readable): Readable {
-    const transform = new Transform({
-      transform: (chunk: Buffer, _enc, done) => {
-        this.received += chunk.length;
-        const step = this.grow().then(
-          (ok) => (ok ? done(null, chunk) : done(new Error('quota exceeded while streaming'))),
-          (err: unknown) => done(err as Error),
-        );
-        this.pending = step;
-      },
-    });
-    return pipeline(source, transform, () => undefined);
-  }
-
-  private async grow(): Promise<boolean> {
-    if (this.received <= this.held) return true;
-    const need = this.received - this.held;
-    for (const bytes of need < QUOTA_STEP ? [QUOTA_STEP, need] : [need]) {
-      if (await this.deps.store.namespaces.reserve(this.namespaceId, bytes)) {
-        this.held += bytes;
-        return true;
-      }
-    }
-    this.refused = true;
-    return false;
-  }
-
-  /** The session row now holds the reservation (its transaction committed). */
-  handOver(): void {
-    this.handedOver = true;
-    this.held = 0;
-  }
-
-  /** Gives back what is held, once no reservation is in flight any more. */
-  async release(): Promise<void> {
-    await this.pending.catch(() => undefined);
-    if (this.handedOver || this.held === 0) return;
-    const held = this.held;
-    this.held = 0;
-    await this.deps.store.namespaces.adjust(this.namespaceId, { reserved: -held });
-  }
 }
