@@ -290,17 +290,9 @@ export const CONFIG = group({
         min: 100,
         max: 3_600_000,
         unit: 'ms',
-        doc: 'an image job that has used this much CPU time is killed (or 5× this long on the clock while held back by the busy API): 413 `too_complex` at verification; renditions that take longer are given up (the image stays `ready` with its original only)',
+        doc: 'an image job that has used this much CPU time is killed (or 5× this long on the clock, waiting its turn at nice 19): 413 `too_complex` at verification; renditions that take longer are given up (the image stays `ready` with its original only)',
       }),
       imageIdleMs: int({ env: 'INTAKE_IMAGE_IDLE_MS', default: 5_000, min: 0, max: 3_600_000, unit: 'ms', doc: 'an idle image process exits after this (its memory goes back)' }),
-      /** Percent of each 500 ms media processes may run while the API is busy (100: never held back). */
-      busyDutyPercent: int({
-        env: 'INTAKE_MEDIA_BUSY_DUTY_PERCENT',
-        default: 10,
-        min: 5,
-        max: 100,
-        doc: 'while the API is busy (over half a core), image decoders and renderers run this percent of the time; `100` never holds them back ([ARCHITECTURE](docs/ARCHITECTURE.md#background-media-work-yields-to-requests))',
-      }),
     },
     { title: 'Media processing' },
   ),

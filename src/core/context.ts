@@ -2,7 +2,6 @@ import type { Config } from '../config/config.js';
 import type { Store } from '../db/repositories/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { JobQueue } from '../jobs/queue.js';
-import type { MediaGovernor } from '../media/cpu-governor.js';
 import type { ImageProber } from '../media/image.js';
 import type { MediaTypes } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
@@ -25,8 +24,6 @@ export interface AppContext {
   /** Where jobs are recorded (inside the transaction of the change that starts them). */
   jobs: JobQueue;
   log: Logger;
-  /** Holds media processes back while the API is busy (`serve`); absent, they run freely. */
-  governor?: MediaGovernor;
   /** Told when sessions are created, complete or fail (metrics); absent, nobody counts. */
   observer?: UploadObserver;
 }

@@ -13,7 +13,7 @@ import type { Core } from './core.js';
 
 export interface Api {
   app: FastifyInstance;
-  /** Serves HTTP on host:port (and lets the media governor watch this process). */
+  /** Serves HTTP on host:port. */
   listen(host: string, port: number): Promise<AddressInfo>;
   /** Stops taking requests and answers those in flight. */
   close(): Promise<void>;
@@ -65,7 +65,6 @@ export async function createApi(core: Core, background: Background): Promise<Api
   return {
     app,
     async listen(host, port) {
-      core.governor?.start();
       await app.listen({ host, port });
       return app.server.address() as AddressInfo;
     },

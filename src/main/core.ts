@@ -14,7 +14,6 @@ import { createStore, type Store } from '../db/repositories/index.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobMetrics } from '../jobs/metrics.js';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { MediaGovernor, PERIOD_MS } from '../media/cpu-governor.js';
 import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
@@ -46,8 +45,6 @@ export interface Core {
   jobStats: ReturnType<typeof jobMetrics>;
   /** Sessions created, completed and failed, bytes and durations, for the API's /metrics. */
   uploadStats: ReturnType<typeof uploadMetrics>;
-  /** Holds media processes back while the API is busy; started by a serving process, absent when the duty is 100%. */
-  governor?: MediaGovernor;
   /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
   startWorkers(): void;
   /** Stops taking jobs and waits for the running ones (graceful drain). */
@@ -90,20 +87,15 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
   const { storage, selfServed } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });
-  const governor =
-    config.media.busyDutyPercent < 100 ? new MediaGovernor({ periodMs: PERIOD_MS, dutyMs: (PERIOD_MS * config.media.busyDutyPercent) / 100 }) : undefined;
   const m = config.media;
-  const images = new ImageProber(
-    { concurrency: m.imageConcurrency, memoryMb: m.imageMemoryMb, timeoutMs: m.imageTimeoutMs, maxSvgElements: m.maxSvgElements, idleMs: m.imageIdleMs },
-    governor,
-  );
+  const images = new ImageProber({ concurrency: m.imageConcurrency, memoryMb: m.imageMemoryMb, timeoutMs: m.imageTimeoutMs, maxSvgElements: m.maxSvgElements, idleMs: m.imageIdleMs });
   const queue = await createQueue(
     store,
     { redisUrl: config.redis.url, redisPrefix: config.redis.prefix, leaseMs: config.jobs.leaseMs, retryBaseMs: config.jobs.retryBaseMs },
     (err, context) => log.warn({ err }, `job queue: ${context}`),
   );
   const uploadStats = uploadMetrics();
-  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, governor, observer: uploadStats.observer };
+  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, observer: uploadStats.observer };
   const webhooks: WebhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);
@@ -123,7 +115,6 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     queue,
     jobStats,
     uploadStats,
-    governor,
     startWorkers() {
       workers ??= queue.startWorkers({
         handlers: jobHandlers(context, webhooks),
@@ -139,7 +130,6 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
       await workers?.close();
       await queue.close();
       await images.close();
-      governor?.stop();
       await db.close();
     },
   };

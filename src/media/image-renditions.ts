@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { moduleEntry } from '../lib/module-entry.js';
-import { mediaJobDeadline, type MediaGovernor } from './cpu-governor.js';
+import { mediaJobDeadline } from './cpu-deadline.js';
 import { MediaError } from './ffmpeg.js';
 import { findPrlimit } from './image.js';
 import type { Rendered, RenderSpec } from './render-child.js';
@@ -28,10 +28,9 @@ const PRLIMIT = findPrlimit();
  * far more memory or time to resize (an SVG just under the element cap: 90,000 stroked text
  * elements parse in ~3 s and took over two minutes of CPU to draw), and that must fail its
  * own job, not grow the worker without bound or hold a core. The deadline counts the
- * child's CPU time, as the prober's does (`cpuMs`; on the clock 5× that while a governor
- * may hold it back, else the same).
+ * child's CPU time, as the prober's does (`cpuMs`; 5× that on the clock).
  */
-export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; cpuMs: number; signal?: AbortSignal; governor?: MediaGovernor }): Promise<ImageRendition[]> {
+export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; cpuMs: number; signal?: AbortSignal }): Promise<ImageRendition[]> {
   const bytes = opts.memoryMb * 1024 * 1024;
   const node = [process.execPath, ...CHILD.execArgv, CHILD.file, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)];
   const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
@@ -41,10 +40,8 @@ export function makeImageRenditions(input: string, outDir: string, opts: { maxPi
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       signal: opts.signal,
     });
-    // Held back while the API is busy (media/cpu-governor.ts).
-    opts.governor?.track(child);
     let timedOut = false;
-    const clear = mediaJobDeadline(child.pid, opts.cpuMs, opts.governor, () => {
+    const clear = mediaJobDeadline(child.pid, opts.cpuMs, () => {
       timedOut = true;
       child.kill('SIGKILL');
     });

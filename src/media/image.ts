@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { moduleEntry } from '../lib/module-entry.js';
-import { mediaJobDeadline, type MediaGovernor } from './cpu-governor.js';
+import { mediaJobDeadline } from './cpu-deadline.js';
 import type { ProbeReply, ProbeRequest } from './image-child.js';
 import { countSvgElements } from './svg-check.js';
 
@@ -24,7 +24,7 @@ export interface ImageLimits {
   concurrency: number;
   /** Private memory a job's process may use, Node itself included (~90 MB). */
   memoryMb: number;
-  /** A job that has used this much CPU time is killed (or, held back by a governor, 5× this long on the clock). */
+  /** A job that has used this much CPU time is killed (or, waiting its turn at nice 19, 5× this long on the clock). */
   timeoutMs: number;
   /** An SVG with more elements than this is refused before librsvg sees it. */
   maxSvgElements: number;
@@ -100,8 +100,7 @@ export class ImageProber {
   private closed = false;
   private readonly prlimit = findPrlimit();
 
-  /** `governor` holds the children back while the API is busy (media/cpu-governor.ts). */
-  constructor(limits: Partial<ImageLimits> = {}, private readonly governor?: MediaGovernor) {
+  constructor(limits: Partial<ImageLimits> = {}) {
     this.limits = { ...DEFAULT_IMAGE_LIMITS, ...limits };
   }
 
@@ -160,7 +159,7 @@ export class ImageProber {
   }
 
   private start(child: Child, job: Job): void {
-    child.deadline = mediaJobDeadline(child.proc.pid, this.limits.timeoutMs, this.governor, () => {
+    child.deadline = mediaJobDeadline(child.proc.pid, this.limits.timeoutMs, () => {
       child.timedOut = true;
       child.proc.kill('SIGKILL');
     });
@@ -182,7 +181,6 @@ export class ImageProber {
     } catch {
       // not permitted here: run at normal priority
     }
-    this.governor?.track(proc);
     const child: Child = { proc, job: null, ready: false, timedOut: false, stderr: '' };
     this.children.add(child);
     proc.stderr?.on('data', (chunk: Buffer) => {

@@ -54,7 +54,6 @@ describe('loadConfig', () => {
         imageMemoryMb: 512,
         imageTimeoutMs: 30_000,
         imageIdleMs: 5_000,
-        busyDutyPercent: 10,
       },
       jobs: { workers: true, leaseMs: 60_000, retryBaseMs: null, mediaConcurrency: 1 },
       webhooks: { allowPrivate: false },
