@@ -65,7 +65,7 @@ export interface HostileResult {
 export interface CpuShare {
   api: number;
   loadGenerator: number;
-  /** Everything else: the byte receiver, image decoders, other tenants of the machine. */
+  /** Everything else: image decoders, other tenants of the machine. */
   rest: number;
 }
 
@@ -293,7 +293,7 @@ export function hostileSummary(h: HostileResult): string {
     `  sessions/s       calm ${f(h.calm.sessionsPerSecond)}   hostile ${f(h.hostile.sessionsPerSecond)}   ratio ${f(h.sessionsRatio, 2)}   (rounds ${h.calm.sessionsRounds.map((v) => f(v)).join(' ')} / ${h.hostile.sessionsRounds.map((v) => f(v)).join(' ')}; non-2xx ${h.calm.sessionsNon2xx} / ${h.hostile.sessionsNon2xx})`,
     `  100 MB PUT MB/s  calm ${f(h.calm.putMbPerSecond)}   hostile ${f(h.hostile.putMbPerSecond)}   ratio ${f(h.putRatio, 2)}   (runs ${h.calm.putRuns.map((v) => f(v)).join(' ')} / ${h.hostile.putRuns.map((v) => f(v)).join(' ')})`,
     `  cores busy while sessions ran (API / load generator / the rest)   calm ${cores(h.calm.sessionsCpu)}   hostile ${cores(h.hostile.sessionsCpu)}`,
-    `  server RSS MB    at start ${f(h.rssBeforeBytes / 1e6)}   peak ${f(h.peakRssBytes / 1e6)}   (child processes: byte receiver and image decoders, summed, peak ${f(h.childrenPeakRssBytes / 1e6)})`,
+    `  server RSS MB    at start ${f(h.rssBeforeBytes / 1e6)}   peak ${f(h.peakRssBytes / 1e6)}   (child processes: image decoders, summed, peak ${f(h.childrenPeakRssBytes / 1e6)})`,
     `  tricklers cut off and reconnected: ${h.tricklersCut}; SVG answers: ${JSON.stringify(h.svgAnswers)}`,
   ].join('\n');
 }

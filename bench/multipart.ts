@@ -35,7 +35,7 @@ export interface MultipartResult {
   completeSecondsPerGib: number;
   completeCpuSecondsPerGib: number;
   completePeakRssBytes: number;
-  /** Peak RSS of the byte receiver (the child process of serve that takes the parts' bodies). */
+  /** Peak RSS of the server's child processes (none take the parts' bodies now; kept for older results). */
   receiverPeakRssBytes: number;
 }
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup, startServer } from './lib/children.js';
-import { benchHostile, hostileGoals, hostileSummary, type HostileResult } from './hostile.js';
+import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { buildReport, putGoals, putTable, summary, writeJson } from './report.js';
@@ -92,37 +92,11 @@ async function hostileOnly(cleanup: Cleanup): Promise<void> {
   process.stdout.write(goals.map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`).join('\n') + '\n');
 }
 
-/**
- * `npm run bench -- governor [--pairs N]`: does the media CPU governor earn its place? The
- * hostile-load benchmark on two Intakes, one with the governor (the default) and one
- * without (`INTAKE_MEDIA_BUSY_DUTY_PERCENT=100`), alternated N times (default 2) in one run.
- */
-async function governorAb(cleanup: Cleanup, pairs: number): Promise<void> {
-  const loadBefore = os.loadavg()[0]!;
-  const sides = { on: [] as HostileResult[], off: [] as HostileResult[] };
-  for (let pair = 0; pair < pairs; pair++) {
-    for (const side of pair % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-      const intake = await startIntake(cleanup, side === 'off' ? { INTAKE_MEDIA_BUSY_DUTY_PERCENT: '100' } : {});
-      process.stderr.write(`Governor ${side}, pair ${pair + 1}/${pairs}: sessions and a 100 MB PUT, calm vs under hostile load\n`);
-      sides[side].push(await benchHostile(intake));
-      await intake.stop();
-    }
-  }
-  const line = (side: 'on' | 'off') => {
-    const r = sides[side];
-    const f = (pick: (h: HostileResult) => number, digits = 2) => r.map((h) => pick(h).toFixed(digits)).join(' ');
-    return `  governor ${side.padEnd(3)}  sessions hostile/calm ${f((h) => h.sessionsRatio)}   PUT hostile/calm ${f((h) => h.putRatio)}   peak RSS MB ${f((h) => h.peakRssBytes / 1e6, 0)}   image children peak MB ${f((h) => h.childrenPeakRssBytes / 1e6, 0)}`;
-  };
-  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\nHostile load with and without the media governor, ${pairs} alternated pairs:\n${line('on')}\n${line('off')}\n`);
-  for (const side of ['on', 'off'] as const) process.stdout.write(`\nLast run, governor ${side}:\n${hostileSummary(sides[side].at(-1)!)}\n`);
-}
-
 async function main(cleanup: Cleanup): Promise<void> {
   if (process.argv[2] === 'footprint') {
     process.stdout.write(`\n${footprintSummary(await benchFootprint(cleanup))}\n`);
     return;
   }
-  if (process.argv.includes('governor')) return governorAb(cleanup, Number(/--pairs=?(\d+)/.exec(process.argv.slice(2).join('='))?.[1] ?? 2));
   if (process.argv.includes('hostile')) return hostileOnly(cleanup);
   // `npm run bench -- pipeline` runs only benchmark 5 (minutes of transcoding on its own).
   if (process.argv[2] === 'pipeline') {

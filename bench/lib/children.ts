@@ -159,7 +159,7 @@ function childrenOf(pid: number): number[] | null {
 }
 
 /**
- * The process's children, grandchildren …: Intake's byte receiver, image decoders, ffmpeg.
+ * The process's children, grandchildren …: Intake's image decoders, ffprobe, ffmpeg.
  * Walks the tree down from `pid`, reading a few small /proc files: the hostile benchmark
  * samples this every 100 ms while it measures, and stat-ing every process on the machine
  * through the promise API instead cost its load generator 16% of a core.
