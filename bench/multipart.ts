@@ -171,7 +171,7 @@ export function multipartSummary(r: MultipartResult): string {
     `  throughput MB/s          sink ${f(r.sink.medianMbPerSecond)}   Intake ${f(r.intake.medianMbPerSecond)}   Intake/sink ${f(r.ratio, 2)}`,
     `  all runs MB/s            sink ${r.sink.mbPerSecond.map((v) => f(v)).join(' ')}   Intake ${r.intake.mbPerSecond.map((v) => f(v)).join(' ')}`,
     `  server CPU s per GiB     sink ${f(r.sink.cpuSecondsPerGib, 2)}   Intake ${f(r.intake.cpuSecondsPerGib, 2)}   Intake/sink ${f(r.intake.cpuSecondsPerGib / r.sink.cpuSecondsPerGib, 2)}`,
-    `  peak RSS MB              sink ${f(r.sink.peakRssBytes / MB)}   Intake parts ${f(r.intake.peakRssBytes / MB)}   Intake complete ${f(r.completePeakRssBytes / MB)}   byte receiver (parts) ${f(r.receiverPeakRssBytes / MB)}`,
+    `  peak RSS MB              sink ${f(r.sink.peakRssBytes / MB)}   Intake parts ${f(r.intake.peakRssBytes / MB)}   Intake complete ${f(r.completePeakRssBytes / MB)}   child processes ${f(r.receiverPeakRssBytes / MB)}`,
     `  complete (join + verify) ${f(r.completeSecondsPerGib, 2)} s per GiB (server CPU ${f(r.completeCpuSecondsPerGib, 2)} s per GiB)`,
     ...multipartGoals(r).map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`),
   ].join('\n');
