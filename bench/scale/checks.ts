@@ -100,15 +100,17 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
       if (x.status === 'pending' ? !u || !LIVE.includes(u.status) : u?.status !== 'completed' && x.status === 'ready') violations.push(`asset ${x.id} (${x.status}) of upload ${x.upload_id} (${u?.status ?? 'missing'})`);
     }
 
-    // 3. Quota: stored bytes are the verified originals' bytes; reservations are the live sessions'.
+    // 3. Quota: stored bytes are the verified originals' bytes plus their renditions' (the
+    //    sources with no blob); reservations are the live sessions'.
     let storedBytes = 0;
     let blobBytes = 0;
     for (const ns of namespaces) {
-      const sum = blobs.filter((b) => b.namespace_id === ns.id).reduce((n, b) => n + Number(b.size), 0);
+      const renditions = sources.filter((x) => x.namespace_id === ns.id && x.blob_id === null).reduce((n, x) => n + Number(x.filesize ?? 0), 0);
+      const sum = blobs.filter((b) => b.namespace_id === ns.id).reduce((n, b) => n + Number(b.size), 0) + renditions;
       const reserved = uploads.filter((u) => u.namespace_id === ns.id && LIVE.includes(u.status)).reduce((n, u) => n + Number(u.reserved_bytes), 0);
       storedBytes += Number(ns.stored_bytes);
       blobBytes += sum;
-      if (Number(ns.stored_bytes) !== sum) violations.push(`namespace ${ns.id}: stored_bytes ${ns.stored_bytes} ≠ ${sum} bytes of its blobs`);
+      if (Number(ns.stored_bytes) !== sum) violations.push(`namespace ${ns.id}: stored_bytes ${ns.stored_bytes} ≠ ${sum} bytes of its blobs and renditions`);
       if (Number(ns.reserved_bytes) !== reserved) violations.push(`namespace ${ns.id}: reserved_bytes ${ns.reserved_bytes} ≠ ${reserved} reserved by its live sessions`);
     }
 

@@ -128,7 +128,7 @@ export function scaleSummary(r: ScaleResult): string {
     `  sessions created ${r.stats.sessions}, requests failed over to the other API ${r.stats.failovers}, creates retried ${r.stats.retriedCreates}`,
     `  uploads accepted ${c.uploadsAccepted} (${r.stats.accepted.filter((a) => a.claimed).length} of them claimed by a complete sent before the kill), completed ${c.uploadsCompleted}, failed ${r.stats.failed.length}, left in verification by the killed process ${c.uploadsStranded}`,
     `  assets ready ${c.assetsReady}, renditions ${c.renditions}, sessions left open ${c.sessionsLeftOpen}`,
-    `  bucket: ${c.objectsInBucket} objects, ${c.openMultipartUploads} open multipart uploads (${c.multipartReconciled} left by a killed process, aborted by reconciliation); stored_bytes ${c.storedBytes} = blobs ${c.blobBytes}`,
+    `  bucket: ${c.objectsInBucket} objects, ${c.openMultipartUploads} open multipart uploads (${c.multipartReconciled} left by a killed process, aborted by reconciliation); stored_bytes ${c.storedBytes} = blobs and renditions ${c.blobBytes}`,
     `  jobs: waiting ${c.jobs.waiting}, active ${c.jobs.active}, delayed ${c.jobs.delayed}, failed ${c.jobs.failed}, outbox ${c.jobs.outbox}`,
     `  timings: drive ${r.timings.driveSeconds.toFixed(1)} s (${r.timings.uploadsPerSecond.toFixed(1)} uploads/s), settle ${r.timings.settleSeconds.toFixed(1)} s`,
     `  CPU seconds: API processes ${r.cpuSeconds.api.toFixed(1)}, workers ${r.cpuSeconds.worker.toFixed(1)} (ffmpeg and image decoders included)`,
