@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { migrateToLatest, openDatabase, type Db, type Dialect } from '../../src/db/database.js';
 import { createStore, type Store } from '../../src/db/repositories/index.js';
@@ -116,4 +117,22 @@ export async function openTestStore(dialect: Dialect): Promise<TestStore> {
     await close();
     throw err;
   }
+}
+
+/**
+ * A fresh database of `dialect` for each describe() that calls it, opened before its tests
+ * and dropped after them (migration tests: they migrate it themselves).
+ */
+export function useFreshDatabase(dialect: Dialect): () => Db {
+  let database: TestDatabase | undefined;
+  let db: Db | undefined;
+  before(async () => {
+    database = await createTestDatabase(dialect);
+    db = openDatabase(database.url);
+  });
+  after(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+  return () => db!;
 }
