@@ -5,7 +5,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { ImageProber } from '../media/image.js';
 import type { MediaTypes } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import type { UploadObserver } from '../uploads/observer.js';
+import type { UploadObserver } from './upload-observer.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;

@@ -5,7 +5,7 @@
  * In a separate `intake worker` the completions it records are counted in its own process.
  */
 import { Counter, Histogram, type Metric } from 'prom-client';
-import type { UploadObserver } from '../uploads/observer.js';
+import type { UploadObserver } from '../core/upload-observer.js';
 
 export function uploadMetrics(): { metrics: Metric[]; observer: UploadObserver } {
   const created = new Counter({ name: 'intake_uploads_created_total', help: 'Upload sessions created (JSON sessions, form uploads, duplicates), by kind.', labelNames: ['kind'] as const, registers: [] });

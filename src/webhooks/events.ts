@@ -8,7 +8,7 @@ import type { AssetRow, UploadRow } from '../db/schema.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
-import type { UploadObserver } from '../uploads/observer.js';
+import type { UploadObserver } from '../core/upload-observer.js';
 
 export const WEBHOOK_EVENTS = ['upload.completed', 'upload.failed', 'upload.expired', 'asset.ready', 'asset.failed', 'asset.deleted'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
