@@ -36,7 +36,12 @@ function mtime(file) {
 // 1. npm dependencies: install when node_modules is absent or older than the lock file.
 const lock = path.join(root, 'package-lock.json');
 const installed = path.join(root, 'node_modules', '.package-lock.json');
-if (!fs.existsSync(installed) || mtime(installed) < mtime(lock)) {
+// A node_modules that is a symlink belongs to another checkout (a git worktree sharing one
+// install): npm ci here would empty that checkout's install through the link, so leave it.
+const linked = fs.lstatSync(path.join(root, 'node_modules'), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+if (linked) {
+  if (!fs.existsSync(installed)) log('node_modules is a symlink to an install that is missing: install it in the checkout it points to.');
+} else if (!fs.existsSync(installed) || mtime(installed) < mtime(lock)) {
   log('installing npm dependencies (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
