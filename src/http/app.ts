@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastJson from 'fast-json-stringify';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Background } from '../lib/background.js';
 import { newId } from '../lib/ids.js';
@@ -62,15 +63,41 @@ export interface AppDeps {
   publicUrl?: string;
 }
 
+/**
+ * A route's validator or serializer is compiled on the route's first use, not at start:
+ * ~170 serializers and as many validators compiled up front were a third of the start time
+ * and several MB of generated code in every idle process, for routes most processes never
+ * answer. Ajv reports a failed validation on the function (`errors`): passed on.
+ */
+function onFirstUse<R>(compile: () => (data: unknown) => R): (data: unknown) => R {
+  let compiled: ((data: unknown) => R) & { errors?: unknown } | undefined;
+  const call = Object.assign((data: unknown) => {
+    compiled ??= compile();
+    const result = compiled(data);
+    call.errors = compiled.errors;
+    return result;
+  }, { errors: undefined as unknown });
+  return call;
+}
+
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
 function validators() {
   const base = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false } as const;
-  const body = new Ajv({ ...base, coerceTypes: false });
-  const other = new Ajv({ ...base, coerceTypes: 'array' });
-  addFormats.default(body);
-  addFormats.default(other);
+  let ajv: { body: Ajv; other: Ajv } | undefined;
+  const compilers = () => {
+    if (ajv) return ajv;
+    ajv = { body: new Ajv({ ...base, coerceTypes: false }), other: new Ajv({ ...base, coerceTypes: 'array' }) };
+    addFormats.default(ajv.body);
+    addFormats.default(ajv.other);
+    return ajv;
+  };
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    httpPart === 'body' ? body.compile(schema) : other.compile(schema);
+    onFirstUse(() => (httpPart === 'body' ? compilers().body : compilers().other).compile(schema));
+}
+
+/** Fastify's own response serializers (fast-json-stringify: unknown fields dropped), compiled on first use. */
+function serializers() {
+  return ({ schema }: { schema: object }) => onFirstUse(() => fastJson(schema as Parameters<typeof fastJson>[0]));
 }
 
 /** A connection silent this long is closed: a body that stops arriving is abandoned, its socket and temp file go. */
@@ -94,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors,
   } as never) as unknown as FastifyInstance;
   app.setValidatorCompiler(validators());
+  app.setSerializerCompiler(serializers());
   installErrorHandling(app);
   const transfers = deps.transfers ?? { minBytesPerSecond: 1024, windowMs: 30_000, maxConcurrentUploads: 500 };
   const guard = new TransferGuard(transfers.minBytesPerSecond, transfers.windowMs);

@@ -6,7 +6,6 @@
  * `intake <command> --help` describe each; README "From the terminal" lists the exit codes.
  */
 import { Command } from 'commander';
-import { registerClientCommands } from '../cli/client-commands.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { runCommandLine } from '../cli/program.js';
 import type { ServerCommand } from './server-commands.js';
@@ -56,8 +55,12 @@ function registerServerCommands(program: Command, env: NodeJS.ProcessEnv, exit: 
     .action((o: { json?: boolean; dataDir?: string }) => run({ cmd: 'reconcile', json: json(o) }, o));
 }
 
+/** A server command needs none of the client's modules (the SDK, progress bars): they load for the others and for `intake --help`. */
+const SERVER_COMMANDS = new Set(['serve', 'worker', 'namespace', 'key', 'sweep', 'reconcile']);
+const client = SERVER_COMMANDS.has(argv[0] ?? '') ? undefined : await import('../cli/client-commands.js');
+
 runCommandLine(argv, (program, exit) => {
-  registerClientCommands(program, process.env, exit);
+  client?.registerClientCommands(program, process.env, exit);
   registerServerCommands(program, process.env, exit);
 }).then(
   (code) => {
