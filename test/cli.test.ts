@@ -4,9 +4,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CLI } from './helpers/entry.js';
 import { freePort } from './helpers/intake.js';
 
-const CLI = ['--import', 'tsx', 'src/main/cli.ts'];
 let dir: string;
 before(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-cli-'));
@@ -26,7 +26,7 @@ describe('intake CLI', () => {
         const env = { ...process.env, INTAKE_LOG_LEVEL: 'silent' } as Record<string, string>;
         delete env.INTAKE_DATA_DIR;
         delete env.INTAKE_DATABASE_URL;
-        const res = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.resolve('src/main/cli.ts'), ...args], { encoding: 'utf8', cwd: elsewhere, env });
+        const res = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', cwd: elsewhere, env });
         assert.equal(res.status, 2, `${args.join(' ')}: ${res.stdout}${res.stderr}`);
         assert.ok(res.stderr.includes(path.join(elsewhere, 'data', 'intake.db')), res.stderr);
         assert.match(res.stderr, /--data-dir/);

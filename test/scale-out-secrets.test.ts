@@ -9,9 +9,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
+import { CLI } from './helpers/entry.js';
 
 function cli(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', ...args], { encoding: 'utf8', env: { ...process.env, INTAKE_LOG_LEVEL: 'silent', ...env } });
+  return spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, INTAKE_LOG_LEVEL: 'silent', ...env } });
 }
 
 it('scaled out (PostgreSQL, S3 or Redis) without INTAKE_ADMIN_KEY and INTAKE_SIGNING_SECRET: stops, naming both, and generates no secret file', async () => {

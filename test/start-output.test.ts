@@ -10,9 +10,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CLI } from './helpers/entry.js';
 import { freePort } from './helpers/intake.js';
 
-const CLI = ['--import', 'tsx', 'src/main/cli.ts'];
 const SECRETS = { INTAKE_ADMIN_KEY: 'sk_admin_' + 'a'.repeat(40), INTAKE_SIGNING_SECRET: 'b'.repeat(64) };
 let dir: string;
 before(async () => {

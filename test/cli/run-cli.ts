@@ -1,9 +1,9 @@
 /**
  * The `intake` binary as a child process, and a loopback relay that slows uploads down and
  * counts the bytes it carries, so a test can interrupt an upload half-way and see what a
- * re-run sends. The CLI is bundled once per test file by esbuild (its packages stay in
- * node_modules): the same code as `node dist/src/main/cli.js`, starting in a fraction of
- * tsx's time, so a file of a dozen CLI runs stays fast on a busy machine.
+ * re-run sends. The compiled run spawns dist/src/main/cli.js; from source, the CLI is bundled
+ * once per test file by esbuild (its packages stay in node_modules): the same code, starting
+ * in a fraction of tsx's time, so a file of a dozen CLI runs stays fast on a busy machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fsSync from 'node:fs';
@@ -13,12 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { build } from 'esbuild';
+import { CLI, compiled } from '../helpers/entry.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
 
 let bundled: Promise<string> | undefined;
 
 function cliEntry(): Promise<string> {
+  if (compiled) return Promise.resolve(CLI.at(-1)!);
   bundled ??= (async () => {
     const outdir = path.resolve('node_modules', '.cache', 'intake-cli-test', String(process.pid));
     process.on('exit', () => fsSync.rmSync(outdir, { recursive: true, force: true }));

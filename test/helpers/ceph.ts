@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -21,8 +20,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3Storage } from '../../src/storage/s3.js';
 import type { S3Settings } from '../../src/storage/s3-client.js';
+import { repoRoot } from './entry.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = repoRoot;
 const CEPH_DIR = process.env.CEPH_DIR ?? '/tmp/ceph';
 
 export interface S3Server {

@@ -1,11 +1,15 @@
 /**
  * Starts a real Intake (SQLite, local disk, real HTTP server on loopback) in a temp
  * directory, and gives tests a small client for it. Every instance is independent.
+ * `useIntake()` is the usual setup of a test file: one Intake and a tenant for its tests;
+ * `{ listen: false }` for suites that only call the API (validation, envelopes, errors):
+ * the same app, answered through Fastify's inject(), with no socket.
  */
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type pino from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/lib/clock.js';
@@ -44,6 +48,7 @@ export interface ApiResponse<T = any> {
 }
 
 export interface TestIntake {
+  /** The server's base URL; throws for an Intake started with `listen: false`. */
   url: string;
   intake: Intake;
   dataDir: string;
@@ -61,7 +66,15 @@ export interface TestIntake {
   close(): Promise<void>;
 }
 
-export async function startIntake(env: Record<string, string> = {}, opts: { dataDir?: string; keepData?: boolean; logger?: pino.Logger } = {}): Promise<TestIntake> {
+export interface StartOptions {
+  dataDir?: string;
+  keepData?: boolean;
+  logger?: pino.Logger;
+  /** false: no server; api() goes through app.inject() (for suites where no bytes cross a socket). */
+  listen?: boolean;
+}
+
+export async function startIntake(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestIntake> {
   const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'intake-test-')));
   const port = await freePort();
   const config = loadConfig({
@@ -76,8 +89,9 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
   const clock = new TestClock();
   const intake = await createIntake(config, { logger: opts.logger ?? false, clock });
   if (config.jobs.workers) intake.startWorkers();
-  await intake.listen('127.0.0.1', port);
-  const url = `http://127.0.0.1:${port}`;
+  const listening = opts.listen !== false;
+  if (listening) await intake.listen('127.0.0.1', port);
+  const base = `http://127.0.0.1:${port}`;
 
   const api: TestIntake['api'] = async (method, route, opts = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${opts.key ?? ADMIN_KEY}`, ...opts.headers };
@@ -86,7 +100,8 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.json);
     }
-    const res = await fetch(url + route, { method, headers, body });
+    if (!listening) return injected(intake, method, route, headers, body);
+    const res = await fetch(base + route, { method, headers, body });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
   };
@@ -106,7 +121,10 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
 
   let tenants = 0;
   return {
-    url,
+    get url() {
+      if (!listening) throw new Error('this Intake was started with listen: false: call it through api()');
+      return base;
+    },
     intake,
     dataDir,
     clock,
@@ -130,6 +148,54 @@ export async function startIntake(env: Record<string, string> = {}, opts: { data
       if (!opts.keepData) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The API answered through app.inject(), shaped as a fetch() answer. */
+async function injected(intake: Intake, method: string, route: string, headers: Record<string, string>, body: RequestInit['body']): Promise<ApiResponse> {
+  if (body != null && typeof body !== 'string' && !Buffer.isBuffer(body)) {
+    // FormData, Blob, a stream…: encoded as fetch() would send it, with its content type (a form's boundary).
+    const encoded = new Response(body);
+    const type = encoded.headers.get('content-type');
+    if (type && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers = { ...headers, 'content-type': type };
+    body = Buffer.from(await encoded.arrayBuffer());
+  }
+  const res = await intake.app.inject({ method: method as 'GET', url: route, headers, ...(body != null ? { payload: body as string | Buffer } : {}) });
+  const answer = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) answer.append(name, String(v));
+  }
+  return { status: res.statusCode, headers: answer, body: res.body ? JSON.parse(res.body) : null };
+}
+
+/** The Intake of useIntake(), with the key of its tenant (namespace and key made in before()). */
+export interface UsedIntake extends TestIntake {
+  key: string;
+  namespaceId: string;
+  keyId: string;
+}
+
+/**
+ * The usual setup of a test file or describe(): `const t = useIntake(env)` at its top, then
+ * `t.api(..., { key: t.key })` in its tests. The Intake starts in before(), with one tenant
+ * unless `tenant: false`, and is closed (its folder removed) in after(). `t` stands for it:
+ * it forwards to the instance before() started, so it can be passed wherever a TestIntake goes.
+ */
+export function useIntake(env: Record<string, string> = {}, opts: StartOptions & { tenant?: boolean } = {}): UsedIntake {
+  let started: TestIntake | undefined;
+  let tenant: Record<string, string> = {};
+  before(async () => {
+    started = await startIntake(env, opts);
+    if (opts.tenant !== false) tenant = await started.tenant();
+  });
+  after(() => started?.close());
+  return new Proxy({} as UsedIntake, {
+    get(_, name) {
+      if (typeof name === 'string' && name in tenant) return tenant[name];
+      if (!started) throw new Error(`useIntake(): ${String(name)} read before its before() hook ran`);
+      const value = Reflect.get(started, name);
+      return typeof value === 'function' ? value.bind(started) : value;
+    },
+  });
 }
 
 /** Polls `fn` until it returns a truthy value or the deadline passes. */

@@ -1,5 +1,5 @@
 /**
- * The real server as a child process (`intake serve` through tsx), for tests that kill it,
+ * The real server as a child process (`intake serve`, compiled or through tsx as the test runs), for tests that kill it,
  * restart it, or run several side by side. Resolves once it says it is listening; rejects
  * with everything it printed if it exits first.
  */
@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CLI } from './entry.js';
 import { ADMIN_KEY, freePort, SIGNING_SECRET } from './intake.js';
 
 export async function spawnServe(env: { INTAKE_DATA_DIR: string; INTAKE_PORT: string } & Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve'], {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
     env: { ...process.env, INTAKE_ADMIN_KEY: ADMIN_KEY, INTAKE_SIGNING_SECRET: SIGNING_SECRET, INTAKE_LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,11 +38,11 @@ export interface RoleProcess {
 }
 
 /**
- * Starts `intake serve` or `intake worker` through tsx with `env` (stderr shown), and keeps
+ * Starts `intake serve` or `intake worker` (compiled or through tsx, as the test runs) with `env` (stderr shown), and keeps
  * it in `children` until it exits, so a test's after() can SIGKILL whatever is left.
  */
 export function startRole(cmd: 'serve' | 'worker', env: NodeJS.ProcessEnv, children: Set<ChildProcess>): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', cmd], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...CLI, cmd], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code))).finally(() => children.delete(child));
   let out = '';

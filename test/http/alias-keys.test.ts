@@ -5,16 +5,12 @@
  * the database too. Every refusal is 409 naming alias and leaves nothing behind.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { describe, it } from 'node:test';
+import { useIntake } from '../helpers/intake.js';
 import { assertError, createSession, refused } from './error-helpers.js';
 
-let t: TestIntake;
-
-before(async () => {
-  t = await startIntake();
-});
-after(() => t.close());
+// Sessions and asset records only: no bytes cross a socket, so the app answers through inject().
+const t = useIntake({}, { listen: false, tenant: false });
 
 const session = (alias: string, extra: Record<string, unknown> = {}) => ({ filename: 'a.txt', content_type: 'text/plain', file_size: 3, alias, ...extra });
 

@@ -12,8 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { STATUS } from '../../src/http/error-handler.js';
 import { ERROR_CODES, REASONS, STORED_ONLY_CODES, storedError } from '../../src/lib/errors.js';
 import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { repoRoot } from '../helpers/entry.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = repoRoot;
 let t: TestIntake;
 let docs: string;
 

@@ -4,22 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { startIntake, useIntake, type TestIntake } from '../helpers/intake.js';
 import { png, sha256 } from '../helpers/media.js';
 import { assertError, createSession, put, refused, snapshot } from './error-helpers.js';
 
-let t: TestIntake;
-let key: string;
-
-before(async () => {
-  t = await startIntake();
-  ({ key } = await t.tenant());
-});
-after(() => t.close());
+const t = useIntake();
 
 const valid = { filename: 'notes.txt', content_type: 'text/plain', file_size: 5 };
-const create = (json: unknown, k = key) => t.api('POST', '/v1/uploads', { key: k, json });
-const createRaw = (body: string | undefined, headers: Record<string, string>) => t.api('POST', '/v1/uploads', { key, body, headers });
+const create = (json: unknown, k = t.key) => t.api('POST', '/v1/uploads', { key: k, json });
+const createRaw = (body: string | undefined, headers: Record<string, string>) => t.api('POST', '/v1/uploads', { key: t.key, body, headers });
 
 describe('POST /v1/uploads: malformed bodies', () => {
   for (const [name, body] of [
@@ -29,32 +22,32 @@ describe('POST /v1/uploads: malformed bodies', () => {
     ['single quotes', "{'filename':'a.txt'}"],
   ] as const) {
     it(`malformed JSON (${name}) is 400 invalid_request`, async () => {
-      await refused(t, key, () => createRaw(body, { 'content-type': 'application/json' }), 400, 'invalid_request');
+      await refused(t, t.key, () => createRaw(body, { 'content-type': 'application/json' }), 400, 'invalid_request');
     });
   }
 
   it('a JSON array, null or empty body is 400 invalid_request', async () => {
     for (const body of ['[]', 'null', '', '"text"', '42']) {
-      await refused(t, key, () => createRaw(body, { 'content-type': 'application/json' }), 400, 'invalid_request');
+      await refused(t, t.key, () => createRaw(body, { 'content-type': 'application/json' }), 400, 'invalid_request');
     }
   });
 
   it('a __proto__ key (prototype pollution) is 400 invalid_request', async () => {
     const body = '{"filename":"a.txt","content_type":"text/plain","file_size":5,"metadata":{"__proto__":{"admin":true}}}';
-    await refused(t, key, () => createRaw(body, { 'content-type': 'application/json' }), 400, 'invalid_request');
+    await refused(t, t.key, () => createRaw(body, { 'content-type': 'application/json' }), 400, 'invalid_request');
     assert.equal(({} as Record<string, unknown>).admin, undefined);
   });
 
   it('no body and no Content-Type is 400, not a 500', async () => {
-    await refused(t, key, () => createRaw(undefined, {}), 400, 'invalid_request');
+    await refused(t, t.key, () => createRaw(undefined, {}), 400, 'invalid_request');
   });
 
   it('a text/plain body is 415 unsupported_media_type (the API reads JSON and multipart only)', async () => {
-    await refused(t, key, () => createRaw('filename=a.txt', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+    await refused(t, t.key, () => createRaw('filename=a.txt', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
   });
 
   it('a url-encoded form is 415 unsupported_media_type', async () => {
-    await refused(t, key, () => createRaw('filename=a.txt', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+    await refused(t, t.key, () => createRaw('filename=a.txt', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
   });
 });
 
@@ -63,18 +56,18 @@ describe('POST /v1/uploads: fields', () => {
     it(`missing ${field} is 400 with details.field`, async () => {
       const json: Record<string, unknown> = { ...valid };
       delete json[field];
-      await refused(t, key, () => create(json), 400, 'invalid_request', field);
+      await refused(t, t.key, () => create(json), 400, 'invalid_request', field);
     });
   }
 
   it('an unknown field is 400 naming it', async () => {
-    const res = await refused(t, key, () => create({ ...valid, colour: 'red' }), 400, 'invalid_request', 'colour');
+    const res = await refused(t, t.key, () => create({ ...valid, colour: 'red' }), 400, 'invalid_request', 'colour');
     assert.match(res.body.error!.message, /colour/);
   });
 
   for (const [name, file_size] of [['zero', 0], ['negative', -1], ['fractional', 1.5], ['a string', '5'], ['null', null]] as const) {
     it(`file_size ${name} is 400`, async () => {
-      await refused(t, key, () => create({ ...valid, file_size }), 400, 'invalid_request', 'file_size');
+      await refused(t, t.key, () => create({ ...valid, file_size }), 400, 'invalid_request', 'file_size');
     });
   }
 
@@ -91,44 +84,44 @@ describe('POST /v1/uploads: fields', () => {
     ['empty', ''],
   ] as const) {
     it(`filename ${name} is 400 with details.field filename`, async () => {
-      await refused(t, key, () => create({ ...valid, filename }), 400, 'invalid_request', 'filename');
+      await refused(t, t.key, () => create({ ...valid, filename }), 400, 'invalid_request', 'filename');
     });
   }
 
   it('a filename of 255 characters is accepted (the limit is inclusive)', async () => {
-    const s = await createSession(t, key, { ...valid, filename: 'x'.repeat(251) + '.txt' });
+    const s = await createSession(t, t.key, { ...valid, filename: 'x'.repeat(251) + '.txt' });
     assert.equal(s.filename.length, 255);
-    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).status, 200);
+    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key })).status, 200);
   });
 
   it('a filename with a C1 control character (U+0085) is 400', async () => {
-    await refused(t, key, () => create({ ...valid, filename: 'a\u0085b.txt' }), 400, 'invalid_request', 'filename');
+    await refused(t, t.key, () => create({ ...valid, filename: 'a\u0085b.txt' }), 400, 'invalid_request', 'filename');
   });
 
   for (const expires_in of [59, 86401, 0, 600.5, '3600']) {
     it(`expires_in ${JSON.stringify(expires_in)} is 400`, async () => {
-      await refused(t, key, () => create({ ...valid, expires_in }), 400, 'invalid_request', 'expires_in');
+      await refused(t, t.key, () => create({ ...valid, expires_in }), 400, 'invalid_request', 'expires_in');
     });
   }
 
   it('expires_in 60 and 86400 are accepted (the range is inclusive)', async () => {
     for (const expires_in of [60, 86400]) {
-      const s = await createSession(t, key, { ...valid, expires_in });
+      const s = await createSession(t, t.key, { ...valid, expires_in });
       assert.equal(s.expires_in, expires_in);
       assert.equal(Date.parse(s.expires_at) - Date.parse(s.created_at), expires_in * 1000);
-      assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).status, 200);
+      assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key })).status, 200);
     }
   });
 
   for (const content_type of ['application/x-msdownload', 'text/html', 'application/javascript', 'image/x-made-up', ';']) {
     it(`content_type ${content_type} is 415 unsupported_media_type with details.field content_type`, async () => {
-      await refused(t, key, () => create({ ...valid, content_type }), 415, 'unsupported_media_type', 'content_type');
+      await refused(t, t.key, () => create({ ...valid, content_type }), 415, 'unsupported_media_type', 'content_type');
     });
   }
 
   it('a kind that does not match content_type is 400 with details.field kind', async () => {
-    await refused(t, key, () => create({ filename: 'p.png', content_type: 'image/png', file_size: 10, kind: 'video' }), 400, 'invalid_request', 'kind');
-    await refused(t, key, () => create({ ...valid, kind: 'spreadsheet' }), 400, 'invalid_request', 'kind');
+    await refused(t, t.key, () => create({ filename: 'p.png', content_type: 'image/png', file_size: 10, kind: 'video' }), 400, 'invalid_request', 'kind');
+    await refused(t, t.key, () => create({ ...valid, kind: 'spreadsheet' }), 400, 'invalid_request', 'kind');
   });
 
   for (const [name, metadata] of [
@@ -140,19 +133,19 @@ describe('POST /v1/uploads: fields', () => {
     ['a 2001-character value', { note: 'x'.repeat(2001) }],
   ] as const) {
     it(`metadata that is ${name} is 400`, async () => {
-      const res = await refused(t, key, () => create({ ...valid, metadata }), 400, 'invalid_request');
+      const res = await refused(t, t.key, () => create({ ...valid, metadata }), 400, 'invalid_request');
       assert.match(String(res.body.error!.details.field), /^metadata/);
     });
   }
 
   it('flat metadata with exactly 50 keys is accepted', async () => {
-    const s = await createSession(t, key, { ...valid, metadata: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i % 2 ? 'v' : null])) });
-    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).status, 200);
+    const s = await createSession(t, t.key, { ...valid, metadata: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i % 2 ? 'v' : null])) });
+    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key })).status, 200);
   });
 
   for (const file_hash of ['abc', 'a'.repeat(63), 'a'.repeat(65), 'g'.repeat(64), ' ' + 'a'.repeat(63), 'sha256:' + 'a'.repeat(64)]) {
     it(`file_hash ${JSON.stringify(file_hash.slice(0, 12))}… (${file_hash.length} chars) is 400`, async () => {
-      await refused(t, key, () => create({ ...valid, file_hash }), 400, 'invalid_request', 'file_hash');
+      await refused(t, t.key, () => create({ ...valid, file_hash }), 400, 'invalid_request', 'file_hash');
     });
   }
 
@@ -167,7 +160,7 @@ describe('POST /v1/uploads: fields', () => {
     ['width', -1],
   ] as const) {
     it(`${field} ${JSON.stringify(value).slice(0, 20)} is 400 with details.field ${field}`, async () => {
-      await refused(t, key, () => create({ ...valid, [field]: value }), 400, 'invalid_request', field);
+      await refused(t, t.key, () => create({ ...valid, [field]: value }), 400, 'invalid_request', field);
     });
   }
 
@@ -178,7 +171,7 @@ describe('POST /v1/uploads: fields', () => {
     ['a bad combinator', { operator: 'and', rules: [{ key: 'width', operator: '>', value: 1 }] }],
   ] as const) {
     it(`conditions with ${name} is 400`, async () => {
-      const res = await refused(t, key, () => create({ ...valid, conditions }), 400, 'invalid_request');
+      const res = await refused(t, t.key, () => create({ ...valid, conditions }), 400, 'invalid_request');
       assert.match(String(res.body.error!.details.field), /^conditions/);
     });
   }
@@ -187,16 +180,16 @@ describe('POST /v1/uploads: fields', () => {
 describe('POST /v1/uploads: alias, limits and quota', () => {
   it('a taken alias is 409 conflict; the first holder keeps it and can still finish', async () => {
     const bytes = await png(16, 16);
-    const first = await createSession(t, key, { filename: 'hero.png', content_type: 'image/png', file_size: bytes.length, alias: 'hero' });
-    const res = await refused(t, key, () => create({ filename: 'other.png', content_type: 'image/png', file_size: bytes.length, alias: 'hero' }), 409, 'conflict', 'alias');
+    const first = await createSession(t, t.key, { filename: 'hero.png', content_type: 'image/png', file_size: bytes.length, alias: 'hero' });
+    const res = await refused(t, t.key, () => create({ filename: 'other.png', content_type: 'image/png', file_size: bytes.length, alias: 'hero' }), 409, 'conflict', 'alias');
     assert.match(res.body.error!.message, /hero/);
-    const holder = await t.api('GET', `/v1/assets/${first.asset_id}`, { key });
+    const holder = await t.api('GET', `/v1/assets/${first.asset_id}`, { key: t.key });
     assert.equal(holder.body.data.alias, 'hero');
     assert.equal((await put(first.upload_url, bytes, 'image/png')).status, 200);
-    const done = await t.api('POST', `/v1/uploads/${first.upload_id}/complete`, { key });
+    const done = await t.api('POST', `/v1/uploads/${first.upload_id}/complete`, { key: t.key });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal(done.body.data.asset.alias, 'hero');
-    await refused(t, key, () => create({ ...valid, alias: 'hero' }), 409, 'conflict', 'alias');
+    await refused(t, t.key, () => create({ ...valid, alias: 'hero' }), 409, 'conflict', 'alias');
   });
 
   it('a namespace per-kind limit is 413 file_too_large for that kind only', async () => {

@@ -4,21 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { before, describe, it } from 'node:test';
+import { eventually, startIntake, useIntake, type TestIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
 import { assertError, createSession, refused, snapshot } from './error-helpers.js';
 
-let t: TestIntake;
-let key: string;
+// Forms and their refusals through the API only: the app answers through inject(), no socket.
+const t = useIntake({}, { listen: false });
 let image: Buffer;
 
 before(async () => {
-  t = await startIntake();
-  ({ key } = await t.tenant());
   image = await png(32, 24);
 });
-after(() => t.close());
 
 type Entry = [name: string, value: string] | [name: string, bytes: Buffer | Uint8Array, type: string, filename: string];
 
@@ -32,52 +29,52 @@ function form(...entries: Entry[]): FormData {
 }
 
 const file = (bytes: Buffer | Uint8Array = image, type = 'image/png', filename = 'p.png'): Entry => ['file', bytes, type, filename];
-const send = (body: FormData, k = key, on = t) => on.api('POST', '/v1/uploads', { key: k, body });
+const send = (body: FormData, k = t.key, on: TestIntake = t) => on.api('POST', '/v1/uploads', { key: k, body });
 
 describe('multipart upload: refused before anything is stored', () => {
   it('a form without a file is 400 with details.field file', async () => {
-    await refused(t, key, () => send(form(['title', 'no file here'])), 400, 'invalid_request', 'file');
+    await refused(t, t.key, () => send(form(['title', 'no file here'])), 400, 'invalid_request', 'file');
   });
 
   it('a file in a different field is 400 naming that field', async () => {
-    await refused(t, key, () => send(form(['upload', image, 'image/png', 'p.png'])), 400, 'invalid_request', 'upload');
+    await refused(t, t.key, () => send(form(['upload', image, 'image/png', 'p.png'])), 400, 'invalid_request', 'upload');
   });
 
   it('an unknown field before the file is 400 naming it', async () => {
-    await refused(t, key, () => send(form(['colour', 'red'], file())), 400, 'invalid_request', 'colour');
+    await refused(t, t.key, () => send(form(['colour', 'red'], file())), 400, 'invalid_request', 'colour');
   });
 
   it('metadata that is not JSON is 400, before or after the file', async () => {
-    await refused(t, key, () => send(form(['metadata', '{not json'], file())), 400, 'invalid_request', 'metadata');
-    await refused(t, key, () => send(form(file(), ['metadata', '{not json'])), 400, 'invalid_request', 'metadata');
+    await refused(t, t.key, () => send(form(['metadata', '{not json'], file())), 400, 'invalid_request', 'metadata');
+    await refused(t, t.key, () => send(form(file(), ['metadata', '{not json'])), 400, 'invalid_request', 'metadata');
   });
 
   it('metadata that is nested, or not an object, is 400', async () => {
     for (const metadata of ['{"a":{"b":1}}', '[1,2]', '"text"']) {
-      const res = await refused(t, key, () => send(form(['metadata', metadata], file())), 400, 'invalid_request');
+      const res = await refused(t, t.key, () => send(form(['metadata', metadata], file())), 400, 'invalid_request');
       assert.match(String(res.body.error!.details.field), /^metadata/);
     }
-    await refused(t, key, () => send(form(file(), ['metadata', '{"a":[1]}'])), 400, 'invalid_request');
+    await refused(t, t.key, () => send(form(file(), ['metadata', '{"a":[1]}'])), 400, 'invalid_request');
   });
 
   it('bad folder, title or alias fields are 400, before or after the file', async () => {
     for (const [field, value] of [['folder', '../up'], ['title', 'x'.repeat(201)], ['alias', 'no spaces']] as const) {
-      await refused(t, key, () => send(form([field, value], file())), 400, 'invalid_request', field);
-      await refused(t, key, () => send(form(file(), [field, value])), 400, 'invalid_request', field);
+      await refused(t, t.key, () => send(form([field, value], file())), 400, 'invalid_request', field);
+      await refused(t, t.key, () => send(form(file(), [field, value])), 400, 'invalid_request', field);
     }
   });
 
   it('a disallowed type is 415 with details.field content_type', async () => {
-    await refused(t, key, () => send(form(file(Buffer.from('MZ...'), 'application/x-msdownload', 'setup.exe'))), 415, 'unsupported_media_type', 'content_type');
-    await refused(t, key, () => send(form(file(Buffer.from('<html>'), 'text/html', 'page.html'))), 415, 'unsupported_media_type', 'content_type');
+    await refused(t, t.key, () => send(form(file(Buffer.from('MZ...'), 'application/x-msdownload', 'setup.exe'))), 415, 'unsupported_media_type', 'content_type');
+    await refused(t, t.key, () => send(form(file(Buffer.from('<html>'), 'text/html', 'page.html'))), 415, 'unsupported_media_type', 'content_type');
   });
 
   it('an empty file is 400', async () => {
-    await refused(t, key, () => send(form(file(new Uint8Array(0), 'text/plain', 'empty.txt'))), 400, 'invalid_request', 'file');
+    await refused(t, t.key, () => send(form(file(new Uint8Array(0), 'text/plain', 'empty.txt'))), 400, 'invalid_request', 'file');
   });
 
   it('a filename of ".." is 400', async () => {
-    await refused(t, key, () => send(form(file(Buffer.from('abc'), 'text/plain', '..'))), 400, 'invalid_request', 'filename');
+    await refused(t, t.key, () => send(form(file(Buffer.from('abc'), 'text/plain', '..'))), 400, 'invalid_request', 'filename');
   });
 
   it('a file over the namespace limit for its kind is 413', async () => {
@@ -93,10 +90,10 @@ describe('multipart upload: refused before anything is stored', () => {
   });
 
   it('a taken alias is 409, sent before or after the file; the holder keeps it', async () => {
-    const holder = await createSession(t, key, { filename: 'h.txt', content_type: 'text/plain', file_size: 3, alias: 'form-taken' });
-    await refused(t, key, () => send(form(['alias', 'form-taken'], file())), 409, 'conflict', 'alias');
-    await refused(t, key, () => send(form(file(), ['alias', 'form-taken'])), 409, 'conflict', 'alias');
-    assert.equal((await t.api('GET', `/v1/assets/${holder.asset_id}`, { key })).body.data.alias, 'form-taken');
+    const holder = await createSession(t, t.key, { filename: 'h.txt', content_type: 'text/plain', file_size: 3, alias: 'form-taken' });
+    await refused(t, t.key, () => send(form(['alias', 'form-taken'], file())), 409, 'conflict', 'alias');
+    await refused(t, t.key, () => send(form(file(), ['alias', 'form-taken'])), 409, 'conflict', 'alias');
+    assert.equal((await t.api('GET', `/v1/assets/${holder.asset_id}`, { key: t.key })).body.data.alias, 'form-taken');
   });
 
   it('a file over MAX_UPLOAD_SIZE_MB is 413 and is not kept', async () => {
@@ -113,11 +110,11 @@ describe('multipart upload: refused before anything is stored', () => {
 
 describe('multipart upload: refused after the file has arrived', () => {
   it('an unknown field after the file is 400 and keeps nothing', async () => {
-    await refused(t, key, () => send(form(file(), ['colour', 'red'])), 400, 'invalid_request', 'colour');
+    await refused(t, t.key, () => send(form(file(), ['colour', 'red'])), 400, 'invalid_request', 'colour');
   });
 
   it('a second file is 400 and keeps nothing', async () => {
-    await refused(t, key, () => send(form(file(), ['file2', image, 'image/png', 'q.png'])), 400, 'invalid_request');
+    await refused(t, t.key, () => send(form(file(), ['file2', image, 'image/png', 'q.png'])), 400, 'invalid_request');
   });
 
   it('a refused form upload never becomes an asset, even after a restart', async () => {

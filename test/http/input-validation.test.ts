@@ -6,23 +6,16 @@
  * 400 naming the field and leaves nothing behind.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { describe, it } from 'node:test';
+import { eventually, useIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
 import { assertError, createSession, refused } from './error-helpers.js';
 import { assertRefusedAndGone, sendAndComplete } from './verify-steps.js';
 
-let t: TestIntake;
-let key: string;
-
-before(async () => {
-  t = await startIntake();
-  ({ key } = await t.tenant());
-});
-after(() => t.close());
+const t = useIntake();
 
 const session = (extra: Record<string, unknown>) => ({ filename: 'p.png', content_type: 'image/png', file_size: 100, ...extra });
-const createRaw = (body: string, k = key) => t.api('POST', '/v1/uploads', { key: k, body, headers: { 'content-type': 'application/json' } });
+const createRaw = (body: string, k = t.key) => t.api('POST', '/v1/uploads', { key: k, body, headers: { 'content-type': 'application/json' } });
 const rules = (...r: Array<[string, string, unknown]>) => ({ operator: '&&', rules: r.map(([k, operator, value]) => ({ key: k, operator, value })) });
 
 describe('conditions compare numbers as numbers', () => {
@@ -33,7 +26,7 @@ describe('conditions compare numbers as numbers', () => {
     ['an ordering of MIME types', rules(['mimetype', '>', 'image/png']), 'conditions.rules.0.operator'],
   ] as const) {
     it(`${name} is 400 invalid_request naming the rule`, async () => {
-      await refused(t, key, () => t.api('POST', '/v1/uploads', { key, json: session({ conditions }) }), 400, 'invalid_request', field);
+      await refused(t, t.key, () => t.api('POST', '/v1/uploads', { key: t.key, json: session({ conditions }) }), 400, 'invalid_request', field);
     });
   }
 
@@ -86,7 +79,7 @@ describe('every integer in a request is bounded', () => {
     ['expires_in 1e309', '{"filename":"p.png","content_type":"image/png","file_size":10,"expires_in":1e309}', 'expires_in'],
   ] as const) {
     it(`POST /v1/uploads with ${name} is 400 naming ${field}, nothing kept`, async () => {
-      await refused(t, key, () => createRaw(body), 400, 'invalid_request', field);
+      await refused(t, t.key, () => createRaw(body), 400, 'invalid_request', field);
     });
   }
 });
@@ -102,24 +95,24 @@ describe('form metadata is parsed with the JSON body’s guards', () => {
   for (const metadata of ['{"__proto__":{"polluted":true}}', '{"__proto__":"x"}', '{"constructor":{"prototype":{"polluted":true}}}', '{"a":1,"__proto__":null}']) {
     for (const first of [true, false]) {
       it(`${metadata} sent ${first ? 'before' : 'after'} the file is 400 naming metadata, nothing kept`, async () => {
-        await refused(t, key, () => t.api('POST', '/v1/uploads', { key, body: form(first, metadata) }), 400, 'invalid_request', 'metadata');
+        await refused(t, t.key, () => t.api('POST', '/v1/uploads', { key: t.key, body: form(first, metadata) }), 400, 'invalid_request', 'metadata');
         assert.equal(({} as Record<string, unknown>).polluted, undefined);
       });
     }
   }
 
   it('the JSON route refuses the same keys', async () => {
-    await refused(t, key, () => createRaw('{"filename":"p.png","content_type":"image/png","file_size":10,"metadata":{"__proto__":"x"}}'), 400, 'invalid_request');
-    await refused(t, key, () => createRaw('{"filename":"p.png","content_type":"image/png","file_size":10,"metadata":{"constructor":{"prototype":{"a":1}}}}'), 400, 'invalid_request');
+    await refused(t, t.key, () => createRaw('{"filename":"p.png","content_type":"image/png","file_size":10,"metadata":{"__proto__":"x"}}'), 400, 'invalid_request');
+    await refused(t, t.key, () => createRaw('{"filename":"p.png","content_type":"image/png","file_size":10,"metadata":{"constructor":{"prototype":{"a":1}}}}'), 400, 'invalid_request');
   });
 
   it('ordinary metadata still works in a form', async () => {
-    const res = await t.api('POST', '/v1/uploads', { key, body: form(true, '{"camera":"x100","iso":200,"raw":false}') });
+    const res = await t.api('POST', '/v1/uploads', { key: t.key, body: form(true, '{"camera":"x100","iso":200,"raw":false}') });
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    const asset = await t.api('GET', `/v1/assets/${res.body.data.asset_id}`, { key });
+    const asset = await t.api('GET', `/v1/assets/${res.body.data.asset_id}`, { key: t.key });
     assert.deepEqual(asset.body.data.metadata, { camera: 'x100', iso: 200, raw: false });
     // Completion runs in the background: let it settle before the next snapshot.
-    await eventually(async () => (await t.api('GET', `/v1/uploads/${res.body.data.id}`, { key })).body.data.status === 'completed', 10_000, 'form upload completed');
+    await eventually(async () => (await t.api('GET', `/v1/uploads/${res.body.data.id}`, { key: t.key })).body.data.status === 'completed', 10_000, 'form upload completed');
   });
 });
 
@@ -141,21 +134,21 @@ describe('names and titles hold no invisible, reordering or line-breaking charac
   ];
   for (const [what, filename] of badNames) {
     it(`a filename with ${what} is 400 naming filename, nothing kept`, async () => {
-      await refused(t, key, () => t.api('POST', '/v1/uploads', { key, json: session({ filename }) }), 400, 'invalid_request', 'filename');
+      await refused(t, t.key, () => t.api('POST', '/v1/uploads', { key: t.key, json: session({ filename }) }), 400, 'invalid_request', 'filename');
     });
   }
 
   it('a form upload whose file name has a bidirectional mark is refused the same way', async () => {
     const f = new FormData();
     f.append('file', new Blob([Buffer.from('hello\n')], { type: 'text/plain' }), 'note\u200f.txt');
-    await refused(t, key, () => t.api('POST', '/v1/uploads', { key, body: f }), 400, 'invalid_request', 'filename');
+    await refused(t, t.key, () => t.api('POST', '/v1/uploads', { key: t.key, body: f }), 400, 'invalid_request', 'filename');
   });
 
   for (const filename of ['café ☕.png', 'ファイル 1.png', 'family 👨\u200d👩\u200d👧.png', 'نامه\u200cها.png', "it's (1).png"]) {
     it(`${JSON.stringify(filename)} is a fine filename`, async () => {
-      const s = await createSession(t, key, session({ filename }));
+      const s = await createSession(t, t.key, session({ filename }));
       assert.equal(s.filename, filename);
-      await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key });
+      await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key });
     });
   }
 
@@ -168,11 +161,11 @@ describe('names and titles hold no invisible, reordering or line-breaking charac
   ];
   for (const [what, title] of badTitles) {
     it(`a title with ${what} is 400 naming title, on create and on PATCH`, async () => {
-      await refused(t, key, () => t.api('POST', '/v1/uploads', { key, json: session({ title }) }), 400, 'invalid_request', 'title');
-      const s = await createSession(t, key, session({ title: 'Fine' }));
-      await refused(t, key, () => t.api('PATCH', `/v1/assets/${s.asset_id}`, { key, json: { title } }), 400, 'invalid_request', 'title');
-      assert.equal((await t.api('GET', `/v1/assets/${s.asset_id}`, { key })).body.data.title, 'Fine');
-      await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key });
+      await refused(t, t.key, () => t.api('POST', '/v1/uploads', { key: t.key, json: session({ title }) }), 400, 'invalid_request', 'title');
+      const s = await createSession(t, t.key, session({ title: 'Fine' }));
+      await refused(t, t.key, () => t.api('PATCH', `/v1/assets/${s.asset_id}`, { key: t.key, json: { title } }), 400, 'invalid_request', 'title');
+      assert.equal((await t.api('GET', `/v1/assets/${s.asset_id}`, { key: t.key })).body.data.title, 'Fine');
+      await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key });
     });
   }
 });

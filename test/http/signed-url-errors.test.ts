@@ -4,37 +4,33 @@
  * contract's code and leaves no bytes, in storage or in temp.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
+import { before, describe, it } from 'node:test';
+import { eventually, useIntake } from '../helpers/intake.js';
 import { png } from '../helpers/media.js';
 import { assertError, assertUnchanged, createSession, manualStream, parsed, put, snapshot } from './error-helpers.js';
 
-let t: TestIntake;
-let key: string;
+const t = useIntake();
 let bytes: Buffer;
 
 before(async () => {
-  t = await startIntake();
-  ({ key } = await t.tenant());
   bytes = await png(64, 48);
 });
-after(() => t.close());
 
 const session = (extra: Record<string, unknown> = {}) =>
-  createSession(t, key, { filename: 'p.png', content_type: 'image/png', file_size: bytes.length, ...extra });
+  createSession(t, t.key, { filename: 'p.png', content_type: 'image/png', file_size: bytes.length, ...extra });
 
 /** Sends `send`, expects `status`/`code`, and proves storage, temp, sessions and usage are untouched. */
 async function refusedPut(send: () => Promise<Response>, status: number, code: string) {
-  const before = await snapshot(t, key);
+  const before = await snapshot(t, t.key);
   const res = assertError(await parsed(await send()), status, code);
-  await assertUnchanged(t, key, before, `after a refused PUT (${status})`);
+  await assertUnchanged(t, t.key, before, `after a refused PUT (${status})`);
   return res;
 }
 
 /** The session still takes the right bytes afterwards: the refusal did not poison it. */
 async function stillUsable(s: any) {
   assert.equal((await put(s.upload_url, bytes, 'image/png')).status, 200);
-  const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key });
+  const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: t.key });
   assert.equal(done.status, 200, JSON.stringify(done.body));
   assert.equal(done.body.data.asset.width, 64);
 }
@@ -92,7 +88,7 @@ describe('signed PUT: tampered URLs are 403 forbidden', () => {
       assert.ok(res.body.error, `tampered ${what}`);
     }
     await stillUsable(s);
-    const otherState = await t.api('GET', `/v1/uploads/${other.upload_id}`, { key });
+    const otherState = await t.api('GET', `/v1/uploads/${other.upload_id}`, { key: t.key });
     assert.equal(otherState.body.data.status, 'pending');
   });
 });
@@ -100,17 +96,17 @@ describe('signed PUT: tampered URLs are 403 forbidden', () => {
 describe('signed PUT: expiry', () => {
   it('a PUT after the session expired is 410 expired; the session reads expired and gives its reservation back', async () => {
     const s = await session({ expires_in: 60, alias: 'expiring-put' });
-    const reserved = (await snapshot(t, key)).usage.reserved_bytes;
+    const reserved = (await snapshot(t, t.key)).usage.reserved_bytes;
     t.clock.advance(120);
     try {
       const stored = await t.storedFiles();
       assertError(await parsed(await put(s.upload_url, bytes, 'image/png')), 410, 'expired');
       assert.deepEqual(await t.storedFiles(), stored);
       assert.deepEqual(await t.tempFiles(), []);
-      const got = await t.api('GET', `/v1/uploads/${s.upload_id}`, { key });
+      const got = await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: t.key });
       assert.equal(got.body.data.status, 'expired');
-      assert.equal((await snapshot(t, key)).usage.reserved_bytes, reserved - bytes.length);
-      assertError(await t.api('GET', `/v1/assets/${s.asset_id}`, { key }), 404, 'not_found');
+      assert.equal((await snapshot(t, t.key)).usage.reserved_bytes, reserved - bytes.length);
+      assertError(await t.api('GET', `/v1/assets/${s.asset_id}`, { key: t.key }), 404, 'not_found');
     } finally {
       t.clock.advance(-120);
     }
@@ -121,14 +117,14 @@ describe('signed PUT: expiry', () => {
     const s = await session({ expires_in: 60 });
     t.clock.advance(7200);
     await refusedPut(() => put(s.upload_url, bytes, 'image/png'), 410, 'expired');
-    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'expired');
+    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: t.key })).body.data.status, 'expired');
   });
 });
 
 describe('signed PUT: more bytes than signed for', () => {
   it('an honest Content-Length over the limit is 413 before the body is read', async () => {
     const s = await session();
-    const before = await snapshot(t, key);
+    const before = await snapshot(t, t.key);
     // Declare 10 MiB but send only 1 KB and never finish: only an answer given before
     // reading the body can arrive.
     const body = manualStream();
@@ -142,7 +138,7 @@ describe('signed PUT: more bytes than signed for', () => {
     } as RequestInit);
     const answer = assertError(await parsed(res), 413, 'file_too_large');
     assert.equal(answer.body.error!.details.max_size, bytes.length);
-    await assertUnchanged(t, key, before);
+    await assertUnchanged(t, t.key, before);
     await stillUsable(s);
   });
 
@@ -155,7 +151,7 @@ describe('signed PUT: more bytes than signed for', () => {
 
   it('a chunked body (no Content-Length) is stopped mid-stream with 413 and leaves nothing in storage or temp', async () => {
     const s = await session();
-    const before = await snapshot(t, key);
+    const before = await snapshot(t, t.key);
     const total = 800; // 50 MiB offered, 64 KiB at a time
     let pulled = 0;
     const chunk = new Uint8Array(64 * 1024).fill(7);
@@ -168,7 +164,7 @@ describe('signed PUT: more bytes than signed for', () => {
     const res = await fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body, duplex: 'half' } as RequestInit);
     assertError(await parsed(res), 413, 'file_too_large');
     assert.ok(pulled < total, `the server read the whole body (${pulled} chunks) before refusing it`);
-    await assertUnchanged(t, key, before);
+    await assertUnchanged(t, t.key, before);
     await stillUsable(s);
   });
 });
@@ -176,7 +172,7 @@ describe('signed PUT: more bytes than signed for', () => {
 describe('signed PUT: closed sessions', () => {
   it('a PUT after the session was canceled is 409 conflict with details.status', async () => {
     const s = await session();
-    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).status, 200);
+    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key })).status, 200);
     const res = await refusedPut(() => put(s.upload_url, bytes, 'image/png'), 409, 'conflict');
     assert.equal(res.body.error!.details.status, 'canceled');
   });
@@ -185,31 +181,31 @@ describe('signed PUT: closed sessions', () => {
     const s = await session();
     // Bytes that fail verification (too few); a complete before any bytes would keep the session open (no_bytes_yet).
     assert.equal((await put(s.upload_url, bytes.subarray(0, 100), 'image/png')).status, 200);
-    assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key }), 422, 'verification_failed');
+    assertError(await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: t.key }), 422, 'verification_failed');
     const res = await refusedPut(() => put(s.upload_url, bytes, 'image/png'), 409, 'conflict');
     assert.equal(res.body.error!.details.status, 'failed');
   });
 
   it('bytes still arriving when the session is canceled are refused (409) and discarded', async () => {
     const s = await session();
-    const before = await snapshot(t, key);
+    const before = await snapshot(t, t.key);
     const body = manualStream();
     body.push(bytes.subarray(0, 100));
     const sending = fetch(s.upload_url, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: body.body, duplex: 'half' } as RequestInit);
     await eventually(async () => (await t.tempFiles()).length > 0, 10_000, 'the PUT to start writing');
-    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'canceled');
+    assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key })).body.data.status, 'canceled');
     body.push(bytes.subarray(100));
     body.end();
     const res = assertError(await parsed(await sending), 409, 'conflict');
     assert.ok(res.body.error!.details.status);
     assert.deepEqual(await t.tempFiles(), []);
-    assert.deepEqual((await snapshot(t, key)).stored, before.stored);
-    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status, 'canceled');
+    assert.deepEqual((await snapshot(t, t.key)).stored, before.stored);
+    assert.equal((await t.api('GET', `/v1/uploads/${s.upload_id}`, { key: t.key })).body.data.status, 'canceled');
   });
 
   it('a client that goes away mid-upload leaves no temp file and an open session', async () => {
     const s = await session();
-    const before = await snapshot(t, key);
+    const before = await snapshot(t, t.key);
     const body = manualStream();
     body.push(bytes.subarray(0, 100));
     const abort = new AbortController();
@@ -218,7 +214,7 @@ describe('signed PUT: closed sessions', () => {
     abort.abort();
     assert.ok((await sending) instanceof Error);
     await eventually(async () => (await t.tempFiles()).length === 0, 10_000, 'the temp file to go');
-    await assertUnchanged(t, key, before);
+    await assertUnchanged(t, t.key, before);
     await stillUsable(s);
   });
 });

@@ -4,38 +4,34 @@
  * `bytes` ranges are honoured.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { before, describe, it } from 'node:test';
+import { useIntake } from '../helpers/intake.js';
 import { png, sha256 } from '../helpers/media.js';
 import { createSession, put } from './error-helpers.js';
 
 const ORIGIN = 'https://app.example.com';
 
-let t: TestIntake;
-let key: string;
+const t = useIntake();
 let image: Buffer;
 
 before(async () => {
-  t = await startIntake();
-  ({ key } = await t.tenant());
   image = await png(64, 48);
 });
-after(() => t.close());
 
 const list = (h: string | null) => (h ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 
 /** A completed image upload: its session and asset. */
 async function delivered() {
-  const s = await createSession(t, key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
+  const s = await createSession(t, t.key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
   assert.equal((await put(s.upload_url, image, 'image/png')).status, 200);
-  const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key });
+  const done = await t.api('POST', `/v1/uploads/${s.upload_id}/complete`, { key: t.key });
   assert.equal(done.status, 200, JSON.stringify(done.body));
   return { s, asset: done.body.data.asset };
 }
 
 describe('CORS on signed URLs', () => {
   it('a preflight on an upload URL is 204 allowing any origin to PUT with a Content-Type', async () => {
-    const s = await createSession(t, key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
+    const s = await createSession(t, t.key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
     const res = await fetch(s.upload_url, {
       method: 'OPTIONS',
       headers: { origin: ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
@@ -50,7 +46,7 @@ describe('CORS on signed URLs', () => {
   });
 
   it('a preflight on a signed POST URL allows POST', async () => {
-    const s = await createSession(t, key, { filename: 'p.png', content_type: 'image/png', file_size: image.length, method: 'POST' });
+    const s = await createSession(t, t.key, { filename: 'p.png', content_type: 'image/png', file_size: image.length, method: 'POST' });
     const res = await fetch(s.upload_url, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
     assert.equal(res.status, 204);
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
@@ -58,7 +54,7 @@ describe('CORS on signed URLs', () => {
   });
 
   it('a PUT from another origin is answered to any origin, with its ETag readable', async () => {
-    const s = await createSession(t, key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
+    const s = await createSession(t, t.key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
     const res = await put(s.upload_url, image, 'image/png', { origin: ORIGIN });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
@@ -67,7 +63,7 @@ describe('CORS on signed URLs', () => {
   });
 
   it('a refused PUT still carries CORS headers, so the browser can read the error', async () => {
-    const s = await createSession(t, key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
+    const s = await createSession(t, t.key, { filename: 'p.png', content_type: 'image/png', file_size: image.length });
     const res = await put(s.upload_url, image, 'image/jpeg', { origin: ORIGIN });
     assert.equal(res.status, 403);
     assert.equal(res.headers.get('access-control-allow-origin'), '*');

@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Store } from '../../src/db/repositories/index.js';
 import { PermanentJobError, type Handlers, type JobContext } from '../../src/jobs/catalogue.js';
 import type { JobQueue, Workers } from '../../src/jobs/queue.js';
+import { moduleEntry } from '../../src/lib/module-entry.js';
 import { eventually } from '../helpers/intake.js';
 
 export interface QueueHarness {
@@ -23,7 +22,7 @@ export interface QueueHarness {
   close(): Promise<void>;
 }
 
-const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'dying-worker.ts');
+const FIXTURE = moduleEntry('./fixtures/dying-worker', import.meta.url);
 const noop = async () => undefined;
 const idle: Handlers = { 'upload.verify': noop, 'asset.process': noop, 'webhook.deliver': noop };
 const ONE_EACH = { uploads: 1, media: 1, webhooks: 1 } as const;
@@ -171,7 +170,7 @@ export function queueContract(name: string, open: () => Promise<QueueHarness>): 
     });
 
     it('a job whose worker process was killed (SIGKILL) is taken again after its lease', async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...h.childArgs, String(h.leaseMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [...FIXTURE.execArgv, FIXTURE.file, ...h.childArgs, String(h.leaseMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise((r) => child.once('exit', r));
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { findPrlimit } from '../../src/media/image.js';
 import { MediaError } from '../../src/media/ffmpeg.js';
 import { makeImageRenditions } from '../../src/media/image-renditions.js';
+import { sourceEntry } from '../helpers/entry.js';
 import { eventually } from '../helpers/intake.js';
 
 /** Processes whose command line names `needle`. */
@@ -83,8 +84,8 @@ describe('image renditions under a memory cap and a CPU deadline', () => {
     const svg = await slowSvg(dir);
     const out = path.join(dir, 'orphan-out');
     await fs.mkdir(out);
-    const modulePath = path.resolve('src/media/image-renditions.ts');
-    const parent = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(modulePath)}).then((m) => m.makeImageRenditions(${JSON.stringify(svg)}, ${JSON.stringify(out)}, { maxPixels: 1e9, memoryMb: 4096, cpuMs: 600000 })).catch(() => {}); setInterval(() => {}, 1000);`], { stdio: 'ignore' });
+    const renditions = sourceEntry('src/media/image-renditions.ts');
+    const parent = spawn(process.execPath, [...renditions.execArgv, '-e', `import(${JSON.stringify(renditions.url.href)}).then((m) => m.makeImageRenditions(${JSON.stringify(svg)}, ${JSON.stringify(out)}, { maxPixels: 1e9, memoryMb: 4096, cpuMs: 600000 })).catch(() => {}); setInterval(() => {}, 1000);`], { stdio: 'ignore' });
     try {
       // The child's command line names its module (media/render-child); the parent's only image-renditions.
       await eventually(async () => processesNaming(svg).some((l) => l.includes('render-child')), 20_000, 'the rendition child to start');

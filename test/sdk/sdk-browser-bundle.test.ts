@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { build } from 'esbuild';
+import { repoRoot } from '../helpers/entry.js';
 
-const sdk = path.resolve(import.meta.dirname, '../../clients/sdk');
+const sdk = path.join(repoRoot, 'clients/sdk');
 
 test('the universal entry bundles for a browser with no Node module; the Node entry is the only one that needs them', async () => {
   const browser = await build({ entryPoints: [path.join(sdk, 'src/index.ts')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', metafile: true });

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { openApiTypes } from '../../clients/sdk/scripts/openapi-types.js';
 import { startIntake } from '../helpers/intake.js';
+import { repoRoot } from '../helpers/entry.js';
 
-const committed = path.resolve(import.meta.dirname, '../../clients/sdk/src/openapi.d.ts');
+const committed = path.join(repoRoot, 'clients/sdk/src/openapi.d.ts');
 
 test("the SDK's openapi.d.ts is what the running server's /openapi.json generates (run npm run sdk:generate when this fails)", async () => {
   const intake = await startIntake();

@@ -3,13 +3,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { moduleEntry } from '../../src/lib/module-entry.js';
 import { eventually } from '../helpers/intake.js';
 import { MiB, sdkFixture, textFile, type SdkFixture } from './fixtures.js';
 
-const child = path.resolve(import.meta.dirname, 'upload-child.ts');
+const child = moduleEntry('./upload-child', import.meta.url);
 
 function runChild(args: Record<string, unknown>) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...child.execArgv, child.file, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d) => (out += d));

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { CONFIG } from '../../src/config/config.js';
 import { configHelp, configMarkdown, withConfigTable } from '../../src/config/docs.js';
 import { variablesOf } from '../../src/config/settings.js';
+import { CLI } from '../helpers/entry.js';
 
 const variables = variablesOf(CONFIG.docs);
 
@@ -45,7 +46,7 @@ describe('configuration documentation', () => {
     assert.match(help, /^ {4}INTAKE_PORT {2}integer 0–65535; default: 3000\n {8}port to listen on$/m);
     assert.match(help, /INTAKE_TRUST_PROXY {2}boolean; default: false/);
     assert.doesNotMatch(help, /`|\]\(/, 'no Markdown');
-    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main/cli.ts', 'serve', '--help'], { encoding: 'utf8', env: { ...process.env, INTAKE_PORT: 'not read by --help' } });
+    const res = spawnSync(process.execPath, [...CLI, 'serve', '--help'], { encoding: 'utf8', env: { ...process.env, INTAKE_PORT: 'not read by --help' } });
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /Usage: intake serve/);
     assert.ok(res.stdout.includes(help), 'serve --help ends with the variables');
