@@ -235,6 +235,16 @@ export const CONFIG = group({
       ),
       allowedTypes,
       sweepIntervalMs: int({ env: 'INTAKE_SWEEP_INTERVAL_SECONDS', default: 60, min: 1, max: 86400, unit: 'seconds', scale: 1000, doc: 'how often abandoned sessions are expired' }),
+      /** A verification renews its session's lease every third of this; a holder that died is taken over after it. */
+      verifyLeaseMs: int({
+        env: 'INTAKE_VERIFY_LEASE_SECONDS',
+        default: 10,
+        min: 1,
+        max: 600,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'a complete holds its session under a lease this long, renewed while it verifies; after a crash, a retried complete or another process takes it over within this time (a retried complete waits for a live one, up to twice this or 20 s)',
+      }),
       purgeAfterDays: int({ env: 'INTAKE_PURGE_AFTER_DAYS', default: 30, min: 1, max: 3650, unit: 'days', doc: 'failed, canceled and expired sessions are deleted after this' }),
       /** Delay between start-up and the first storage reconciliation. */
       reconcileDelayMs: int({
