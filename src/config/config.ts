@@ -246,6 +246,16 @@ export const CONFIG = group({
         doc: 'a complete holds its session under a lease this long, renewed while it verifies; after a crash, a retried complete or another process takes it over within this time (a retried complete waits for a live one, up to twice this or 20 s)',
       }),
       purgeAfterDays: int({ env: 'INTAKE_PURGE_AFTER_DAYS', default: 30, min: 1, max: 3650, unit: 'days', doc: 'failed, canceled and expired sessions are deleted after this' }),
+      /** Multipart uploads no live session owns are aborted once this old; checked every half of it (at most a minute apart). */
+      multipartGraceMs: int({
+        env: 'INTAKE_MULTIPART_GRACE_SECONDS',
+        default: 300,
+        min: 1,
+        max: 86400,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'a multipart upload (resumable session parts, local or S3) that no open or completing session owns, such as one a crash left behind, is aborted once it is this old (checked every half of this, at most a minute apart, one process at a time); a live session\'s parts are never touched',
+      }),
       /** Delay between start-up and the first storage reconciliation. */
       reconcileDelayMs: int({
         env: 'INTAKE_RECONCILE_DELAY_SECONDS',

@@ -32,6 +32,8 @@ export interface Intake {
   reconcile(): Promise<{ checked: number; removed: number }>;
   /** Reconciles if no other process holds the lease and no run happened in the last day; true if it ran. */
   reconcileIfDue(): Promise<boolean>;
+  /** Aborts multipart uploads no live session owns, past their grace, if no other process did within the period. */
+  reconcileMultipartIfDue(): Promise<{ checked: number; removed: number } | null>;
   /** Starts the periodic sweeper and reconciliation, and queues what a crash left unqueued. */
   startBackground(): Promise<void>;
   /** Starts this process's job workers (the in-process worker of `serve`). */
@@ -59,6 +61,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     sweepIfDue: () => maintenance.sweepIfDue(),
     reconcile: () => maintenance.reconcile(),
     reconcileIfDue: () => maintenance.reconcileIfDue(),
+    reconcileMultipartIfDue: () => maintenance.reconcileMultipartIfDue(),
     startBackground: () => maintenance.start(),
     startWorkers: () => core.startWorkers(),
     listen: (host, port) => api.listen(host, port),
