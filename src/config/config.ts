@@ -330,6 +330,16 @@ export const CONFIG = group({
         scale: 1000,
         doc: 'a job whose worker stops renewing it for this long is taken by another worker',
       }),
+      /** BullMQ: how often the jobs the database records as relayed are compared with Redis. */
+      reconcileMs: int({
+        env: 'INTAKE_JOB_RECONCILE_SECONDS',
+        default: 30,
+        min: 1,
+        max: 3600,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'with Redis: how often (and once at start) the jobs the database records as unfinished are compared with Redis, and any Redis lost (a restart without persistence, a `FLUSHALL`) queued again',
+      }),
       /** Overrides every job's first retry wait (tests); null keeps the catalogue's. */
       retryBaseMs: optionalInt({ env: 'INTAKE_JOB_RETRY_BASE_MS', min: 1, max: 3_600_000, unit: 'ms', shown: 'per job', doc: 'override the first retry wait of every job (tests)' }),
       /** Transcodes run at once per worker process. */

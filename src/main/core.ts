@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import type { AppContext } from '../core/context.js';
 import { migrateToLatest, openDatabase, probeDatabase, type Db } from '../db/database.js';
 import { createStore, type Store } from '../db/repositories/index.js';
+import { OUTBOX_CHANNEL } from '../db/repositories/jobs.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobMetrics } from '../jobs/metrics.js';
 import { systemClock, type Clock } from '../lib/clock.js';
@@ -85,13 +86,20 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   const db = await openMigrated(config.database.url);
   await db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
-  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
+  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite', notifies: db.dialect === 'postgres' });
   const { storage, selfServed } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });
   const m = config.media;
   const images = new ImageProber({ concurrency: m.imageConcurrency, memoryMb: m.imageMemoryMb, timeoutMs: m.imageTimeoutMs, maxSvgElements: m.maxSvgElements, idleMs: m.imageIdleMs });
   const queue = await createQueue(
     store,
-    { redisUrl: config.redis.url, redisPrefix: config.redis.prefix, leaseMs: config.jobs.leaseMs, retryBaseMs: config.jobs.retryBaseMs },
+    {
+      redisUrl: config.redis.url,
+      redisPrefix: config.redis.prefix,
+      leaseMs: config.jobs.leaseMs,
+      retryBaseMs: config.jobs.retryBaseMs,
+      reconcileMs: config.jobs.reconcileMs,
+      listen: db.dialect === 'postgres' ? (onNotify, onError) => db.listen(OUTBOX_CHANNEL, onNotify, onError) : null,
+    },
     (err, context) => log.warn({ err }, `job queue: ${context}`),
   );
   const uploadStats = uploadMetrics();
