@@ -354,6 +354,21 @@ export const CONFIG = group({
     },
     { title: 'Webhooks' },
   ),
+  shutdown: group(
+    {
+      /** SIGTERM/SIGINT: how long running requests and jobs may finish before they are handed back. */
+      deadlineMs: int({
+        env: 'INTAKE_SHUTDOWN_SECONDS',
+        default: 20,
+        min: 0,
+        max: 3600,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'on SIGTERM a process stops taking requests and jobs and lets running ones finish for this long; jobs still running then go back to the queue for another worker, then it exits 0 (keep it under your supervisor\'s kill timeout: systemd and Kubernetes wait 30 s by default)',
+      }),
+    },
+    { title: 'Shutdown' },
+  ),
   log: group(
     {
       level: oneOf({

@@ -216,8 +216,19 @@ export class BullQueue implements JobQueue {
   }
 
   startWorkers(opts: WorkerOptions): Workers {
+    /** The jobs running in this process, with the lock token each holds. */
+    const active = new Map<string, { job: BullJob; token: string; stop: AbortController }>();
     const workers = QUEUES.filter((q) => opts.concurrency[q] > 0).map((q) => {
-      const worker = new Worker(q, (job: BullJob) => this.process(job, opts), {
+      const worker = new Worker(q, async (job: BullJob, token?: string) => {
+        const key = `${q}:${job.id}`;
+        const stop = new AbortController();
+        if (token) active.set(key, { job, token, stop });
+        try {
+          await this.process(job, opts, stop.signal);
+        } finally {
+          active.delete(key);
+        }
+      }, {
         connection: this.connection,
         prefix: this.opts.prefix,
         concurrency: opts.concurrency[q],
@@ -241,17 +252,31 @@ export class BullQueue implements JobQueue {
       worker.on('completed', (job) => opts.events?.onRun?.(job.name, 'completed', (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())));
       return worker;
     });
-    return { close: async () => void (await Promise.all(workers.map((w) => w.close()))) };
+    return {
+      close: async () => void (await Promise.all(workers.map((w) => w.close()))),
+      // Back to waiting under the same lock token: another worker takes each at once.
+      release: async () => {
+        let n = 0;
+        for (const { job, token, stop } of active.values()) {
+          stop.abort(new Error('handed back at shutdown'));
+          if (await job.moveToWait(token).then(() => true, () => false)) n++;
+        }
+        active.clear();
+        for (const w of workers) void w.close(true).catch(() => undefined);
+        return n;
+      },
+    };
   }
 
-  private async process(job: BullJob, opts: WorkerOptions): Promise<void> {
+  private async process(job: BullJob, opts: WorkerOptions, signal: AbortSignal): Promise<void> {
     const handler = opts.handlers[job.name as JobName] as Handler<JobName> | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
     try {
       // attemptsStarted counts runs a dead worker began too (attemptsMade counts only failures).
-      await handler(job.data as never, { id: job.id ?? '', attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1), maxAttempts: job.opts.attempts ?? 1, signal: new AbortController().signal });
+      await handler(job.data as never, { id: job.id ?? '', attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1), maxAttempts: job.opts.attempts ?? 1, signal });
     } catch (err) {
-      const final = err instanceof PermanentJobError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // Handed back at shutdown: the job waits in Redis again, its row stays.
+      const final = !signal.aborted && (err instanceof PermanentJobError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
       // Failed for good: nothing left for reconciliation to queue again.
       if (final && job.id) await this.store.jobs.removeOutbox(job.id);
       if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);

@@ -48,10 +48,13 @@ export interface Core {
   uploadStats: ReturnType<typeof uploadMetrics>;
   /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
   startWorkers(): void;
-  /** Stops taking jobs and waits for the running ones (graceful drain). */
-  closeWorkers(): Promise<void>;
-  /** Drains the workers, then closes the queue, media tools and database. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and waits for the running ones (graceful drain); with a deadline,
+   * those still running when it passes are handed back to the queue for another worker.
+   */
+  closeWorkers(deadline?: number): Promise<void>;
+  /** Drains the workers (until `deadline`, a Date.now() value, then releases), then closes the queue, media tools and database. */
+  close(deadline?: number): Promise<void>;
 }
 
 /** The database, migrated; a PostgreSQL that does not answer is a DependencyUnreachableError (exit 3), not a stack. */
@@ -108,6 +111,21 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);
   let workers: Workers | null = null;
+  let drained: Promise<void> | null = null;
+  const drainWorkers = (deadline?: number): Promise<void> => {
+    const w = workers;
+    if (!w) return Promise.resolve();
+    drained ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        if (deadline !== undefined) timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()));
+      });
+      const outcome = await Promise.race([w.close().then(() => 'drained' as const), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') log.warn({ released: await w.release() }, 'drain deadline passed: running jobs handed back to the queue');
+    })();
+    return drained;
+  };
 
   return {
     config,
@@ -130,12 +148,12 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
         events: { onRun: jobStats.events.onRun, onError: (err, ctx) => log.warn({ err }, `job: ${ctx}`) },
       });
     },
-    async closeWorkers() {
-      await workers?.close();
+    async closeWorkers(deadline) {
+      await drainWorkers(deadline);
     },
-    async close() {
-      // Running jobs finish first, then what they used closes.
-      await workers?.close();
+    async close(deadline) {
+      // Running jobs finish first (or are handed back at the deadline), then what they used closes.
+      await drainWorkers(deadline);
       await queue.close();
       await images.close();
       await db.close();

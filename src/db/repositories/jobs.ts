@@ -73,6 +73,17 @@ export class JobsRepository {
       .execute();
   }
 
+  /** Gives a leased job back: queued, due at `now`, this attempt not counted; only while `token` holds it. */
+  async release(id: string, token: string, now: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('jobs')
+      .set({ status: 'queued', run_at: now, lease_token: null, lease_until: null, attempts: sql`attempts - 1`, updated_at: now })
+      .where('id', '=', id)
+      .where('lease_token', '=', token)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
   async fail(id: string, token: string | null, error: string, now: string): Promise<void> {
     await this.db
       .updateTable('jobs')
