@@ -5,7 +5,9 @@
  * byte is read, so a double complete or a racing signed PUT cannot change what is being
  * verified (the PUT handler renames its bytes into place only while the session is open,
  * inside a transaction). A verification failure fails the session and deletes its bytes;
- * calling complete again answers the same.
+ * calling complete again answers the same. The claim is a short lease, renewed while the
+ * verification runs (verification-lease.ts): if the process dies, a retried complete or a
+ * worker takes the verification over within one lease period.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
@@ -13,6 +15,7 @@ import { NO_ASSET, type AssetRow, type UploadMedia, type UploadRow } from '../db
 import type { Repositories } from '../db/repositories/index.js';
 import { IntakeError, conflict, notFound, storedError, type ErrorDetails } from '../lib/errors.js';
 import { newId, randomToken } from '../lib/ids.js';
+import { holdingLease, leaseEnd, stillVerifying, takeOver } from './verification-lease.js';
 import type { Tenant } from '../auth/principal.js';
 import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
@@ -54,36 +57,6 @@ export async function completeUpload(deps: AppContext, tenant: Tenant, id: strin
     upload = (await deps.store.uploads.find(tenant.namespaceId, id))!;
   }
   throw conflict('The upload changed state while completing; try again.', { status: upload.status });
-}
-
-/** When a lease taken or renewed now runs out. */
-function leaseEnd(deps: AppContext): string {
-  return new Date(deps.clock.now().getTime() + deps.config.uploads.verifyLeaseMs).toISOString();
-}
-
-/**
- * Takes over a session whose verification lease ran out: its holder died mid-verification
- * (a crash, a SIGKILL), or an async complete left it to a job. The conditional update on
- * the lease makes sure only one caller takes it over. The new lease token, or null.
- */
-async function takeOver(deps: AppContext, upload: UploadRow): Promise<string | null> {
-  if (upload.lease_until === null || Date.parse(upload.lease_until) > deps.clock.now().getTime()) return null;
-  if (!(await stillVerifying(deps, upload))) return null;
-  const token = randomToken(16);
-  if (!(await deps.store.uploads.takeLease(upload.id, token, deps.clock.now().toISOString(), leaseEnd(deps)))) return null;
-  deps.log.info({ upload_id: upload.id }, 'took over a verification whose lease ran out');
-  return token;
-}
-
-/**
- * Whether a `processing` session is still being verified: its asset is still pending, or,
- * for a detached session (no asset), always — its verification ends in `completed`.
- */
-async function stillVerifying(deps: AppContext, upload: UploadRow): Promise<boolean> {
-  if (upload.status !== 'processing') return false;
-  if (upload.asset_id === NO_ASSET) return true;
-  const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
-  return asset?.status === 'pending';
 }
 
 /** Outages tolerated per session before it fails as unverifiable (a file that hangs or crashes the tools). */
@@ -146,18 +119,8 @@ async function settledResult(deps: AppContext, upload: UploadRow): Promise<Compl
 }
 
 /** Verifies a session this caller holds the lease of (`token`), renewing it while the work runs. */
-async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: CompleteInput, token: string): Promise<Completed> {
-  const renew = setInterval(() => {
-    deps.store.uploads.renewLease(upload.id, token, leaseEnd(deps)).then(
-      (held) => held || deps.log.warn({ upload_id: upload.id }, 'lost the verification lease; another process took it over'),
-      (err: unknown) => deps.log.warn({ err, upload_id: upload.id }, 'could not renew the verification lease'),
-    );
-  }, Math.max(250, Math.floor(deps.config.uploads.verifyLeaseMs / 3)));
-  try {
-    return await verifyHeld(deps, upload, body, token);
-  } finally {
-    clearInterval(renew);
-  }
+function verifyAndFinish(deps: AppContext, upload: UploadRow, body: CompleteInput, token: string): Promise<Completed> {
+  return holdingLease(deps, upload.id, token, () => verifyHeld(deps, upload, body, token));
 }
 
 async function verifyHeld(deps: AppContext, upload: UploadRow, body: CompleteInput, token: string): Promise<Completed> {
