@@ -21,7 +21,7 @@ const LIVE = ['pending', 'uploading', 'processing', 'storing'];
 export interface Counts {
   uploadsAccepted: number;
   uploadsCompleted: number;
-  /** Claimed by a complete whose process was killed mid-verification: `processing` until the sweeper's takeover. */
+  /** Still being verified (a takeover not yet done): must be 0 once settled. */
   uploadsStranded: number;
   assetsReady: number;
   renditions: number;
@@ -60,6 +60,7 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
       k.selectFrom('blobs').selectAll().execute(),
       k.selectFrom('sources').selectAll().execute(),
       k.selectFrom('namespaces').selectAll().execute(),
+      // Rows relayed to BullMQ stay until their job finishes: every row is an unfinished job.
       k.selectFrom('job_outbox').select('id').execute(),
     ]);
     const violations: string[] = [];
@@ -80,9 +81,11 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
       const asset = mine[0];
       if (u.status !== 'completed' || !asset || asset.status !== 'ready') {
         if (u.status === 'failed' || asset?.status === 'failed') violations.push(`upload ${u.id} (${a.kind}): ${u.status}, asset ${asset?.status}: ${u.error_message ?? asset?.error_message}`);
-        // No job verifies it (the queues are idle once settled): its verification died with its process.
-        else if (a.claimed && u.status === 'processing' && asset?.status === 'pending') stranded++;
-        else settled = false;
+        // Its verification died with its process: taken over once its lease runs out.
+        else {
+          if (u.status === 'processing' && asset?.status === 'pending') stranded++;
+          settled = false;
+        }
         continue;
       }
       completed++;

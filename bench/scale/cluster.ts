@@ -155,6 +155,11 @@ export class Cluster {
     clearTimeout(force);
   }
 
+  /** Deletes every key under this cluster's Redis prefix: what a Redis restart without persistence (or a FLUSHALL) does to it. */
+  flushRedis(): Promise<void> {
+    return clearRedisPrefix(this.redisPrefix);
+  }
+
   /** CPU seconds used so far by every process of each role, those already gone included. */
   async cpu(): Promise<Record<Role, number>> {
     const out = { ...this.spentCpu };

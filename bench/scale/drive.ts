@@ -23,8 +23,8 @@ export interface DriveStats {
   /**
    * Uploads whose complete was accepted (200, or 202 for async ones), or already claimed by
    * an earlier complete (`claimed`: one sent to a process that was then killed). A claim
-   * whose verification died with its process stays `processing` until the sweeper takes
-   * it over (ABANDONED_AFTER_MS); the checks count those as stranded.
+   * whose verification died with its process is taken over once its lease runs out
+   * (INTAKE_VERIFY_LEASE_SECONDS), by a retried complete or a worker.
    */
   accepted: Array<{ uploadId: string; kind: Media['kind']; size: number; claimed: boolean }>;
   failed: Array<{ filename: string; error: string }>;

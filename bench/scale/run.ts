@@ -1,9 +1,12 @@
 /**
  * The scale-out proof: 2 API processes and 2 workers on PostgreSQL + Redis + Ceph RGW,
- * `uploads` uploads driven through both APIs alternately, one API process and one worker
- * SIGKILLed mid-run and restarted, then every invariant checked (checks.ts). Returns the
- * counts, timings and violations; the caller decides how to report them.
+ * `uploads` uploads driven through both APIs alternately; mid-run, while uploads are being
+ * verified and videos transcoded, one API process and one worker are SIGKILLed (and
+ * restarted) and every key under the Redis prefix is deleted (Redis losing its data); then
+ * every invariant checked (checks.ts): every accepted upload completed. Reports how long
+ * after the kills the last upload caught by them was taken over and finished.
  */
+import { openDatabase } from '../../src/db/database.js';
 import { Cleanup } from '../lib/children.js';
 import { checkCluster, type CheckResult } from './checks.js';
 import { Cluster } from './cluster.js';
@@ -30,6 +33,8 @@ export interface ScaleResult {
   readiness: Array<Record<string, string>>;
   kinds: Record<string, number>;
   timings: { driveSeconds: number; settleSeconds: number; uploadsPerSecond: number; killedAtUpload: number; restartSeconds: number };
+  /** What the kills and the flush caught in flight, and seconds from them until the last of it finished (null: not yet). */
+  takeover: Takeover;
   cpuSeconds: { api: number; worker: number };
   /** PostgreSQL commits and rows written per accepted upload, from create to renditions (all processes). */
   database: { commitsPerUpload: number; rowsInsertedPerUpload: number; rowsUpdatedPerUpload: number };
@@ -63,12 +68,19 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
     const killAt = Math.floor(kinds.length * (opts.killAt ?? 0.4));
     let done = 0;
     let chaos: Promise<number> | null = null;
+    let caught: InFlight | null = null;
+    const takeover: Takeover = { verifying: 0, transcoding: 0, jobs: 0, verifiedAfterSeconds: null, transcodedAfterSeconds: null, jobsAfterSeconds: null };
     const cpuBefore = await cluster.cpu();
     const dbBefore = await cluster.databaseCounters();
     const started = performance.now();
     await pool(files, opts.concurrency, async (file, i) => {
       await client.upload(file, i);
-      if (++done === killAt) chaos = killAndRestart(cluster, log);
+      if (++done === killAt) {
+        chaos = (async () => {
+          caught = await killFlushRestart(cluster, log, takeover);
+          return caught.restartSeconds;
+        })();
+      }
     });
     const restartSeconds = await (chaos ?? Promise.resolve(0));
     const driveSeconds = (performance.now() - started) / 1000;
@@ -80,6 +92,7 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
       await new Promise((r) => setTimeout(r, 1000));
       check = await checkCluster(cluster, stats);
     }
+    if (caught) await (caught as InFlight).tracking;
     if (!check.settled) check.violations.push(`not settled after ${opts.settleMs / 1000} s: ${JSON.stringify(check.counts.jobs)}, ${check.counts.uploadsCompleted}/${check.counts.uploadsAccepted} completed`);
     const cpuAfter = await cluster.cpu();
     const dbAfter = await cluster.databaseCounters();
@@ -97,6 +110,7 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
         killedAtUpload: killAt,
         restartSeconds,
       },
+      takeover,
       cpuSeconds: { api: cpuAfter.api - cpuBefore.api, worker: cpuAfter.worker - cpuBefore.worker },
       // Includes the checks' polling reads and the background work (sweeps, outbox relay) of the run.
       database: { commitsPerUpload: perUpload('xact_commit'), rowsInsertedPerUpload: perUpload('tup_inserted'), rowsUpdatedPerUpload: perUpload('tup_updated') },
@@ -106,17 +120,67 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
   }
 }
 
-/** SIGKILLs API process 0 and worker 0 while uploads are in flight, then starts them again; resolves with the seconds they were down. */
-async function killAndRestart(cluster: Cluster, log: (line: string) => void): Promise<number> {
+export interface Takeover {
+  /** Uploads being verified when the API process was killed, and videos being transcoded when the worker was. */
+  verifying: number;
+  transcoding: number;
+  /** Unfinished jobs Redis held when its keys were deleted. */
+  jobs: number;
+  verifiedAfterSeconds: number | null;
+  transcodedAfterSeconds: number | null;
+  jobsAfterSeconds: number | null;
+}
+
+interface InFlight {
+  restartSeconds: number;
+  /** Resolves once everything caught has finished, or after 10 minutes. */
+  tracking: Promise<void>;
+}
+
+/**
+ * Waits (up to 30 s) until an upload is being verified and a video transcoded, then
+ * SIGKILLs API process 0 and worker 0 and deletes every key under the Redis prefix, all at
+ * once, and starts the two processes again. What was in flight is tracked in the database
+ * until it has finished: `takeover` gets the seconds from the kill to the last of each.
+ */
+async function killFlushRestart(cluster: Cluster, log: (line: string) => void, takeover: Takeover): Promise<InFlight> {
+  const db = openDatabase(cluster.databaseUrl, { poolSize: 2 });
+  const k = db.kysely;
+  const verifying = () => k.selectFrom('uploads').innerJoin('assets', 'assets.id', 'uploads.asset_id').select('uploads.id').where('uploads.status', '=', 'processing').where('assets.status', '=', 'pending').execute();
+  const transcoding = () => k.selectFrom('assets').select('id').where('status', '=', 'processing').where('kind', '=', 'video').execute();
+  const waitUntil = Date.now() + 30_000;
+  while (Date.now() < waitUntil && (!(await verifying()).length || !(await transcoding()).length)) await new Promise((r) => setTimeout(r, 100));
   const api = cluster.apis().find((m) => m.index === 0)!;
   const worker = cluster.members.find((m) => m.role === 'worker' && m.index === 0)!;
+  const [v, t, j] = await Promise.all([verifying(), transcoding(), k.selectFrom('job_outbox').select('id').where('relayed_at', 'is not', null).execute()]);
   const t0 = performance.now();
-  await Promise.all([cluster.stop(api, 'SIGKILL'), cluster.stop(worker, 'SIGKILL')]);
-  log('killed API process 0 and worker 0 (SIGKILL); restarting them');
+  await Promise.all([cluster.stop(api, 'SIGKILL'), cluster.stop(worker, 'SIGKILL'), cluster.flushRedis()]);
+  Object.assign(takeover, { verifying: v.length, transcoding: t.length, jobs: j.length });
+  log(`killed API process 0 (${v.length} uploads being verified) and worker 0 (${t.length} videos transcoding) with SIGKILL, and deleted the Redis prefix (${j.length} unfinished jobs); restarting them`);
+  const after = () => (performance.now() - t0) / 1000;
+  const tracking = (async () => {
+    const left = { v: new Set(v.map((r) => r.id)), t: new Set(t.map((r) => r.id)), j: new Set(j.map((r) => r.id)) };
+    const deadline = Date.now() + 600_000;
+    while (Date.now() < deadline && (left.v.size || left.t.size || left.j.size)) {
+      const [sv, st, sj] = await Promise.all([verifying(), transcoding(), k.selectFrom('job_outbox').select('id').execute()]);
+      const still = (rows: Array<{ id: string }>) => new Set(rows.map((r) => r.id));
+      const [nv, nt, nj] = [still(sv), still(st), still(sj)];
+      for (const id of left.v) if (!nv.has(id)) left.v.delete(id);
+      for (const id of left.t) if (!nt.has(id)) left.t.delete(id);
+      for (const id of left.j) if (!nj.has(id)) left.j.delete(id);
+      if (!left.v.size) takeover.verifiedAfterSeconds ??= after();
+      if (!left.t.size) takeover.transcodedAfterSeconds ??= after();
+      if (!left.j.size) takeover.jobsAfterSeconds ??= after();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    if (!left.v.size) takeover.verifiedAfterSeconds ??= after();
+    if (!left.t.size) takeover.transcodedAfterSeconds ??= after();
+    if (!left.j.size) takeover.jobsAfterSeconds ??= after();
+  })().finally(() => db.close());
   await Promise.all([cluster.start('api', 0), cluster.start('worker', 0)]);
-  const down = (performance.now() - t0) / 1000;
+  const down = after();
   log(`API process 0 and worker 0 back after ${down.toFixed(1)} s`);
-  return down;
+  return { restartSeconds: down, tracking };
 }
 
 export function scaleSummary(r: ScaleResult): string {
@@ -124,9 +188,10 @@ export function scaleSummary(r: ScaleResult): string {
   return [
     `Scale-out proof: 2 API processes + 2 workers on PostgreSQL, Redis, Ceph RGW; ${r.options.uploads} uploads (${Object.entries(r.kinds).map(([k, n]) => `${n} ${k}`).join(', ')}), ${r.options.concurrency} at a time`,
     `  /readyz: ${r.readiness.map((x) => JSON.stringify(x)).join(' ')}`,
-    `  killed API process 0 and worker 0 (SIGKILL) after upload ${r.timings.killedAtUpload}; both back in ${r.timings.restartSeconds.toFixed(1)} s`,
+    `  killed API process 0 and worker 0 (SIGKILL) and deleted the Redis prefix after upload ${r.timings.killedAtUpload}; both back in ${r.timings.restartSeconds.toFixed(1)} s`,
+    `  taken over after the kills: ${takeoverLine(r.takeover)}`,
     `  sessions created ${r.stats.sessions}, requests failed over to the other API ${r.stats.failovers}, creates retried ${r.stats.retriedCreates}`,
-    `  uploads accepted ${c.uploadsAccepted} (${r.stats.accepted.filter((a) => a.claimed).length} of them claimed by a complete sent before the kill), completed ${c.uploadsCompleted}, failed ${r.stats.failed.length}, left in verification by the killed process ${c.uploadsStranded}`,
+    `  uploads accepted ${c.uploadsAccepted} (${r.stats.accepted.filter((a) => a.claimed).length} of them claimed by a complete sent before the kill), completed ${c.uploadsCompleted}, failed ${r.stats.failed.length}, still being verified ${c.uploadsStranded}`,
     `  assets ready ${c.assetsReady}, renditions ${c.renditions}, sessions left open ${c.sessionsLeftOpen}`,
     `  bucket: ${c.objectsInBucket} objects, ${c.openMultipartUploads} open multipart uploads (${c.multipartReconciled} left by a killed process, aborted by reconciliation); stored_bytes ${c.storedBytes} = blobs and renditions ${c.blobBytes}`,
     `  jobs: waiting ${c.jobs.waiting}, active ${c.jobs.active}, delayed ${c.jobs.delayed}, failed ${c.jobs.failed}, outbox ${c.jobs.outbox}`,
@@ -136,4 +201,9 @@ export function scaleSummary(r: ScaleResult): string {
     ...r.stats.failed.map((f) => `  FAILED ${f.filename}: ${f.error}`),
     r.check.violations.length ? `VIOLATIONS (${r.check.violations.length}):\n${r.check.violations.map((v) => `  - ${v}`).join('\n')}` : 'no violations',
   ].join('\n');
+}
+
+function takeoverLine(t: Takeover): string {
+  const secs = (x: number | null) => (x === null ? 'not finished' : `last done ${x.toFixed(1)} s after the kill`);
+  return `${t.verifying} verifications (${secs(t.verifiedAfterSeconds)}), ${t.transcoding} transcodes (${secs(t.transcodedAfterSeconds)}), ${t.jobs} jobs Redis lost (${secs(t.jobsAfterSeconds)})`;
 }

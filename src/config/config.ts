@@ -235,7 +235,27 @@ export const CONFIG = group({
       ),
       allowedTypes,
       sweepIntervalMs: int({ env: 'INTAKE_SWEEP_INTERVAL_SECONDS', default: 60, min: 1, max: 86400, unit: 'seconds', scale: 1000, doc: 'how often abandoned sessions are expired' }),
+      /** A verification renews its session's lease every third of this; a holder that died is taken over after it. */
+      verifyLeaseMs: int({
+        env: 'INTAKE_VERIFY_LEASE_SECONDS',
+        default: 10,
+        min: 1,
+        max: 600,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'a complete holds its session under a lease this long, renewed while it verifies; after a crash, a retried complete or another process takes it over within this time (a retried complete waits for a live one, up to twice this or 20 s)',
+      }),
       purgeAfterDays: int({ env: 'INTAKE_PURGE_AFTER_DAYS', default: 30, min: 1, max: 3650, unit: 'days', doc: 'failed, canceled and expired sessions are deleted after this' }),
+      /** Multipart uploads no live session owns are aborted once this old; checked every half of it (at most a minute apart). */
+      multipartGraceMs: int({
+        env: 'INTAKE_MULTIPART_GRACE_SECONDS',
+        default: 300,
+        min: 1,
+        max: 86400,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'a multipart upload (resumable session parts, local or S3) that no open or completing session owns, such as one a crash left behind, is aborted once it is this old (checked every half of this, at most a minute apart, one process at a time); a live session\'s parts are never touched',
+      }),
       /** Delay between start-up and the first storage reconciliation. */
       reconcileDelayMs: int({
         env: 'INTAKE_RECONCILE_DELAY_SECONDS',
@@ -310,6 +330,16 @@ export const CONFIG = group({
         scale: 1000,
         doc: 'a job whose worker stops renewing it for this long is taken by another worker',
       }),
+      /** BullMQ: how often the jobs the database records as relayed are compared with Redis. */
+      reconcileMs: int({
+        env: 'INTAKE_JOB_RECONCILE_SECONDS',
+        default: 30,
+        min: 1,
+        max: 3600,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'with Redis: how often (and once at start) the jobs the database records as unfinished are compared with Redis, and any Redis lost (a restart without persistence, a `FLUSHALL`) queued again',
+      }),
       /** Overrides every job's first retry wait (tests); null keeps the catalogue's. */
       retryBaseMs: optionalInt({ env: 'INTAKE_JOB_RETRY_BASE_MS', min: 1, max: 3_600_000, unit: 'ms', shown: 'per job', doc: 'override the first retry wait of every job (tests)' }),
       /** Transcodes run at once per worker process. */
@@ -323,6 +353,21 @@ export const CONFIG = group({
       allowPrivate: bool({ env: 'INTAKE_WEBHOOK_ALLOW_PRIVATE', default: false, doc: 'let webhook URLs resolve to loopback/private/link-local addresses' }),
     },
     { title: 'Webhooks' },
+  ),
+  shutdown: group(
+    {
+      /** SIGTERM/SIGINT: how long running requests and jobs may finish before they are handed back. */
+      deadlineMs: int({
+        env: 'INTAKE_SHUTDOWN_SECONDS',
+        default: 20,
+        min: 0,
+        max: 3600,
+        unit: 'seconds',
+        scale: 1000,
+        doc: 'on SIGTERM a process stops taking requests and jobs and lets running ones finish for this long; jobs still running then go back to the queue for another worker, then it exits 0 (keep it under your supervisor\'s kill timeout: systemd and Kubernetes wait 30 s by default)',
+      }),
+    },
+    { title: 'Shutdown' },
   ),
   log: group(
     {

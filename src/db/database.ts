@@ -20,6 +20,7 @@ import * as m0008 from './migrations/0008-jobs.js';
 import * as m0009 from './migrations/0009-multipart.js';
 import * as m0010 from './migrations/0010-namespace-name-unique.js';
 import * as m0011 from './migrations/0011-rendition-bytes.js';
+import * as m0012 from './migrations/0012-verification-lease.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -31,6 +32,12 @@ export interface Db {
    * long-running processes (serve, worker). A no-op on PostgreSQL and in-memory SQLite.
    */
   checkpointInBackground(): Promise<void>;
+  /**
+   * PostgreSQL: calls `onNotify` on every NOTIFY on `channel` (sent on commit of the
+   * transaction that notified), over a connection of its own; resolves with its closer.
+   * null on SQLite, which has no notifications: callers poll.
+   */
+  listen(channel: string, onNotify: () => void, onError: (err: unknown) => void): Promise<{ close(): Promise<void> }> | null;
   close(): Promise<void>;
 }
 
@@ -71,6 +78,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     return {
       kysely,
       dialect: 'sqlite',
+      listen: () => null,
       async checkpointInBackground() {
         if (file === ':memory:' || checkpointer) return;
         // A thread that cannot start leaves SQLite's own checkpoints on: slower, never wrong.
@@ -87,7 +95,41 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   // dropped by the pool and replaced on the next checkout; unhandled, it would crash the process.
   pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', checkpointInBackground: async () => undefined, close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', checkpointInBackground: async () => undefined, listen: (channel, onNotify, onError) => listenPg(url, channel, onNotify, onError), close: () => kysely.destroy() };
+}
+
+/** LISTEN on a client of its own; a lost connection is reported and re-made a second later (polling covers the gap). */
+async function listenPg(url: string, channel: string, onNotify: () => void, onError: (err: unknown) => void): Promise<{ close(): Promise<void> }> {
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new (loadPg().Client)({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    client = c;
+    c.on('notification', (msg) => msg.channel === channel && onNotify());
+    c.on('error', (err) => {
+      onError(err);
+      c.end().catch(() => undefined);
+      if (!closed && client === c) {
+        retry = setTimeout(() => void connect().catch(onError), 1000);
+        retry.unref();
+      }
+    });
+    await c.connect();
+    await c.query(`LISTEN ${escapeIdentifier(channel)}`);
+  };
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+
+function escapeIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /**
@@ -138,6 +180,7 @@ const migrations: Record<string, Migration> = {
   '0009-multipart': m0009,
   '0010-namespace-name-unique': m0010,
   '0011-rendition-bytes': m0011,
+  '0012-verification-lease': m0012,
 };
 
 export async function migrateToLatest(db: Db): Promise<void> {

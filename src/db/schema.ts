@@ -74,6 +74,9 @@ export interface UploadsTable {
   received_etag: string | null;
   /** The storage's multipart upload of a resumable session; null once assembled (and for simple sessions). */
   multipart_id: string | null;
+  /** The verification holding this `processing` session, and until when (renewed while it runs); null when none runs. */
+  lease_token: string | null;
+  lease_until: string | null;
   is_duplicate: number;
   duplicate_of: string | null;
   expires_at: string;
@@ -219,6 +222,8 @@ export interface JobOutboxTable {
   payload: string;
   delay_ms: Generated<number>;
   created_at: string;
+  /** Handed to BullMQ at this time; the row stays until its job finishes, so a job Redis lost is queued again. */
+  relayed_at: string | null;
 }
 
 export interface WebhooksTable {

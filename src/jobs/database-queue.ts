@@ -49,7 +49,10 @@ export class DatabaseQueue implements JobQueue {
   startWorkers(opts: WorkerOptions): Workers {
     const loops = QUEUES.filter((q) => opts.concurrency[q] > 0).map((q) => new QueueLoop(this.store, q, opts, this.opts, this.wakers));
     for (const l of loops) l.start();
-    return { close: async () => void (await Promise.all(loops.map((l) => l.close()))) };
+    return {
+      close: async () => void (await Promise.all(loops.map((l) => l.close()))),
+      release: async () => (await Promise.all(loops.map((l) => l.release()))).reduce((a, b) => a + b, 0),
+    };
   }
 
   async counts(): Promise<Record<QueueName, QueueCounts>> {
@@ -76,6 +79,8 @@ export class DatabaseQueue implements JobQueue {
 
 class QueueLoop {
   private running = new Set<Promise<void>>();
+  /** Leases of the jobs running now, by job id, with what stops their handler. */
+  private readonly held = new Map<string, { token: string; stop: AbortController }>();
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wakeNow: (() => void) | null = null;
@@ -100,6 +105,19 @@ class QueueLoop {
     this.wakeNow?.();
     await this.loop;
     while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  /** Gives every running job's lease back (see Workers.release). */
+  async release(): Promise<number> {
+    this.stopped = true;
+    const now = new Date().toISOString();
+    let n = 0;
+    for (const [id, { token, stop }] of this.held) {
+      stop.abort(new Error('handed back at shutdown'));
+      if (await this.store.jobs.release(id, token, now).catch(() => false)) n++;
+    }
+    this.held.clear();
+    return n;
   }
 
   private async run(): Promise<void> {
@@ -157,6 +175,15 @@ class QueueLoop {
 
   private async execute(job: JobRow & { token: string }): Promise<void> {
     const lost = new AbortController();
+    this.held.set(job.id, { token: job.token, stop: lost });
+    try {
+      await this.executeHeld(job, lost);
+    } finally {
+      this.held.delete(job.id);
+    }
+  }
+
+  private async executeHeld(job: JobRow & { token: string }, lost: AbortController): Promise<void> {
     // Keeps the lease while the handler runs; losing it means another worker took the job.
     const heartbeat = setInterval(() => {
       this.store.jobs.extend(job.id, job.token, new Date(Date.now() + this.opts.leaseMs).toISOString()).then(

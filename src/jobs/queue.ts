@@ -29,6 +29,12 @@ export interface WorkerOptions {
 export interface Workers {
   /** Stops taking jobs and waits for the running ones to finish (graceful drain). */
   close(): Promise<void>;
+  /**
+   * Hands the jobs still running back to the queue, due now and their attempt not counted,
+   * so another worker takes them at once (a drain whose deadline passed); returns how many.
+   * The handlers are not stopped: the process is about to exit.
+   */
+  release(): Promise<number>;
 }
 
 export interface JobQueue {

@@ -32,14 +32,28 @@ export interface Intake {
   reconcile(): Promise<{ checked: number; removed: number }>;
   /** Reconciles if no other process holds the lease and no run happened in the last day; true if it ran. */
   reconcileIfDue(): Promise<boolean>;
+  /** Aborts multipart uploads no live session owns, past their grace, if no other process did within the period. */
+  reconcileMultipartIfDue(): Promise<{ checked: number; removed: number } | null>;
   /** Starts the periodic sweeper and reconciliation, and queues what a crash left unqueued. */
   startBackground(): Promise<void>;
   /** Starts this process's job workers (the in-process worker of `serve`). */
   startWorkers(): void;
   /** Serves HTTP on host:port. */
   listen(host: string, port: number): Promise<AddressInfo>;
-  /** Stops accepting work, waits for what is running, closes in reverse order. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting work, waits for what is running, closes in reverse order. With a
+   * deadline (a Date.now() value), jobs still running then are handed back to the queue and
+   * requests still open are cut; a verification they held is taken over when its lease runs out.
+   */
+  close(deadline?: number): Promise<void>;
+}
+
+/** `work`, or nothing more once `deadline` (a Date.now() value) has passed. */
+function bounded(work: Promise<void>, deadline: number | undefined): Promise<void> {
+  if (deadline === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 export async function createIntake(config: Config, opts: { logger?: pino.Logger | false; clock?: Clock } = {}): Promise<Intake> {
@@ -59,16 +73,17 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     sweepIfDue: () => maintenance.sweepIfDue(),
     reconcile: () => maintenance.reconcile(),
     reconcileIfDue: () => maintenance.reconcileIfDue(),
+    reconcileMultipartIfDue: () => maintenance.reconcileMultipartIfDue(),
     startBackground: () => maintenance.start(),
     startWorkers: () => core.startWorkers(),
     listen: (host, port) => api.listen(host, port),
-    async close() {
+    async close(deadline) {
       maintenance.stop();
-      // Running jobs finish first (graceful drain), then the API closes, then the core.
-      await core.closeWorkers();
-      await api.close();
-      await background.drain();
-      await core.close();
+      // No new requests or jobs from here; running jobs and requests finish (graceful drain)
+      // until the deadline, then the core closes.
+      await Promise.all([core.closeWorkers(deadline), bounded(api.close(), deadline)]);
+      await bounded(background.drain(), deadline);
+      await core.close(deadline);
     },
   };
 }

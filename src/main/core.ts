@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import type { AppContext } from '../core/context.js';
 import { migrateToLatest, openDatabase, probeDatabase, type Db } from '../db/database.js';
 import { createStore, type Store } from '../db/repositories/index.js';
+import { OUTBOX_CHANNEL } from '../db/repositories/jobs.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobMetrics } from '../jobs/metrics.js';
 import { systemClock, type Clock } from '../lib/clock.js';
@@ -47,10 +48,13 @@ export interface Core {
   uploadStats: ReturnType<typeof uploadMetrics>;
   /** Starts this process's job workers (the in-process worker of `serve`, or `intake worker`). */
   startWorkers(): void;
-  /** Stops taking jobs and waits for the running ones (graceful drain). */
-  closeWorkers(): Promise<void>;
-  /** Drains the workers, then closes the queue, media tools and database. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and waits for the running ones (graceful drain); with a deadline,
+   * those still running when it passes are handed back to the queue for another worker.
+   */
+  closeWorkers(deadline?: number): Promise<void>;
+  /** Drains the workers (until `deadline`, a Date.now() value, then releases), then closes the queue, media tools and database. */
+  close(deadline?: number): Promise<void>;
 }
 
 /** The database, migrated; a PostgreSQL that does not answer is a DependencyUnreachableError (exit 3), not a stack. */
@@ -85,13 +89,20 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   const db = await openMigrated(config.database.url);
   await db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
-  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite' });
+  const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite', notifies: db.dialect === 'postgres' });
   const { storage, selfServed } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });
   const m = config.media;
   const images = new ImageProber({ concurrency: m.imageConcurrency, memoryMb: m.imageMemoryMb, timeoutMs: m.imageTimeoutMs, maxSvgElements: m.maxSvgElements, idleMs: m.imageIdleMs });
   const queue = await createQueue(
     store,
-    { redisUrl: config.redis.url, redisPrefix: config.redis.prefix, leaseMs: config.jobs.leaseMs, retryBaseMs: config.jobs.retryBaseMs },
+    {
+      redisUrl: config.redis.url,
+      redisPrefix: config.redis.prefix,
+      leaseMs: config.jobs.leaseMs,
+      retryBaseMs: config.jobs.retryBaseMs,
+      reconcileMs: config.jobs.reconcileMs,
+      listen: db.dialect === 'postgres' ? (onNotify, onError) => db.listen(OUTBOX_CHANNEL, onNotify, onError) : null,
+    },
     (err, context) => log.warn({ err }, `job queue: ${context}`),
   );
   const uploadStats = uploadMetrics();
@@ -100,6 +111,21 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);
   let workers: Workers | null = null;
+  let drained: Promise<void> | null = null;
+  const drainWorkers = (deadline?: number): Promise<void> => {
+    const w = workers;
+    if (!w) return Promise.resolve();
+    drained ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        if (deadline !== undefined) timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()));
+      });
+      const outcome = await Promise.race([w.close().then(() => 'drained' as const), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') log.warn({ released: await w.release() }, 'drain deadline passed: running jobs handed back to the queue');
+    })();
+    return drained;
+  };
 
   return {
     config,
@@ -122,12 +148,12 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
         events: { onRun: jobStats.events.onRun, onError: (err, ctx) => log.warn({ err }, `job: ${ctx}`) },
       });
     },
-    async closeWorkers() {
-      await workers?.close();
+    async closeWorkers(deadline) {
+      await drainWorkers(deadline);
     },
-    async close() {
-      // Running jobs finish first, then what they used closes.
-      await workers?.close();
+    async close(deadline) {
+      // Running jobs finish first (or are handed back at the deadline), then what they used closes.
+      await drainWorkers(deadline);
       await queue.close();
       await images.close();
       await db.close();

@@ -1,6 +1,8 @@
 /**
- * The periodic work of a serving process: expiring abandoned sessions (sweep) and
- * removing stored objects nothing references (reconcile). Each takes a lease in the
+ * The periodic work of a serving process: handing verifications whose holder died to a
+ * worker (takeover, every lease period), expiring abandoned sessions (sweep) and removing
+ * stored objects nothing references (reconcile; multipart uploads no live session owns,
+ * within minutes). Each takes a lease in the
  * database, so it runs in one process at a time and once per interval whatever the number
  * of processes or restarts (leased-runs.ts).
  */
@@ -8,8 +10,9 @@ import type { AppContext } from '../core/context.js';
 import { conflict } from '../lib/errors.js';
 import { randomToken } from '../lib/ids.js';
 import type { Background } from '../lib/background.js';
-import { reconcileStorage } from '../uploads/reconcile-storage.js';
+import { reconcileMultipart, reconcileStorage } from '../uploads/reconcile-storage.js';
 import { sweepUploads } from '../uploads/sweep.js';
+import { queueTakeovers } from '../uploads/takeover.js';
 import { LeasedRuns } from './leased-runs.js';
 
 const RECONCILE_EVERY_MS = 24 * 3600_000;
@@ -25,6 +28,8 @@ export class Maintenance {
   private sweeping: Promise<SweepResult | null> | null = null;
   private sweepTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
+  private takeoverTimer: NodeJS.Timeout | undefined;
+  private multipartTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: AppContext,
@@ -56,7 +61,23 @@ export class Maintenance {
     return (await this.runs.run('reconcile', { holdMs: RECONCILE_LEASE_MS, everyMs: RECONCILE_EVERY_MS - 60_000 }, () => this.reconcile())) !== null;
   }
 
-  /** Queues what a crash left unqueued, then starts the periodic sweep and reconciliation. */
+  /** Queues verifications whose lease ran out (their holder died), if no other process did within the lease period. */
+  takeoverIfDue(): Promise<number | null> {
+    const leaseMs = this.ctx.config.uploads.verifyLeaseMs;
+    return this.runs.run('takeover', { holdMs: Math.max(5000, leaseMs), everyMs: Math.max(0, leaseMs - 500) }, () => queueTakeovers(this.ctx));
+  }
+
+  /** Aborts orphaned multipart uploads past their grace, if no other process did within the period; null if it did not run. */
+  reconcileMultipartIfDue(): Promise<{ checked: number; removed: number } | null> {
+    const everyMs = this.multipartPeriodMs();
+    return this.runs.run('reconcile-multipart', { holdMs: RECONCILE_LEASE_MS, everyMs: Math.max(0, everyMs - 500) }, () => reconcileMultipart(this.ctx, this.ctx.config.uploads.multipartGraceMs));
+  }
+
+  private multipartPeriodMs(): number {
+    return Math.min(60_000, Math.max(500, Math.floor(this.ctx.config.uploads.multipartGraceMs / 2)));
+  }
+
+  /** Queues what a crash left unqueued, then starts the periodic takeover, sweep and reconciliation. */
   async start(): Promise<void> {
     const { store, jobs, log, config } = this.ctx;
     // Form uploads accepted before their completion became a job: queue it now (idempotent).
@@ -67,6 +88,14 @@ export class Maintenance {
       this.sweepIfDue().catch((err: unknown) => log.warn({ err }, 'sweep failed'));
     }, config.uploads.sweepIntervalMs);
     this.sweepTimer.unref();
+    this.takeoverTimer = setInterval(() => {
+      this.background.run('take over verifications', () => this.takeoverIfDue());
+    }, config.uploads.verifyLeaseMs);
+    this.takeoverTimer.unref();
+    this.multipartTimer = setInterval(() => {
+      this.background.run('abort orphaned multipart uploads', () => this.reconcileMultipartIfDue());
+    }, this.multipartPeriodMs());
+    this.multipartTimer.unref();
     // Walking every object is heavier than a sweep: soon after start (a server restarted
     // daily must still run it), then once a day.
     const tick = () => {
@@ -80,6 +109,8 @@ export class Maintenance {
 
   stop(): void {
     clearInterval(this.sweepTimer);
+    clearInterval(this.takeoverTimer);
+    clearInterval(this.multipartTimer);
     clearTimeout(this.reconcileTimer);
   }
 

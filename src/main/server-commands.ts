@@ -68,7 +68,7 @@ async function serve(config: Config): Promise<void> {
   announce(logger, { url, public_url: config.http.publicUrl }, `Intake listening on ${url} (public URL ${config.http.publicUrl})`);
   if (intake.adminKey.created) announce(logger, { admin_key_file: intake.adminKey.path, created: true }, `Generated an admin key in ${intake.adminKey.path}`);
   else if (intake.adminKey.path) announce(logger, { admin_key_file: intake.adminKey.path, created: false }, `Admin key: ${intake.adminKey.path}`);
-  stopOnSignals(intake.app.log, () => intake.close());
+  stopOnSignals(intake.app.log, config.shutdown.deadlineMs, (deadline) => intake.close(deadline));
 }
 
 /** Workers only: the same use cases, driven by jobs, with no HTTP app; SIGTERM lets running jobs finish. */
@@ -78,18 +78,25 @@ async function worker(config: Config): Promise<void> {
   const core = await (await loadCore()).openCore(config, { logger });
   core.startWorkers();
   announce(logger, { queue: core.queue.backend }, `Intake worker running (${core.queue.backend} queue)`);
-  stopOnSignals(core.context.log, () => core.close());
+  stopOnSignals(core.context.log, config.shutdown.deadlineMs, (deadline) => core.close(deadline));
 }
 
-function stopOnSignals(log: { info(obj: object, msg?: string): void; error(obj: object, msg?: string): void }, close: () => Promise<void>): void {
+/**
+ * SIGTERM (a deploy, a scale-down) or SIGINT: stop taking requests and jobs, let what runs
+ * finish until INTAKE_SHUTDOWN_SECONDS, hand back to the queue what has not, then exit 0.
+ * Nothing is left half-claimed: a job goes back to waiting at once, a verification's lease
+ * runs out within its period. Exit 1 only if closing itself fails or hangs past the deadline.
+ */
+function stopOnSignals(log: { info(obj: object, msg?: string): void; error(obj: object, msg?: string): void }, shutdownMs: number, close: (deadline: number) => Promise<void>): void {
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 25_000);
+    log.info({ signal, deadline_seconds: shutdownMs / 1000 }, 'shutting down');
+    const deadline = Date.now() + shutdownMs;
+    const force = setTimeout(() => process.exit(1), shutdownMs + 5_000);
     force.unref();
-    close().then(
+    close(deadline).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');

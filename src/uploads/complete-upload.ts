@@ -5,14 +5,17 @@
  * byte is read, so a double complete or a racing signed PUT cannot change what is being
  * verified (the PUT handler renames its bytes into place only while the session is open,
  * inside a transaction). A verification failure fails the session and deletes its bytes;
- * calling complete again answers the same.
+ * calling complete again answers the same. The claim is a short lease, renewed while the
+ * verification runs (verification-lease.ts): if the process dies, a retried complete or a
+ * worker takes the verification over within one lease period.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { isUniqueViolation } from '../db/database.js';
 import { NO_ASSET, type AssetRow, type UploadMedia, type UploadRow } from '../db/schema.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { IntakeError, conflict, notFound, storedError, type ErrorDetails } from '../lib/errors.js';
-import { newId } from '../lib/ids.js';
+import { newId, randomToken } from '../lib/ids.js';
+import { holdingLease, leaseEnd, stillVerifying, takeOver } from './verification-lease.js';
 import type { Tenant } from '../auth/principal.js';
 import { expireIfDue } from './expire-uploads.js';
 import { closeSession } from './close-session.js';
@@ -41,64 +44,47 @@ export async function completeUpload(deps: AppContext, tenant: Tenant, id: strin
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
+  const deadline = Date.now() + inFlightWaitMs(deps);
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await reclaimIfAbandoned(deps, upload)) return verifyAndFinish(deps, upload, body);
-    upload = await awaitInFlight(deps, upload);
+    const waited = await awaitInFlight(deps, upload, deadline);
+    if (waited.token) return verifyAndFinish(deps, waited.upload, body, waited.token);
+    upload = waited.upload;
     const settled = await settledResult(deps, upload);
     if (settled) return settled;
-    const claimed = await deps.store.uploads.transition(upload.id, OPEN, {
-      status: 'processing',
-      updated_at: deps.clock.now().toISOString(),
-    });
-    if (claimed) return verifyAndFinish(deps, upload, body);
+    const token = randomToken(16);
+    const claimed = await deps.store.uploads.transition(upload.id, OPEN, { status: 'processing', updated_at: deps.clock.now().toISOString(), lease_token: token, lease_until: leaseEnd(deps) });
+    if (claimed) return verifyAndFinish(deps, { ...upload, status: 'processing' }, body, token);
     upload = (await deps.store.uploads.find(tenant.namespaceId, id))!;
   }
   throw conflict('The upload changed state while completing; try again.', { status: upload.status });
 }
 
-/** A verification that started this long ago and never finished was interrupted (a crash). */
-export const ABANDONED_AFTER_MS = 15 * 60_000;
-
-/**
- * Takes over a session whose verification was interrupted: `processing`, asset still
- * pending, untouched for ABANDONED_AFTER_MS. The conditional update on updated_at makes
- * sure only one caller takes it over.
- */
-async function reclaimIfAbandoned(deps: AppContext, upload: UploadRow): Promise<boolean> {
-  const now = deps.clock.now();
-  if (Date.parse(upload.updated_at) > now.getTime() - ABANDONED_AFTER_MS || !(await stillVerifying(deps, upload))) return false;
-  return deps.store.uploads.reclaim(upload.id, upload.updated_at, now.toISOString());
-}
-
-/**
- * Whether a `processing` session is still being verified: its asset is still pending, or,
- * for a detached session (no asset), always — its verification ends in `completed`.
- */
-async function stillVerifying(deps: AppContext, upload: UploadRow): Promise<boolean> {
-  if (upload.status !== 'processing') return false;
-  if (upload.asset_id === NO_ASSET) return true;
-  const asset = await deps.store.assets.find(upload.namespace_id, upload.asset_id);
-  return asset?.status === 'pending';
-}
-
 /** Outages tolerated per session before it fails as unverifiable (a file that hangs or crashes the tools). */
 export const MAX_ATTEMPTS = 8;
 
-/** How long a complete waits for another complete of the same session to finish verifying. */
-const IN_FLIGHT_WAIT_MS = 20_000;
+/**
+ * How long a complete waits for another complete of the same session to finish verifying:
+ * long enough for a dead holder's lease to run out and be taken over.
+ */
+function inFlightWaitMs(deps: AppContext): number {
+  return Math.max(20_000, 2 * deps.config.uploads.verifyLeaseMs);
+}
 
 /**
  * While another caller is verifying this session (`processing`, asset still pending),
- * waits for its outcome, so every concurrent complete gives the same answer.
+ * waits for its outcome, so every concurrent complete gives the same answer; if that
+ * caller's lease runs out meanwhile (it died), takes the verification over (a token).
  */
-async function awaitInFlight(deps: AppContext, upload: UploadRow): Promise<UploadRow> {
-  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
+async function awaitInFlight(deps: AppContext, upload: UploadRow, deadline: number): Promise<{ upload: UploadRow; token: string | null }> {
   let current = upload;
-  while (Date.now() < deadline && (await stillVerifying(deps, current))) {
+  while (await stillVerifying(deps, current)) {
+    const token = await takeOver(deps, current);
+    if (token) return { upload: current, token };
+    if (Date.now() >= deadline) break;
     await delay(25);
     current = (await deps.store.uploads.findById(current.id)) ?? current;
   }
-  return current;
+  return { upload: current, token: null };
 }
 
 /** The answer for a session that is already past "open", or null if it is still open. */
@@ -132,7 +118,12 @@ async function settledResult(deps: AppContext, upload: UploadRow): Promise<Compl
   }
 }
 
-async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: CompleteInput): Promise<Completed> {
+/** Verifies a session this caller holds the lease of (`token`), renewing it while the work runs. */
+function verifyAndFinish(deps: AppContext, upload: UploadRow, body: CompleteInput, token: string): Promise<Completed> {
+  return holdingLease(deps, upload.id, token, () => verifyHeld(deps, upload, body, token));
+}
+
+async function verifyHeld(deps: AppContext, upload: UploadRow, body: CompleteInput, token: string): Promise<Completed> {
   let verified: Verified;
   try {
     if (upload.resumable === 1) upload = await assembleParts(deps, upload, body.parts);
@@ -145,7 +136,7 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
   } catch (err) {
     if (err instanceof IntakeError && err.details.reason === 'no_bytes_yet') {
       // Completed too early: nothing to fail, the bytes can still come. Open again, as it was.
-      await deps.store.uploads.transition(upload.id, ['processing'], { status: 'pending', updated_at: deps.clock.now().toISOString() });
+      await deps.store.uploads.finishLeased(upload.id, token, { status: 'pending', updated_at: deps.clock.now().toISOString() });
       throw err;
     }
     if (err instanceof IntakeError) {
@@ -160,7 +151,7 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
       throw gaveUp;
     }
     // Storage or a tool failed, not the bytes: reopen so the client can retry complete.
-    await deps.store.uploads.transition(upload.id, ['processing'], {
+    await deps.store.uploads.finishLeased(upload.id, token, {
       status: 'pending',
       attempts: upload.attempts + 1,
       updated_at: deps.clock.now().toISOString(),
@@ -168,7 +159,7 @@ async function verifyAndFinish(deps: AppContext, upload: UploadRow, body: Comple
     deps.log.error({ err, upload_id: upload.id }, 'verification could not run');
     throw new IntakeError('unavailable', 'The upload could not be verified right now; its bytes are kept. Retry complete shortly.');
   }
-  return finish(deps, upload, verified);
+  return finish(deps, upload, verified, token);
 }
 
 /** The size limit of `kind` in the upload's namespace, as it is now. */
@@ -187,7 +178,7 @@ function typedBy(upload: UploadRow, v: Verified): { content_type?: string; kind?
 }
 
 /** Records the verified content: a new blob, or one more reference to the same bytes. */
-async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise<Completed> {
+async function finish(deps: AppContext, upload: UploadRow, v: Verified, token: string): Promise<Completed> {
   const now = deps.clock.now().toISOString();
   const detached = upload.asset_id === NO_ASSET;
   // A detached session is done once its bytes are verified; processing waits for its asset.
@@ -227,7 +218,7 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
           sha256: v.sha256,
           updated_at: now,
         });
-        const moved = await r.uploads.transition(upload.id, ['processing'], {
+        const moved = await r.uploads.finishLeased(upload.id, token, {
           ...typed,
           kind: v.kind,
           storage_key: upload.storage_key,
@@ -239,7 +230,7 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified): Promise
           updated_at: now,
           ...(detached ? { blob_id: blobId, media: JSON.stringify(mediaOf(v)) } : {}),
         });
-        // Someone else finished or closed this session meanwhile: undo everything above.
+        // Someone else finished, closed or took over this session meanwhile: undo everything above.
         if (!moved) throw conflict('The upload changed state while completing; try again.', { reason: 'verifying' });
         await announce(deps, r, upload.id, upload.asset_id, upload.namespace_id, ready);
         return existing ? existing.storage_key : null;
@@ -289,7 +280,9 @@ export async function completeUploadAsync(deps: AppContext, tenant: Tenant, id: 
   // session left open), not found out by a job the client would wait on.
   if (await nothingSentYet(deps, upload)) return null;
   const claimed = await deps.store.transaction(async (r) => {
-    const moved = await r.uploads.transition(upload.id, OPEN, { status: 'processing', updated_at: deps.clock.now().toISOString() });
+    // No lease yet: the job takes it (a retried complete may too, and the job then finds it done).
+    const now = deps.clock.now().toISOString();
+    const moved = await r.uploads.transition(upload.id, OPEN, { status: 'processing', updated_at: now, lease_token: null, lease_until: now });
     if (moved) await deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } });
     return moved;
   });
@@ -322,12 +315,24 @@ export async function runVerification(deps: AppContext, uploadId: string): Promi
   try {
     if (upload.status === 'processing') {
       // Asset still pending, or no asset at all (create_asset: false): not verified yet.
-      if (await stillVerifying(deps, upload)) await verifyAndFinish(deps, upload, {});
+      if (!(await stillVerifying(deps, upload))) return;
+      const token = await takeOver(deps, upload);
+      // A live lease: another process is verifying it. Retried (with backoff) in case it dies.
+      if (!token) throw new VerificationHeld(upload.id);
+      await verifyAndFinish(deps, upload, {}, token);
       return;
     }
     if (upload.status === 'pending' || upload.status === 'uploading') await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id);
   } catch (err) {
     if (err instanceof IntakeError && err.code !== 'unavailable') return;
     throw err;
+  }
+}
+
+/** The verify job found another process verifying the session: an outage of sorts, so the job is retried. */
+class VerificationHeld extends Error {
+  constructor(uploadId: string) {
+    super(`upload ${uploadId} is being verified by another process; retried in case that process dies`);
+    this.name = 'VerificationHeld';
   }
 }

@@ -295,6 +295,8 @@ export function baseRow(
     received_sha256: null,
     received_etag: null,
     multipart_id: null,
+    lease_token: null,
+    lease_until: null,
     is_duplicate: 0,
     duplicate_of: null,
     expires_at: addSeconds(now, expiresIn).toISOString(),

@@ -3,7 +3,9 @@
  * or that a crash stranded between a database commit and a file operation. Keys have the
  * shape `<namespace>/<upl_…|med_…>/…`; anything else is left alone. Objects younger than
  * the grace period are skipped, so a write that is still being committed is never touched.
- * Multipart uploads (parts of resumable sessions) that no open session owns are aborted too.
+ * Multipart uploads (parts of resumable sessions) that no live session owns are aborted too,
+ * and, on their own, every minute or so (reconcileMultipart): what a crash orphaned is reclaimed
+ * within minutes, not at the next daily walk of every object.
  */
 import type { AppContext } from '../core/context.js';
 
@@ -25,6 +27,21 @@ export async function reconcileStorage(deps: Deps, graceMs = RECONCILE_GRACE_MS)
     deps.log.info({ key: obj.key, size: obj.size }, 'removed unreferenced object');
     removed++;
   }
+  const multipart = await reconcileMultipart(deps, graceMs);
+  return { checked: checked + multipart.checked, removed: removed + multipart.removed };
+}
+
+/**
+ * Aborts multipart uploads that no live session owns and that were started more than
+ * `graceMs` ago. The grace covers the one moment a multipart upload exists before its
+ * session row is committed (parts/start-resumable.ts); a session that is open or being
+ * completed owns its multipart upload however old, so one a client is still sending, or
+ * resuming after a crash, is never touched.
+ */
+export async function reconcileMultipart(deps: Deps, graceMs: number): Promise<{ checked: number; removed: number }> {
+  const cutoff = deps.clock.now().getTime() - graceMs;
+  let checked = 0;
+  let removed = 0;
   for await (const mp of deps.storage.listMultipart()) {
     if (mp.initiated.getTime() > cutoff) continue;
     checked++;

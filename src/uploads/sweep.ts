@@ -1,9 +1,8 @@
 /**
  * The periodic sweeper: expires overdue sessions, queues again verifications a crash
- * interrupted or an outage postponed, and purges failed, canceled and expired sessions after the retention period.
+ * interrupted (takeover.ts does that within seconds; the sweep catches what it missed) or an outage postponed, and purges failed, canceled and expired sessions after the retention period.
  */
 import type { UploadRow } from '../db/schema.js';
-import { ABANDONED_AFTER_MS } from './complete-upload.js';
 import { closeSession, removeBytes } from './close-session.js';
 import type { AppContext } from '../core/context.js';
 import { OPEN } from './status.js';
@@ -25,8 +24,7 @@ export async function sweepUploads(
   let resumed = 0;
   // Form uploads whose background completion failed for a passing reason: retried with backoff.
   const waiting = (await deps.store.uploads.listReceivedUncompleted(100)).filter((u) => retryDue(u, now));
-  const cutoffAbandoned = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
-  for (const upload of [...waiting, ...(await deps.store.uploads.listAbandoned(cutoffAbandoned, 100))]) {
+  for (const upload of [...waiting, ...(await deps.store.uploads.listLeaseExpired(now.toISOString(), 100))]) {
     // Verification runs as a job, on a worker rather than in the sweeping process; queueing is idempotent per upload.
     await deps.store.transaction((r) => deps.jobs.enqueue(r, { name: 'upload.verify', payload: { uploadId: upload.id } }));
     resumed++;

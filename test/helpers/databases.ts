@@ -112,7 +112,7 @@ export async function openTestStore(dialect: Dialect): Promise<TestStore> {
   try {
     db = openDatabase(target.url, { poolSize: 4 });
     await migrateToLatest(db);
-    return { dialect, db, store: createStore(db.kysely, { groupCommit: dialect === 'sqlite' }), close };
+    return { dialect, db, store: createStore(db.kysely, { groupCommit: dialect === 'sqlite', notifies: dialect === 'postgres' }), close };
   } catch (err) {
     await close();
     throw err;

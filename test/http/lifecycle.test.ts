@@ -144,20 +144,22 @@ describe('crash recovery', () => {
     }
   });
 
-  it('a verification interrupted by a crash is resumed by the sweeper once it is clearly abandoned', async () => {
+  it('a verification interrupted by a crash is resumed by the sweeper once its lease runs out', async () => {
     const { key } = await t.tenant();
     const { s } = await sessionWithBytes(key, 3600);
-    // What a crash right after complete claimed the session leaves behind.
-    await t.intake.db.kysely.updateTable('uploads').set({ status: 'processing', updated_at: t.clock.now().toISOString() }).where('id', '=', s.upload_id).execute();
-    assert.equal((await t.intake.sweep()).resumed, 0, 'a recent claim is left to its owner');
-    t.clock.advance(16 * 60);
+    // What a crash right after complete claimed the session leaves behind: a lease nobody renews.
+    const leaseMs = t.intake.deps.config.uploads.verifyLeaseMs;
+    const until = new Date(t.clock.now().getTime() + leaseMs).toISOString();
+    await t.intake.db.kysely.updateTable('uploads').set({ status: 'processing', lease_token: 'dead', lease_until: until, updated_at: t.clock.now().toISOString() }).where('id', '=', s.upload_id).execute();
+    assert.equal((await t.intake.sweep()).resumed, 0, 'a live lease is left to its holder');
+    t.clock.advance(leaseMs / 1000 + 1);
     try {
       const result = await t.intake.sweep();
       assert.equal(result.resumed, 1);
       await eventually(async () => (await t.api('GET', `/v1/uploads/${s.upload_id}`, { key })).body.data.status === 'completed', 10_000, 'the queued verification');
       assert.equal((await t.api('GET', `/v1/assets/${s.asset_id}`, { key })).body.data.status, 'ready');
     } finally {
-      t.clock.advance(-16 * 60);
+      t.clock.advance(-(leaseMs / 1000 + 1));
     }
   });
 

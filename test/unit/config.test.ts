@@ -41,7 +41,9 @@ describe('loadConfig', () => {
         kindLimits: {},
         allowedTypes: null,
         sweepIntervalMs: 60_000,
+        verifyLeaseMs: 10_000,
         purgeAfterDays: 30,
+        multipartGraceMs: 300_000,
         reconcileDelayMs: 60_000,
       },
       media: {
@@ -55,8 +57,9 @@ describe('loadConfig', () => {
         imageTimeoutMs: 30_000,
         imageIdleMs: 5_000,
       },
-      jobs: { workers: true, leaseMs: 60_000, retryBaseMs: null, mediaConcurrency: 1 },
+      jobs: { workers: true, leaseMs: 60_000, reconcileMs: 30_000, retryBaseMs: null, mediaConcurrency: 1 },
       webhooks: { allowPrivate: false },
+      shutdown: { deadlineMs: 20_000 },
       log: { level: 'info' },
     });
     assert.ok(Object.isFrozen(c));

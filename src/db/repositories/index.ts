@@ -34,26 +34,28 @@ export interface Store extends Repositories {
   ping(): Promise<void>;
 }
 
-function repositories(db: Kysely<Database>): Repositories {
+function repositories(db: Kysely<Database>, notifies: boolean): Repositories {
   return {
     namespaces: new NamespacesRepository(db),
     apiKeys: new ApiKeysRepository(db),
     uploads: new UploadsRepository(db),
     assets: new AssetsRepository(db),
     blobs: new BlobsRepository(db),
-    jobs: new JobsRepository(db),
+    jobs: new JobsRepository(db, notifies),
     webhooks: new WebhooksRepository(db),
     leases: new LeasesRepository(db),
   };
 }
 
-export function createStore(db: Kysely<Database>, opts: { groupCommit?: boolean } = {}): Store {
-  const transaction = <T>(fn: (repos: Repositories) => Promise<T>) => db.transaction().execute((trx) => fn(repositories(trx)));
+/** `notifies`: the database has LISTEN/NOTIFY (PostgreSQL); an outbox insert then wakes the relay on commit. */
+export function createStore(db: Kysely<Database>, opts: { groupCommit?: boolean; notifies?: boolean } = {}): Store {
+  const notifies = opts.notifies ?? false;
+  const transaction = <T>(fn: (repos: Repositories) => Promise<T>) => db.transaction().execute((trx) => fn(repositories(trx, notifies)));
   const group = opts.groupCommit ? new GroupCommit(db) : null;
   return {
-    ...repositories(db),
+    ...repositories(db, notifies),
     transaction,
-    groupedTransaction: (fn) => (group ? group.run((trx) => fn(repositories(trx))) : transaction(fn)),
+    groupedTransaction: (fn) => (group ? group.run((trx) => fn(repositories(trx, notifies))) : transaction(fn)),
     ping: async () => {
       await db.selectFrom('namespaces').select('id').limit(1).execute();
     },

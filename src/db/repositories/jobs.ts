@@ -11,9 +11,16 @@ export interface NewJob {
   now: string;
 }
 
+/** The channel an outbox insert notifies on commit (PostgreSQL), waking the relay. */
+export const OUTBOX_CHANNEL = 'intake_job_outbox';
+
 /** The embedded queue's table and the BullMQ outbox. Every state change is conditional on the lease token. */
 export class JobsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** PostgreSQL: an outbox insert sends NOTIFY, delivered when its transaction commits. */
+    private readonly notifies = false,
+  ) {}
 
   /** Inserts a job; an id already queued is left as it is (enqueueing is idempotent). */
   async insert(job: NewJob): Promise<void> {
@@ -66,6 +73,17 @@ export class JobsRepository {
       .execute();
   }
 
+  /** Gives a leased job back: queued, due at `now`, this attempt not counted; only while `token` holds it. */
+  async release(id: string, token: string, now: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('jobs')
+      .set({ status: 'queued', run_at: now, lease_token: null, lease_until: null, attempts: sql`attempts - 1`, updated_at: now })
+      .where('id', '=', id)
+      .where('lease_token', '=', token)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
   async fail(id: string, token: string | null, error: string, now: string): Promise<void> {
     await this.db
       .updateTable('jobs')
@@ -103,12 +121,29 @@ export class JobsRepository {
 
   async insertOutbox(row: { id: string; name: string; payload: string; delay_ms: number; created_at: string }): Promise<void> {
     await this.db.insertInto('job_outbox').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+    if (this.notifies) await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(this.db);
   }
 
+  /** Rows not yet handed to BullMQ, oldest first. */
   async listOutbox(limit: number): Promise<JobOutboxRow[]> {
-    return this.db.selectFrom('job_outbox').selectAll().orderBy('created_at').limit(limit).execute();
+    return this.db.selectFrom('job_outbox').selectAll().where('relayed_at', 'is', null).orderBy('created_at').limit(limit).execute();
   }
 
+  /** Rows handed to BullMQ whose job has not finished yet, after `afterId` (for reconciliation, in pages). */
+  async listRelayed(afterId: string, limit: number): Promise<JobOutboxRow[]> {
+    return this.db.selectFrom('job_outbox').selectAll().where('relayed_at', 'is not', null).where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  }
+
+  async findOutbox(id: string): Promise<JobOutboxRow | undefined> {
+    return this.db.selectFrom('job_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The row's job is in BullMQ now; the row stays until the job finishes. */
+  async markRelayed(id: string, at: string): Promise<void> {
+    await this.db.updateTable('job_outbox').set({ relayed_at: at }).where('id', '=', id).execute();
+  }
+
+  /** The job finished (or failed for good): nothing left to re-queue. */
   async removeOutbox(id: string): Promise<void> {
     await this.db.deleteFrom('job_outbox').where('id', '=', id).execute();
   }

@@ -57,28 +57,57 @@ export class UploadsRepository {
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
   }
 
-  /** Takes over a `processing` session only if nobody touched it since `seenUpdatedAt`. */
-  async reclaim(id: string, seenUpdatedAt: string, now: string): Promise<boolean> {
+  /**
+   * Takes over the verification of a `processing` session whose lease ran out (its holder
+   * died, or an async complete left it to a job): true for exactly one caller.
+   */
+  async takeLease(id: string, token: string, now: string, until: string): Promise<boolean> {
     const res = await this.db
       .updateTable('uploads')
-      .set({ updated_at: now })
+      .set({ lease_token: token, lease_until: until, updated_at: now })
       .where('id', '=', id)
       .where('status', '=', 'processing')
-      .where('updated_at', '=', seenUpdatedAt)
+      .where('lease_until', 'is not', null)
+      .where('lease_until', '<=', now)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 
-  /** Sessions whose verification began before `cutoff` and never finished (the process died). */
-  async listAbandoned(cutoff: string, limit: number): Promise<UploadRow[]> {
+  /** Keeps the verification lease until `until`, if `token` still holds it; false if another took it over. */
+  async renewLease(id: string, token: string, until: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('uploads')
+      .set({ lease_until: until })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .where('lease_token', '=', token)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Ends a verification: applies `patch` only while `token` holds the session's lease. */
+  async finishLeased(id: string, token: string, patch: UploadPatch): Promise<boolean> {
+    const res = await this.db
+      .updateTable('uploads')
+      .set({ ...patch, lease_token: null, lease_until: null })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .where('lease_token', '=', token)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Sessions still being verified whose lease ran out before `now` (the holder died, or a job has yet to take it). */
+  async listLeaseExpired(now: string, limit: number): Promise<UploadRow[]> {
     return this.db
       .selectFrom('uploads')
       .leftJoin('assets', 'assets.id', 'uploads.asset_id')
       .selectAll('uploads')
       .where('uploads.status', '=', 'processing')
+      .where('uploads.lease_until', '<=', now)
       // A detached session (no asset) in processing is always still verifying.
       .where((eb) => eb.or([eb('assets.status', '=', 'pending'), eb('uploads.asset_id', '=', NO_ASSET)]))
-      .where('uploads.updated_at', '<', cutoff)
+      .orderBy('uploads.lease_until')
       .limit(limit)
       .execute();
   }

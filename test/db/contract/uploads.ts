@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PageCursor, Store } from '../../../src/db/repositories/index.js';
-import type { UploadStatus } from '../../../src/db/schema.js';
+import { NO_ASSET, type UploadStatus } from '../../../src/db/schema.js';
 import { addNamespace, at, GIB, uploadRow } from '../../helpers/rows.js';
 
 /** Every page of `fetch`, following the keyset cursor from each page's last row. */
@@ -61,6 +61,27 @@ export function uploadsContract(s: () => Store): void {
       assert.equal(found?.status, 'completed');
       assert.equal(found?.received_size, 6 * GIB);
       assert.equal(await s().uploads.transition('upl_missing', ['pending'], { status: 'failed' }), false);
+    });
+
+    it('a verification lease: renewed only by its holder, taken over once it runs out, by one caller', async () => {
+      const ns = await addNamespace(s());
+      const row = uploadRow(ns, { asset_id: NO_ASSET, create_asset: 0 });
+      await s().uploads.insert(row);
+      assert.equal(await s().uploads.transition(row.id, ['pending'], { status: 'processing', lease_token: 'a', lease_until: at(10) }), true);
+      assert.equal(await s().uploads.takeLease(row.id, 'b', at(5), at(15)), false, 'a live lease is not taken');
+      assert.deepEqual(ids(await s().uploads.listLeaseExpired(at(5), 10)), []);
+      assert.equal(await s().uploads.renewLease(row.id, 'a', at(20)), true);
+      assert.equal(await s().uploads.renewLease(row.id, 'b', at(30)), false, 'only the holder renews');
+      assert.deepEqual(ids(await s().uploads.listLeaseExpired(at(21), 10)), [row.id]);
+      const wins = await Promise.all(['b', 'c', 'd'].map((t) => s().uploads.takeLease(row.id, t, at(21), at(31))));
+      assert.equal(wins.filter(Boolean).length, 1, 'exactly one takes it over');
+      const holder = (await s().uploads.findById(row.id))!.lease_token!;
+      assert.equal(await s().uploads.finishLeased(row.id, 'a', { status: 'completed' }), false, 'the old holder cannot finish');
+      assert.equal(await s().uploads.finishLeased(row.id, holder, { status: 'completed' }), true);
+      const done = (await s().uploads.findById(row.id))!;
+      assert.equal(done.status, 'completed');
+      assert.equal(done.lease_token, null);
+      assert.equal(done.lease_until, null);
     });
 
     it('concurrent transitions from the same status: exactly one wins', async () => {
