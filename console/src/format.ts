@@ -20,3 +20,17 @@ export function seconds(n: number | null | undefined): string {
 export function when(iso: string): string {
   return new Date(iso).toLocaleString();
 }
+
+/** A duration to go, short: "8 s", "3 min", "1 h 5 min". */
+export function remaining(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '';
+  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** `image/jpeg, image/png, video/mp4…` → "JPEG, PNG, MP4…" grouped by kind, for a hint. */
+export function typeNames(types: string[], kind: string): string {
+  const names = types.filter((t) => (kind === 'document' ? !/^(image|video|audio)\//.test(t) : t.startsWith(`${kind}/`))).map((t) => t.split('/')[1]!.replace(/^(x-|vnd\.)/, '').replace(/[.+].*$/, '').toUpperCase());
+  return [...new Set(names)].join(', ');
+}

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { eventually, startIntake, type TestIntake } from './intake.js';
@@ -22,11 +22,11 @@ export interface ConsoleFixture {
 }
 
 /** Everything a console test needs; `prepare` makes its files (in `dir`) while the browser and Intake start. */
-export async function consoleFixture(prepare: (dir: string) => Promise<unknown> = async () => undefined): Promise<ConsoleFixture> {
+export async function consoleFixture(prepare: (dir: string) => Promise<unknown> = async () => undefined, env: Record<string, string> = {}): Promise<ConsoleFixture> {
   // The console as npm test builds it (skipped when dist/console is newer than its sources).
   execFileSync(process.execPath, ['scripts/setup.mjs', '--console'], { stdio: 'inherit' });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-console-'));
-  const [b, t] = await Promise.all([launchBrowser(), startIntake(), prepare(dir)]);
+  const [b, t] = await Promise.all([launchBrowser(), startIntake(env), prepare(dir)]);
   const tenant = await t.tenant();
   return {
     b,
@@ -57,8 +57,8 @@ export interface Watched {
   requests: string[];
 }
 
-export async function watch(b: TestBrowser): Promise<Watched> {
-  const page = await b.newPage();
+export async function watch(b: TestBrowser, options?: BrowserContextOptions): Promise<Watched> {
+  const page = await b.newPage(options);
   const problems: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {

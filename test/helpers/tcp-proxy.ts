@@ -17,7 +17,8 @@ export class TcpProxy {
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
-    private readonly opts: { bytesPerSecond?: number } = {},
+    /** `bytesPerSecond` may be changed while connections are open: the next chunk goes at the new rate. */
+    readonly opts: { bytesPerSecond?: number } = {},
   ) {}
 
   get url(): string {
@@ -36,7 +37,7 @@ export class TcpProxy {
         });
       }
       upstream.pipe(client);
-      if (this.opts.bytesPerSecond) this.throttle(client, upstream, this.opts.bytesPerSecond);
+      if (this.opts.bytesPerSecond) this.throttle(client, upstream);
       else {
         client.on('data', (chunk: Buffer) => void (this.uplinkBytes += chunk.length));
         client.pipe(upstream);
@@ -50,12 +51,12 @@ export class TcpProxy {
   }
 
   /** Each chunk waits for its turn on the shared uplink before it goes on: a steady, slow upload. */
-  private throttle(client: net.Socket, upstream: net.Socket, bytesPerSecond: number): void {
+  private throttle(client: net.Socket, upstream: net.Socket): void {
     let passed = Promise.resolve();
     client.on('data', (chunk: Buffer) => {
       client.pause();
       const now = Date.now();
-      this.freeAt = Math.max(this.freeAt, now) + (chunk.length / bytesPerSecond) * 1000;
+      this.freeAt = Math.max(this.freeAt, now) + (chunk.length / this.opts.bytesPerSecond!) * 1000;
       passed = new Promise((resolve) =>
         setTimeout(() => {
           this.uplinkBytes += chunk.length;
