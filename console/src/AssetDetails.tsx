@@ -22,6 +22,8 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [copied, setCopied] = useState<string | null>(null);
+  // Duration and bit rate columns only for media that has them (video, audio).
+  const timed = a.sources.some((s) => s.duration || s.bitrate);
 
   const remove = async () => {
     setDeleting(true);
@@ -115,8 +117,8 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
             <th>Type</th>
             <th>Size</th>
             <th>Dimensions</th>
-            <th>Duration</th>
-            <th>Bit rate</th>
+            {timed && <th>Duration</th>}
+            {timed && <th>Bit rate</th>}
             <th></th>
           </tr>
         </thead>
@@ -127,8 +129,8 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
               <td>{s.mimetype}</td>
               <td>{bytes(s.filesize)}</td>
               <td>{s.width && s.height ? `${s.width}×${s.height}` : '—'}</td>
-              <td>{seconds(s.duration)}</td>
-              <td>{s.bitrate ? `${Math.round(s.bitrate / 1000)} kbit/s` : '—'}</td>
+              {timed && <td>{seconds(s.duration)}</td>}
+              {timed && <td>{s.bitrate ? `${Math.round(s.bitrate / 1000)} kbit/s` : '—'}</td>}
               <td>
                 <a href={s.url} target="_blank" rel="noopener noreferrer">
                   open

@@ -223,6 +223,7 @@ export function Assets(props: { client: IntakeClient; changes: number; uploading
         </button>
       )}
     </section>
+      {current && <div class="sheet-backdrop" onClick={() => setSelected(null)} aria-hidden="true" />}
       {current && (
         <AssetDetails
           key={current.id}

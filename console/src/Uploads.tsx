@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { IntakeClient, Usage } from './api';
-import { bytes, remaining, typeNames } from './format';
+import { bytes, limit, remaining, typeNames } from './format';
 import { Meter } from './meter';
 import { loadPending, savePending, type PendingFile } from './pending';
 import { discardSession, fingerprintOf, startTransfer, type Transfer, type TransferState } from './uploader';
@@ -8,6 +8,8 @@ import { discardSession, fingerprintOf, startTransfer, type Transfer, type Trans
 /** Files sent at once; the rest wait their turn (each file already sends its parts in parallel). */
 const AT_ONCE = 3;
 const KINDS = ['image', 'video', 'audio', 'document'] as const;
+/** Types named per kind in the drop zone; the rest are counted (and listed in its tooltip). */
+const SHOWN_TYPES = 5;
 const KIND_LABEL: Record<(typeof KINDS)[number], string> = { image: 'Images', video: 'Videos', audio: 'Audio', document: 'Documents' };
 
 type RowState = TransferState | 'queued' | 'interrupted';
@@ -47,7 +49,7 @@ function amount(r: Row): string {
   if (r.state === 'uploading') return r.rate > 0 ? `${of} · ${bytes(r.rate)}/s · ${remaining((r.size - r.sent) / r.rate)} left` : of;
   if (r.state === 'done') return `${bytes(r.size)} · ${LABEL.done}`;
   if (r.state === 'canceled') return `${LABEL.canceled} after ${bytes(r.sent)}`;
-  if (r.state === 'interrupted') return `${bytes(r.acked)} of ${bytes(r.size)} kept · choose the file again to continue`;
+  if (r.state === 'interrupted') return `${bytes(r.acked)} of ${bytes(r.size)} kept · choose the file again`;
   if (r.state === 'failed') return `${LABEL.failed}${r.error ? `: ${r.error}` : ''}`;
   return `${of} · ${LABEL[r.state]}`;
 }
@@ -59,9 +61,10 @@ function Rules(props: { usage: Usage }) {
     <ul class="rules" data-testid="upload-rules">
       {KINDS.map((k) => {
         const names = typeNames(u.allowed_types, k);
-        return names ? (
-          <li key={k} title={names}>
-            <strong>{KIND_LABEL[k]}</strong> up to {bytes(u.max_file_bytes[k])} · <span class="types">{names}</span>
+        const shown = names.slice(0, SHOWN_TYPES).join(', ') + (names.length > SHOWN_TYPES ? ` +${names.length - SHOWN_TYPES}` : '');
+        return names.length ? (
+          <li key={k} title={names.join(', ')}>
+            <strong>{KIND_LABEL[k]}</strong> up to {limit(u.max_file_bytes[k])} · <span class="types">{shown}</span>
           </li>
         ) : null;
       })}
@@ -205,7 +208,9 @@ export function Uploads(props: { client: IntakeClient; usage: Usage; onFinished:
               </span>
               <progress max={r.size || 1} value={r.size ? r.sent : r.state === 'done' ? 1 : 0} aria-label={`Upload of ${r.name}`} />
               <span class="pct">{r.size ? `${Math.floor((r.sent / r.size) * 100)}%` : ''}</span>
-              <span class="amount">{amount(r)}</span>
+              <span class="amount" title={amount(r)}>
+                {amount(r)}
+              </span>
               <span class="buttons">
                 {r.state === 'uploading' && (
                   <button type="button" class="secondary" onClick={() => transfers.current.get(r.id)?.pause()}>

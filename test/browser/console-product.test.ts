@@ -56,11 +56,14 @@ describe('web console as a product', () => {
   let thirty: string;
   let again: string;
   let pictures: string[];
+  /** One more picture per screenshot run, so each adds a new asset (not a copy). */
+  const extra = (width: number, scheme: string) => path.join(f.dir, `studio-${width}-${scheme}.jpg`);
   before(async () => {
     const port = await freePort();
     f = await consoleFixture(async (dir) => {
       pictures = ['harbour.jpg', 'meadow.jpg', 'dusk.jpg'].map((n) => path.join(dir, n));
       await Promise.all(pictures.map((p, i) => picture(p, [200, 100, 320][i]!)));
+      await Promise.all([1280, 390].flatMap((w, i) => ['light', 'dark'].map((s, j) => picture(path.join(dir, `studio-${w}-${s}.jpg`), 30 + 70 * (i * 2 + j)))));
       thirty = (await textFile(dir, 'thirty-megabytes.txt', SIZE)).file;
       again = (await textFile(dir, 'survives-a-reload.txt', SIZE)).file;
     }, { INTAKE_PUBLIC_URL: `http://127.0.0.1:${port}` });
@@ -163,14 +166,13 @@ describe('web console as a product', () => {
         await signIn(page, proxy.url, f.tenant.key);
         await page.locator('[data-testid=namespace]').filter({ hasText: 'test' }).waitFor();
         const rules = (await page.textContent('[data-testid=upload-rules]')) ?? '';
-        assert.match(rules, /Images up to [\d.]+ [KMGT]B/);
+        assert.match(rules, /Images up to [\d.]+ [KMGT]i?B/);
         assert.match(rules, /JPEG/);
         // A row in every state a screenshot should show: one done, one paused mid-way.
-        await dropFiles(page, [pictures[0]!]);
-        await page.locator(`[data-file="harbour.jpg"][data-state=done]`).waitFor({ timeout: 30_000 });
-        const grid = page.locator('[data-asset][data-status=ready]');
-        await eventually(async () => (await grid.count()) >= 3, 30_000, 'the pictures in the grid');
-        await eventually(async () => (await page.locator('[data-asset] img[data-label=thumbnail]').count()) >= 3, 30_000, 'thumbnails');
+        await dropFiles(page, [extra(width, scheme)]);
+        await page.locator(`[data-file="${path.basename(extra(width, scheme))}"][data-state=done]`).waitFor({ timeout: 30_000 });
+        const grid = page.locator('[data-asset][data-status=ready]:has(img[data-label=thumbnail])');
+        await eventually(async () => (await grid.count()) === (await page.locator('[data-asset][data-status=ready]:has(.placeholder.image), [data-asset]:has(img[data-label=thumbnail])').count()) && (await grid.count()) >= 4, 30_000, 'every picture with its thumbnail');
         await grid.first().locator('button.thumb').click();
         const details = page.locator('[data-details]');
         await details.waitFor();
@@ -179,7 +181,8 @@ describe('web console as a product', () => {
           assert.ok(g && d && d.x >= g.x + g.width - 1 && d.y < g.y + g.height, 'the details panel sits beside the grid, not under it');
         }
         await noHorizontalScroll(page);
-        await f.b.screenshot(page, `console-${width}-${scheme}`);
+        // On a phone the details are a sheet over the window: the window is what the user sees.
+        await f.b.screenshot(page, `console-${width}-${scheme}`, { fullPage: width > 600 });
         // Delete's confirmation does not carry over to another asset.
         await details.getByRole('button', { name: 'Delete', exact: true }).click();
         await details.getByRole('button', { name: 'Delete for good' }).waitFor();

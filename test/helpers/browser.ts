@@ -14,8 +14,8 @@ export interface TestBrowser {
   browser: Browser;
   /** A page in a fresh context (its own storage); `options`: viewport, color scheme… */
   newPage(options?: BrowserContextOptions): Promise<Page>;
-  /** Writes SCREENSHOTS/<name>.png and returns its path. */
-  screenshot(page: Page, name: string): Promise<string>;
+  /** Writes SCREENSHOTS/<name>.png (the whole page, or only the window with `fullPage: false`) and returns its path. */
+  screenshot(page: Page, name: string, opts?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -35,9 +35,9 @@ export async function launchBrowser(): Promise<TestBrowser> {
   return {
     browser,
     newPage: async (options) => (await browser.newContext(options)).newPage(),
-    async screenshot(page, name) {
+    async screenshot(page, name, opts = {}) {
       const file = path.join(SCREENSHOTS, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
       return file;
     },
     async close() {
