@@ -110,3 +110,18 @@ export async function naturalSize(page: Page, selector: string): Promise<{ width
   await eventually(() => img.evaluate((el: { complete: boolean }) => el.complete), 10_000, `${selector} to load`);
   return img.evaluate((el: { naturalWidth: number; naturalHeight: number }) => ({ width: el.naturalWidth, height: el.naturalHeight }));
 }
+
+/** A colourful picture (an SVG gradient rendered by sharp), so the grid looks like a library. */
+export async function picture(file: string, hue: number): Promise<void> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="640"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
+    <stop offset="0" stop-color="hsl(${hue},75%,60%)"/><stop offset="1" stop-color="hsl(${(hue + 60) % 360},70%,35%)"/></linearGradient></defs>
+    <rect width="960" height="640" fill="url(#g)"/><circle cx="${300 + hue}" cy="320" r="170" fill="hsla(${(hue + 180) % 360},80%,75%,0.55)"/></svg>`;
+  await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(file);
+}
+
+/** The page is no wider than the window (nothing scrolls sideways). */
+export async function noHorizontalScroll(page: Page): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  if (scroll > width) throw new Error(`the page is ${scroll} px wide in a ${width} px window`);
+}
+
