@@ -23,6 +23,17 @@ function progressOf(stderr: string, name: string): number[] {
   return [...stderr.matchAll(new RegExp(`^${name.replace('.', '\\.')}: (\\d+)/(\\d+) bytes`, 'gm'))].map((m) => Number(m[1]));
 }
 
+/** bytes_acknowledged of every whole JSON progress line so far. */
+function acknowledgedOf(stderr: string): number[] {
+  return stderr.split('\n').slice(0, -1).flatMap((l) => {
+    try {
+      return [Number((JSON.parse(l) as { bytes_acknowledged: number }).bytes_acknowledged)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 describe('intake upload: progress and resume', () => {
   let intake: TestIntake;
   let relay: Awaited<ReturnType<typeof slowRelay>>;
@@ -100,10 +111,11 @@ describe('intake upload: progress and resume', () => {
     const size = 16 * MiB + 1;
     const { file, sha256 } = await textFile(dir, 'long.txt', size);
     const env = { INTAKE_URL: url, INTAKE_API_KEY: key, XDG_STATE_HOME: await stateDir() };
-    const args = ['upload', file, '--part-size', '5', '--parallel', '1', '--json'];
+    // JSON progress: it tells what storage acknowledged (the bytes sent run ahead of it).
+    const args = ['upload', file, '--part-size', '5', '--parallel', '1', '--json', '--progress', 'json'];
 
     const first = await spawnCli(args, env);
-    await first.waitForStderr((s) => progressOf(s, 'long.txt').some((n) => n >= 5 * MiB));
+    await first.waitForStderr((s) => acknowledgedOf(s).some((n) => n >= 5 * MiB));
     first.child.kill('SIGINT');
     const paused = await first.done;
     assert.equal(paused.code, 130, paused.stderr);
