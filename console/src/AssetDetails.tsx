@@ -1,32 +1,7 @@
 import { useState } from 'preact/hooks';
-import { sourceOf, type Asset, type IntakeClient, type Source } from './api';
+import type { Asset, IntakeClient } from './api';
+import { AssetPreview } from './AssetPreview';
 import { bytes, seconds, when } from './format';
-
-/** The video rendition a player should show: the tallest MP4 rendition, else the original. */
-function playable(a: Asset): Source | undefined {
-  const renditions = a.sources.filter((s) => s.label !== 'original' && s.mimetype.startsWith('video/'));
-  renditions.sort((x, y) => (y.height ?? 0) - (x.height ?? 0));
-  return renditions[0] ?? sourceOf(a, 'original');
-}
-
-function Preview(props: { asset: Asset }) {
-  const a = props.asset;
-  if (a.kind === 'image') {
-    const s = sourceOf(a, 'preview') ?? sourceOf(a, 'thumbnail');
-    return s ? <img class="preview" src={s.url} alt={a.filename} data-label={s.label} /> : <p class="empty">No preview yet ({a.status}).</p>;
-  }
-  if (a.kind === 'video') {
-    const s = playable(a);
-    const poster = sourceOf(a, 'poster');
-    if (!s) return <p class="empty">No video yet ({a.status}).</p>;
-    return <video class="preview" controls preload="none" src={s.url} poster={poster?.url} data-label={s.label} />;
-  }
-  if (a.kind === 'audio') {
-    const s = sourceOf(a, 'audio') ?? sourceOf(a, 'original');
-    return s ? <audio controls preload="none" src={s.url} /> : null;
-  }
-  return null;
-}
 
 function Fact(props: { name: string; value: string | number | null | undefined }) {
   if (props.value === null || props.value === undefined || props.value === '') return null;
@@ -38,11 +13,17 @@ function Fact(props: { name: string; value: string | number | null | undefined }
   );
 }
 
+/**
+ * The details panel of one asset. Mounted with `key={asset.id}`, so nothing a user did on
+ * one asset (a delete confirmation, a copied link) carries over to the next.
+ */
 export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClose: () => void; onDeleted: (id: string) => void; onError: (err: unknown) => void }) {
   const a = props.asset;
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [copied, setCopied] = useState<string | null>(null);
+  // Duration and bit rate columns only for media that has them (video, audio).
+  const timed = a.sources.some((s) => s.duration || s.bitrate);
 
   const remove = async () => {
     setDeleting(true);
@@ -69,12 +50,15 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
   return (
     <aside class="details" aria-label={`Details of ${a.filename}`} data-details={a.id}>
       <header>
-        <h3>{a.title ?? a.filename}</h3>
-        <button type="button" class="secondary" onClick={props.onClose} aria-label="Close details">
+        <div class="titles">
+          <h3>{a.title ?? a.filename}</h3>
+          <span class={`status ${a.status}`}>{a.status}</span>
+        </div>
+        <button type="button" class="icon-button" onClick={props.onClose} aria-label="Close details">
           ×
         </button>
       </header>
-      <Preview asset={a} />
+      <AssetPreview asset={a} />
       <div class="actions">
         {a.url && (
           <button type="button" onClick={() => copy(a.url!)}>
@@ -125,6 +109,7 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
         <Fact name="Updated" value={when(a.updated_at)} />
       </dl>
       <h4>Sources</h4>
+      <div class="table-wrap">
       <table class="sources">
         <thead>
           <tr>
@@ -132,8 +117,8 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
             <th>Type</th>
             <th>Size</th>
             <th>Dimensions</th>
-            <th>Duration</th>
-            <th>Bit rate</th>
+            {timed && <th>Duration</th>}
+            {timed && <th>Bit rate</th>}
             <th></th>
           </tr>
         </thead>
@@ -144,8 +129,8 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
               <td>{s.mimetype}</td>
               <td>{bytes(s.filesize)}</td>
               <td>{s.width && s.height ? `${s.width}×${s.height}` : '—'}</td>
-              <td>{seconds(s.duration)}</td>
-              <td>{s.bitrate ? `${Math.round(s.bitrate / 1000)} kbit/s` : '—'}</td>
+              {timed && <td>{seconds(s.duration)}</td>}
+              {timed && <td>{s.bitrate ? `${Math.round(s.bitrate / 1000)} kbit/s` : '—'}</td>}
               <td>
                 <a href={s.url} target="_blank" rel="noopener noreferrer">
                   open
@@ -158,6 +143,7 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
           ))}
         </tbody>
       </table>
+      </div>
       <h4>Metadata</h4>
       {Object.keys(a.metadata).length ? <pre class="metadata">{JSON.stringify(a.metadata, null, 2)}</pre> : <p class="empty">None.</p>}
     </aside>

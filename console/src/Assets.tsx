@@ -179,8 +179,12 @@ export function Assets(props: { client: IntakeClient; changes: number; uploading
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
 
   return (
+    <div class={`library${current ? ' with-details' : ''}`}>
     <section class="assets" aria-label="Assets">
-      <h2>Assets</h2>
+      <div class="section-head">
+        <h2>Assets</h2>
+        {loaded && <span class="count">{list.length}{cursor ? '+' : ''}</span>}
+      </div>
       <form class="filters" onSubmit={(e) => (e.preventDefault(), set({ folder: folderText.trim() }))}>
         <Choice label="Kind" name="kind" options={KINDS} value={filters.kind} onChange={(kind) => set({ kind })} />
         <Choice label="Status" name="status" options={STATUSES} value={filters.status} onChange={(status) => set({ status })} />
@@ -218,8 +222,11 @@ export function Assets(props: { client: IntakeClient; changes: number; uploading
           More
         </button>
       )}
+    </section>
+      {current && <div class="sheet-backdrop" onClick={() => setSelected(null)} aria-hidden="true" />}
       {current && (
         <AssetDetails
+          key={current.id}
           client={props.client}
           asset={current}
           onClose={() => setSelected(null)}
@@ -232,6 +239,6 @@ export function Assets(props: { client: IntakeClient; changes: number; uploading
           onError={fail}
         />
       )}
-    </section>
+    </div>
   );
 }

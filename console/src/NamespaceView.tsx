@@ -18,11 +18,17 @@ export function NamespaceView(props: { client: IntakeClient; usage: Usage; onSig
   return (
     <>
       <Header onSignOut={() => props.onSignOut()}>
-        Namespace <code data-testid="namespace-id">{usage.namespace_id}</code> · {bytes(usage.stored_bytes)} stored
-        {usage.quota_bytes !== null && ` of ${bytes(usage.quota_bytes)}`}
+        <span class="namespace-name" data-testid="namespace" data-id={usage.namespace_id} title={usage.namespace_id}>
+          {usage.namespace_name}
+        </span>
+        <span class="usage">
+          {bytes(usage.stored_bytes)}
+          {usage.quota_bytes !== null ? ` of ${bytes(usage.quota_bytes)}` : ' stored'}
+          {usage.quota_bytes !== null && <progress class="quota" max={usage.quota_bytes} value={usage.stored_bytes} aria-label="Storage used" />}
+        </span>
       </Header>
       <main class="namespace">
-        <Uploads client={props.client} onFinished={changed} onActive={setUploading} />
+        <Uploads client={props.client} usage={usage} onFinished={changed} onActive={setUploading} />
         <Assets client={props.client} changes={changes} uploading={uploading} onChanged={changed} onUnauthorized={() => props.onSignOut('The key is no longer valid.')} />
       </main>
     </>

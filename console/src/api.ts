@@ -9,6 +9,8 @@ export type { Asset, IntakeClient };
 export type Source = Asset['sources'][number];
 export type Usage = ApiData<'/v1/usage', 'get', 200>;
 export type Namespace = ApiData<'/v1/namespaces', 'get', 200>[number];
+export type Key = ApiData<'/v1/keys', 'get', 200>[number];
+export type CreatedKey = ApiData<'/v1/keys', 'post', 201>;
 
 export function clientFor(apiKey: string): IntakeClient {
   return createIntakeClient({ baseUrl: location.origin, apiKey });
@@ -29,14 +31,34 @@ export function explain(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-/** A page of namespaces (admin key): the admin routes are reached through the client's typed `raw` calls. */
-export async function listNamespaces(client: IntakeClient, cursor: string | null): Promise<{ items: Namespace[]; nextCursor: string | null }> {
-  const answer = await client.raw.GET('/v1/namespaces', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } });
+type Answer<T> = { response: Response; data?: { data: T; meta: { next_cursor?: string | null } }; error?: unknown };
+
+/** The data of an admin answer, or its error as an IntakeError. */
+function dataOf<T>(answer: Answer<T>): { data: T; nextCursor: string | null } {
   if (!answer.response.ok || !answer.data) {
     const envelope = answer.error as { error?: { code: string; message: string } } | undefined;
     throw new IntakeError(answer.response.status, envelope?.error ?? { code: 'http_error', message: `HTTP ${answer.response.status}` });
   }
-  return { items: answer.data.data as Namespace[], nextCursor: answer.data.meta.next_cursor ?? null };
+  return { data: answer.data.data, nextCursor: answer.data.meta.next_cursor ?? null };
+}
+
+/** A page of namespaces (admin key): the admin routes are reached through the client's typed `raw` calls. */
+export async function listNamespaces(client: IntakeClient, cursor: string | null): Promise<{ items: Namespace[]; nextCursor: string | null }> {
+  const { data, nextCursor } = dataOf(await client.raw.GET('/v1/namespaces', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } }));
+  return { items: data as Namespace[], nextCursor };
+}
+
+export async function createNamespace(client: IntakeClient, body: { name: string; quota_bytes: number | null }): Promise<Namespace> {
+  const { data } = dataOf(await client.raw.POST('/v1/namespaces', { body }));
+  return { stored_bytes: 0, reserved_bytes: 0, ...data } as Namespace;
+}
+
+export async function listKeys(client: IntakeClient, namespaceId: string): Promise<Key[]> {
+  return dataOf(await client.raw.GET('/v1/keys', { params: { query: { namespace_id: namespaceId } } })).data as Key[];
+}
+
+export async function createKey(client: IntakeClient, namespaceId: string, name: string): Promise<CreatedKey> {
+  return dataOf(await client.raw.POST('/v1/keys', { body: { namespace_id: namespaceId, name } })).data as CreatedKey;
 }
 
 /** Namespace keys look like this (src/auth/authenticator.ts); anything else is tried as the admin key first. */

@@ -1,23 +1,25 @@
 /**
  * One file's upload through the SDK (clients/sdk): keyed steps with the signed-in key
  * (the console is the key holder's own tool, on Intake's own origin), bytes straight to the
- * signed URLs, parts in parallel and retried. Pause aborts the SDK's pause signal (the
- * session is kept) and resume calls upload() again, which picks the session up from this
- * tab's session storage and sends only the missing parts; cancel aborts its signal, and the
- * SDK cancels the session on the server.
+ * signed URLs through XMLHttpRequest (so the bar moves with the bytes), parts in parallel
+ * and retried. Pause aborts the SDK's pause signal (the session is kept) and resume calls
+ * upload() again, which picks the session up from this tab's session storage and sends only
+ * the missing parts; cancel aborts its signal, and the SDK cancels the session on the server.
+ * A reload loses the File, not the session: the file chosen again resumes it (see pending.ts).
  */
-import { intakeBackend, upload, UploadStoppedError, webStorageStateStore } from '@intake/sdk';
+import { blobSource, intakeBackend, upload, UploadStoppedError, webStorageStateStore } from '@intake/sdk';
 import { explain, type IntakeClient } from './api';
 
-/** Files above this are sent in parts (so pause keeps what arrived, and progress moves part by part). */
+/** Files above this are sent in parts (so pause and a reload keep what arrived). */
 export const RESUMABLE_ABOVE = 8 * 1024 * 1024;
 export const PART_SIZE = 8 * 1024 * 1024;
 
 export type TransferState = 'uploading' | 'paused' | 'done' | 'failed' | 'canceled';
 
 export interface TransferEvents {
-  progress(bytesAcknowledged: number): void;
-  state(state: TransferState, detail?: { assetId?: string | null; error?: string }): void;
+  /** Bytes sent (moving with the network) and acknowledged by storage (what a resume keeps). */
+  progress(sent: number, acknowledged: number): void;
+  state(state: TransferState, detail?: { assetId?: string | null; error?: string; sent?: number }): void;
 }
 
 export interface Transfer {
@@ -26,8 +28,11 @@ export interface Transfer {
   cancel(): void;
 }
 
-/** Sessions kept per tab, like the key: a reload of the tab resumes a dropped file again. */
-const sessions = () => webStorageStateStore(sessionStorage, 'intake.console.upload:');
+/** Sessions kept per tab, like the key: a reload of the tab resumes a file chosen again. */
+export const sessions = () => webStorageStateStore(sessionStorage, 'intake.console.upload:');
+
+/** The key the SDK keeps a file's session under (name, size, type, modification time). */
+export const fingerprintOf = (file: File) => blobSource(file).fingerprint;
 
 export function startTransfer(client: IntakeClient, file: File, fields: { folder?: string }, events: TransferEvents): Transfer {
   const backend = intakeBackend(client);
@@ -49,7 +54,7 @@ export function startTransfer(client: IntakeClient, file: File, fields: { folder
         partSize: PART_SIZE,
         parallel: 3,
         stateStore: sessions(),
-        onProgress: (p) => events.progress(p.bytesUploaded),
+        onProgress: (p) => events.progress(p.bytesUploaded, p.bytesAcknowledged),
         signal: cancel.signal,
         pauseSignal: pause.signal,
       });
@@ -57,8 +62,8 @@ export function startTransfer(client: IntakeClient, file: File, fields: { folder
     } catch (err) {
       if (err instanceof UploadStoppedError && err.reason === 'paused') {
         pausedId = err.uploadId;
-        events.state('paused');
-      } else if (err instanceof UploadStoppedError || cancel.signal.aborted) events.state('canceled');
+        events.state('paused', { sent: err.bytesSent });
+      } else if (err instanceof UploadStoppedError || cancel.signal.aborted) events.state('canceled', { sent: err instanceof UploadStoppedError ? err.bytesSent : undefined });
       else events.state('failed', { error: explain(err) });
     } finally {
       running = false;
@@ -78,4 +83,12 @@ export function startTransfer(client: IntakeClient, file: File, fields: { folder
       if (pausedId) backend.cancelUpload(pausedId).catch((err: unknown) => events.state('canceled', { error: explain(err) }));
     },
   };
+}
+
+/** Forgets the session kept for `fingerprint` and cancels it on the server (a reload's upload the user gave up on). */
+export async function discardSession(client: IntakeClient, fingerprint: string): Promise<void> {
+  const store = sessions();
+  const kept = await store.get(fingerprint);
+  await store.delete(fingerprint);
+  if (kept) await intakeBackend(client).cancelUpload(kept.upload_id).catch(() => undefined);
 }

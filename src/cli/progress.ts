@@ -1,14 +1,15 @@
 /**
  * Upload progress on stderr (stdout keeps the results for scripts): a live bar per file on
  * a terminal (cli-progress), plain lines otherwise — a start line, at most one line per
- * second per file, and an end line — so a log or a CI job is not flooded with a line a chunk.
+ * second per file, and an end line — so a log or a CI job is not flooded with a line a chunk;
+ * or, with --progress json, a JSON line per change for a program that draws its own.
  */
 import cliProgress from 'cli-progress';
 import { formatBytes, formatDuration } from './output.js';
 
 export interface FileProgress {
-  /** Bytes the server has acknowledged so far (never goes backwards). */
-  update(bytes: number): void;
+  /** Bytes sent so far (they move with the socket and never go backwards), and those storage acknowledged. */
+  update(bytes: number, acknowledged: number): void;
   done(note: string): void;
   /** `note`: one word (failed, paused); the reason is printed once, after every file. */
   fail(note: string): void;
@@ -61,9 +62,11 @@ function barView(stream: NodeJS.WriteStream, names: string[]): ProgressView {
     file(name, size) {
       const label = name.length > width ? `…${name.slice(-(width - 1))}` : name.padEnd(width);
       const meter = new Meter(size);
+      let sent = 0;
       const bar = multibar.create(size, 0, { name: label, done: formatBytes(0), total_h: formatBytes(size), rate: '-', status: 'starting' });
       return {
         update(bytes) {
+          sent = bytes;
           const m = meter.measure(bytes);
           bar.update(bytes, { done: formatBytes(bytes), rate: m.rate, status: `ETA ${m.eta}` });
         },
@@ -72,7 +75,7 @@ function barView(stream: NodeJS.WriteStream, names: string[]): ProgressView {
           bar.update(size, { done: formatBytes(size), status: `${note} in ${m.elapsed}` });
         },
         fail(note) {
-          bar.update({ status: note });
+          bar.update({ status: `${note} after ${formatBytes(sent)}` });
         },
       };
     },
@@ -86,6 +89,7 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
       const meter = new Meter(size);
       let lastLine = 0;
       let last = -1;
+      let sent = 0;
       const line = (bytes: number, tail: string) => {
         const pct = size > 0 ? Math.floor((bytes / size) * 100) : 100;
         stream.write(`${name}: ${bytes}/${size} bytes (${pct}%) ${tail}\n`);
@@ -93,6 +97,7 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
       stream.write(`${name}: uploading ${size} bytes (${formatBytes(size)})\n`);
       return {
         update(bytes) {
+          sent = bytes;
           // The end line reports the whole file; in between, at most a line a second.
           if (bytes === last || bytes >= size || Date.now() - lastLine < 1000) return;
           last = bytes;
@@ -104,7 +109,7 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
           line(size, `${note} in ${meter.measure(size).elapsed}`);
         },
         fail(note) {
-          stream.write(`${name}: ${note}\n`);
+          stream.write(`${name}: ${note} after ${sent}/${size} bytes\n`);
         },
       };
     },
@@ -112,8 +117,36 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
   };
 }
 
-/** Bars on a terminal, lines otherwise; nothing with quiet. `names`: every file's name, known before the first starts. */
-export function progressView(stream: NodeJS.WriteStream, opts: { quiet: boolean; names: string[] }): ProgressView {
+/** One JSON object a line for each change, for a program that draws its own progress. */
+function jsonView(stream: NodeJS.WriteStream): ProgressView {
+  return {
+    file(name, size) {
+      let last = { sent: 0, acknowledged: 0 };
+      const line = (extra: Record<string, unknown>) =>
+        stream.write(`${JSON.stringify({ file: name, bytes_sent: last.sent, bytes_acknowledged: last.acknowledged, bytes_total: size, ...extra })}\n`);
+      return {
+        update(sent, acknowledged) {
+          last = { sent, acknowledged };
+          line({ state: 'uploading' });
+        },
+        done(note) {
+          last = { sent: size, acknowledged: size };
+          line({ state: 'done', note });
+        },
+        fail(note) {
+          line({ state: note });
+        },
+      };
+    },
+    stop() {},
+  };
+}
+
+export type ProgressStyle = 'auto' | 'lines' | 'json';
+
+/** Bars on a terminal, lines otherwise (or as `style` says); nothing with quiet. `names`: every file's name, known before the first starts. */
+export function progressView(stream: NodeJS.WriteStream, opts: { quiet: boolean; names: string[]; style?: ProgressStyle }): ProgressView {
   if (opts.quiet) return { file: () => ({ update() {}, done() {}, fail() {} }), stop() {} };
-  return stream.isTTY ? barView(stream, opts.names) : lineView(stream);
+  if (opts.style === 'json') return jsonView(stream);
+  return stream.isTTY && opts.style !== 'lines' ? barView(stream, opts.names) : lineView(stream);
 }

@@ -11,7 +11,7 @@ import { defaultStateFile, intakeBackend, uploadFile, type UploadResult } from '
 import { clientAction, clientCommand, nonNegativeInt, positiveInt, type ClientContext } from './client-context.js';
 import { CliError, describeError, EXIT, exitCodeOf, type ExitCode } from './exit-codes.js';
 import { printJson } from './output.js';
-import { progressView, type ProgressView } from './progress.js';
+import { progressView, type ProgressStyle, type ProgressView } from './progress.js';
 import type { Exit } from './program.js';
 
 const MiB = 1024 * 1024;
@@ -30,6 +30,7 @@ interface UploadOptions {
   retries: number;
   resume: boolean;
   quiet?: boolean;
+  progress: ProgressStyle;
   stateFile: string;
 }
 
@@ -75,7 +76,7 @@ async function uploadOne(ctx: ClientContext, file: string, size: number, opts: U
       stateFile: opts.stateFile,
       pauseSignal: pause,
       waitForReady: opts.wait === true,
-      onProgress: (p) => progress.update(p.bytesUploaded),
+      onProgress: (p) => progress.update(p.bytesUploaded, p.bytesAcknowledged),
     });
     const line = summary(file, result);
     progress.done(result.outcome === 'uploaded' ? String(line.status ?? 'uploaded') : result.outcome);
@@ -127,7 +128,7 @@ async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOption
     pause.abort();
   };
   process.on('SIGINT', onSigint);
-  const view = progressView(process.stderr, { quiet: opts.quiet === true, names: files.map((f) => path.basename(f)) });
+  const view = progressView(process.stderr, { quiet: opts.quiet === true, names: files.map((f) => path.basename(f)), style: opts.progress });
   let sent: Awaited<ReturnType<typeof sendFiles>>;
   try {
     sent = await sendFiles(ctx, files, sizes, opts, view, pause.signal);
@@ -153,10 +154,13 @@ export function registerUploadCommand(program: Command, env: NodeJS.ProcessEnv, 
     .option('--retries <n>', 'retries of each request on network errors and 5xx, with backoff', nonNegativeInt, 5)
     .option('--no-resume', 'start new sessions instead of resuming paused ones')
     .option('-q, --quiet', 'no progress output')
+    .addOption(new Option('--progress <style>', 'progress on stderr: auto (a bar on a terminal, else lines), lines, or json (a line per change)').choices(['auto', 'lines', 'json']).default('auto'))
     .addOption(new Option('--state-file <path>', 'where paused sessions are remembered').env('INTAKE_STATE_FILE').default(defaultStateFile(env)))
     .addHelpText('after', `
-Progress goes to stderr: a bar per file on a terminal, otherwise a line per file at most
-every second ("NAME: SENT/SIZE bytes (PCT%) RATE ETA …") plus a start and an end line.
+Progress goes to stderr and moves with the bytes the socket takes: a bar per file on a
+terminal, otherwise a line per file at most every second ("NAME: SENT/SIZE bytes (PCT%)
+RATE ETA …") plus a start and an end line; with --progress json, one object per change:
+  {"file", "bytes_sent", "bytes_acknowledged", "bytes_total", "state"}
 Results go to stdout; with --json one JSON object per file:
   {"file", "outcome": "uploaded"|"duplicate"|"skipped"|"failed"|"paused", "upload_id", "asset_id", "resumed", "status", "asset"}`)
     .action(clientAction(exit, (ctx, files: string[], opts: UploadOptions) => uploadAll(ctx, files, opts)));

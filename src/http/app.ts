@@ -27,6 +27,7 @@ import { RateLimiter, type Limiter } from './plugins/rate-limit.js';
 import { TransferGuard } from './plugins/transfer-guard.js';
 import { UploadGate } from './plugins/upload-gate.js';
 import { adminRoutes } from './routes/admin.js';
+import { uploadRules } from '../uploads/limits.js';
 import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
@@ -192,7 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     installAuth(v1, deps.authenticator, deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute), byAddress);
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
     await v1.register(assetRoutes(deps.uploads));
-    await v1.register(adminRoutes(deps.namespaces));
+    await v1.register(adminRoutes(deps.namespaces, (limits) => uploadRules(deps.uploads, limits)));
     await v1.register(webhookRoutes(deps.webhooks));
   });
   return app;

@@ -77,6 +77,11 @@ export class MediaTypes {
     this.allowed = new Set(allowedTypes ?? Object.keys(DEFAULT_TYPES));
   }
 
+  /** Every accepted type, sorted. */
+  list(): string[] {
+    return [...this.allowed].sort();
+  }
+
   isAllowed(mime: string): boolean {
     return this.allowed.has(mime);
   }

@@ -11,7 +11,7 @@ import { hasUnsafeText } from '../lib/safe-text.js';
 import type { Clock } from '../lib/clock.js';
 import { generateSecret, hashSecret } from '../auth/authenticator.js';
 import type { KeyInvalidation } from '../auth/key-cache.js';
-import type { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Usage } from './views.js';
+import type { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, UsageBase } from './views.js';
 
 export interface NamespaceInput {
   name: string;
@@ -184,10 +184,11 @@ export class Namespaces {
     }));
   }
 
-  async usage(namespaceId: string): Promise<Usage> {
+  async usage(namespaceId: string): Promise<UsageBase> {
     const row = await this.get(namespaceId);
     return {
       namespace_id: row.id,
+      namespace_name: row.name,
       stored_bytes: row.stored_bytes,
       reserved_bytes: row.reserved_bytes,
       quota_bytes: row.quota_bytes,

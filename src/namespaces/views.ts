@@ -40,5 +40,18 @@ export const CreatedKey = Type.Object({
 });
 export type CreatedKey = Static<typeof CreatedKey>;
 
-export const Usage = Type.Object({ namespace_id: Str, stored_bytes: Int, reserved_bytes: Int, quota_bytes: Nullable(Int), limits: Limits });
+export const UsageBase = Type.Object({ namespace_id: Str, namespace_name: Str, stored_bytes: Int, reserved_bytes: Int, quota_bytes: Nullable(Int), limits: Limits });
+export type UsageBase = Static<typeof UsageBase>;
+
+/** What a namespace key may upload, for a client to state before a file is chosen (a drop zone's "up to 2 GB, images and videos"). */
+export const UploadRules = Type.Object({
+  max_file_bytes: Type.Object(
+    { image: Int, video: Int, audio: Int, document: Int },
+    { description: 'The largest file of each kind this namespace may upload: the tightest of the global, per-kind and namespace limits.' },
+  ),
+  allowed_types: Type.Array(Str, { description: 'The MIME types Intake accepts.' }),
+});
+export type UploadRules = Static<typeof UploadRules>;
+
+export const Usage = Type.Composite([UsageBase, UploadRules]);
 export type Usage = Static<typeof Usage>;

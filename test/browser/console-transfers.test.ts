@@ -30,7 +30,7 @@ describe('web console transfers', () => {
     const w = await watch(b);
     const { page } = w;
     await signIn(page, t.url, tenant.key);
-    await page.locator('[data-testid=namespace-id]').waitFor();
+    await page.locator('[data-testid=namespace]').waitFor();
     const row = (name: string) => page.locator(`[data-file="${name}"]`);
 
     // Bytes to storage are held back until the test lets them through.

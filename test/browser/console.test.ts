@@ -98,7 +98,7 @@ describe('web console', () => {
     const w = await watch(b);
     const { page } = w;
     await signIn(page, t.url, tenant.key);
-    await page.locator('[data-testid=namespace-id]').filter({ hasText: tenant.namespaceId }).waitFor();
+    await page.locator(`[data-testid=namespace][data-id="${tenant.namespaceId}"]`).waitFor();
 
     // Every value the progress rows show, as the page showed them.
     await page.evaluate(() => {

@@ -23,6 +23,17 @@ function progressOf(stderr: string, name: string): number[] {
   return [...stderr.matchAll(new RegExp(`^${name.replace('.', '\\.')}: (\\d+)/(\\d+) bytes`, 'gm'))].map((m) => Number(m[1]));
 }
 
+/** bytes_acknowledged of every whole JSON progress line so far. */
+function acknowledgedOf(stderr: string): number[] {
+  return stderr.split('\n').slice(0, -1).flatMap((l) => {
+    try {
+      return [Number((JSON.parse(l) as { bytes_acknowledged: number }).bytes_acknowledged)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 describe('intake upload: progress and resume', () => {
   let intake: TestIntake;
   let relay: Awaited<ReturnType<typeof slowRelay>>;
@@ -72,14 +83,39 @@ describe('intake upload: progress and resume', () => {
     assert.equal(asset.body.data.folder, 'root/cli');
   });
 
+  it('--progress json: a 30 MB file over the slow relay gives at least 10 distinct growing values, counted as the socket takes them', async () => {
+    const size = 30 * 1000 * 1000;
+    const { file, sha256 } = await textFile(dir, 'thirty.txt', size);
+    const run = await runCli(['upload', file, '--part-size', '8', '--parallel', '4', '--progress', 'json', '--json'], {
+      INTAKE_URL: url,
+      INTAKE_API_KEY: key,
+      XDG_STATE_HOME: await stateDir(),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stderr.trim().split('\n').map((l) => JSON.parse(l) as { file: string; bytes_sent: number; bytes_acknowledged: number; bytes_total: number; state: string });
+    assert.ok(lines.every((l) => l.file === 'thirty.txt' && l.bytes_total === size));
+    for (let i = 1; i < lines.length; i++) {
+      assert.ok(lines[i]!.bytes_sent >= lines[i - 1]!.bytes_sent, `sent went back at line ${i}`);
+      assert.ok(lines[i]!.bytes_acknowledged >= lines[i - 1]!.bytes_acknowledged, `acknowledged went back at line ${i}`);
+    }
+    const distinct = new Set(lines.map((l) => l.bytes_sent));
+    assert.ok(distinct.size >= 10, `${distinct.size} distinct values`);
+    assert.ok([...distinct].filter((n) => n % (8 * MiB) !== 0 && n !== size).length >= 5, 'values inside parts: not a part at a time');
+    assert.deepEqual(lines.at(-1), { file: 'thirty.txt', bytes_sent: size, bytes_acknowledged: size, bytes_total: size, state: 'done', note: 'ready' });
+    const result = JSON.parse(run.stdout);
+    const asset = await intake.api('GET', `/v1/assets/${result.asset_id}`, { key });
+    assert.equal(asset.body.data.sha256, sha256);
+  });
+
   it('pauses on Ctrl-C and, run again, resumes without resending the parts storage acknowledged', async () => {
     const size = 16 * MiB + 1;
     const { file, sha256 } = await textFile(dir, 'long.txt', size);
     const env = { INTAKE_URL: url, INTAKE_API_KEY: key, XDG_STATE_HOME: await stateDir() };
-    const args = ['upload', file, '--part-size', '5', '--parallel', '1', '--json'];
+    // JSON progress: it tells what storage acknowledged (the bytes sent run ahead of it).
+    const args = ['upload', file, '--part-size', '5', '--parallel', '1', '--json', '--progress', 'json'];
 
     const first = await spawnCli(args, env);
-    await first.waitForStderr((s) => progressOf(s, 'long.txt').some((n) => n >= 5 * MiB));
+    await first.waitForStderr((s) => acknowledgedOf(s).some((n) => n >= 5 * MiB));
     first.child.kill('SIGINT');
     const paused = await first.done;
     assert.equal(paused.code, 130, paused.stderr);

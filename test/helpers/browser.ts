@@ -5,16 +5,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.INTAKE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve('test-results', 'screenshots');
 
 export interface TestBrowser {
   browser: Browser;
-  newPage(): Promise<Page>;
-  /** Writes SCREENSHOTS/<name>.png and returns its path. */
-  screenshot(page: Page, name: string): Promise<string>;
+  /** A page in a fresh context (its own storage); `options`: viewport, color scheme… */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+  /** Writes SCREENSHOTS/<name>.png (the whole page, or only the window with `fullPage: false`) and returns its path. */
+  screenshot(page: Page, name: string, opts?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -33,10 +34,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   return {
     browser,
-    newPage: async () => (await browser.newContext()).newPage(),
-    async screenshot(page, name) {
+    newPage: async (options) => (await browser.newContext(options)).newPage(),
+    async screenshot(page, name, opts = {}) {
       const file = path.join(SCREENSHOTS, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
       return file;
     },
     async close() {

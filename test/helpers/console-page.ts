@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { eventually, startIntake, type TestIntake } from './intake.js';
@@ -22,11 +22,11 @@ export interface ConsoleFixture {
 }
 
 /** Everything a console test needs; `prepare` makes its files (in `dir`) while the browser and Intake start. */
-export async function consoleFixture(prepare: (dir: string) => Promise<unknown> = async () => undefined): Promise<ConsoleFixture> {
+export async function consoleFixture(prepare: (dir: string) => Promise<unknown> = async () => undefined, env: Record<string, string> = {}): Promise<ConsoleFixture> {
   // The console as npm test builds it (skipped when dist/console is newer than its sources).
   execFileSync(process.execPath, ['scripts/setup.mjs', '--console'], { stdio: 'inherit' });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-console-'));
-  const [b, t] = await Promise.all([launchBrowser(), startIntake(), prepare(dir)]);
+  const [b, t] = await Promise.all([launchBrowser(), startIntake(env), prepare(dir)]);
   const tenant = await t.tenant();
   return {
     b,
@@ -57,8 +57,8 @@ export interface Watched {
   requests: string[];
 }
 
-export async function watch(b: TestBrowser): Promise<Watched> {
-  const page = await b.newPage();
+export async function watch(b: TestBrowser, options?: BrowserContextOptions): Promise<Watched> {
+  const page = await b.newPage(options);
   const problems: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {
@@ -110,3 +110,18 @@ export async function naturalSize(page: Page, selector: string): Promise<{ width
   await eventually(() => img.evaluate((el: { complete: boolean }) => el.complete), 10_000, `${selector} to load`);
   return img.evaluate((el: { naturalWidth: number; naturalHeight: number }) => ({ width: el.naturalWidth, height: el.naturalHeight }));
 }
+
+/** A colourful picture (an SVG gradient rendered by sharp), so the grid looks like a library. */
+export async function picture(file: string, hue: number): Promise<void> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="640"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
+    <stop offset="0" stop-color="hsl(${hue},75%,60%)"/><stop offset="1" stop-color="hsl(${(hue + 60) % 360},70%,35%)"/></linearGradient></defs>
+    <rect width="960" height="640" fill="url(#g)"/><circle cx="${300 + hue}" cy="320" r="170" fill="hsla(${(hue + 180) % 360},80%,75%,0.55)"/></svg>`;
+  await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(file);
+}
+
+/** The page is no wider than the window (nothing scrolls sideways). */
+export async function noHorizontalScroll(page: Page): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  if (scroll > width) throw new Error(`the page is ${scroll} px wide in a ${width} px window`);
+}
+

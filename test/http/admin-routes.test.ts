@@ -60,6 +60,17 @@ describe('namespaces (admin)', () => {
     assertError(await t.api('PATCH', `/v1/namespaces/${namespaceId}`, { key, json: { quota_bytes: 1 } }), 403, 'forbidden');
   });
 
+  it('GET /v1/usage names the namespace and states what its key may upload: every limit applied, the accepted types', async () => {
+    const { key } = await t.tenant({ limits: { image: 1234 } });
+    const res = await t.api('GET', '/v1/usage', { key });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const u = res.body.data;
+    assert.match(u.namespace_name, /^test/);
+    assert.equal(u.max_file_bytes.image, 1234, 'the namespace limit is the tightest');
+    assert.equal(u.max_file_bytes.video, Math.min(t.intake.deps.config.uploads.kindLimits.video ?? Infinity, t.intake.deps.config.uploads.maxUploadBytes));
+    assert.ok(u.allowed_types.includes('image/png') && u.allowed_types.includes('video/mp4'), u.allowed_types.join(','));
+  });
+
   it('PATCH changes name, limits and quota; bad bodies are 400 and change nothing', async () => {
     const { namespaceId } = await t.tenant();
     const res = await t.api('PATCH', `/v1/namespaces/${namespaceId}`, { json: { name: 'renamed', limits: { image: 1000 }, quota_bytes: 5000 } });

@@ -116,6 +116,6 @@ describe('SDK uploads when the network and the server misbehave', () => {
     assert.equal(again.duplicateOf, first.uploadId);
     assert.equal(again.asset?.status, 'ready');
     assert.deepEqual(fx.proxy.puts, [], 'no bytes sent');
-    assert.deepEqual(events, [{ bytesUploaded: bytes.length, bytesTotal: bytes.length }]);
+    assert.deepEqual(events, [{ bytesUploaded: bytes.length, bytesAcknowledged: bytes.length, bytesTotal: bytes.length }]);
   });
 });

@@ -10,9 +10,14 @@ const fast = { retries: 4, minDelayMs: 10, maxDelayMs: 200 };
 
 function assertProgress(events: Progress[], total: number): void {
   assert.ok(events.length > 0, 'progress was reported');
-  for (let i = 1; i < events.length; i++) assert.ok(events[i]!.bytesUploaded > events[i - 1]!.bytesUploaded, `progress went ${events[i - 1]!.bytesUploaded} → ${events[i]!.bytesUploaded}`);
-  assert.ok(events.every((e) => e.bytesTotal === total));
+  for (let i = 1; i < events.length; i++) {
+    const [was, now] = [events[i - 1]!, events[i]!];
+    assert.ok(now.bytesUploaded >= was.bytesUploaded && now.bytesAcknowledged >= was.bytesAcknowledged, `progress went ${JSON.stringify(was)} → ${JSON.stringify(now)}`);
+    assert.ok(now.bytesUploaded > was.bytesUploaded || now.bytesAcknowledged > was.bytesAcknowledged, 'each event tells something new');
+  }
+  assert.ok(events.every((e) => e.bytesTotal === total && e.bytesUploaded >= e.bytesAcknowledged));
   assert.equal(events.at(-1)!.bytesUploaded, total);
+  assert.equal(events.at(-1)!.bytesAcknowledged, total);
 }
 
 describe('SDK uploads against a real Intake', () => {
@@ -61,8 +66,8 @@ describe('SDK uploads against a real Intake', () => {
     assert.equal(result.asset?.filesize, 11 * MiB);
     assert.deepEqual(fx.proxy.puts.map((p) => p.part).sort(), [1, 2, 3]);
     assertProgress(events, 11 * MiB);
-    // Each value is a sum of whole parts (5, 5 and 1 MiB): a part counts once its answer arrived.
-    for (const e of events) assert.ok([1, 5, 6, 10, 11].map((m) => m * MiB).includes(e.bytesUploaded), `${e.bytesUploaded}`);
+    // Acknowledged is a sum of whole parts (5, 5 and 1 MiB): a part counts once its answer arrived.
+    for (const e of events) assert.ok([0, 1, 5, 6, 10, 11].map((m) => m * MiB).includes(e.bytesAcknowledged), `${e.bytesAcknowledged}`);
     // Done: the state file no longer holds the session.
     assert.deepEqual(JSON.parse(await fs.readFile(path.join(fx.dir, 'state.json'), 'utf8')), {});
   });

@@ -54,6 +54,8 @@ export class UploadStoppedError extends Error {
     readonly reason: 'paused' | 'canceled',
     /** The session's id, when one had been created. */
     readonly uploadId: string | null,
+    /** Bytes sent before it stopped (the last `bytesUploaded`): what a progress bar shows at the end. */
+    readonly bytesSent = 0,
   ) {
     super(reason === 'paused' ? 'Upload paused: run it again to resume.' : 'Upload canceled.');
   }

@@ -6,7 +6,7 @@ import type { Progress } from './upload-types.js';
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
-export async function sha256Hex(source: UploadSource, opts: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {}): Promise<string> {
+export async function sha256Hex(source: UploadSource, opts: { signal?: AbortSignal; onProgress?: (p: Pick<Progress, 'bytesUploaded' | 'bytesTotal'>) => void } = {}): Promise<string> {
   const hash = sha256.create();
   const reader = source.stream().getReader();
   let read = 0;

@@ -15,6 +15,7 @@ export { IntakeError, IntakeNetworkError, UploadStoppedError, WaitTimeoutError, 
 export { blobSource, isUploadSource, type UploadSource, type NamedBlob } from './source.js';
 export { memoryStateStore, webStorageStateStore, defaultStateStore, type UploadStateStore, type StoredUpload, type WebStorage } from './state-store.js';
 export { sha256Hex } from './hash.js';
+export { fetchTransport, type PutTransport, type PutRequest } from './transfer.js';
 export { waitForReady, type WaitOptions } from './wait-ready.js';
 export { isRetryable, backoffDelay } from './retry.js';
 export * from './api-types.js';

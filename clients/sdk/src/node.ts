@@ -9,10 +9,18 @@ import path from 'node:path';
 import mime from 'mime';
 import type { UploadSource } from './source.js';
 import type { StoredUpload, UploadStateStore } from './state-store.js';
-import { upload } from './upload.js';
+import { nodeHttpTransport } from './node-transport.js';
+import { upload as uploadAnywhere } from './upload.js';
+import type { NamedBlob } from './source.js';
 import type { UploadOptions, UploadResult } from './upload-types.js';
 
 export * from './index.js';
+export { nodeHttpTransport } from './node-transport.js';
+
+/** `upload()` of the universal entry, sending to signed URLs through node:http (progress counts what the socket took) unless `fetch` or `transport` says otherwise. */
+export function upload(file: Blob | NamedBlob | UploadSource, options: UploadOptions): Promise<UploadResult> {
+  return uploadAnywhere(file, { ...options, transport: options.transport ?? (options.fetch ? undefined : nodeHttpTransport()) });
+}
 
 /** An `UploadSource` over a file on disk; `type` defaults to the one its extension names. Its fingerprint is its real path, size and modification time. */
 export async function fileSource(file: string, opts: { name?: string; type?: string } = {}): Promise<UploadSource> {

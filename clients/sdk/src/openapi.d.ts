@@ -335,7 +335,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Bytes stored, bytes reserved and quota of the caller’s namespace
+         * Bytes stored, bytes reserved, quota and upload rules (largest file per kind, accepted types) of the caller’s namespace
          * @description Called with a namespace key, about that key's own namespace; an admin key is 403 (admins read GET /v1/namespaces/{id}).
          */
         get: operations["getUsage"];
@@ -655,13 +655,23 @@ export interface components {
         };
         /** Usage */
         Usage: {
+            /** @description The MIME types Intake accepts. */
+            allowed_types: string[];
             limits: {
                 audio?: number;
                 document?: number;
                 image?: number;
                 video?: number;
             };
+            /** @description The largest file of each kind this namespace may upload: the tightest of the global, per-kind and namespace limits. */
+            max_file_bytes: {
+                audio: number;
+                document: number;
+                image: number;
+                video: number;
+            };
             namespace_id: string;
+            namespace_name: string;
             quota_bytes: number | null;
             reserved_bytes: number;
             stored_bytes: number;

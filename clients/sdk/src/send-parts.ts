@@ -9,7 +9,7 @@ import { IntakeError } from './errors.js';
 import type { ProgressTracker } from './progress.js';
 import { withRetry } from './retry.js';
 import type { UploadSource } from './source.js';
-import { putRange } from './transfer.js';
+import { putRange, type PutTransport } from './transfer.js';
 import type { RetryOptions } from './upload-types.js';
 
 const SIGN_BATCH = 100;
@@ -26,7 +26,7 @@ export interface PartsJob {
   held: UploadedPart[];
   parallel: number;
   retry: RetryOptions;
-  fetch: typeof fetch;
+  transport: PutTransport;
   progress: ProgressTracker;
   signal: AbortSignal;
 }
@@ -71,7 +71,12 @@ async function sendPart(job: PartsJob, urls: PartUrls, n: number, signal: AbortS
     for (;;) {
       const url = await urls.get(n, signal);
       try {
-        const etag = await putRange(job.fetch, { url }, job.source, start, end, signal);
+        let etag: string | null;
+        try {
+          etag = await putRange(job.transport, { url }, job.source, start, end, signal, (bytes) => job.progress.sending(n, bytes));
+        } finally {
+          job.progress.dropped(n);
+        }
         if (!etag) throw new IntakeError(502, { code: 'storage_error', message: `No ETag in the answer to part ${n}: the store's CORS rules must expose ETag.` });
         job.progress.acknowledge(n, end - start);
         return etag;

@@ -2,6 +2,7 @@
 import type { Asset, CompletedUpload, CreateUploadBody, SkippedUpload, UploadSession } from './api-types.js';
 import type { UploadBackend } from './backend.js';
 import type { UploadStateStore } from './state-store.js';
+import type { PutTransport } from './transfer.js';
 
 /** Session fields passed through to `POST /v1/uploads` (the SDK fills filename, content_type, file_size, file_hash). */
 export type SessionFields = Omit<CreateUploadBody, 'filename' | 'content_type' | 'file_size' | 'file_hash' | 'resumable' | 'part_size' | 'method'>;
@@ -16,8 +17,14 @@ export interface RetryOptions {
 }
 
 export interface Progress {
-  /** Bytes storage has acknowledged (a part or the PUT counts once its answer arrived). Never goes backwards. */
+  /**
+   * Bytes sent: what storage acknowledged plus what the requests in flight have handed to the
+   * network (XMLHttpRequest upload events in browsers, socket writes in `@intake/sdk/node`).
+   * Moves with the bytes and never goes backwards (a retried part holds it still).
+   */
   bytesUploaded: number;
+  /** Bytes storage has acknowledged (a part or the PUT counts once its answer arrived): what a resume keeps. */
+  bytesAcknowledged: number;
   /** The file's size. */
   bytesTotal: number;
 }
@@ -41,10 +48,10 @@ export interface UploadOptions {
   parallel?: number;
   /** `true`: compute the SHA-256 while reading the file once (no whole file in memory) and send it as `file_hash`; a string: that hash (64 hex). */
   sha256?: boolean | string;
-  /** Called with the bytes acknowledged so far; ends exactly at the file size. */
+  /** Called as bytes are sent and acknowledged; `bytesUploaded` ends exactly at the file size. */
   onProgress?: (progress: Progress) => void;
   /** Called while hashing with the bytes hashed so far. */
-  onHashProgress?: (progress: Progress) => void;
+  onHashProgress?: (progress: Pick<Progress, 'bytesUploaded' | 'bytesTotal'>) => void;
   /** Aborting cancels: in-flight requests stop, the session is canceled on the server (DELETE) and forgotten. */
   signal?: AbortSignal;
   /** Aborting pauses: in-flight requests stop, the session is kept; `upload()` of the same file resumes it. */
@@ -56,8 +63,10 @@ export interface UploadOptions {
   /** Wait for the asset to be `ready` (videos and audio are processed after complete). `true` or a timeout. Default false. */
   waitForReady?: boolean | { timeoutMs?: number; intervalMs?: number };
   retry?: RetryOptions;
-  /** The fetch used for signed URLs. Default globalThis.fetch. */
+  /** The fetch used for signed URLs (progress then counts what fetch pulls). Default: XMLHttpRequest in browsers, globalThis.fetch elsewhere. */
   fetch?: typeof fetch;
+  /** How bytes go to signed URLs (overrides `fetch`). `@intake/sdk/node` defaults to node:http, counting what the socket takes. */
+  transport?: PutTransport;
 }
 
 /** The bytes were sent and verified. `asset` is null for `create_asset: false`. */

@@ -11,7 +11,7 @@ import { isRetryable, withRetry } from './retry.js';
 import { sendParts } from './send-parts.js';
 import { blobSource, isUploadSource, type NamedBlob, type UploadSource } from './source.js';
 import { defaultStateStore, type StoredUpload, type UploadStateStore } from './state-store.js';
-import { putRange } from './transfer.js';
+import { defaultTransport, putRange, type PutTransport } from './transfer.js';
 import type { UploadOptions, UploadResult } from './upload-types.js';
 import { waitForReady } from './wait-ready.js';
 
@@ -28,7 +28,7 @@ interface Run {
   options: UploadOptions;
   store: UploadStateStore;
   key: string;
-  fetch: typeof fetch;
+  transport: PutTransport;
   progress: ProgressTracker;
   /** Aborted by `signal` or `pauseSignal`: every request of the run stops. */
   signal: AbortSignal;
@@ -43,7 +43,7 @@ export async function upload(file: Blob | NamedBlob | UploadSource, options: Upl
     options,
     store: options.stateStore ?? defaultStateStore(),
     key: source.fingerprint,
-    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    transport: options.transport ?? defaultTransport(options.fetch),
     progress: new ProgressTracker(source.size, options.onProgress),
     signal: stop.signal,
     uploadId: null,
@@ -156,14 +156,15 @@ async function sendAndComplete(run: Run, state: StoredUpload, { resumed, complet
     const held = resumed ? await withRetry(() => options.backend.listParts(state.upload_id, run.signal), options.retry, run.signal) : [];
     const parts = await sendParts({
       backend: options.backend, uploadId: state.upload_id, source, partSize: state.part_size, partCount: state.part_count,
-      urls: session?.parts?.urls ?? [], held, parallel: options.parallel ?? 4, retry: options.retry ?? {}, fetch: run.fetch,
+      urls: session?.parts?.urls ?? [], held, parallel: options.parallel ?? 4, retry: options.retry ?? {}, transport: run.transport,
       progress: run.progress, signal: run.signal,
     });
     body = { parts };
   } else if (!completing) {
     if (!state.upload_url) throw new IntakeError(409, { code: 'conflict', message: 'The stored session has no upload URL.' });
     const target = { url: state.upload_url, headers: state.upload_method?.headers };
-    const etag = await withRetry(() => putRange(run.fetch, target, source, 0, source.size, run.signal), options.retry, run.signal);
+    const onSent = (bytes: number) => run.progress.sending(0, bytes);
+    const etag = await withRetry(() => putRange(run.transport, target, source, 0, source.size, run.signal, onSent).finally(() => run.progress.dropped(0)), options.retry, run.signal);
     run.progress.acknowledge(0, source.size);
     if (etag) body = { etag };
   }
@@ -185,9 +186,9 @@ async function stopped(run: Run, err: unknown): Promise<unknown> {
   if (run.options.signal?.aborted) {
     if (run.uploadId) await cancelQuietly(run, run.uploadId);
     await run.store.delete(run.key);
-    return new UploadStoppedError('canceled', run.uploadId);
+    return new UploadStoppedError('canceled', run.uploadId, run.progress.sent);
   }
-  if (run.options.pauseSignal?.aborted) return new UploadStoppedError('paused', run.uploadId);
+  if (run.options.pauseSignal?.aborted) return new UploadStoppedError('paused', run.uploadId, run.progress.sent);
   // The session cannot go on (gone, expired, failed verification): a new run starts afresh. A key
   // refused (401/403) may be fixed and the session still open, so it is kept for a later run to check.
   if (err instanceof IntakeError && !isRetryable(err) && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 403) {

@@ -6,6 +6,12 @@ import { sendOk } from '../envelope.js';
 import { requireAdmin, tenantOf } from '../plugins/auth.js';
 import { CreatedKey, errors, KeyView, NamespaceView, NamespaceWithUsage, Ok, Usage } from '../responses.js';
 import { IdParams, ListQuery, MAX_INTEGER } from '../schemas.js';
+import type { UploadRules, UsageBase } from '../../namespaces/views.js';
+
+async function usageWithRules(namespaces: Namespaces, rules: (limits: UsageBase['limits']) => UploadRules, namespaceId: string) {
+  const usage = await namespaces.usage(namespaceId);
+  return { ...usage, ...rules(usage.limits) };
+}
 
 const Bytes = Type.Integer({ minimum: 1, maximum: MAX_INTEGER });
 const LimitsBody = Type.Object(
@@ -21,7 +27,8 @@ function audit(request: FastifyRequest, action: string, details: Record<string, 
   request.log.info({ audit: { action, request_id: request.id, key_id: request.principal?.keyId ?? null, ...details } }, `admin: ${action}`);
 }
 
-export function adminRoutes(namespaces: Namespaces) {
+/** `rules`: what a namespace with these limits may upload (the use case's, passed in: routes reach uploads only through it). */
+export function adminRoutes(namespaces: Namespaces, rules: (limits: UsageBase['limits']) => UploadRules) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -154,8 +161,8 @@ export function adminRoutes(namespaces: Namespaces) {
       return sendOk(reply, revoked);
     });
 
-    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved and quota of the caller’s namespace', description: 'Called with a namespace key, about that key\'s own namespace; an admin key is 403 (admins read GET /v1/namespaces/{id}).', tags: ['namespace'], response: { 200: Ok(Usage, 'Usage.'), ...errors(401, 403) } } }, async (request, reply) =>
-      sendOk(reply, await namespaces.usage(tenantOf(request).namespaceId)),
+    app.get('/v1/usage', { schema: { summary: 'Bytes stored, bytes reserved, quota and upload rules (largest file per kind, accepted types) of the caller’s namespace', description: 'Called with a namespace key, about that key\'s own namespace; an admin key is 403 (admins read GET /v1/namespaces/{id}).', tags: ['namespace'], response: { 200: Ok(Usage, 'Usage.'), ...errors(401, 403) } } }, async (request, reply) =>
+      sendOk(reply, await usageWithRules(namespaces, rules, tenantOf(request).namespaceId)),
     );
   };
 }
