@@ -38,7 +38,8 @@ export const UPLOAD_STATUSES = ['pending', 'uploading', 'processing', 'storing',
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 /** Statuses in which bytes may still arrive. */
 export const OPEN_STATUSES = ['pending', 'uploading'] as const satisfies readonly UploadStatus[];
-export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart';
+/** `tus`: bytes appended by tus PATCH requests; `import`: fetched by Intake from a URL. */
+export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart' | 'tus' | 'import';
 
 export interface UploadsTable {
   id: string;
@@ -167,7 +168,17 @@ export interface LeasesTable {
   expires_at: string;
 }
 
+/** A tus session's protocol state beside its upload row (deleted with it). */
+export interface TusUploadsTable {
+  upload_id: string;
+  /** The Upload-Metadata header as the client sent it, or null. */
+  metadata: string | null;
+  /** 1 while the length is deferred: the row's file_size is then the limit, and reserved as such. */
+  length_deferred: number;
+}
+
 export interface Database {
+  tus_uploads: TusUploadsTable;
   namespaces: NamespacesTable;
   api_keys: ApiKeysTable;
   uploads: UploadsTable;
@@ -184,6 +195,7 @@ export interface Database {
 export type NamespaceRow = Selectable<NamespacesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type UploadRow = Selectable<UploadsTable>;
+export type TusUploadRow = Selectable<TusUploadsTable>;
 export type NewUpload = Insertable<UploadsTable>;
 export type UploadPatch = Updateable<UploadsTable>;
 export type AssetRow = Selectable<AssetsTable>;

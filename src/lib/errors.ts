@@ -57,6 +57,10 @@ export const REASONS = {
   unresolvable: 'invalid_request',
   processing_failed: 'conflict',
   no_bytes_yet: 'conflict',
+  offset_mismatch: 'conflict',
+  unsupported_version: 'invalid_request',
+  chunk_checksum_mismatch: 'verification_failed',
+  source_failed: 'invalid_request',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 
@@ -120,6 +124,8 @@ export function isIntakeError(err: unknown): err is IntakeError {
 export const STORED_ONLY_CODES = {
   /** Verified, then the renditions could not be made (media that cannot be decoded, or a job out of attempts). */
   processing_failed: 'processing_failed',
+  /** An import (`source_url`) could not fetch its source: an error status, a broken or slow transfer. */
+  import_failed: 'source_failed',
 } as const satisfies Record<string, Reason>;
 export type StoredErrorCode = ErrorCode | keyof typeof STORED_ONLY_CODES;
 
