@@ -168,17 +168,19 @@ export interface LeasesTable {
   expires_at: string;
 }
 
-/** A tus session's protocol state beside its upload row (deleted with it). */
-export interface TusUploadsTable {
+/** How a session's bytes travel, beside its upload row (deleted with it): tus state, an import's source. */
+export interface UploadTransfersTable {
   upload_id: string;
-  /** The Upload-Metadata header as the client sent it, or null. */
-  metadata: string | null;
+  /** tus: the Upload-Metadata header as the client sent it, or null. */
+  tus_metadata: string | null;
   /** 1 while the length is deferred: the row's file_size is then the limit, and reserved as such. */
   length_deferred: number;
+  /** An import: the URL Intake fetches the bytes from. */
+  source_url: string | null;
 }
 
 export interface Database {
-  tus_uploads: TusUploadsTable;
+  upload_transfers: UploadTransfersTable;
   namespaces: NamespacesTable;
   api_keys: ApiKeysTable;
   uploads: UploadsTable;
@@ -195,7 +197,7 @@ export interface Database {
 export type NamespaceRow = Selectable<NamespacesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type UploadRow = Selectable<UploadsTable>;
-export type TusUploadRow = Selectable<TusUploadsTable>;
+export type TransferRow = Selectable<UploadTransfersTable>;
 export type NewUpload = Insertable<UploadsTable>;
 export type UploadPatch = Updateable<UploadsTable>;
 export type AssetRow = Selectable<AssetsTable>;

@@ -17,6 +17,7 @@ import type { Namespaces } from '../namespaces/namespaces.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { Appender } from '../storage/object-storage.js';
 import { tusRoutes } from './tus/tus-routes.js';
+import { tusToken } from './tus/token.js';
 import type { AppContext } from '../core/context.js';
 import { consoleRoutes, defaultConsoleDir, storageOrigin } from './console.js';
 import { frameworkErrors, installErrorHandling } from './error-handler.js';
@@ -179,7 +180,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
   await app.register(async (v1) => {
     installAuth(v1, deps.authenticator, byKey, byAddress);
-    await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
+    const tus = deps.tus;
+    const tusLink = tus ? (id: string, expiresAt: Date) => `${(deps.publicUrl ?? '').replace(/\/+$/, '')}/tus/${id}?token=${tusToken(tus.secret, id, expiresAt)}` : undefined;
+    await v1.register(uploadRoutes(deps.uploads, deps.background, gate, tusLink));
     await v1.register(assetRoutes(deps.uploads));
     await v1.register(adminRoutes(deps.namespaces));
     await v1.register(webhookRoutes(deps.webhooks));

@@ -25,7 +25,7 @@ export interface QueueHarness {
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'dying-worker.ts');
 const noop = async () => undefined;
-const idle: Handlers = { 'upload.verify': noop, 'asset.process': noop, 'webhook.deliver': noop };
+const idle: Handlers = { 'upload.verify': noop, 'upload.import': noop, 'asset.process': noop, 'webhook.deliver': noop };
 const ONE_EACH = { uploads: 1, media: 1, webhooks: 1 } as const;
 
 export function queueContract(name: string, open: () => Promise<QueueHarness>): void {

@@ -6,7 +6,7 @@ import { BlobsRepository } from './blobs.js';
 import { LeasesRepository } from './leases.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
-import { TusUploadsRepository } from './tus-uploads.js';
+import { TransfersRepository } from './transfers.js';
 import { JobsRepository } from './jobs.js';
 import { WebhooksRepository } from './webhooks.js';
 import { GroupCommit } from '../group-commit.js';
@@ -20,7 +20,7 @@ export interface Repositories {
   jobs: JobsRepository;
   webhooks: WebhooksRepository;
   leases: LeasesRepository;
-  tusUploads: TusUploadsRepository;
+  transfers: TransfersRepository;
 }
 
 export interface Store extends Repositories {
@@ -46,7 +46,7 @@ function repositories(db: Kysely<Database>): Repositories {
     jobs: new JobsRepository(db),
     webhooks: new WebhooksRepository(db),
     leases: new LeasesRepository(db),
-    tusUploads: new TusUploadsRepository(db),
+    transfers: new TransfersRepository(db),
   };
 }
 

@@ -158,7 +158,7 @@ export function tusRoutes(deps: AppContext, tus: TusDeps) {
         void reply.header('Upload-Offset', String(await offsetOf(tus.appender, s)));
         if (lengthDeferred(s)) void reply.header('Upload-Defer-Length', '1');
         else void reply.header('Upload-Length', String(s.upload.file_size));
-        if (s.tus?.metadata) void reply.header('Upload-Metadata', s.tus.metadata);
+        if (s.tus?.tus_metadata) void reply.header('Upload-Metadata', s.tus.tus_metadata);
         expiresHeader(reply, s.upload);
         return reply.code(200).send();
       },

@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import type { Tenant } from '../../auth/principal.js';
 import type { AppContext } from '../../core/context.js';
-import type { TusUploadRow, UploadRow } from '../../db/schema.js';
+import type { TransferRow, UploadRow } from '../../db/schema.js';
 import { IntakeError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { OffsetMismatchError, type AppendedBytes, type Appender } from '../../storage/object-storage.js';
 import { completeUpload, type Completed } from '../complete-upload.js';
@@ -19,7 +19,7 @@ import { OPEN } from '../status.js';
 
 export interface AppendSession {
   upload: UploadRow;
-  tus: TusUploadRow | null;
+  tus: TransferRow | null;
 }
 
 /** A new appended session; `metadata` is kept to be echoed (tus HEAD). */
@@ -32,7 +32,7 @@ export async function createAppendSession(
   const created = await createUpload(deps, tenant, { ...input, protocol: 'tus', defer_length: opts.deferLength || undefined });
   if ('skipped' in created) throw conflict(`An asset already holds the alias "${created.skipped.alias}".`, { existing_asset_id: created.skipped.existing_asset_id });
   if (opts.metadata !== null || opts.deferLength) {
-    await deps.store.tusUploads.insert({ upload_id: created.upload.id, metadata: opts.metadata, length_deferred: opts.deferLength ? 1 : 0 });
+    await deps.store.transfers.insert({ upload_id: created.upload.id, tus_metadata: opts.metadata, length_deferred: opts.deferLength ? 1 : 0, source_url: null });
   }
   return created.upload;
 }
@@ -42,7 +42,7 @@ export async function findAppendSession(deps: AppContext, tenant: Tenant | null,
   const found = tenant ? await deps.store.uploads.find(tenant.namespaceId, id) : await deps.store.uploads.findById(id);
   if (!found || found.method !== 'tus') throw notFound('Upload');
   const upload = await expireIfDue(deps, found);
-  return { upload, tus: (await deps.store.tusUploads.find(id)) ?? null };
+  return { upload, tus: (await deps.store.transfers.find(id)) ?? null };
 }
 
 /** Gone for good: expired, canceled (terminated) or failed sessions hold no bytes. */
@@ -80,7 +80,7 @@ export async function declareLength(deps: AppContext, s: AppendSession, length: 
   if (length < offset) throw invalid(`Upload-Length ${length} is below the ${offset} bytes already received.`, 'Upload-Length');
   const upload = s.upload;
   await deps.store.transaction(async (r) => {
-    if (!(await r.tusUploads.lengthDeclared(upload.id))) throw conflict('The length was declared by another request.');
+    if (!(await r.transfers.lengthDeclared(upload.id))) throw conflict('The length was declared by another request.');
     const reserved = await r.uploads.takeReservation(upload.id);
     await r.uploads.update(upload.id, { file_size: length, reserved_bytes: length, updated_at: deps.clock.now().toISOString() });
     await r.namespaces.adjust(upload.namespace_id, { reserved: length - reserved });
