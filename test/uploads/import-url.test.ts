@@ -96,10 +96,10 @@ describe('imports from a URL', () => {
     for (const source_url of ['ftp://example.com/a.png', 'http://user:pw@example.com/a.png', 'not a url']) {
       const res = await t.api('POST', '/v1/uploads', { key, json: { source_url } });
       assert.equal(res.status, 400, source_url);
-      assert.equal(res.body.error.details.field, 'source_url');
+      assert.equal(res.body.error!.details.field, 'source_url');
     }
     assert.equal((await t.api('POST', '/v1/uploads', { key, json: { source_url: `${base}/dot.png`, resumable: true } })).status, 400);
-    assert.equal((await t.api('POST', '/v1/uploads', { key, json: { filename: 'a.png', content_type: 'image/png' } })).body.error.details.field, 'file_size');
+    assert.equal((await t.api('POST', '/v1/uploads', { key, json: { filename: 'a.png', content_type: 'image/png' } })).body.error!.details.field, 'file_size');
   });
 
   it('the address guard: without the opening, a loopback source is refused at creation and on connection', async () => {
@@ -108,7 +108,7 @@ describe('imports from a URL', () => {
       const { key: k } = await strict.tenant();
       const res = await strict.api('POST', '/v1/uploads', { key: k, json: { source_url: `${base.replace('127.0.0.1', 'localhost')}/dot.png` } });
       assert.equal(res.status, 400);
-      assert.equal(res.body.error.details.reason, 'private_address');
+      assert.equal(res.body.error!.details.reason, 'private_address');
     } finally {
       await strict.close();
     }
