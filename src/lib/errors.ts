@@ -124,8 +124,6 @@ export function isIntakeError(err: unknown): err is IntakeError {
 export const STORED_ONLY_CODES = {
   /** Verified, then the renditions could not be made (media that cannot be decoded, or a job out of attempts). */
   processing_failed: 'processing_failed',
-  /** An import (`source_url`) could not fetch its source: an error status, a broken or slow transfer. */
-  import_failed: 'source_failed',
 } as const satisfies Record<string, Reason>;
 export type StoredErrorCode = ErrorCode | keyof typeof STORED_ONLY_CODES;
 

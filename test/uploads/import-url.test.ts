@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fetchSource } from '../../src/uploads/import/fetch-source.js';
+import { runCli } from '../cli/run-cli.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png, sha256 } from '../helpers/media.js';
 
@@ -90,6 +91,20 @@ describe('imports from a URL', () => {
     const big = await settle(await start({ source_url: `${base}/chunked`, content_type: 'image/png' }));
     assert.equal(big.error.code, 'file_too_large');
     assert.equal(await reserved(), before);
+  });
+
+  it('the CLI: intake upload --from-url --wait --json imports and prints the completed upload', async () => {
+    const run = await runCli(['upload', '--from-url', `${base}/dot.png`, '--folder', 'cli', '--wait', '--json'], { INTAKE_URL: t.url, INTAKE_API_KEY: key });
+    assert.equal(run.code, 0, run.stderr);
+    const line = JSON.parse(run.stdout.trim());
+    assert.equal(line.outcome, 'imported');
+    assert.equal(line.status, 'completed');
+    const asset = (await t.api('GET', `/v1/assets/${line.asset_id}`, { key })).body.data;
+    assert.equal(asset.sha256, sha256(image));
+    assert.equal(asset.folder, 'cli');
+    const bad = await runCli(['upload', '--from-url', `${base}/missing`, '--wait'], { INTAKE_URL: t.url, INTAKE_API_KEY: key });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /HTTP 404/);
   });
 
   it('refuses a bad source_url before anything is recorded (scheme, credentials), and a field that does not apply', async () => {
