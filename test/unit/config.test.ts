@@ -43,6 +43,8 @@ describe('loadConfig', () => {
         sweepIntervalMs: 60_000,
         purgeAfterDays: 30,
         reconcileDelayMs: 60_000,
+        importAllowPrivate: false,
+        importTimeoutMs: 3_600_000,
       },
       media: {
         ffprobePath: 'ffprobe',
