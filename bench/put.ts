@@ -56,7 +56,7 @@ export function median(values: number[]): number {
  * A file of `size` bytes (one random MiB, repeated) for curl to send, made once per size
  * and removed when the benchmark process exits.
  */
-function bodyFile(size: number): string {
+export function bodyFile(size: number): string {
   const file = path.join(os.tmpdir(), `intake-bench-body-${process.pid}-${size}.bin`);
   if (!fsSync.existsSync(file)) {
     const mib = randomBytes(1024 * 1024);

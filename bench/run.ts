@@ -12,6 +12,7 @@ import { Cleanup, startServer } from './lib/children.js';
 import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
+import { benchWaysIn, waysInSummary } from './tus-import.js';
 import { buildReport, putGoals, putTable, summary, writeJson } from './report.js';
 import { benchS3, s3Summary } from './s3.js';
 import { benchSessionPath, benchSessions, sessionPathSummary, startInsertHmac } from './sessions.js';
@@ -149,6 +150,13 @@ try {
   const args = process.argv.slice(2);
   const gib = Number(/--gib=?(\d+(?:\.\d+)?)/.exec(args.slice(1).join('='))?.[1] ?? 1);
   if (args[0] === 'put') await putOnly(cleanup, gib);
+  else if (args[0] === 'tus') {
+    // `npm run bench -- tus [--mib N]` (default 1024): tus vs @tus/server, import vs curl -o.
+    const mib = Number(/--mib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1024);
+    const loadBefore = os.loadavg()[0]!;
+    const result = await benchWaysIn(cleanup, mib * 2 ** 20, 3);
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${waysInSummary(result)}\n`);
+  }
   else if (args[0] === 'multipart') {
     if (args.includes('--s3')) await multipartS3Only(cleanup, gib);
     else await multipartOnly(cleanup, gib);

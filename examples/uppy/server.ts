@@ -1,6 +1,7 @@
 /**
- * The example app's server: it holds Intake's API key, answers Uppy's requests
- * (uppy-routes.ts) and serves the page Vite built into dist/.
+ * The example app's server: it holds Intake's API key, answers the pages' requests
+ * (tus-routes.ts for the Dashboard + tus page, uppy-routes.ts for the aws-s3 page at /s3.html)
+ * and serves the pages Vite built into dist/.
  *
  *   npx vite build examples/uppy
  *   INTAKE_URL=http://127.0.0.1:3000 INTAKE_API_KEY=sk_… npx tsx examples/uppy/server.ts
@@ -11,6 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intakeBackend } from '../../clients/sdk/src/intake-backend.js';
+import { tusRoutes } from './tus-routes.js';
 import { uppyRoutes } from './uppy-routes.js';
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
@@ -26,8 +28,10 @@ export interface ExampleServerOptions {
 
 export async function startExampleServer(options: ExampleServerOptions): Promise<{ url: string; close(): Promise<void> }> {
   const staticDir = path.resolve(options.staticDir ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist'));
+  const tus = tusRoutes(options.intakeUrl, options.apiKey);
   const uppy = uppyRoutes(intakeBackend({ baseUrl: options.intakeUrl, apiKey: options.apiKey }));
   const server = http.createServer(async (req, res) => {
+    if (await tus(req, res)) return;
     if (await uppy(req, res)) return;
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://app.invalid').pathname);
     const file = path.join(staticDir, pathname === '/' ? 'index.html' : pathname);

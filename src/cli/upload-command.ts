@@ -32,6 +32,7 @@ interface UploadOptions {
   quiet?: boolean;
   progress: ProgressStyle;
   stateFile: string;
+  fromUrl?: string;
 }
 
 /** Every file's size, before anything is sent: a missing one stops the command with nothing started. */
@@ -119,7 +120,26 @@ function report(ctx: ClientContext, done: Record<string, unknown>[], worst: Exit
   if (worst === EXIT.interrupted) process.stderr.write('paused: the sessions stay open; run the same command again to resume\n');
 }
 
+/** --from-url: Intake fetches the file itself; with --wait, until the upload completes or fails. */
+async function importFrom(ctx: ClientContext, source: string, opts: UploadOptions): Promise<ExitCode> {
+  let upload = await ctx.client.uploads.importUrl(source, { folder: opts.folder, alias: opts.alias, title: opts.title, content_type: opts.type });
+  while (opts.wait && !['completed', 'failed'].includes(upload.status)) {
+    await new Promise((r) => setTimeout(r, 1000));
+    upload = await ctx.client.uploads.get(upload.id);
+  }
+  const failed = upload.status === 'failed';
+  if (ctx.json) printJson({ source, outcome: failed ? 'failed' : 'imported', upload_id: upload.id, asset_id: upload.asset_id, status: upload.status, error: upload.error });
+  else if (failed) process.stderr.write(`${source}: failed: ${upload.error?.message ?? 'unknown error'}\n`);
+  else process.stdout.write(`${source}: ${[upload.status, upload.id, upload.asset_id].filter(Boolean).join(' ')}\n`);
+  return failed ? EXIT.failure : EXIT.ok;
+}
+
 async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOptions): Promise<ExitCode> {
+  if (opts.fromUrl !== undefined) {
+    if (files.length) throw new CliError('--from-url imports one file from a URL: give no local files with it', EXIT.usage);
+    return importFrom(ctx, opts.fromUrl, opts);
+  }
+  if (!files.length) throw new CliError('give the files to upload (or --from-url <source>)', EXIT.usage);
   if (opts.alias && files.length > 1) throw new CliError('--alias names one asset: give it with one file', EXIT.usage);
   const sizes = await checkFiles(files);
   const pause = new AbortController();
@@ -142,7 +162,8 @@ async function uploadAll(ctx: ClientContext, files: string[], opts: UploadOption
 
 export function registerUploadCommand(program: Command, env: NodeJS.ProcessEnv, exit: Exit): void {
   clientCommand(program, 'upload', 'upload files, resumably: Ctrl-C pauses, the same command again resumes')
-    .argument('<file...>', 'files to upload')
+    .argument('[file...]', 'files to upload')
+    .option('--from-url <source>', 'import: Intake fetches the file from this http(s) URL (no local file)')
     .option('--folder <folder>', 'folder of the new assets (e.g. root/photos)')
     .option('--alias <alias>', 'alias of the new asset (one file only)')
     .option('--title <title>', 'title of the new assets')

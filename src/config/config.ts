@@ -266,6 +266,10 @@ export const CONFIG = group({
         scale: 1000,
         doc: 'first storage reconciliation after start (then daily, one process at a time)',
       }),
+      /** Imports (`source_url`) may fetch from loopback, private and link-local addresses. */
+      importAllowPrivate: bool({ env: 'INTAKE_IMPORT_ALLOW_PRIVATE', default: false, doc: 'let imports (`source_url`) fetch from loopback/private/link-local addresses (tests, private deployments)' }),
+      /** The whole fetch of an import, connection to last byte. */
+      importTimeoutMs: int({ env: 'INTAKE_IMPORT_TIMEOUT_SECONDS', default: 3600, min: 1, max: 86400, unit: 'seconds', scale: 1000, doc: 'an import (`source_url`) that has not fetched its last byte by then fails' }),
     },
     { title: 'Uploads' },
   ),

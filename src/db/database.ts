@@ -21,6 +21,7 @@ import * as m0009 from './migrations/0009-multipart.js';
 import * as m0010 from './migrations/0010-namespace-name-unique.js';
 import * as m0011 from './migrations/0011-rendition-bytes.js';
 import * as m0012 from './migrations/0012-verification-lease.js';
+import * as m0015 from './migrations/0015-tus.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -181,6 +182,7 @@ const migrations: Record<string, Migration> = {
   '0010-namespace-name-unique': m0010,
   '0011-rendition-bytes': m0011,
   '0012-verification-lease': m0012,
+  '0015-tus': m0015,
 };
 
 export async function migrateToLatest(db: Db): Promise<void> {

@@ -38,7 +38,8 @@ export const UPLOAD_STATUSES = ['pending', 'uploading', 'processing', 'storing',
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 /** Statuses in which bytes may still arrive. */
 export const OPEN_STATUSES = ['pending', 'uploading'] as const satisfies readonly UploadStatus[];
-export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart';
+/** `tus`: bytes appended by tus PATCH requests; `import`: fetched by Intake from a URL. */
+export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart' | 'tus' | 'import';
 
 export interface UploadsTable {
   id: string;
@@ -170,7 +171,19 @@ export interface LeasesTable {
   expires_at: string;
 }
 
+/** How a session's bytes travel, beside its upload row (deleted with it): tus state, an import's source. */
+export interface UploadTransfersTable {
+  upload_id: string;
+  /** tus: the Upload-Metadata header as the client sent it, or null. */
+  tus_metadata: string | null;
+  /** 1 while the length is deferred: the row's file_size is then the limit, and reserved as such. */
+  length_deferred: number;
+  /** An import: the URL Intake fetches the bytes from. */
+  source_url: string | null;
+}
+
 export interface Database {
+  upload_transfers: UploadTransfersTable;
   namespaces: NamespacesTable;
   api_keys: ApiKeysTable;
   uploads: UploadsTable;
@@ -187,6 +200,7 @@ export interface Database {
 export type NamespaceRow = Selectable<NamespacesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type UploadRow = Selectable<UploadsTable>;
+export type TransferRow = Selectable<UploadTransfersTable>;
 export type NewUpload = Insertable<UploadsTable>;
 export type UploadPatch = Updateable<UploadsTable>;
 export type AssetRow = Selectable<AssetsTable>;

@@ -16,6 +16,9 @@ import { IntakeError } from '../lib/errors.js';
 import { parseClientJson } from '../lib/safe-json.js';
 import type { Namespaces } from '../namespaces/namespaces.js';
 import type { LocalDiskStorage } from '../storage/local.js';
+import type { Appender } from '../storage/object-storage.js';
+import { tusRoutes } from './tus/tus-routes.js';
+import { tusToken } from './tus/token.js';
 import type { AppContext } from '../core/context.js';
 import { consoleRoutes, defaultConsoleDir, storageOrigin } from './console.js';
 import { frameworkErrors, installErrorHandling } from './error-handler.js';
@@ -62,6 +65,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** INTAKE_PUBLIC_URL: the `servers` entry of /openapi.json. */
   publicUrl?: string;
+  /** tus at /tus/, where the storage can grow an object (local disk). */
+  tus?: { appender: Appender; secret: string };
 }
 
 /**
@@ -175,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'admin', description: 'Namespaces and keys (admin key; a namespace key is 403).' },
         { name: 'operations', description: 'Probes and metrics for operators: no key, keep them on an internal network.' },
         { name: 'delivery', description: 'Public delivery of assets a namespace made public: no key.' },
+        { name: 'tus', description: 'tus 1.0.0 resumable uploads at /tus/: a namespace key, or an upload URL with its token.' },
         { name: 'files', description: 'Signed URLs served by Intake itself with local storage: the signature is the credential, no key.' },
       ],
     },
@@ -186,12 +192,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
+  const byKey = deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute);
+  if (deps.tus) {
+    await app.register(tusRoutes(deps.uploads, {
+      ...deps.tus,
+      authenticator: deps.authenticator,
+      byKey,
+      byAddress,
+      gate,
+      publicUrl: deps.publicUrl ?? '',
+      maxSize: deps.maxUploadBytes,
+    }));
+  }
   await app.register(publicRoutes(deps.uploads));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
   await app.register(async (v1) => {
-    installAuth(v1, deps.authenticator, deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute), byAddress);
-    await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
+    installAuth(v1, deps.authenticator, byKey, byAddress);
+    const tus = deps.tus;
+    const tusLink = tus ? (id: string, expiresAt: Date) => `${(deps.publicUrl ?? '').replace(/\/+$/, '')}/tus/${id}?token=${tusToken(tus.secret, id, expiresAt)}` : undefined;
+    await v1.register(uploadRoutes(deps.uploads, deps.background, gate, tusLink));
     await v1.register(assetRoutes(deps.uploads));
     await v1.register(adminRoutes(deps.namespaces, (limits) => uploadRules(deps.uploads, limits)));
     await v1.register(webhookRoutes(deps.webhooks));

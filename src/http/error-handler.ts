@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from '../db/database.js';
-import { IntakeError, type ErrorCode } from '../lib/errors.js';
+import { IntakeError, type ErrorCode, type Reason } from '../lib/errors.js';
 import { StorageUnavailableError } from '../storage/object-storage.js';
 import { fail } from './envelope.js';
 
@@ -22,6 +22,12 @@ export const STATUS: Record<ErrorCode, number> = {
   conditions_not_met: 422,
   rate_limited: 429,
   unavailable: 503,
+};
+
+/** Reasons whose protocol names its own status: tus 1.0's 412 (version) and 460 (checksum extension). */
+export const REASON_STATUS: Partial<Record<Reason, number>> = {
+  unsupported_version: 412,
+  chunk_checksum_mismatch: 460,
 };
 
 interface ValidationItem {
@@ -93,7 +99,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       if (typeof known.details.retry_after === 'number') {
         void reply.header('Retry-After', String(known.details.retry_after));
       }
-      const status = STATUS[known.code];
+      const status = (known.details.reason && REASON_STATUS[known.details.reason]) || STATUS[known.code];
       request.log.info({ code: known.code, status }, known.message);
       // A large body we refused to read is not drained: the connection closes instead.
       const unread = !request.raw.readableEnded && !request.raw.complete;

@@ -53,9 +53,11 @@ export const Conditions = Type.Object(
 
 export const CreateUploadBody = Type.Object(
   {
-    filename: Type.String({ minLength: 1, maxLength: 255 }),
-    content_type: Type.String({ minLength: 1, maxLength: 255 }),
-    file_size: Type.Integer({ minimum: 1, maximum: MAX_INTEGER }),
+    // Required unless source_url is sent (checked by the route: the schema stays one object).
+    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url): then the URL\'s last path segment.' })),
+    content_type: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url): then the bytes decide, as for application/octet-stream.' })),
+    file_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER, description: 'Required, except for an import (source_url).' })),
+    source_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Import: Intake fetches the file from this http(s) URL (202; the upload\'s status tells how it went).' })),
     kind: Type.Optional(Kind),
     title: Type.Optional(Type.String({ maxLength: 200 })),
     folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
@@ -73,6 +75,7 @@ export const CreateUploadBody = Type.Object(
     duration: Type.Optional(BoundedNumber({ minimum: 0 })),
     create_asset: Type.Optional(Type.Boolean()),
     on_alias_conflict: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('skip')])),
+    protocol: Type.Optional(Type.Literal('tus', { description: 'tus: the bytes come by tus PATCH requests; upload_url is the tus upload URL with a token for this session (hand it to a browser\'s tus client, e.g. Uppy\'s uploadUrl).' })),
   },
   { additionalProperties: false },
 );

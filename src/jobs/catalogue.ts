@@ -6,6 +6,8 @@
 export interface JobPayloads {
   /** Verify an upload's bytes (async complete, form uploads): what a synchronous complete does. */
   'upload.verify': { uploadId: string };
+  /** Fetch an import's source into its session, then complete it. */
+  'upload.import': { uploadId: string };
   /** Make an asset's renditions (video ladder + poster, image thumbnail/preview, audio AAC). */
   'asset.process': { assetId: string };
   /** One attempt to deliver one webhook message. */
@@ -29,6 +31,7 @@ export interface RetryPolicy {
 
 export const JOBS: { readonly [N in JobName]: { queue: QueueName; retry: RetryPolicy; key: (p: JobPayloads[N]) => string } } = {
   'upload.verify': { queue: 'uploads', retry: { attempts: 8, baseMs: 5_000, maxMs: 3_600_000 }, key: (p) => `verify.${p.uploadId}` },
+  'upload.import': { queue: 'uploads', retry: { attempts: 5, baseMs: 10_000, maxMs: 600_000 }, key: (p) => `import.${p.uploadId}` },
   'asset.process': { queue: 'media', retry: { attempts: 5, baseMs: 10_000, maxMs: 600_000 }, key: (p) => `process.${p.assetId}` },
   // 30 s doubling to 8 h, 13 attempts: the last one about 24 h after the first.
   'webhook.deliver': { queue: 'webhooks', retry: { attempts: 13, baseMs: 30_000, maxMs: 8 * 3_600_000 }, key: (p) => `deliver.${p.deliveryId}` },

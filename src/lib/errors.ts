@@ -57,6 +57,10 @@ export const REASONS = {
   unresolvable: 'invalid_request',
   processing_failed: 'conflict',
   no_bytes_yet: 'conflict',
+  offset_mismatch: 'conflict',
+  unsupported_version: 'invalid_request',
+  chunk_checksum_mismatch: 'verification_failed',
+  source_failed: 'invalid_request',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 

@@ -51,3 +51,32 @@ export class HashingMeter extends Transform {
     return this.hash.digest('hex');
   }
 }
+
+/**
+ * Pass-through that counts bytes, fails past `limit` like HashingMeter, and digests them
+ * with each of `algorithms` (node:crypto names: sha256, sha1, md5) on the way.
+ */
+export class DigestingMeter extends Transform {
+  private readonly hashes: Map<string, crypto.Hash>;
+  bytes = 0;
+
+  constructor(
+    private readonly limit: number,
+    algorithms: readonly string[],
+  ) {
+    super();
+    this.hashes = new Map(algorithms.map((a) => [a, createHash(a)]));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return done(new TooLargeError(this.limit));
+    for (const h of this.hashes.values()) h.update(chunk);
+    done(null, chunk);
+  }
+
+  /** Each algorithm's digest; call once, after the stream ended. */
+  digests(): Record<string, Buffer> {
+    return Object.fromEntries([...this.hashes].map(([a, h]) => [a, h.digest()]));
+  }
+}

@@ -61,6 +61,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     addressRateLimitPerMinute: config.http.addressRateLimitPerMinute,
     limiters: shared.limiters,
     publicUrl: config.http.publicUrl,
+    tus: core.appender ? { appender: core.appender, secret: core.signingSecret } : undefined,
   });
   return {
     app,

@@ -20,6 +20,7 @@ import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
 import { createStorage } from '../storage/index.js';
 import type { LocalDiskStorage } from '../storage/local.js';
+import type { Appender } from '../storage/object-storage.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
 import { jobHandlers } from './job-handlers.js';
 import { uploadMetrics } from './upload-metrics.js';
@@ -36,6 +37,10 @@ export interface Core {
   context: AppContext;
   /** The local-disk driver whose signed URLs the API serves itself, or null with S3. */
   selfServed: LocalDiskStorage | null;
+  /** Growing objects for tus sessions, where the storage driver has them. */
+  appender: Appender | null;
+  /** Signs URLs and tokens Intake checks itself. */
+  signingSecret: string;
   webhooks: WebhookDeps;
   namespaces: Namespaces;
   /** Forgets keys an admin revokes or changes; the API's authenticator reads through it. */
@@ -90,7 +95,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   await db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite', notifies: db.dialect === 'postgres' });
-  const { storage, selfServed } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });
+  const { storage, selfServed, appender } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });
   const m = config.media;
   const images = new ImageProber({ concurrency: m.imageConcurrency, memoryMb: m.imageMemoryMb, timeoutMs: m.imageTimeoutMs, maxSvgElements: m.maxSvgElements, idleMs: m.imageIdleMs });
   const queue = await createQueue(
@@ -134,6 +139,8 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     store,
     context,
     selfServed,
+    appender,
+    signingSecret: signing.value,
     webhooks,
     namespaces: new Namespaces(store, clock, keyCache),
     keyCache,

@@ -5,12 +5,15 @@
 import path from 'node:path';
 import type { S3Config } from '../config/config.js';
 import { LocalDiskStorage } from './local.js';
-import type { ObjectStorage } from './object-storage.js';
+import { LocalAppender } from './local-append.js';
+import type { Appender, ObjectStorage } from './object-storage.js';
 
 export interface StorageSetup {
   storage: ObjectStorage;
   /** Present when Intake itself must serve the signed URLs (local disk). */
   selfServed: LocalDiskStorage | null;
+  /** Growing objects for tus sessions; null where the driver has none yet (S3). */
+  appender: Appender | null;
 }
 
 export async function createStorage(opts: { dataDir: string; publicUrl: string; signingSecret: string; s3?: S3Config | null }): Promise<StorageSetup> {
@@ -18,11 +21,11 @@ export async function createStorage(opts: { dataDir: string; publicUrl: string; 
     const c = opts.s3;
     const credentials = c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : null;
     const { S3Storage } = await import('./s3.js');
-    return { storage: new S3Storage({ ...c, credentials }), selfServed: null };
+    return { storage: new S3Storage({ ...c, credentials }), selfServed: null, appender: null };
   }
   const local = new LocalDiskStorage(path.join(opts.dataDir, 'storage'), opts.publicUrl, opts.signingSecret);
   await local.init();
-  return { storage: local, selfServed: local };
+  return { storage: local, selfServed: local, appender: new LocalAppender((key) => local.localPath(key)) };
 }
 
 export * from './object-storage.js';

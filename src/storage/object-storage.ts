@@ -160,6 +160,49 @@ export interface ObjectStorage {
   listMultipart(): AsyncIterable<OpenMultipart>;
 }
 
+/**
+ * A growing object that each request adds to at its end (tus sessions). The bytes are
+ * durable (fsynced) before a call resolves, so an offset once answered is never lost.
+ */
+export interface Appender {
+  /** Bytes the growing object at `key` holds now (0 when none arrived yet). */
+  appendedSize(key: string): Promise<number>;
+  /**
+   * Appends `body` when the object holds exactly `offset` bytes (else OffsetMismatchError).
+   * Past `maxSize` it rejects with ObjectTooLargeError; a body that breaks off rejects with
+   * ObjectAbortedError. Either way the object goes back to `offset` bytes unless
+   * `keepPartial` (then the bytes that arrived before a break stay: a client resumes after
+   * them). `accept`, called once the body ended and before it resolves, may throw to refuse
+   * the bytes (a checksum): the object goes back to `offset` bytes.
+   */
+  append(key: string, offset: number, body: Readable, opts: AppendOptions): Promise<AppendedBytes>;
+}
+
+export interface AppendOptions {
+  maxSize: number;
+  keepPartial: boolean;
+  /** Digests of this request's bytes to compute on the way (sha256, sha1, md5). */
+  digests?: readonly string[];
+  accept?: (appended: AppendedBytes) => Promise<void>;
+}
+
+export interface AppendedBytes {
+  /** The object's size now. */
+  size: number;
+  /** The object's ETag now. */
+  etag: string;
+  /** This request's bytes, by each algorithm asked for. */
+  digests: Record<string, Buffer>;
+}
+
+/** The growing object does not hold the bytes the caller thinks it does. */
+export class OffsetMismatchError extends Error {
+  constructor(readonly actual: number) {
+    super(`the object holds ${actual} bytes`);
+    this.name = 'OffsetMismatchError';
+  }
+}
+
 /** The multipart upload was completed or aborted (or never existed). */
 export class MultipartNotFoundError extends Error {
   constructor(readonly multipartId: string) {

@@ -44,6 +44,10 @@ export interface CreateUploadInput {
   duration?: number;
   create_asset?: boolean;
   on_alias_conflict?: 'error' | 'skip';
+  /** `tus`: the bytes come by tus PATCH requests, appended (src/http/tus/); no URL is signed. */
+  protocol?: 'tus';
+  /** tus creation-defer-length: file_size is ignored; the session holds (and reserves) its kind's limit until the length is declared. */
+  defer_length?: boolean;
 }
 
 /** `on_alias_conflict: "skip"` met an asset holding the alias: nothing signed, nothing reserved, no row. */
@@ -107,7 +111,7 @@ function checkAssetFields(input: Omit<CreateUploadInput, 'file_size'>): Omit<Che
  * extension they do not know), the session is untyped: complete types it by its bytes, as
  * the form route does, within `kind` when one was sent.
  */
-function checkSessionFields(deps: AppContext, input: CreateUploadInput): CheckedFields<SessionKind> {
+export function checkSessionFields(deps: AppContext, input: CreateUploadInput): CheckedFields<SessionKind> {
   if (essence(input.content_type) !== UNTYPED_SESSION_TYPE) return checkUploadFields(deps, input);
   if (input.kind && !allowedKinds(deps.types).includes(input.kind)) {
     throw new IntakeError('unsupported_media_type', `No ${input.kind} type is allowed. ${allowedHint(deps.types)}`, { field: 'kind', reason: 'type_not_allowed' });
@@ -119,7 +123,7 @@ function checkSessionFields(deps: AppContext, input: CreateUploadInput): Checked
  * The largest file a session of `kind` may declare: an untyped one, the largest of the
  * limits of the kinds its bytes may turn out to be (complete holds them to their own).
  */
-function sessionSizeLimit(deps: AppContext, namespace: NamespaceRow, kind: SessionKind): { limit: number; kind: string } {
+export function sessionSizeLimit(deps: AppContext, namespace: NamespaceRow, kind: SessionKind): { limit: number; kind: string } {
   if (kind !== UNKNOWN_KIND) return { limit: sizeLimit(deps, namespace, kind), kind };
   const limits = allowedKinds(deps.types).map((k) => sizeLimit(deps, namespace, k));
   return { limit: limits.length ? Math.max(...limits) : 0, kind: 'file of any allowed kind' };
@@ -134,14 +138,17 @@ export async function createUpload(
   checkConditions(input.conditions);
   const detached = input.create_asset === false;
   if (detached) refuseAssetFields(input);
-  const resumable = isResumable(input.file_size, input.resumable);
+  const tus = input.protocol === 'tus';
+  if (tus && (input.resumable || input.method !== undefined || input.part_size !== undefined)) throw invalid('A tus session is sent with tus PATCH requests: resumable, method and part_size do not apply.', 'protocol');
+  const resumable = !tus && isResumable(input.file_size, input.resumable);
   if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
   if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
-  if (!resumable && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
+  if (!resumable && !tus && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
     throw invalid(`This store takes at most ${deps.storage.maxSingleUpload} bytes in one request; send resumable: true.`, 'resumable', { max_single_upload: deps.storage.maxSingleUpload });
   }
   const namespace = await namespaceOf(deps, tenant);
   const { limit, kind: limitKind } = sessionSizeLimit(deps, namespace, fields.kind);
+  if (input.defer_length) input = { ...input, file_size: limit };
   if (input.file_size > limit) throw tooLarge(input.file_size, limit, limitKind);
 
   const now = deps.clock.now();
@@ -154,7 +161,8 @@ export async function createUpload(
     await refuseTakenAlias(deps, namespace.id, fields.alias);
   }
   // A detached session needs verified bytes of its own to attach later: no shortcut.
-  if (input.file_hash && input.skip_duplicates !== false && !detached) {
+  // A tus client sends the bytes whatever the creation says; complete shares the stored blob instead.
+  if (input.file_hash && input.skip_duplicates !== false && !detached && !tus) {
     const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn);
     if (dup) return { duplicate: true, upload: await shape(deps, dup, null, input, limit, expiresIn) };
   }
@@ -164,7 +172,7 @@ export async function createUpload(
   // Completed on baseRow's own fresh object, not copied: every session create builds one (35 columns).
   const row: UploadRow = Object.assign(baseRow(tenant.namespaceId, uploadId, assetId, fields, input, now, expiresIn), {
     status: 'pending' as const,
-    method: input.method ?? 'PUT',
+    method: tus ? ('tus' as const) : (input.method ?? 'PUT'),
     reserved_bytes: input.file_size,
     create_asset: detached ? 0 : 1,
   });
@@ -179,7 +187,7 @@ export async function createUpload(
     throw err;
   }
   if (resumable) return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...(await resumableFields(deps, session)) } };
-  return { duplicate: false, upload: await shape(deps, row, input.method ?? 'PUT', input, limit, expiresIn) };
+  return { duplicate: false, upload: await shape(deps, row, tus ? 'tus' : (input.method ?? 'PUT'), input, limit, expiresIn) };
 }
 
 /**
@@ -352,7 +360,7 @@ async function recordDuplicate(
 async function shape(
   deps: AppContext,
   row: UploadRow,
-  method: 'PUT' | 'POST' | null,
+  method: 'PUT' | 'POST' | 'tus' | null,
   input: CreateUploadInput,
   limit: number,
   expiresIn: number,
@@ -362,7 +370,9 @@ async function shape(
   let post: PresignedPost | null = null;
   if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);
   if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
-  const nextStep = !method
+  const nextStep = method === 'tus'
+    ? `Send the ${row.file_size} bytes with tus PATCH requests to upload_url (a tus client given it as its upload URL); Intake completes the upload when the last byte arrives.`
+    : !method
     ? `Nothing to send: this content is already stored as asset ${row.asset_id}.`
     : row.asset_id === NO_ASSET
       ? `${method === 'PUT' ? 'PUT the bytes to upload_url' : 'POST the form to upload_url'}, POST /v1/uploads/${row.id}/complete, then attach it with POST /v1/assets.`

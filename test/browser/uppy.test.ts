@@ -40,7 +40,7 @@ describe('Uppy (@uppy/aws-s3) against Intake: the example app', () => {
     const page = await browser.newPage();
     const seen: string[] = [];
     page.on('request', (r) => seen.push(`${r.method()} ${r.url()} ${JSON.stringify(r.headers())} ${r.postData() ?? ''}`));
-    await page.goto(app.url);
+    await page.goto(`${app.url}/s3.html`);
     await page.setInputFiles('#files', [
       { name: 'notes.txt', mimeType: 'text/plain', buffer: big },
       { name: 'dot.png', mimeType: 'image/png', buffer: small },

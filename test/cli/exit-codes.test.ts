@@ -62,7 +62,7 @@ describe('intake client commands: exit codes', () => {
     for (const [i, res] of runs.entries()) assert.equal(res.code, 2, `${(usage[i] ?? ['--url ftp:']).join(' ')}: ${res.stderr}`);
     const [help, uploadHelp] = await Promise.all([cli(['--help']), cli(['upload', '--help'])]);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /upload \[options\] <file\.\.\.>/);
+    assert.match(help.stdout, /upload \[options\] \[file\.\.\.\]/);
     assert.match(help.stdout, /5 +unreachable/);
     assert.equal(uploadHelp.code, 0);
     assert.match(uploadHelp.stdout, /--parallel <n>/);

@@ -84,7 +84,7 @@ describe('BullMQ outbox', () => {
     const h = await bullHarness();
     const seen: string[] = [];
     const workers = h.queue.startWorkers({
-      handlers: { 'upload.verify': async (p) => void seen.push(p.uploadId), 'asset.process': async () => undefined, 'webhook.deliver': async () => undefined },
+      handlers: { 'upload.verify': async (p) => void seen.push(p.uploadId), 'upload.import': async () => undefined, 'asset.process': async () => undefined, 'webhook.deliver': async () => undefined },
       concurrency: { uploads: 1, media: 1, webhooks: 1 },
     });
     try {

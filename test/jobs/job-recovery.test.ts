@@ -29,7 +29,7 @@ async function harness(dialect: 'sqlite' | 'postgres') {
   });
   const queues: BullQueue[] = [];
   const seen: string[] = [];
-  const handlers: Handlers = { 'upload.verify': async (p) => void seen.push(p.uploadId), 'asset.process': async () => undefined, 'webhook.deliver': async () => undefined };
+  const handlers: Handlers = { 'upload.verify': async (p) => void seen.push(p.uploadId), 'asset.process': async () => undefined, 'webhook.deliver': async () => undefined, 'upload.import': async () => undefined };
   return {
     store,
     prefix,

@@ -24,7 +24,7 @@ export interface QueueHarness {
 
 const FIXTURE = moduleEntry('./fixtures/dying-worker', import.meta.url);
 const noop = async () => undefined;
-const idle: Handlers = { 'upload.verify': noop, 'asset.process': noop, 'webhook.deliver': noop };
+const idle: Handlers = { 'upload.verify': noop, 'upload.import': noop, 'asset.process': noop, 'webhook.deliver': noop };
 const ONE_EACH = { uploads: 1, media: 1, webhooks: 1 } as const;
 
 export function queueContract(name: string, open: () => Promise<QueueHarness>): void {

@@ -45,6 +45,8 @@ describe('loadConfig', () => {
         purgeAfterDays: 30,
         multipartGraceMs: 300_000,
         reconcileDelayMs: 60_000,
+        importAllowPrivate: false,
+        importTimeoutMs: 3_600_000,
       },
       media: {
         ffprobePath: 'ffprobe',

@@ -56,6 +56,9 @@ export function createIntakeClient(options: IntakeClientOptions) {
     complete: async (uploadId: string, body: ApiBody<'/v1/uploads/{id}/complete', 'post'> = {}, o: Options = {}) => dataOf<ApiData<'/v1/uploads/{id}/complete', 'post', 200>>(await raw.POST('/v1/uploads/{id}/complete', { ...id(uploadId), body, ...o })),
     cancel: async (uploadId: string, o: Options = {}) => dataOf<ApiData<'/v1/uploads/{id}', 'delete', 200>>(await raw.DELETE('/v1/uploads/{id}', { ...id(uploadId), ...o })),
     listParts: async (uploadId: string, o: Options = {}) => dataOf<ApiData<'/v1/uploads/{id}/parts', 'get', 200>>(await raw.GET('/v1/uploads/{id}/parts', { ...id(uploadId), ...o })),
+    /** Import: Intake fetches the file from `sourceUrl` (202; the upload's status tells how it goes). */
+    importUrl: async (sourceUrl: string, fields: Omit<ApiBody<'/v1/uploads', 'post'>, 'source_url'> = {}, o: Options = {}) =>
+      dataOf<ApiData<'/v1/uploads', 'post', 202>>(await raw.POST('/v1/uploads', { body: { ...fields, source_url: sourceUrl }, ...o })),
     signParts: async (uploadId: string, partNumbers: number[], o: Options = {}) => dataOf<ApiData<'/v1/uploads/{id}/parts', 'post', 200>>(await raw.POST('/v1/uploads/{id}/parts', { ...id(uploadId), body: { part_numbers: partNumbers }, ...o })),
   };
 

@@ -131,6 +131,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tus/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** tus creation (with upload): a new session from Upload-Length and Upload-Metadata (namespace key) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        /** tus discovery (and CORS preflight) */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tus/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** tus termination: the session is canceled and its bytes removed */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** tus discovery (and CORS preflight) on an upload */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        head?: never;
+        /** tus: append bytes at Upload-Offset; the last byte completes the upload */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
     "/v1/assets": {
         parameters: {
             query?: never;
@@ -2427,13 +2555,16 @@ export interface operations {
                             value: string | number;
                         }[];
                     };
-                    content_type: string;
+                    /** @description Required, except for an import (source_url): then the bytes decide, as for application/octet-stream. */
+                    content_type?: string;
                     create_asset?: boolean;
                     duration?: number;
                     expires_in?: number;
                     file_hash?: string;
-                    file_size: number;
-                    filename: string;
+                    /** @description Required, except for an import (source_url). */
+                    file_size?: number;
+                    /** @description Required, except for an import (source_url): then the URL's last path segment. */
+                    filename?: string;
                     folder?: string;
                     height?: number;
                     kind?: "image" | "video" | "audio" | "document";
@@ -2444,8 +2575,15 @@ export interface operations {
                     method?: "PUT" | "POST";
                     on_alias_conflict?: "error" | "skip";
                     part_size?: number;
+                    /**
+                     * @description tus: the bytes come by tus PATCH requests; upload_url is the tus upload URL with a token for this session (hand it to a browser's tus client, e.g. Uppy's uploadUrl).
+                     * @enum {string}
+                     */
+                    protocol?: "tus";
                     resumable?: boolean;
                     skip_duplicates?: boolean;
+                    /** @description Import: Intake fetches the file from this http(s) URL (202; the upload's status tells how it went). */
+                    source_url?: string;
                     title?: string;
                     width?: number;
                 };

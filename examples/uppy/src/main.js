@@ -1,52 +1,53 @@
+// Uppy's Dashboard with @uppy/tus against Intake's /tus/ endpoint. Before a file is sent,
+// this page asks its own server (tus-routes.ts) for the file's tus upload URL: the server
+// creates the Intake session with its API key (every check runs then), and the URL carries
+// a token for that one session, so the key never reaches the browser. Uppy resumes from
+// that URL after a broken connection, as any tus client does.
 import Uppy from '@uppy/core';
-import AwsS3 from '@uppy/aws-s3';
-import { intakeAwsS3Options } from './intake-uppy.js';
+import Dashboard from '@uppy/dashboard';
+import Tus from '@uppy/tus';
+import '@uppy/core/css/style.min.css';
+import '@uppy/dashboard/css/style.min.css';
 import './style.css';
 
-const uppy = new Uppy({ autoProceed: true });
-uppy.use(AwsS3, intakeAwsS3Options(uppy, { endpoint: '/uppy' }));
+// ?chunk=<bytes> sends each file in PATCHes of that size (the default is one PATCH per file).
+const chunk = Number(new URLSearchParams(location.search).get('chunk')) || undefined;
 
-const input = document.querySelector('#files');
-const list = document.querySelector('#uploads');
-const rows = new Map();
+const uppy = new Uppy({ autoProceed: false });
+uppy.use(Dashboard, { inline: true, target: '#dashboard', height: 360, proudlyDisplayPoweredByUppy: false });
+// `endpoint` is only where a tus client would create uploads: every file here has its uploadUrl already.
+uppy.use(Tus, { endpoint: '/tus/', chunkSize: chunk, retryDelays: [0, 500, 1500], removeFingerprintOnSuccess: true });
 
-function row(file) {
-  let li = rows.get(file.id);
-  if (!li) {
-    li = document.createElement('li');
-    li.dataset.name = file.name;
-    li.innerHTML = '<span class="name"></span> <progress max="100" value="0"></progress> <span class="status">waiting</span>';
-    li.querySelector('.name').textContent = file.name;
-    list.append(li);
-    rows.set(file.id, li);
+uppy.addPreProcessor(async (ids) => {
+  for (const id of ids) {
+    const file = uppy.getFile(id);
+    if (file.tus?.uploadUrl) continue;
+    const res = await fetch('/uppy/tus-uploads', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: file.name, content_type: file.type || 'application/octet-stream', file_size: file.size }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.message ?? `the server answered ${res.status}`);
+    uppy.setFileState(id, { tus: { ...file.tus, uploadUrl: body.upload_url } });
   }
-  return li;
-}
+});
 
-input.addEventListener('change', () => {
-  for (const data of input.files) uppy.addFile({ name: data.name, type: data.type, data, source: 'file input' });
-  input.value = '';
-});
-uppy.on('file-added', (file) => row(file));
-uppy.on('upload-progress', (file, progress) => {
-  const li = row(file);
-  const pct = progress.bytesTotal ? Math.floor((progress.bytesUploaded / progress.bytesTotal) * 100) : 0;
-  li.querySelector('progress').value = pct;
-  li.querySelector('.status').textContent = `${pct}%`;
-});
+const list = document.querySelector('#uploads');
 uppy.on('upload-success', async (file, response) => {
-  const li = row(file);
-  li.querySelector('progress').value = 100;
-  const asset = await (await fetch(response.body.location)).json();
-  li.dataset.status = 'uploaded';
-  li.dataset.assetId = asset.id;
-  const link = document.createElement('a');
-  link.href = asset.url;
-  link.textContent = `${asset.id} (${asset.status})`;
-  li.querySelector('.status').replaceChildren(link);
+  const id = new URL(response.uploadURL).pathname.split('/').pop();
+  const upload = await (await fetch(`/uppy/tus-uploads/${id}`)).json();
+  const li = document.createElement('li');
+  li.dataset.name = file.name;
+  li.dataset.status = upload.status === 'completed' ? 'uploaded' : upload.status;
+  li.dataset.assetId = upload.asset_id;
+  li.textContent = `${file.name}: ${upload.asset_id} (${upload.status})`;
+  list.append(li);
 });
 uppy.on('upload-error', (file, error) => {
-  const li = row(file);
+  const li = document.createElement('li');
+  li.dataset.name = file.name;
   li.dataset.status = 'failed';
-  li.querySelector('.status').textContent = `failed: ${error.message}`;
+  li.textContent = `${file.name} failed: ${error.message}`;
+  list.append(li);
 });

@@ -6,6 +6,7 @@ import { BlobsRepository } from './blobs.js';
 import { LeasesRepository } from './leases.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
+import { TransfersRepository } from './transfers.js';
 import { JobsRepository } from './jobs.js';
 import { WebhooksRepository } from './webhooks.js';
 import { GroupCommit } from '../group-commit.js';
@@ -19,6 +20,7 @@ export interface Repositories {
   jobs: JobsRepository;
   webhooks: WebhooksRepository;
   leases: LeasesRepository;
+  transfers: TransfersRepository;
 }
 
 export interface Store extends Repositories {
@@ -44,6 +46,7 @@ function repositories(db: Kysely<Database>, notifies: boolean): Repositories {
     jobs: new JobsRepository(db, notifies),
     webhooks: new WebhooksRepository(db),
     leases: new LeasesRepository(db),
+    transfers: new TransfersRepository(db),
   };
 }
 

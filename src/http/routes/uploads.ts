@@ -7,7 +7,8 @@ import { IntakeError } from '../../lib/errors.js';
 import { completeUpload, completeUploadAsync, type CompleteInput } from '../../uploads/complete-upload.js';
 import { listUploadParts } from '../../uploads/parts/list-parts.js';
 import { signMoreParts } from '../../uploads/parts/sign-parts.js';
-import { createUpload } from '../../uploads/create-upload.js';
+import { createUpload, type CreateUploadInput } from '../../uploads/create-upload.js';
+import { createImport, type ImportInput } from '../../uploads/import/import-upload.js';
 import type { AppContext } from '../../core/context.js';
 import { formUpload } from '../../uploads/form-upload.js';
 import { formParts } from '../multipart.js';
@@ -21,7 +22,10 @@ import { CompleteBody, CreateUploadBody, IdParams, ListQuery, SignPartsBody, Upl
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
 
-export function uploadRoutes(deps: AppContext, background: Background, gate = new UploadGate(Number.POSITIVE_INFINITY)) {
+/** The tus upload URL of a session, with its token; absent where tus is not served. */
+export type TusLink = (uploadId: string, expiresAt: Date) => string;
+
+export function uploadRoutes(deps: AppContext, background: Background, gate = new UploadGate(Number.POSITIVE_INFINITY), tusLink?: TusLink) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -52,7 +56,18 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
           throw new IntakeError('invalid_request', 'Send the session as a JSON body (application/json), or a file as multipart/form-data.');
         }
         const body = request.body as CreateUploadBody;
-        const created = await createUpload(deps, tenant, body);
+        if (body.source_url !== undefined) {
+          if (body.protocol !== undefined) throw new IntakeError('invalid_request', 'An import is fetched by Intake: protocol does not apply.', { field: 'protocol' });
+          const upload = await createImport(deps, tenant, body as ImportInput);
+          deps.observer?.created(upload.kind);
+          return reply.code(202).send({ message: 'Import accepted: Intake is fetching the file; its status tells how it goes.', ...ok(request, uploadView(upload)) });
+        }
+        for (const field of ['filename', 'content_type', 'file_size'] as const) {
+          if (body[field] === undefined) throw new IntakeError('invalid_request', `Invalid body: body must have required property '${field}'.`, { field });
+        }
+        if (body.protocol === 'tus' && !tusLink) throw new IntakeError('invalid_request', 'tus is served with local storage only in this version.', { field: 'protocol' });
+        const created = await createUpload(deps, tenant, body as CreateUploadInput);
+        if (body.protocol === 'tus' && 'upload' in created && !created.duplicate) created.upload.upload_url = tusLink!(created.upload.id, new Date(created.upload.expires_at));
         if ('skipped' in created) return sendOk(reply, created.skipped, 200);
         deps.observer?.created(created.upload.kind);
         // A duplicate is complete at once, from stored content: no bytes received, no wait.
