@@ -28,6 +28,9 @@ export const SourceView = Type.Object({
 });
 export type SourceView = Static<typeof SourceView>;
 
+/** What to show while an image or video loads: a ThumbHash (base64) and the dominant colour. */
+export const Placeholder = Type.Object({ thumbhash: Str, color: Type.String({ description: '#rrggbb' }) });
+
 /** The one definition of an asset as clients see it. */
 export const AssetView = Type.Object({
   id: Str,
@@ -50,6 +53,7 @@ export const AssetView = Type.Object({
   status: Str,
   error: Nullable(Type.Object({ code: Str, message: Str })),
   url: Nullable(Str),
+  placeholder: Nullable(Placeholder),
   sources: Type.Array(SourceView),
   created_at: Str,
   updated_at: Str,
@@ -109,6 +113,7 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
     status: row.status,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     url,
+    placeholder: row.thumbhash && row.color ? { thumbhash: row.thumbhash, color: row.color } : null,
     sources,
     created_at: row.created_at,
     updated_at: row.updated_at,

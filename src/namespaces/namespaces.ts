@@ -95,7 +95,7 @@ export class Namespaces {
       created_at: this.clock.now().toISOString(),
     };
     await nameTaken(name, () => repos.namespaces.insert(row));
-    return namespaceView({ ...row, stored_bytes: 0, reserved_bytes: 0, public_delivery: 0 });
+    return namespaceView({ ...row, stored_bytes: 0, reserved_bytes: 0, public_delivery: 0, presets: '{}' });
   }
 
   async get(id: string): Promise<NamespaceRow> {

@@ -428,6 +428,11 @@ export interface components {
             mimetype: string | null;
             /** @enum {string} */
             object: "media";
+            placeholder: {
+                /** @description #rrggbb */
+                color: string;
+                thumbhash: string;
+            } | null;
             sha256: string | null;
             sources: {
                 bitrate: number | null;
@@ -1195,6 +1200,11 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1313,6 +1323,11 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1435,6 +1450,11 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1628,6 +1648,11 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1750,6 +1775,11 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
