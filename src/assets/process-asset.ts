@@ -97,7 +97,7 @@ async function needsWork(deps: AppContext, asset: AssetRow): Promise<boolean> {
 }
 
 /** The original as a local file: in place when the driver keeps it on disk, else streamed down, size-capped. */
-async function localInput(deps: AppContext, asset: AssetRow, dir: string): Promise<string> {
+export async function localInput(deps: AppContext, asset: AssetRow, dir: string): Promise<string> {
   if (deps.storage.localPath) return deps.storage.localPath(asset.storage_key!);
   const file = path.join(dir, 'source');
   const cap = (asset.filesize ?? deps.config.uploads.maxUploadBytes) + 1;

@@ -9,9 +9,9 @@ import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { AppContext } from '../core/context.js';
-import { DELIVERY_TTL_SECONDS, renditionFilename } from './views.js';
+import { renditionFilename } from './views.js';
 
-type Deps = Pick<AppContext, 'store' | 'storage' | 'clock'>;
+type Deps = Pick<AppContext, 'store' | 'storage' | 'clock' | 'config'>;
 
 export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: string, label?: string): Promise<string> {
   const namespace = await deps.store.namespaces.find(namespaceId);
@@ -25,7 +25,7 @@ export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: 
   const mimetype = chosen ? chosen.mimetype : asset.mimetype;
   const filename = chosen ? renditionFilename(chosen.label, asset.filename, chosen.storage_key) : asset.filename;
   return deps.storage.presignGet(key, {
-    expiresAt: addSeconds(deps.clock.now(), DELIVERY_TTL_SECONDS),
+    expiresAt: addSeconds(deps.clock.now(), deps.config.delivery.linkSeconds),
     contentType: mimetype,
     filename,
     disposition: dispositionFor(mimetype),

@@ -7,9 +7,6 @@ import { addSeconds, type Clock } from '../lib/clock.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 
-/** How long a delivery link in an API response stays valid. */
-export const DELIVERY_TTL_SECONDS = 3600;
-
 const Str = Type.String();
 const Int = Type.Integer();
 const Num = Type.Number();
@@ -60,8 +57,9 @@ export const AssetView = Type.Object({
 });
 export type AssetView = Static<typeof AssetView>;
 
-export async function assetView(row: AssetRow, renditions: SourceRow[], storage: ObjectStorage, clock: Clock): Promise<AssetView> {
-  const expiresAt = addSeconds(clock.now(), DELIVERY_TTL_SECONDS);
+/** The asset with delivery links that live `expiresIn` seconds (the caller's `expires_in`, or the configured default). */
+export async function assetView(row: AssetRow, renditions: SourceRow[], storage: ObjectStorage, clock: Clock, expiresIn: number): Promise<AssetView> {
+  const expiresAt = addSeconds(clock.now(), expiresIn);
   const link = (key: string, mimetype: string, filename: string) =>
     storage.presignGet(key, { expiresAt, contentType: mimetype, filename, disposition: dispositionFor(mimetype) });
   const url = row.storage_key && row.mimetype ? await link(row.storage_key, row.mimetype, row.filename) : null;

@@ -20,7 +20,7 @@ export interface AppContext {
   types: MediaTypes;
   images: ImageProber;
   clock: Clock;
-  config: Pick<Config, 'uploads' | 'media' | 'storage'>;
+  config: Pick<Config, 'uploads' | 'media' | 'storage' | 'delivery'>;
   /** Where jobs are recorded (inside the transaction of the change that starts them). */
   jobs: JobQueue;
   log: Logger;

@@ -30,6 +30,8 @@ import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { publicRoutes } from './routes/public.js';
+import { transformRoutes, transformUrlRoutes } from './routes/transforms.js';
+import type { Transforms } from '../assets/transforms.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
@@ -60,6 +62,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** INTAKE_PUBLIC_URL: the `servers` entry of /openapi.json. */
   publicUrl?: string;
+  /** Image transforms on demand (signed URLs, public presets). */
+  transforms: Transforms;
 }
 
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
@@ -158,12 +162,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
   await app.register(publicRoutes(deps.uploads));
+  await app.register(transformRoutes(deps.transforms));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
   await app.register(async (v1) => {
     installAuth(v1, deps.authenticator, deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute), byAddress);
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
     await v1.register(assetRoutes(deps.uploads));
+    await v1.register(transformUrlRoutes(deps.transforms));
     await v1.register(adminRoutes(deps.namespaces));
     await v1.register(webhookRoutes(deps.webhooks));
   });

@@ -61,6 +61,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     addressRateLimitPerMinute: config.http.addressRateLimitPerMinute,
     limiters: shared.limiters,
     publicUrl: config.http.publicUrl,
+    transforms: core.transforms,
   });
   return {
     app,

@@ -17,6 +17,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
+import { Transforms } from '../assets/transforms.js';
 import { createStorage } from '../storage/index.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
@@ -37,6 +38,8 @@ export interface Core {
   selfServed: LocalDiskStorage | null;
   webhooks: WebhookDeps;
   namespaces: Namespaces;
+  /** Image transforms on demand, signed with the instance's signing secret. */
+  transforms: Transforms;
   /** Forgets keys an admin revokes or changes; the API's authenticator reads through it. */
   keyCache: KeyCache;
   adminKey: { value: string; created: boolean; path: string | null };
@@ -110,6 +113,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     selfServed,
     webhooks,
     namespaces: new Namespaces(store, clock, keyCache),
+    transforms: new Transforms(context, signing.value, config.http.publicUrl.replace(/\/+$/, '')),
     keyCache,
     adminKey,
     queue,

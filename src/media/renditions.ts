@@ -55,3 +55,8 @@ export function posterArgs(file: string): string[] {
 export function audioArgs(file: string): string[] {
   return ['-map', '0:a:0', '-vn', '-c:a', 'aac', '-b:a', '128k', '-map_metadata', '-1', '-movflags', '+faststart', '-f', 'mp4', file];
 }
+
+/** One frame as lossless PNG at the source's size (a transform of a video at a chosen time resizes it next). */
+export function frameArgs(file: string): string[] {
+  return ['-map', '0:v:0', '-frames:v', '1', '-vf', 'format=rgb24', '-map_metadata', '-1', '-f', 'image2', '-c:v', 'png', file];
+}

@@ -111,6 +111,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/p/{namespace_id}/{alias}/t/{preset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public delivery by alias: the namespace’s named transform preset */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    alias: string;
+                    namespace_id: string;
+                    preset: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The image. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Not modified (If-None-Match). */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -123,6 +188,78 @@ export interface paths {
          * @description Readiness probe: 200 when every dependency answers, else 503 naming the unreachable ones. No key.
          */
         get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/t/{asset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An image transform by its signed URL (from GET /v1/assets/{id}/url) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    asset_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The image. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Not modified (If-None-Match). */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -166,6 +303,114 @@ export interface paths {
         head?: never;
         /** Edit title, metadata, alias or folder */
         patch: operations["updateAsset"];
+        trace?: never;
+    };
+    "/v1/assets/{id}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A signed URL for an image or video frame at a size and format of your choice
+         * @description The URL needs no key and works until `expires_at`; the image is rendered on its first request and stored (counted in the quota, removed with the asset).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    dpr?: number;
+                    /** @description Lifetime of the URL in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                    expires_in?: number;
+                    fit?: "cover" | "contain" | "inside" | "fill";
+                    /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                    format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                    /** @description Box height in CSS pixels (× dpr). */
+                    height?: number;
+                    quality?: number;
+                    /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                    time?: number;
+                    /** @description Box width in CSS pixels (× dpr). */
+                    width?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The signed URL. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                expires_at: string;
+                                url: string;
+                            };
+                            /** @enum {object|null} */
+                            error: never | null;
+                            meta: components["schemas"]["Meta"];
+                        };
+                    };
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Failure: error.code is one of the stable codes of the contract. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/assets/by-alias/{alias}": {
@@ -252,7 +497,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a namespace’s name, quota, limits or public delivery (admin); stored bytes are never deleted */
+        /** Change a namespace’s name, quota, limits, public delivery or transform presets (admin); stored bytes are never deleted */
         patch: operations["updateNamespace"];
         trace?: never;
     };
@@ -581,6 +826,21 @@ export interface components {
                 video?: number;
             };
             name: string;
+            presets: {
+                [key: string]: {
+                    dpr?: number;
+                    fit?: "cover" | "contain" | "inside" | "fill";
+                    /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                    format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                    /** @description Box height in CSS pixels (× dpr). */
+                    height?: number;
+                    quality?: number;
+                    /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                    time?: number;
+                    /** @description Box width in CSS pixels (× dpr). */
+                    width?: number;
+                };
+            };
             public_delivery: boolean;
             quota_bytes: number | null;
         };
@@ -595,6 +855,21 @@ export interface components {
                 video?: number;
             };
             name: string;
+            presets: {
+                [key: string]: {
+                    dpr?: number;
+                    fit?: "cover" | "contain" | "inside" | "fill";
+                    /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                    format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                    /** @description Box height in CSS pixels (× dpr). */
+                    height?: number;
+                    quality?: number;
+                    /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                    time?: number;
+                    /** @description Box width in CSS pixels (× dpr). */
+                    width?: number;
+                };
+            };
             public_delivery: boolean;
             quota_bytes: number | null;
             reserved_bytes: number;
@@ -1160,6 +1435,8 @@ export interface operations {
         parameters: {
             query?: {
                 cursor?: string;
+                /** @description Lifetime of the signed links in the answer, in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
                 folder?: string;
                 kind?: "image" | "video" | "audio" | "document";
                 limit?: number;
@@ -1411,7 +1688,10 @@ export interface operations {
     };
     getAsset: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Lifetime of the signed links in the answer, in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -1478,6 +1758,15 @@ export interface operations {
                         error: never | null;
                         meta: components["schemas"]["Meta"];
                     };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Failure: error.code is one of the stable codes of the contract. */
@@ -1736,7 +2025,10 @@ export interface operations {
     };
     getAssetByAlias: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Lifetime of the signed links in the answer, in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
+            };
             header?: never;
             path: {
                 alias: string;
@@ -1803,6 +2095,15 @@ export interface operations {
                         error: never | null;
                         meta: components["schemas"]["Meta"];
                     };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Failure: error.code is one of the stable codes of the contract. */
@@ -2287,6 +2588,21 @@ export interface operations {
                         video?: number;
                     };
                     name?: string;
+                    presets?: {
+                        [key: string]: {
+                            dpr?: number;
+                            fit?: "cover" | "contain" | "inside" | "fill";
+                            /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                            format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                            /** @description Box height in CSS pixels (× dpr). */
+                            height?: number;
+                            quality?: number;
+                            /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                            time?: number;
+                            /** @description Box width in CSS pixels (× dpr). */
+                            width?: number;
+                        };
+                    };
                     public_delivery?: boolean;
                     quota_bytes?: number | null;
                 };

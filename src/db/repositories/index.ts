@@ -3,6 +3,7 @@ import type { Database } from '../schema.js';
 import { ApiKeysRepository } from './api-keys.js';
 import { AssetsRepository } from './assets.js';
 import { BlobsRepository } from './blobs.js';
+import { DerivativesRepository } from './derivatives.js';
 import { LeasesRepository } from './leases.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
@@ -19,6 +20,7 @@ export interface Repositories {
   jobs: JobsRepository;
   webhooks: WebhooksRepository;
   leases: LeasesRepository;
+  derivatives: DerivativesRepository;
 }
 
 export interface Store extends Repositories {
@@ -44,6 +46,7 @@ function repositories(db: Kysely<Database>): Repositories {
     jobs: new JobsRepository(db),
     webhooks: new WebhooksRepository(db),
     leases: new LeasesRepository(db),
+    derivatives: new DerivativesRepository(db),
   };
 }
 
