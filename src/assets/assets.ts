@@ -13,8 +13,8 @@ import { assetData, emitEvent } from '../webhooks/events.js';
  * The asset as clients see it, its links living `expiresIn` seconds: the configured default
  * when the caller did not choose, and never past the configured maximum (400 beyond it).
  */
-export async function showAsset(deps: Pick<AppContext, 'store' | 'storage' | 'clock' | 'config'>, row: AssetRow, expiresIn?: number): Promise<AssetView> {
-  return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock, linkLifetime(deps, expiresIn));
+export async function showAsset(deps: Pick<AppContext, 'store' | 'storage' | 'clock' | 'config' | 'tokens'>, row: AssetRow, expiresIn?: number): Promise<AssetView> {
+  return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock, linkLifetime(deps, expiresIn), deps.tokens);
 }
 
 /** A signed link's lifetime in seconds: the caller's choice within the configured bound, else the default. */

@@ -19,7 +19,7 @@ export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: 
   const asset = await deps.store.assets.findByAlias(namespaceId, alias);
   if (!asset || !asset.storage_key || !asset.mimetype || asset.status === 'pending' || asset.status === 'failed') throw notFound('Asset');
   const sources = await deps.store.assets.listSources(asset.id);
-  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label);
+  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label && s.label !== 'hls');
   if (chosen === undefined) throw notFound('Source');
   const key = chosen ? chosen.storage_key : asset.storage_key;
   const mimetype = chosen ? chosen.mimetype : asset.mimetype;

@@ -31,6 +31,7 @@ import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { publicRoutes } from './routes/public.js';
 import { transformRoutes, transformUrlRoutes } from './routes/transforms.js';
+import { playbackRoutes } from './routes/playback.js';
 import type { Transforms } from '../assets/transforms.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
   await app.register(publicRoutes(deps.uploads));
   await app.register(transformRoutes(deps.transforms));
+  if (deps.uploads.tokens) await app.register(playbackRoutes(deps.uploads, deps.uploads.tokens));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
   await app.register(async (v1) => {

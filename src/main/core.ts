@@ -14,6 +14,7 @@ import { createStore, type Store } from '../db/repositories/index.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobMetrics } from '../jobs/metrics.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { PathTokens } from '../lib/path-token.js';
 import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
@@ -98,7 +99,8 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     (err, context) => log.warn({ err }, `job queue: ${context}`),
   );
   const uploadStats = uploadMetrics();
-  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, observer: uploadStats.observer };
+  const tokens = new PathTokens(signing.value, config.http.publicUrl.replace(/\/+$/, ''));
+  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, observer: uploadStats.observer, tokens };
   const webhooks: WebhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);

@@ -57,6 +57,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hls/{asset_id}/{token}/{*}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** HLS playlists and CMAF segments of a video, under a signed path (from the asset’s playback.hls) */
+        get: operations["getHlsFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -111,6 +128,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/p/{namespace_id}/{alias}/hls/master.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public delivery by alias: the video’s HLS master playlist */
+        get: operations["getPublicHlsMaster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/p/{namespace_id}/{alias}/t/{preset}": {
         parameters: {
             query?: never;
@@ -119,55 +153,7 @@ export interface paths {
             cookie?: never;
         };
         /** Public delivery by alias: the namespace’s named transform preset */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    alias: string;
-                    namespace_id: string;
-                    preset: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The image. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Not modified (If-None-Match). */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getPublicAssetPreset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -204,62 +190,7 @@ export interface paths {
             cookie?: never;
         };
         /** An image transform by its signed URL (from GET /v1/assets/{id}/url) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    asset_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The image. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Not modified (If-None-Match). */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getTransform"];
         put?: never;
         post?: never;
         delete?: never;
@@ -316,95 +247,7 @@ export interface paths {
          * A signed URL for an image or video frame at a size and format of your choice
          * @description The URL needs no key and works until `expires_at`; the image is rendered on its first request and stored (counted in the quota, removed with the asset).
          */
-        get: {
-            parameters: {
-                query?: {
-                    dpr?: number;
-                    /** @description Lifetime of the URL in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
-                    expires_in?: number;
-                    fit?: "cover" | "contain" | "inside" | "fill";
-                    /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
-                    format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
-                    /** @description Box height in CSS pixels (× dpr). */
-                    height?: number;
-                    quality?: number;
-                    /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
-                    time?: number;
-                    /** @description Box width in CSS pixels (× dpr). */
-                    width?: number;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The signed URL. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                expires_at: string;
-                                url: string;
-                            };
-                            /** @enum {object|null} */
-                            error: never | null;
-                            meta: components["schemas"]["Meta"];
-                        };
-                    };
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Failure: error.code is one of the stable codes of the contract. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getAssetTransformUrl"];
         put?: never;
         post?: never;
         delete?: never;
@@ -678,6 +521,10 @@ export interface components {
                 color: string;
                 thumbhash: string;
             } | null;
+            playback: {
+                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                hls: string | null;
+            };
             sha256: string | null;
             sources: {
                 bitrate: number | null;
@@ -1305,6 +1152,48 @@ export interface operations {
             };
         };
     };
+    getHlsFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                "*": string;
+                asset_id: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The playlist or segment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getMetrics: {
         parameters: {
             query?: never;
@@ -1404,6 +1293,85 @@ export interface operations {
             };
         };
     };
+    getPublicHlsMaster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alias: string;
+                namespace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Location: a freshly signed master playlist URL. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPublicAssetPreset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alias: string;
+                namespace_id: string;
+                preset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getReadiness: {
         parameters: {
             query?: never;
@@ -1422,6 +1390,62 @@ export interface operations {
             };
             /** @description Not ready: error.details.checks names the unreachable dependency (database, storage, queue). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTransform: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1482,6 +1506,10 @@ export interface operations {
                                 color: string;
                                 thumbhash: string;
                             } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1605,6 +1633,10 @@ export interface operations {
                                 color: string;
                                 thumbhash: string;
                             } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1735,6 +1767,10 @@ export interface operations {
                                 color: string;
                                 thumbhash: string;
                             } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1942,6 +1978,10 @@ export interface operations {
                                 color: string;
                                 thumbhash: string;
                             } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -2023,6 +2063,95 @@ export interface operations {
             };
         };
     };
+    getAssetTransformUrl: {
+        parameters: {
+            query?: {
+                dpr?: number;
+                /** @description Lifetime of the URL in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
+                fit?: "cover" | "contain" | "inside" | "fill";
+                /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                /** @description Box height in CSS pixels (× dpr). */
+                height?: number;
+                quality?: number;
+                /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                time?: number;
+                /** @description Box width in CSS pixels (× dpr). */
+                width?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed URL. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            expires_at: string;
+                            url: string;
+                        };
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getAssetByAlias: {
         parameters: {
             query?: {
@@ -2072,6 +2201,10 @@ export interface operations {
                                 color: string;
                                 thumbhash: string;
                             } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
