@@ -22,6 +22,7 @@ import { benchMultipartS3, multipartS3Summary } from './multipart-s3.js';
 import { benchRateLimits, rateLimitSummary } from './rate-limits.js';
 import { benchSdk, sdkSummary } from './sdk.js';
 import { benchFootprint, footprintSummary } from './footprint.js';
+import { benchDelivery, deliverySummary } from './delivery.js';
 import { benchScaleSessions, scaleSessionsSummary } from './scale/sessions.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -96,6 +97,10 @@ async function hostileOnly(cleanup: Cleanup): Promise<void> {
 async function main(cleanup: Cleanup): Promise<void> {
   if (process.argv[2] === 'footprint') {
     process.stdout.write(`\n${footprintSummary(await benchFootprint(cleanup))}\n`);
+    return;
+  }
+  if (process.argv[2] === 'delivery') {
+    process.stdout.write(`\nLoad average (1 min): ${os.loadavg()[0]!.toFixed(2)}\n${deliverySummary(await benchDelivery())}\n`);
     return;
   }
   if (process.argv.includes('hostile')) return hostileOnly(cleanup);

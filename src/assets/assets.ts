@@ -9,8 +9,20 @@ import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict } 
 import { assetView, type AssetView } from './views.js';
 import { assetData, emitEvent } from '../webhooks/events.js';
 
-export async function showAsset(deps: Pick<AppContext, 'store' | 'storage' | 'clock'>, row: AssetRow): Promise<AssetView> {
-  return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock);
+/**
+ * The asset as clients see it, its links living `expiresIn` seconds: the configured default
+ * when the caller did not choose, and never past the configured maximum (400 beyond it).
+ */
+export async function showAsset(deps: Pick<AppContext, 'store' | 'storage' | 'clock' | 'config' | 'tokens'>, row: AssetRow, expiresIn?: number): Promise<AssetView> {
+  return assetView(row, await deps.store.assets.listSources(row.id), deps.storage, deps.clock, linkLifetime(deps, expiresIn), deps.tokens);
+}
+
+/** A signed link's lifetime in seconds: the caller's choice within the configured bound, else the default. */
+export function linkLifetime(deps: Pick<AppContext, 'config'>, expiresIn: number | undefined): number {
+  if (expiresIn === undefined) return deps.config.delivery.linkSeconds;
+  const max = deps.config.delivery.maxLinkSeconds;
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > max) throw invalid(`expires_in must be a whole number of seconds from 1 to ${max}.`, 'expires_in');
+  return expiresIn;
 }
 
 /** The asset holding `alias` in the caller's namespace (404 otherwise). */
@@ -80,7 +92,8 @@ export async function deleteAsset(deps: Pick<AppContext, 'store' | 'storage' | '
       }
     }
     // Renditions hold their bytes alone, counted in stored_bytes when they were recorded.
-    const renditionBytes = sources.reduce((sum, s) => sum + (s.blob_id ? 0 : (s.filesize ?? 0)), 0);
+    // Transforms made on demand too (their files sit under the asset's prefix, removed below).
+    const renditionBytes = sources.reduce((sum, s) => sum + (s.blob_id ? 0 : (s.filesize ?? 0)), 0) + (await r.derivatives.deleteForAsset(asset.id));
     if (renditionBytes) await r.namespaces.adjust(tenant.namespaceId, { stored: -renditionBytes });
     await emitEvent(deps, r, tenant.namespaceId, 'asset.deleted', assetData(asset));
     return { lastKeys, renditionKeys: sources.filter((s) => !s.blob_id).map((s) => s.storage_key) };

@@ -1,7 +1,8 @@
 /**
  * The `asset.process` job: renditions for a verified asset. Video → an H.264/AAC MP4 per
  * ladder rung (never above the source) and a JPEG poster; image → WebP thumbnail and
- * preview; audio → AAC. Each is probed, written through the storage driver under a fixed
+ * preview; audio → AAC. Images and videos also get their placeholder (a ThumbHash and the
+ * dominant colour, of the image or of the poster), recorded on the asset with the renditions. Each is probed, written through the storage driver under a fixed
  * key (a retry overwrites, never adds), and recorded with the status change in one
  * transaction that first removes any earlier set, so the asset ends with exactly one set.
  * Their bytes count in the namespace's `stored_bytes` (added in that transaction, the
@@ -19,7 +20,8 @@ import { PermanentJobError } from '../jobs/catalogue.js';
 import { newId } from '../lib/ids.js';
 import { probeAv, ProbeError, probeStill } from '../media/ffprobe.js';
 import { demuxerFor, MediaError, runFfmpeg, type RunOptions } from '../media/ffmpeg.js';
-import { makeImageRenditions } from '../media/image-renditions.js';
+import { filesUnder, writeMasterPlaylist } from '../media/hls.js';
+import { makeImageRenditions, renderImage, type Placeholder } from '../media/image-renditions.js';
 import { audioArgs, ladderFor, posterArgs, posterSeeks, videoLadderArgs } from '../media/renditions.js';
 import { ObjectTooLargeError } from '../storage/object-storage.js';
 import type { AppContext } from '../core/context.js';
@@ -56,8 +58,9 @@ export async function processAsset(deps: AppContext, assetId: string, ctx: JobCo
   await fs.mkdir(dir, { recursive: true });
   try {
     const input = await localInput(deps, asset, dir);
-    const outputs = await render(deps, asset, input, dir, ctx);
-    await store(deps, asset, outputs);
+    const { outputs, placeholder, hlsDir } = await render(deps, asset, input, dir, ctx);
+    if (hlsDir) outputs.push(await storeHls(deps, asset, hlsDir));
+    await store(deps, asset, outputs, placeholder);
   } catch (err) {
     // Deleted meanwhile: its original went with it, so ffmpeg, sharp or the download failed
     // for want of a file. Done, not failed (and nothing to retry).
@@ -96,7 +99,7 @@ async function needsWork(deps: AppContext, asset: AssetRow): Promise<boolean> {
 }
 
 /** The original as a local file: in place when the driver keeps it on disk, else streamed down, size-capped. */
-async function localInput(deps: AppContext, asset: AssetRow, dir: string): Promise<string> {
+export async function localInput(deps: AppContext, asset: AssetRow, dir: string): Promise<string> {
   if (deps.storage.localPath) return deps.storage.localPath(asset.storage_key!);
   const file = path.join(dir, 'source');
   const cap = (asset.filesize ?? deps.config.uploads.maxUploadBytes) + 1;
@@ -119,11 +122,27 @@ async function localInput(deps: AppContext, asset: AssetRow, dir: string): Promi
 /** Resizing decodes the whole image, which verification (headers only) never did: four times its memory cap. */
 const RENDITION_MEMORY_FACTOR = 4;
 
-async function render(deps: AppContext, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
+interface Rendered {
+  outputs: Output[];
+  placeholder: Placeholder | null;
+  /** A video's HLS folder (master.m3u8, a folder per rung, audio/), stored as one `hls` source. */
+  hlsDir?: string;
+}
+
+/** The HLS source's mimetype; its storage key is the master playlist's, its size every file's. */
+export const HLS_MIMETYPE = 'application/vnd.apple.mpegurl';
+
+/** The limits every image render of a job runs under (transforms use the same). */
+export function imageRenderOptions(deps: AppContext, signal?: AbortSignal) {
+  return { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal };
+}
+
+async function render(deps: AppContext, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Rendered> {
   const timeoutMs = transcodeTimeoutMs(asset.duration);
   if (asset.kind === 'image') {
-    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal: ctx.signal });
-    return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
+    const made = await makeImageRenditions(input, dir, imageRenderOptions(deps, ctx.signal));
+    const outputs = made.renditions.map((r) => ({ label: r.name, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
+    return { outputs, placeholder: made.placeholder };
   }
   // Probed again here (verification's facts are on the row, but not which demuxer reads the file).
   const av = await probeAv(deps.config.media.ffprobePath, input, { signal: ctx.signal });
@@ -134,17 +153,21 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
   if (asset.kind === 'audio') {
     const file = path.join(dir, 'audio.m4a');
     await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: audioArgs(file), onProgress: (f) => progress(f * 90) });
-    return [await probed(deps, 'audio', file, 'audio/mp4')];
+    return { outputs: [await probed(deps, 'audio', file, 'audio/mp4')], placeholder: null };
   }
   const rungs = ladderFor(asset.height, deps.config.media.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
-  await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio), onProgress: (f) => progress(f * 85) });
+  const hlsDir = path.join(dir, 'hls');
+  for (const sub of [...rungs.map((r) => r.label), 'audio']) await fs.mkdir(path.join(hlsDir, sub), { recursive: true });
+  await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio, hlsDir), onProgress: (f) => progress(f * 85) });
   const poster = path.join(dir, 'poster.jpg');
   await makePoster(deps, { ...base, duration: null }, poster, asset.duration);
+  const { placeholder } = await renderImage(poster, dir, { specs: [], placeholder: true }, imageRenderOptions(deps, ctx.signal));
   progress(90);
   const outputs = [];
   for (const r of rungs) outputs.push(await probed(deps, r.label, r.file, 'video/mp4'));
   outputs.push(await probed(deps, 'poster', poster, 'image/jpeg'));
-  return outputs;
+  await writeMasterPlaylist(hlsDir, outputs.filter((o) => o.mimetype === 'video/mp4').map((o) => ({ label: o.label, width: o.width ?? 0, height: o.height ?? 0 })), av.hasAudio);
+  return { outputs, placeholder, hlsDir };
 }
 
 /**
@@ -195,7 +218,23 @@ function progressReporter(deps: AppContext, uploadId: string): (percent: number)
   };
 }
 
-async function store(deps: AppContext, asset: AssetRow, made: Output[]): Promise<void> {
+/**
+ * Writes the HLS files under `<ns>/<asset>/hls/` (fixed keys: a retry overwrites) and
+ * returns the one source that stands for them: the master playlist's key, every file's bytes.
+ */
+async function storeHls(deps: AppContext, asset: AssetRow, hlsDir: string): Promise<Output & { stored: true }> {
+  let size = 0;
+  for (const rel of await filesUnder(hlsDir)) {
+    const file = path.join(hlsDir, rel);
+    const bytes = await sizeOf(file);
+    const type = rel.endsWith('.m3u8') ? HLS_MIMETYPE : rel.endsWith('.m4s') ? 'video/iso.segment' : 'video/mp4';
+    await deps.storage.write(`${asset.namespace_id}/${asset.id}/hls/${rel.split(path.sep).join('/')}`, createReadStream(file), { maxSize: bytes, contentType: type });
+    size += bytes;
+  }
+  return { label: 'hls', file: path.join(hlsDir, 'master.m3u8'), mimetype: HLS_MIMETYPE, width: null, height: null, duration: asset.duration, bitrate: null, size, stored: true };
+}
+
+async function store(deps: AppContext, asset: AssetRow, made: Array<Output & { stored?: true }>, placeholder: Placeholder | null): Promise<void> {
   const ours = (key: string) => key.startsWith(`${asset.namespace_id}/${asset.id}/`);
   // A label a source attached from another upload holds (its own poster, say) is not made again.
   const attached = new Set((await deps.store.assets.listSources(asset.id)).filter((src) => !ours(src.storage_key)).map((src) => src.label));
@@ -203,6 +242,10 @@ async function store(deps: AppContext, asset: AssetRow, made: Output[]): Promise
   await deps.store.uploads.transition(asset.upload_id, ['processing'], { status: 'storing', progress: 90, updated_at: deps.clock.now().toISOString() });
   const keys: string[] = [];
   for (const o of outputs) {
+    if (o.stored) {
+      keys.push(`${asset.namespace_id}/${asset.id}/hls/master.m3u8`);
+      continue;
+    }
     const key = `${asset.namespace_id}/${asset.id}/${o.label}${path.extname(o.file)}`;
     await deps.storage.write(key, createReadStream(o.file), { maxSize: o.size, contentType: o.mimetype });
     keys.push(key);
@@ -225,17 +268,21 @@ async function store(deps: AppContext, asset: AssetRow, made: Output[]): Promise
     }
     // Made anyway, even past the quota: the namespace then has no room for new uploads.
     if (change) await r.namespaces.adjust(asset.namespace_id, { stored: change });
+    if (placeholder) await r.assets.update(asset.namespace_id, asset.id, { thumbhash: placeholder.thumbhash, color: placeholder.color });
     if (current.status !== 'processing') return true;
     await r.assets.transition(asset.id, ['processing'], { status: 'ready', updated_at: now });
     const upload = await r.uploads.findById(asset.upload_id);
     if (upload && (await r.uploads.transition(upload.id, ['processing', 'storing'], { status: 'completed', progress: 100, completed_at: now, updated_at: now }))) {
       await emitEvent(deps, r, asset.namespace_id, 'upload.completed', uploadData({ ...upload, status: 'completed' }));
     }
-    await emitEvent(deps, r, asset.namespace_id, 'asset.ready', assetData({ ...current, status: 'ready' }));
+    await emitEvent(deps, r, asset.namespace_id, 'asset.ready', assetData({ ...current, status: 'ready', thumbhash: placeholder?.thumbhash ?? null, color: placeholder?.color ?? null }));
     return true;
   });
   // Deleted while it was being processed: its renditions must not outlive it.
-  if (!recorded) for (const key of keys) await deps.storage.delete(key);
+  if (!recorded) {
+    for (const key of keys) await deps.storage.delete(key);
+    await deps.storage.deletePrefix(`${asset.namespace_id}/${asset.id}/hls/`);
+  }
 }
 
 /** Bad media: the asset and its upload fail with the reason; the original stays until the asset is deleted. */

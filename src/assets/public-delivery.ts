@@ -9,9 +9,9 @@ import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { AppContext } from '../core/context.js';
-import { DELIVERY_TTL_SECONDS, renditionFilename } from './views.js';
+import { renditionFilename } from './views.js';
 
-type Deps = Pick<AppContext, 'store' | 'storage' | 'clock'>;
+type Deps = Pick<AppContext, 'store' | 'storage' | 'clock' | 'config'>;
 
 export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: string, label?: string): Promise<string> {
   const namespace = await deps.store.namespaces.find(namespaceId);
@@ -19,13 +19,13 @@ export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: 
   const asset = await deps.store.assets.findByAlias(namespaceId, alias);
   if (!asset || !asset.storage_key || !asset.mimetype || asset.status === 'pending' || asset.status === 'failed') throw notFound('Asset');
   const sources = await deps.store.assets.listSources(asset.id);
-  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label);
+  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label && s.label !== 'hls');
   if (chosen === undefined) throw notFound('Source');
   const key = chosen ? chosen.storage_key : asset.storage_key;
   const mimetype = chosen ? chosen.mimetype : asset.mimetype;
   const filename = chosen ? renditionFilename(chosen.label, asset.filename, chosen.storage_key) : asset.filename;
   return deps.storage.presignGet(key, {
-    expiresAt: addSeconds(deps.clock.now(), DELIVERY_TTL_SECONDS),
+    expiresAt: addSeconds(deps.clock.now(), deps.config.delivery.linkSeconds),
     contentType: mimetype,
     filename,
     disposition: dispositionFor(mimetype),

@@ -6,9 +6,8 @@ import type { Metadata } from './fields.js';
 import { addSeconds, type Clock } from '../lib/clock.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-
-/** How long a delivery link in an API response stays valid. */
-export const DELIVERY_TTL_SECONDS = 3600;
+import type { PathTokens } from '../lib/path-token.js';
+import { hlsUrl } from './playback.js';
 
 const Str = Type.String();
 const Int = Type.Integer();
@@ -27,6 +26,9 @@ export const SourceView = Type.Object({
   url: Str,
 });
 export type SourceView = Static<typeof SourceView>;
+
+/** What to show while an image or video loads: a ThumbHash (base64) and the dominant colour. */
+export const Placeholder = Type.Object({ thumbhash: Str, color: Type.String({ description: '#rrggbb' }) });
 
 /** The one definition of an asset as clients see it. */
 export const AssetView = Type.Object({
@@ -50,14 +52,17 @@ export const AssetView = Type.Object({
   status: Str,
   error: Nullable(Type.Object({ code: Str, message: Str })),
   url: Nullable(Str),
+  placeholder: Nullable(Placeholder),
+  playback: Type.Object({ hls: Nullable(Type.String({ description: 'Signed HLS master playlist (CMAF segments): plays without the API key until the link expires.' })) }),
   sources: Type.Array(SourceView),
   created_at: Str,
   updated_at: Str,
 });
 export type AssetView = Static<typeof AssetView>;
 
-export async function assetView(row: AssetRow, renditions: SourceRow[], storage: ObjectStorage, clock: Clock): Promise<AssetView> {
-  const expiresAt = addSeconds(clock.now(), DELIVERY_TTL_SECONDS);
+/** The asset with delivery links that live `expiresIn` seconds (the caller's `expires_in`, or the configured default). */
+export async function assetView(row: AssetRow, renditions: SourceRow[], storage: ObjectStorage, clock: Clock, expiresIn: number, tokens?: PathTokens): Promise<AssetView> {
+  const expiresAt = addSeconds(clock.now(), expiresIn);
   const link = (key: string, mimetype: string, filename: string) =>
     storage.presignGet(key, { expiresAt, contentType: mimetype, filename, disposition: dispositionFor(mimetype) });
   const url = row.storage_key && row.mimetype ? await link(row.storage_key, row.mimetype, row.filename) : null;
@@ -75,7 +80,13 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
       url,
     });
   }
+  let hls: string | null = null;
   for (const s of renditions) {
+    // The HLS folder is a playlist of many files: served under its own signed path, not as one source.
+    if (s.label === 'hls' && !s.blob_id) {
+      hls = tokens ? hlsUrl(tokens, row.id, expiresAt) : null;
+      continue;
+    }
     sources.push({
       id: s.id,
       label: s.label,
@@ -109,6 +120,8 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
     status: row.status,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     url,
+    placeholder: row.thumbhash && row.color ? { thumbhash: row.thumbhash, color: row.color } : null,
+    playback: { hls },
     sources,
     created_at: row.created_at,
     updated_at: row.updated_at,

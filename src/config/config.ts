@@ -320,6 +320,17 @@ export const CONFIG = group({
     },
     { title: 'Media processing' },
   ),
+  delivery: group(
+    {
+      /** Signed delivery links (sources, HLS, transforms) live this long unless the caller asks for another lifetime. */
+      linkSeconds: int({ env: 'INTAKE_LINK_SECONDS', default: 3600, min: 1, max: 604_800, unit: 'seconds', doc: 'how long a signed delivery link lives when the API caller does not choose (`expires_in`)' }),
+      /** The longest `expires_in` a caller may ask for (S3 presigns at most 7 days). */
+      maxLinkSeconds: int({ env: 'INTAKE_MAX_LINK_SECONDS', default: 604_800, min: 1, max: 604_800, unit: 'seconds', doc: 'the longest lifetime a caller may choose for a signed delivery link (`expires_in`; at most 7 days, S3\'s own bound)' }),
+      /** On-demand transforms rendering at once for one namespace, per process: a flood from one tenant waits its turn. */
+      transformConcurrency: int({ env: 'INTAKE_TRANSFORM_CONCURRENCY', default: 2, min: 1, max: 64, doc: 'image transforms rendered at once per namespace and process (the rest wait; cached ones are served at once)' }),
+    },
+    { title: 'Delivery' },
+  ),
   jobs: group(
     {
       /** `intake serve` runs an in-process worker unless this is false (INTAKE_WORKERS=0). */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Store } from '../db/repositories/index.js';
 import type { Clock } from '../lib/clock.js';
+import type { PathTokens } from '../lib/path-token.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { ImageProber } from '../media/image.js';
 import type { MediaTypes } from '../media/kinds.js';
@@ -20,10 +21,12 @@ export interface AppContext {
   types: MediaTypes;
   images: ImageProber;
   clock: Clock;
-  config: Pick<Config, 'uploads' | 'media' | 'storage'>;
+  config: Pick<Config, 'uploads' | 'media' | 'storage' | 'delivery'>;
   /** Where jobs are recorded (inside the transaction of the change that starts them). */
   jobs: JobQueue;
   log: Logger;
+  /** Signs the tokens of playback URLs (HLS); absent, asset views carry no playback links. */
+  tokens?: PathTokens;
   /** Told when sessions are created, complete or fail (metrics); absent, nobody counts. */
   observer?: UploadObserver;
 }

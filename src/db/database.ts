@@ -22,6 +22,7 @@ import * as m0010 from './migrations/0010-namespace-name-unique.js';
 import * as m0011 from './migrations/0011-rendition-bytes.js';
 import * as m0012 from './migrations/0012-verification-lease.js';
 import * as m0015 from './migrations/0015-tus.js';
+import * as m0017 from './migrations/0017-delivery.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -183,6 +184,7 @@ const migrations: Record<string, Migration> = {
   '0011-rendition-bytes': m0011,
   '0012-verification-lease': m0012,
   '0015-tus': m0015,
+  '0017-delivery': m0017,
 };
 
 export async function migrateToLatest(db: Db): Promise<void> {

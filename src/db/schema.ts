@@ -16,6 +16,8 @@ export interface NamespacesTable {
   created_at: string;
   /** 1: GET /p/{namespace_id}/{alias} serves its assets without a key. */
   public_delivery: Generated<number>;
+  /** JSON object: named image transforms (name → width, height, fit, format, quality), usable on /p/ URLs. */
+  presets: Generated<string>;
 }
 
 export interface ApiKeysTable {
@@ -135,6 +137,20 @@ export interface AssetsTable {
   error_message: string | null;
   created_at: string;
   updated_at: string;
+  /** The placeholder: a ThumbHash (base64) of the image or the video's poster, once rendered. */
+  thumbhash: string | null;
+  /** The dominant colour, `#rrggbb`, with the ThumbHash. */
+  color: string | null;
+}
+
+/** An image made on demand by a transform URL, cached in storage under its own key. */
+export interface DerivativesTable {
+  storage_key: string;
+  asset_id: string;
+  namespace_id: string;
+  mimetype: string;
+  size: number;
+  created_at: string;
 }
 
 /** Verified content, stored once per namespace and shared by every asset with that hash. */
@@ -195,6 +211,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   leases: LeasesTable;
+  derivatives: DerivativesTable;
 }
 
 export type NamespaceRow = Selectable<NamespacesTable>;
@@ -208,6 +225,7 @@ export type NewAsset = Omit<Insertable<AssetsTable>, 'alias_key'>;
 export type AssetPatch = Omit<Updateable<AssetsTable>, 'alias_key'>;
 export type BlobRow = Selectable<BlobsTable>;
 export type SourceRow = Selectable<SourcesTable>;
+export type DerivativeRow = Selectable<DerivativesTable>;
 
 export type JobStatus = 'queued' | 'active' | 'failed';
 

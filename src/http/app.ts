@@ -35,6 +35,9 @@ import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { publicRoutes } from './routes/public.js';
+import { transformRoutes, transformUrlRoutes } from './routes/transforms.js';
+import { playbackRoutes } from './routes/playback.js';
+import type { Transforms } from '../assets/transforms.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
@@ -67,6 +70,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** tus at /tus/, where the storage can grow an object (local disk). */
   tus?: { appender: Appender; secret: string };
+  /** Image transforms on demand (signed URLs, public presets). */
+  transforms: Transforms;
 }
 
 /**
@@ -205,6 +210,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }));
   }
   await app.register(publicRoutes(deps.uploads));
+  await app.register(transformRoutes(deps.transforms));
+  if (deps.uploads.tokens) await app.register(playbackRoutes(deps.uploads, deps.uploads.tokens));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
   await app.register(async (v1) => {
@@ -213,6 +220,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const tusLink = tus ? (id: string, expiresAt: Date) => `${(deps.publicUrl ?? '').replace(/\/+$/, '')}/tus/${id}?token=${tusToken(tus.secret, id, expiresAt)}` : undefined;
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate, tusLink));
     await v1.register(assetRoutes(deps.uploads));
+    await v1.register(transformUrlRoutes(deps.transforms));
     await v1.register(adminRoutes(deps.namespaces, (limits) => uploadRules(deps.uploads, limits)));
     await v1.register(webhookRoutes(deps.webhooks));
   });

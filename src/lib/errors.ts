@@ -44,6 +44,7 @@ export const REASONS = {
   upload_in_progress: 'conflict',
   busy: 'unavailable',
   bad_signature: 'forbidden',
+  link_expired: 'forbidden',
   incomplete_body: 'invalid_request',
   verifying: 'conflict',
   not_resumable: 'conflict',

@@ -62,6 +62,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     limiters: shared.limiters,
     publicUrl: config.http.publicUrl,
     tus: core.appender ? { appender: core.appender, secret: core.signingSecret } : undefined,
+    transforms: core.transforms,
   });
   return {
     app,

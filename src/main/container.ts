@@ -12,6 +12,7 @@ import type { Db } from '../db/database.js';
 import type { JobQueue } from '../jobs/index.js';
 import { Background } from '../lib/background.js';
 import type { Clock } from '../lib/clock.js';
+import type { Transforms } from '../assets/transforms.js';
 import type { Namespaces } from '../namespaces/namespaces.js';
 import { createApi } from './api.js';
 import { openCore } from './core.js';
@@ -21,6 +22,8 @@ export interface Intake {
   app: FastifyInstance;
   deps: AppContext;
   namespaces: Namespaces;
+  /** Image transforms on demand (its `renders` counts what this process rendered). */
+  transforms: Transforms;
   db: Db;
   adminKey: { value: string; created: boolean; path: string | null };
   queue: JobQueue;
@@ -66,6 +69,7 @@ export async function createIntake(config: Config, opts: { logger?: pino.Logger 
     app: api.app,
     deps: core.context,
     namespaces: core.namespaces,
+    transforms: core.transforms,
     db: core.db,
     adminKey: core.adminKey,
     queue: core.queue,

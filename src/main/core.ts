@@ -15,9 +15,11 @@ import { OUTBOX_CHANNEL } from '../db/repositories/jobs.js';
 import { createQueue, type JobQueue, type Workers } from '../jobs/index.js';
 import { jobMetrics } from '../jobs/metrics.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { PathTokens } from '../lib/path-token.js';
 import { ImageProber } from '../media/image.js';
 import { MediaTypes } from '../media/kinds.js';
 import { Namespaces } from '../namespaces/namespaces.js';
+import { Transforms } from '../assets/transforms.js';
 import { createStorage } from '../storage/index.js';
 import type { LocalDiskStorage } from '../storage/local.js';
 import type { Appender } from '../storage/object-storage.js';
@@ -43,6 +45,8 @@ export interface Core {
   signingSecret: string;
   webhooks: WebhookDeps;
   namespaces: Namespaces;
+  /** Image transforms on demand, signed with the instance's signing secret. */
+  transforms: Transforms;
   /** Forgets keys an admin revokes or changes; the API's authenticator reads through it. */
   keyCache: KeyCache;
   adminKey: { value: string; created: boolean; path: string | null };
@@ -111,7 +115,8 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     (err, context) => log.warn({ err }, `job queue: ${context}`),
   );
   const uploadStats = uploadMetrics();
-  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, observer: uploadStats.observer };
+  const tokens = new PathTokens(signing.value, config.http.publicUrl.replace(/\/+$/, ''));
+  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, observer: uploadStats.observer, tokens };
   const webhooks: WebhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);
@@ -143,6 +148,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     signingSecret: signing.value,
     webhooks,
     namespaces: new Namespaces(store, clock, keyCache),
+    transforms: new Transforms(context, signing.value, config.http.publicUrl.replace(/\/+$/, '')),
     keyCache,
     adminKey,
     queue,

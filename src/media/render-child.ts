@@ -1,26 +1,54 @@
 /**
  * The image renderer's child process (media/image-renditions.ts starts it, niced and under
- * its memory cap): `render-child <input> <outDir> <maxPixels> <specs JSON>` writes one WebP
- * per spec into outDir and prints what it wrote as JSON. An entry, never imported (the
- * parent imports its types only): it loads sharp and nothing of the project.
+ * its memory cap): `render-child <input> <outDir> <maxPixels> <job JSON>` writes one file
+ * per spec into outDir (`<name>.<format>`), computes the placeholder when asked, and
+ * prints what it made as JSON. An entry, never imported (the parent imports its types
+ * only): it loads sharp and thumbhash and nothing of the project.
  *
  * Exit 2: sharp refused the image itself; 3: a system error (the error has a code); 1: it
  * crashed or could not start (sharp did not load). The message is on stderr.
  */
 
-/** One rendition to make: the image fits in `max` × `max`. */
+// Types only here: a value the parent imported from this file would run it (media/transform.ts has the lists).
+export type RenderFormat = 'webp' | 'avif' | 'jpeg' | 'png';
+export type RenderFit = 'cover' | 'contain' | 'inside' | 'fill';
+
+/** One image to make: the source auto-oriented, resized into width × height by `fit` (never enlarged), encoded as `format`. */
 export interface RenderSpec {
-  label: 'thumbnail' | 'preview';
-  max: number;
+  /** The file's name in outDir, before `.<format>`. */
+  name: string;
+  width: number | null;
+  height: number | null;
+  fit: RenderFit;
+  format: RenderFormat;
+  quality: number;
 }
 
-/** One rendition made, as printed on stdout (an array of them). */
+/** What the child is asked to do: the specs, and whether to compute the placeholder. */
+export interface RenderJob {
+  specs: RenderSpec[];
+  placeholder: boolean;
+}
+
+/** One image made. */
 export interface Rendered {
-  label: RenderSpec['label'];
+  name: string;
   file: string;
   width: number;
   height: number;
   size: number;
+}
+
+/** A ThumbHash (base64) and the dominant colour (`#rrggbb`) of the image. */
+export interface Placeholder {
+  thumbhash: string;
+  color: string;
+}
+
+/** What the child prints on stdout. */
+export interface RenderResult {
+  renditions: Rendered[];
+  placeholder: Placeholder | null;
 }
 
 // The parent's IPC channel closes when the worker dies (even by SIGKILL): stop with it
@@ -34,26 +62,37 @@ process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 if (process.connected === false) process.kill(process.pid, 'SIGKILL');
 (process.channel as { unref?: () => void } | undefined)?.unref?.();
 
-const [input, outDir, maxPixels, specs] = process.argv.slice(2);
-if (input === undefined || outDir === undefined || maxPixels === undefined || specs === undefined) {
-  throw new Error('usage: render-child <input> <outDir> <maxPixels> <specs JSON>');
+const [input, outDir, maxPixels, jobJson] = process.argv.slice(2);
+if (input === undefined || outDir === undefined || maxPixels === undefined || jobJson === undefined) {
+  throw new Error('usage: render-child <input> <outDir> <maxPixels> <job JSON>');
 }
 // Outside the try below: sharp failing to load is no verdict on the image (exit 1, as any crash).
 const { default: sharp } = await import('sharp');
+const { rgbaToThumbHash } = await import('thumbhash');
 sharp.concurrency(1);
 
+const open = () => sharp(input, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 }).rotate();
+
+/** ThumbHash wants at most 100 × 100 RGBA; the dominant colour comes from the same small copy. */
+async function placeholderOf(): Promise<Placeholder> {
+  const { data, info } = await open().resize({ width: 100, height: 100, fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const hash = rgbaToThumbHash(info.width, info.height, data);
+  const { dominant } = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).stats();
+  const hex = [dominant.r, dominant.g, dominant.b].map((c) => c.toString(16).padStart(2, '0')).join('');
+  return { thumbhash: Buffer.from(hash).toString('base64'), color: `#${hex}` };
+}
+
 try {
-  const out: Rendered[] = [];
-  for (const { label, max } of JSON.parse(specs) as RenderSpec[]) {
-    const file = `${outDir}/${label}.webp`;
-    const info = await sharp(input, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 })
-      .rotate()
-      .resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80 })
-      .toFile(file);
-    out.push({ label, file, width: info.width, height: info.height, size: info.size });
+  const job = JSON.parse(jobJson) as RenderJob;
+  const renditions: Rendered[] = [];
+  for (const spec of job.specs) {
+    const file = `${outDir}/${spec.name}.${spec.format}`;
+    const resized = spec.width || spec.height ? open().resize({ width: spec.width ?? undefined, height: spec.height ?? undefined, fit: spec.fit, withoutEnlargement: true }) : open();
+    const info = await resized.toFormat(spec.format, { quality: spec.quality }).toFile(file);
+    renditions.push({ name: spec.name, file, width: info.width, height: info.height, size: info.size });
   }
-  process.stdout.write(JSON.stringify(out));
+  const result: RenderResult = { renditions, placeholder: job.placeholder ? await placeholderOf() : null };
+  process.stdout.write(JSON.stringify(result));
 } catch (err) {
   const e = err as { code?: unknown; message?: unknown } | null | undefined;
   process.stderr.write(String(e?.message || err));

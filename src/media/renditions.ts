@@ -17,16 +17,40 @@ export function ladderFor(sourceHeight: number | null, ladder: readonly number[]
   return [own];
 }
 
-/** H.264 (veryfast, CRF 23) + AAC MP4s with the index up front, every rung from one decode. */
-export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean): string[] {
+/** HLS segments are cut at keyframes forced every this many seconds on every rung, so players can switch between rungs at any segment. */
+export const HLS_SEGMENT_SECONDS = 4;
+
+/** The HLS muxer's options: CMAF (fMP4) segments, a VOD playlist, relative names only. */
+function hlsOptions(dir: string): string {
+  return `f=hls:hls_time=${HLS_SEGMENT_SECONDS}:hls_playlist_type=vod:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:hls_segment_filename=${dir}/seg%05d.m4s`;
+}
+
+/**
+ * H.264 (veryfast, CRF 23) + AAC MP4s with the index up front, every rung from one decode.
+ * With `hlsDir`, the same run also writes HLS: each rung's one encode goes both to its MP4
+ * and (video only) to `<hlsDir>/<label>/` through the tee muxer, keyframes forced on the
+ * segment grid, and the audio once more to `<hlsDir>/audio/` (the audio-only group).
+ */
+export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean, hlsDir?: string): string[] {
   const splits = rungs.map((_, i) => `[s${i}]`).join('');
   const scales = rungs.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`).join(';');
   const args = ['-filter_complex', `[0:v:0]split=${rungs.length}${splits};${scales}`];
   rungs.forEach((r, i) => {
     args.push('-map', `[v${i}]`);
     if (hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ac', '2');
-    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-profile:v', 'high', '-map_metadata', '-1', '-movflags', '+faststart', '-f', 'mp4', r.file);
+    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-profile:v', 'high', '-map_metadata', '-1');
+    if (!hlsDir) {
+      args.push('-movflags', '+faststart', '-f', 'mp4', r.file);
+      return;
+    }
+    args.push('-force_key_frames', `expr:gte(t,n_forced*${HLS_SEGMENT_SECONDS})`, '-f', 'tee', `[f=mp4:movflags=+faststart]${r.file}|[select=v:${hlsOptions(`${hlsDir}/${r.label}`)}]${hlsDir}/${r.label}/index.m3u8`);
   });
+  if (hlsDir && hasAudio) {
+    args.push('-map', '0:a:0', '-vn', '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-map_metadata', '-1', ...hlsOptions(`${hlsDir}/audio`).split(':').flatMap((kv) => {
+      const [k, v] = kv.split('=') as [string, string];
+      return [`-${k}`, v];
+    }), `${hlsDir}/audio/index.m3u8`);
+  }
   return args;
 }
 
@@ -54,4 +78,9 @@ export function posterArgs(file: string): string[] {
 
 export function audioArgs(file: string): string[] {
   return ['-map', '0:a:0', '-vn', '-c:a', 'aac', '-b:a', '128k', '-map_metadata', '-1', '-movflags', '+faststart', '-f', 'mp4', file];
+}
+
+/** One frame as lossless PNG at the source's size (a transform of a video at a chosen time resizes it next). */
+export function frameArgs(file: string): string[] {
+  return ['-map', '0:v:0', '-frames:v', '1', '-vf', 'format=rgb24', '-map_metadata', '-1', '-f', 'image2', '-c:v', 'png', file];
 }

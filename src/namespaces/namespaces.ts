@@ -11,7 +11,8 @@ import { hasUnsafeText } from '../lib/safe-text.js';
 import type { Clock } from '../lib/clock.js';
 import { generateSecret, hashSecret } from '../auth/authenticator.js';
 import type { KeyInvalidation } from '../auth/key-cache.js';
-import type { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, UsageBase } from './views.js';
+import { normalizeTransform, TransformError } from '../media/transform.js';
+import type { CreatedKey, KeyView, NamespaceView, NamespaceWithUsage, Presets, UsageBase } from './views.js';
 
 export interface NamespaceInput {
   name: string;
@@ -24,6 +25,7 @@ export interface NamespaceEdit {
   quota_bytes?: number | null;
   limits?: Partial<Record<MediaKind, number>>;
   public_delivery?: boolean;
+  presets?: Presets;
 }
 
 function namespaceView(row: NamespaceRow): NamespaceView {
@@ -33,6 +35,7 @@ function namespaceView(row: NamespaceRow): NamespaceView {
     quota_bytes: row.quota_bytes,
     limits: parseLimits(row.limits),
     public_delivery: row.public_delivery === 1,
+    presets: JSON.parse(row.presets) as Presets,
     created_at: row.created_at,
   };
 }
@@ -59,6 +62,18 @@ function checkKeyName(raw: string): string {
 function checkLimits(limits: Partial<Record<MediaKind, number>> | undefined): void {
   for (const kind of Object.keys(limits ?? {})) {
     if (!MEDIA_KINDS.includes(kind as MediaKind)) throw invalid(`limits has an unknown kind "${kind}".`, `limits.${kind}`);
+  }
+}
+
+/** Each preset must be a transform the URL form would accept (sizes × dpr within bounds). */
+function checkPresets(presets: Presets | undefined): void {
+  for (const [name, params] of Object.entries(presets ?? {})) {
+    try {
+      normalizeTransform(params);
+    } catch (err) {
+      if (err instanceof TransformError) throw invalid(`presets.${name}: ${err.message}`, `presets.${name}.${err.field}`);
+      throw err;
+    }
   }
 }
 
@@ -95,7 +110,7 @@ export class Namespaces {
       created_at: this.clock.now().toISOString(),
     };
     await nameTaken(name, () => repos.namespaces.insert(row));
-    return namespaceView({ ...row, stored_bytes: 0, reserved_bytes: 0, public_delivery: 0 });
+    return namespaceView({ ...row, stored_bytes: 0, reserved_bytes: 0, public_delivery: 0, presets: '{}' });
   }
 
   async get(id: string): Promise<NamespaceRow> {
@@ -159,11 +174,13 @@ export class Namespaces {
   async update(id: string, edit: NamespaceEdit): Promise<{ before: NamespaceWithUsage; after: NamespaceWithUsage }> {
     const before = namespaceWithUsage(await this.get(id));
     checkLimits(edit.limits);
+    checkPresets(edit.presets);
     const patch: Parameters<Store['namespaces']['updateSettings']>[1] = {};
     if (edit.name !== undefined) patch.name = checkName(edit.name);
     if (edit.quota_bytes !== undefined) patch.quota_bytes = edit.quota_bytes;
     if (edit.limits !== undefined) patch.limits = JSON.stringify(edit.limits);
     if (edit.public_delivery !== undefined) patch.public_delivery = edit.public_delivery ? 1 : 0;
+    if (edit.presets !== undefined) patch.presets = JSON.stringify(edit.presets);
     const updated = await nameTaken(patch.name, () => this.store.namespaces.updateSettings(id, patch));
     this.keyCache.forgetNamespace(id);
     if (!updated) throw notFound('Namespace');

@@ -1,6 +1,7 @@
 /** Namespaces and keys as the admin routes show them: one TypeBox schema each, types by Static<>. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable } from '../lib/nullable.js';
+import { TransformFields } from '../media/transform.js';
 
 const Str = Type.String();
 const Int = Type.Integer();
@@ -9,7 +10,11 @@ const Role = Type.Union([Type.Literal('admin'), Type.Literal('namespace')]);
 export const Limits = Type.Object({ image: Type.Optional(Int), video: Type.Optional(Int), audio: Type.Optional(Int), document: Type.Optional(Int) });
 export type Limits = Static<typeof Limits>;
 
-export const NamespaceView = Type.Object({ id: Str, name: Str, quota_bytes: Nullable(Int), limits: Limits, public_delivery: Type.Boolean(), created_at: Str });
+/** Named transforms, usable on the namespace's public URLs (`/p/{ns}/{alias}/t/{name}`). */
+export const Presets = Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,39}$' }), TransformFields, { maxProperties: 50 });
+export type Presets = Static<typeof Presets>;
+
+export const NamespaceView = Type.Object({ id: Str, name: Str, quota_bytes: Nullable(Int), limits: Limits, public_delivery: Type.Boolean(), presets: Presets, created_at: Str });
 export type NamespaceView = Static<typeof NamespaceView>;
 
 /** A namespace with what it uses (admin listing and reads). */

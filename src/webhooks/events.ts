@@ -39,6 +39,7 @@ export function assetData(a: AssetRow): Record<string, unknown> {
     kind: a.kind,
     mimetype: a.mimetype,
     alias: a.alias,
+    placeholder: a.thumbhash && a.color ? { thumbhash: a.thumbhash, color: a.color } : null,
     error: a.error_code ? { code: a.error_code, message: a.error_message ?? '' } : null,
   };
 }

@@ -18,7 +18,7 @@ function namespacesContract(s: () => Store): void {
     it('inserts and finds a namespace, counters starting at 0', async () => {
       const id = await addNamespace(s(), 5 * GIB);
       const row = await s().namespaces.find(id);
-      assert.deepEqual(row, { id, name: `ns ${id}`, quota_bytes: 5 * GIB, limits: '{}', stored_bytes: 0, reserved_bytes: 0, created_at: at(0), public_delivery: 0 });
+      assert.deepEqual(row, { id, name: `ns ${id}`, quota_bytes: 5 * GIB, limits: '{}', stored_bytes: 0, reserved_bytes: 0, created_at: at(0), public_delivery: 0, presets: '{}' });
       assert.equal(await s().namespaces.find('ns_missing'), undefined);
     });
 

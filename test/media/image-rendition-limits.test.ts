@@ -58,10 +58,10 @@ describe('image renditions under a memory cap and a CPU deadline', () => {
     // The small cap leaves room for tsx's hooks in a renderer run from source, as here (~35 MB
     // more: ~150 MB of data for this image, ~120 MB compiled).
     const cap = 192;
-    assert.equal((await makeImageRenditions(small, out, { maxPixels: 1e9, memoryMb: cap, cpuMs: 60_000 })).length, 2, 'a small image fits the small cap');
+    assert.equal((await makeImageRenditions(small, out, { maxPixels: 1e9, memoryMb: cap, cpuMs: 60_000 })).renditions.length, 2, 'a small image fits the small cap');
     await assert.rejects(makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: cap, cpuMs: 60_000 }), /image renditions failed|could not be decoded/);
     const made = await makeImageRenditions(input, out, { maxPixels: 1e9, memoryMb: 2048, cpuMs: 60_000 });
-    assert.deepEqual(made.map((r) => [r.label, Math.max(r.width, r.height)]).sort(), [['preview', 1280], ['thumbnail', 320]]);
+    assert.deepEqual(made.renditions.map((r) => [r.name, Math.max(r.width, r.height)]).sort(), [['preview', 1280], ['thumbnail', 320]]);
   });
 
   it('a rendition past its CPU deadline is killed and fails its own job as too complex', async () => {

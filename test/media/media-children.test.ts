@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { moduleEntry } from '../../src/lib/module-entry.js';
 import type { ProbeReply, ProbeRequest } from '../../src/media/image-child.js';
-import type { Rendered, RenderSpec } from '../../src/media/render-child.js';
+import type { RenderJob, RenderResult } from '../../src/media/render-child.js';
 import { eventually } from '../helpers/intake.js';
 
 const IMAGE_CHILD = moduleEntry('../../src/media/image-child', import.meta.url);
@@ -70,9 +70,9 @@ describe('the image prober child (media/image-child)', () => {
 });
 
 describe('the image renderer child (media/render-child)', () => {
-  const specs: RenderSpec[] = [{ label: 'thumbnail', max: 32 }];
+  const job: RenderJob = { specs: [{ name: 'thumbnail', width: 32, height: 32, fit: 'inside', format: 'webp', quality: 80 }], placeholder: true };
   const render = (input: string, out: string) => {
-    const child = spawn(process.execPath, [...RENDER_CHILD.execArgv, RENDER_CHILD.file, input, out, '1000000', JSON.stringify(specs)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [...RENDER_CHILD.execArgv, RENDER_CHILD.file, input, out, '1000000', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -85,8 +85,10 @@ describe('the image renderer child (media/render-child)', () => {
     await fs.mkdir(out);
     const res = await render(image, out);
     assert.equal(res.code, 0, res.stderr);
-    const made = JSON.parse(res.stdout) as Rendered[];
-    assert.deepEqual(made, [{ label: 'thumbnail', file: path.join(out, 'thumbnail.webp'), width: 32, height: 24, size: made[0]!.size }]);
+    const { renditions: made, placeholder } = JSON.parse(res.stdout) as RenderResult;
+    assert.deepEqual(made, [{ name: 'thumbnail', file: path.join(out, 'thumbnail.webp'), width: 32, height: 24, size: made[0]!.size }]);
+    assert.match(placeholder!.thumbhash, /^[A-Za-z0-9+/]{20,}={0,2}$/);
+    assert.match(placeholder!.color, /^#[0-9a-f]{6}$/);
     assert.deepEqual((await sharp(made[0]!.file).metadata()).format, 'webp');
   });
 

@@ -57,6 +57,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hls/{asset_id}/{token}/{*}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** HLS playlists and CMAF segments of a video, under a signed path (from the asset’s playback.hls) */
+        get: operations["getHlsFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -111,6 +128,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/p/{namespace_id}/{alias}/hls/master.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public delivery by alias: the video’s HLS master playlist */
+        get: operations["getPublicHlsMaster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/p/{namespace_id}/{alias}/t/{preset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public delivery by alias: the namespace’s named transform preset */
+        get: operations["getPublicAssetPreset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -131,6 +182,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/t/{asset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An image transform by its signed URL (from GET /v1/assets/{id}/url) */
+        get: operations["getTransform"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tus/": {
         parameters: {
             query?: never;
@@ -141,44 +209,10 @@ export interface paths {
         get?: never;
         put?: never;
         /** tus creation (with upload): a new session from Upload-Length and Upload-Metadata (namespace key) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["tusCreate"];
         delete?: never;
         /** tus discovery (and CORS preflight) */
-        options: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        options: operations["tusOptions"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -194,69 +228,12 @@ export interface paths {
         put?: never;
         post?: never;
         /** tus termination: the session is canceled and its bytes removed */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        delete: operations["tusTerminate"];
         /** tus discovery (and CORS preflight) on an upload */
-        options: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        options: operations["tusUploadOptions"];
         head?: never;
         /** tus: append bytes at Upload-Offset; the last byte completes the upload */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        patch: operations["tusPatch"];
         trace?: never;
     };
     "/v1/assets": {
@@ -294,6 +271,26 @@ export interface paths {
         head?: never;
         /** Edit title, metadata, alias or folder */
         patch: operations["updateAsset"];
+        trace?: never;
+    };
+    "/v1/assets/{id}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A signed URL for an image or video frame at a size and format of your choice
+         * @description The URL needs no key and works until `expires_at`; the image is rendered on its first request and stored (counted in the quota, removed with the asset).
+         */
+        get: operations["getAssetTransformUrl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/assets/by-alias/{alias}": {
@@ -380,7 +377,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a namespace’s name, quota, limits or public delivery (admin); stored bytes are never deleted */
+        /** Change a namespace’s name, quota, limits, public delivery or transform presets (admin); stored bytes are never deleted */
         patch: operations["updateNamespace"];
         trace?: never;
     };
@@ -556,6 +553,15 @@ export interface components {
             mimetype: string | null;
             /** @enum {string} */
             object: "media";
+            placeholder: {
+                /** @description #rrggbb */
+                color: string;
+                thumbhash: string;
+            } | null;
+            playback: {
+                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                hls: string | null;
+            };
             sha256: string | null;
             sources: {
                 bitrate: number | null;
@@ -704,6 +710,21 @@ export interface components {
                 video?: number;
             };
             name: string;
+            presets: {
+                [key: string]: {
+                    dpr?: number;
+                    fit?: "cover" | "contain" | "inside" | "fill";
+                    /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                    format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                    /** @description Box height in CSS pixels (× dpr). */
+                    height?: number;
+                    quality?: number;
+                    /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                    time?: number;
+                    /** @description Box width in CSS pixels (× dpr). */
+                    width?: number;
+                };
+            };
             public_delivery: boolean;
             quota_bytes: number | null;
         };
@@ -718,6 +739,21 @@ export interface components {
                 video?: number;
             };
             name: string;
+            presets: {
+                [key: string]: {
+                    dpr?: number;
+                    fit?: "cover" | "contain" | "inside" | "fill";
+                    /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                    format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                    /** @description Box height in CSS pixels (× dpr). */
+                    height?: number;
+                    quality?: number;
+                    /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                    time?: number;
+                    /** @description Box width in CSS pixels (× dpr). */
+                    width?: number;
+                };
+            };
             public_delivery: boolean;
             quota_bytes: number | null;
             reserved_bytes: number;
@@ -1163,6 +1199,48 @@ export interface operations {
             };
         };
     };
+    getHlsFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                "*": string;
+                asset_id: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The playlist or segment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getMetrics: {
         parameters: {
             query?: never;
@@ -1262,6 +1340,85 @@ export interface operations {
             };
         };
     };
+    getPublicHlsMaster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alias: string;
+                namespace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Location: a freshly signed master playlist URL. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPublicAssetPreset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alias: string;
+                namespace_id: string;
+                preset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getReadiness: {
         parameters: {
             query?: never;
@@ -1289,10 +1446,164 @@ export interface operations {
             };
         };
     };
+    getTransform: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tusCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tusOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tusTerminate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tusUploadOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    tusPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     listAssets: {
         parameters: {
             query?: {
                 cursor?: string;
+                /** @description Lifetime of the signed links in the answer, in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
                 folder?: string;
                 kind?: "image" | "video" | "audio" | "document";
                 limit?: number;
@@ -1333,6 +1644,15 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1451,6 +1771,15 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1534,7 +1863,10 @@ export interface operations {
     };
     getAsset: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Lifetime of the signed links in the answer, in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -1573,6 +1905,15 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1596,6 +1937,15 @@ export interface operations {
                         error: never | null;
                         meta: components["schemas"]["Meta"];
                     };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Failure: error.code is one of the stable codes of the contract. */
@@ -1766,6 +2116,15 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1847,9 +2206,101 @@ export interface operations {
             };
         };
     };
+    getAssetTransformUrl: {
+        parameters: {
+            query?: {
+                dpr?: number;
+                /** @description Lifetime of the URL in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
+                fit?: "cover" | "contain" | "inside" | "fill";
+                /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                /** @description Box height in CSS pixels (× dpr). */
+                height?: number;
+                quality?: number;
+                /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                time?: number;
+                /** @description Box width in CSS pixels (× dpr). */
+                width?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed URL. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            expires_at: string;
+                            url: string;
+                        };
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getAssetByAlias: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Lifetime of the signed links in the answer, in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS). */
+                expires_in?: number;
+            };
             header?: never;
             path: {
                 alias: string;
@@ -1888,6 +2339,15 @@ export interface operations {
                             mimetype: string | null;
                             /** @enum {string} */
                             object: "media";
+                            placeholder: {
+                                /** @description #rrggbb */
+                                color: string;
+                                thumbhash: string;
+                            } | null;
+                            playback: {
+                                /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
+                                hls: string | null;
+                            };
                             sha256: string | null;
                             sources: {
                                 bitrate: number | null;
@@ -1911,6 +2371,15 @@ export interface operations {
                         error: never | null;
                         meta: components["schemas"]["Meta"];
                     };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Failure: error.code is one of the stable codes of the contract. */
@@ -2395,6 +2864,21 @@ export interface operations {
                         video?: number;
                     };
                     name?: string;
+                    presets?: {
+                        [key: string]: {
+                            dpr?: number;
+                            fit?: "cover" | "contain" | "inside" | "fill";
+                            /** @description auto: AVIF or WebP by the request's Accept, else JPEG (the default). */
+                            format?: "auto" | ("webp" | "avif" | "jpeg" | "png");
+                            /** @description Box height in CSS pixels (× dpr). */
+                            height?: number;
+                            quality?: number;
+                            /** @description Videos: seconds in (default: the poster's moment, a quarter in). */
+                            time?: number;
+                            /** @description Box width in CSS pixels (× dpr). */
+                            width?: number;
+                        };
+                    };
                     public_delivery?: boolean;
                     quota_bytes?: number | null;
                 };

@@ -16,6 +16,7 @@ const findKey = prepare((db: Kysely<Database>, keyHash: string) =>
       'namespaces.reserved_bytes as ns_reserved_bytes',
       'namespaces.created_at as ns_created_at',
       'namespaces.public_delivery as ns_public_delivery',
+      'namespaces.presets as ns_presets',
     ])
     .where('api_keys.key_hash', '=', keyHash)
     .where('api_keys.revoked_at', 'is', null),
@@ -32,7 +33,7 @@ export class ApiKeysRepository {
   async findActiveWithNamespace(keyHash: string): Promise<{ key: ApiKeyRow; namespace: NamespaceRow | null } | undefined> {
     const row = (await findKey(this.db, keyHash)).rows[0];
     if (!row) return undefined;
-    const { ns_name, ns_quota_bytes, ns_limits, ns_stored_bytes, ns_reserved_bytes, ns_created_at, ns_public_delivery, ...key } = row;
+    const { ns_name, ns_quota_bytes, ns_limits, ns_stored_bytes, ns_reserved_bytes, ns_created_at, ns_public_delivery, ns_presets, ...key } = row;
     const namespace =
       key.namespace_id && ns_name !== null
         ? {
@@ -44,6 +45,7 @@ export class ApiKeysRepository {
             reserved_bytes: ns_reserved_bytes ?? 0,
             created_at: ns_created_at ?? '',
             public_delivery: ns_public_delivery ?? 0,
+            presets: ns_presets ?? '{}',
           }
         : null;
     return { key, namespace };

@@ -3,6 +3,7 @@ import type { Database } from '../schema.js';
 import { ApiKeysRepository } from './api-keys.js';
 import { AssetsRepository } from './assets.js';
 import { BlobsRepository } from './blobs.js';
+import { DerivativesRepository } from './derivatives.js';
 import { LeasesRepository } from './leases.js';
 import { NamespacesRepository } from './namespaces.js';
 import { UploadsRepository } from './uploads.js';
@@ -21,6 +22,7 @@ export interface Repositories {
   webhooks: WebhooksRepository;
   leases: LeasesRepository;
   transfers: TransfersRepository;
+  derivatives: DerivativesRepository;
 }
 
 export interface Store extends Repositories {
@@ -47,6 +49,7 @@ function repositories(db: Kysely<Database>, notifies: boolean): Repositories {
     webhooks: new WebhooksRepository(db),
     leases: new LeasesRepository(db),
     transfers: new TransfersRepository(db),
+    derivatives: new DerivativesRepository(db),
   };
 }
 

@@ -31,7 +31,7 @@ export class NamespacesRepository {
   }
 
   /** Changes settings only (never the counters); false if there is no such namespace. */
-  async updateSettings(id: string, patch: { name?: string; quota_bytes?: number | null; limits?: string; public_delivery?: number }): Promise<boolean> {
+  async updateSettings(id: string, patch: { name?: string; quota_bytes?: number | null; limits?: string; public_delivery?: number; presets?: string }): Promise<boolean> {
     const res = await this.db.updateTable('namespaces').set(patch).where('id', '=', id).executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }

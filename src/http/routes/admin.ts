@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { namespaceWithUsage, type Namespaces } from '../../namespaces/namespaces.js';
+import { Presets } from '../../namespaces/views.js';
 import { sendOk } from '../envelope.js';
 import { requireAdmin, tenantOf } from '../plugins/auth.js';
 import { CreatedKey, errors, KeyView, NamespaceView, NamespaceWithUsage, Ok, Usage } from '../responses.js';
@@ -87,7 +88,7 @@ export function adminRoutes(namespaces: Namespaces, rules: (limits: UsageBase['l
       '/v1/namespaces/:id',
       {
         schema: {
-          summary: 'Change a namespace’s name, quota, limits or public delivery (admin); stored bytes are never deleted',
+          summary: 'Change a namespace’s name, quota, limits, public delivery or transform presets (admin); stored bytes are never deleted',
           tags: ['admin'],
           params: IdParams,
           body: Type.Object(
@@ -96,6 +97,7 @@ export function adminRoutes(namespaces: Namespaces, rules: (limits: UsageBase['l
               quota_bytes: Type.Optional(Type.Union([Bytes, Type.Null()])),
               limits: Type.Optional(LimitsBody),
               public_delivery: Type.Optional(Type.Boolean()),
+              presets: Type.Optional(Presets),
             },
             { additionalProperties: false, minProperties: 1 },
           ),

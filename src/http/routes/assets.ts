@@ -9,6 +9,12 @@ import { tenantOf } from '../plugins/auth.js';
 import { AssetView, errors, Ok } from '../responses.js';
 import { AssetStatus, CreateAssetBody, IdParams, Kind, ListQuery, PatchAssetBody } from '../schemas.js';
 
+/** `expires_in`: how long the signed links in the answer live, in seconds (bounded by INTAKE_MAX_LINK_SECONDS). */
+const LinkQuery = Type.Object(
+  { expires_in: Type.Optional(Type.Integer({ minimum: 1, description: 'Lifetime of the signed links in the answer, in seconds (default INTAKE_LINK_SECONDS, at most INTAKE_MAX_LINK_SECONDS).' })) },
+  { additionalProperties: false },
+);
+
 export function assetRoutes(deps: AppContext) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -20,16 +26,16 @@ export function assetRoutes(deps: AppContext) {
           summary: 'List media assets, newest first',
           tags: ['assets'],
           querystring: Type.Composite(
-            [ListQuery, Type.Object({ folder: Type.Optional(Type.String({ maxLength: 255 })), kind: Type.Optional(Kind), status: Type.Optional(AssetStatus) })],
+            [ListQuery, LinkQuery, Type.Object({ folder: Type.Optional(Type.String({ maxLength: 255 })), kind: Type.Optional(Kind), status: Type.Optional(AssetStatus) })],
             { additionalProperties: false },
           ),
           response: { 200: Ok(Type.Array(AssetView), 'Assets, newest first; meta.next_cursor pages on.'), ...errors(400, 401) },
         },
       },
       async (request, reply) => {
-        const q = request.query;
+        const { expires_in, ...q } = request.query;
         const page = await listAssets(deps, tenantOf(request), q);
-        const items = await Promise.all(page.items.map((row) => showAsset(deps, row)));
+        const items = await Promise.all(page.items.map((row) => showAsset(deps, row, expires_in)));
         return sendOk(reply, items, 200, { next_cursor: page.nextCursor });
       },
     );
@@ -54,14 +60,15 @@ export function assetRoutes(deps: AppContext) {
           summary: 'The asset holding an alias',
           tags: ['assets'],
           params: Type.Object({ alias: Type.String({ minLength: 1, maxLength: 100 }) }),
-          response: { 200: Ok(AssetView, 'The asset.'), ...errors(401, 404) },
+          querystring: LinkQuery,
+          response: { 200: Ok(AssetView, 'The asset.'), ...errors(400, 401, 404) },
         },
       },
-      async (request, reply) => sendOk(reply, await showAsset(deps, await getAssetByAlias(deps, tenantOf(request).namespaceId, request.params.alias))),
+      async (request, reply) => sendOk(reply, await showAsset(deps, await getAssetByAlias(deps, tenantOf(request).namespaceId, request.params.alias), request.query.expires_in)),
     );
 
-    app.get('/v1/assets/:id', { schema: { summary: 'A media asset with its sources', tags: ['assets'], params: IdParams, response: { 200: Ok(AssetView, 'The asset.'), ...errors(401, 404) } } }, async (request, reply) =>
-      sendOk(reply, await showAsset(deps, await getAsset(deps, tenantOf(request), request.params.id))),
+    app.get('/v1/assets/:id', { schema: { summary: 'A media asset with its sources', tags: ['assets'], params: IdParams, querystring: LinkQuery, response: { 200: Ok(AssetView, 'The asset.'), ...errors(400, 401, 404) } } }, async (request, reply) =>
+      sendOk(reply, await showAsset(deps, await getAsset(deps, tenantOf(request), request.params.id), request.query.expires_in)),
     );
 
     app.patch(
