@@ -10,6 +10,7 @@ import { signMoreParts } from '../../uploads/parts/sign-parts.js';
 import { createUpload } from '../../uploads/create-upload.js';
 import type { AppContext } from '../../core/context.js';
 import { formUpload } from '../../uploads/form-upload.js';
+import { FormBodies } from '../../uploads/form-quota.js';
 import { formParts } from '../multipart.js';
 import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads.js';
 import { uploadView } from '../../uploads/views.js';
@@ -22,6 +23,8 @@ import { CompleteBody, CreateUploadBody, IdParams, ListQuery, SignPartsBody, Upl
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
 
 export function uploadRoutes(deps: AppContext, background: Background, gate = new UploadGate(Number.POSITIVE_INFINITY)) {
+  // The form bodies streaming in this process, by namespace: they share its quota (form-quota.ts).
+  const bodies = new FormBodies();
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -44,7 +47,7 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
         const tenant = tenantOf(request);
         if (request.isMultipart()) {
           const length = Number(request.headers['content-length']);
-          const upload = await gate.admit(() => formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined));
+          const upload = await gate.admit(() => formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined, bodies));
           deps.observer?.created(upload.kind);
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
         }
