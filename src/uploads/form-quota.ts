@@ -10,8 +10,9 @@
  * room runs out, the body that asked does not give up while a body of the same namespace
  * that started after it still holds quota: the newest such body is refused (its stream is
  * stopped, its temp file removed, its quota given back) and the older one tries again.
- * Only a body with no newer holder left is itself refused. The oldest bodies proceed; a
- * namespace's bodies are refused newest first, each 403 `quota_exceeded`.
+ * While a refused body's quota is on its way back, the others wait for it; only a body with
+ * no newer holder left and no quota coming back is itself refused. The oldest bodies
+ * proceed; a namespace's bodies are refused newest first, each 403 `quota_exceeded`.
  *
  * The registry is per process: with several API processes the quota still holds exactly
  * (the database reserves), but two bodies on different processes can each be refused
@@ -26,6 +27,8 @@ export const QUOTA_STEP = 1024 * 1024;
 /** The form bodies of each namespace that are still streaming, oldest first (one per API process). */
 export class FormBodies {
   private readonly streaming = new Map<string, Set<QuotaMeter>>();
+  /** Refused bodies whose quota is not given back yet: room that is about to come free. */
+  private readonly refusing = new Set<QuotaMeter>();
 
   /** A meter for a body that starts streaming now. */
   start(store: Pick<Store, 'namespaces'>, namespaceId: string): QuotaMeter {
@@ -45,11 +48,23 @@ export class FormBodies {
     return newer.reverse().find((m) => m.held > 0);
   }
 
+  /** Resolves when a refused body of the namespace gives its quota back; undefined when none is pending. */
+  nextRelease(namespaceId: string): Promise<void> | undefined {
+    const pending = [...this.refusing].filter((m) => m.namespaceId === namespaceId).map((m) => m.released);
+    return pending.length ? Promise.race(pending) : undefined;
+  }
+
   /** The body no longer streams (all of it arrived, or it stopped): it can no longer be refused. */
-  finish(meter: QuotaMeter): void {
+  finish(meter: QuotaMeter, refused = false): void {
     const set = this.streaming.get(meter.namespaceId);
     set?.delete(meter);
     if (set?.size === 0) this.streaming.delete(meter.namespaceId);
+    if (refused) this.refusing.add(meter);
+  }
+
+  /** Its quota is given back (or handed to its session). */
+  released(meter: QuotaMeter): void {
+    this.refusing.delete(meter);
   }
 }
 
@@ -121,13 +136,15 @@ export class QuotaMeter {
       }
       if (this.closed) break;
       const victim = this.bodies.newestHolderAfter(this);
-      if (!victim) {
+      victim?.refuse();
+      // A refused body's quota comes back once its stream has stopped and its temp file is
+      // gone: wait for it (this one's or another's) rather than give up while room is coming.
+      const freeing = this.bodies.nextRelease(this.namespaceId);
+      if (!freeing) {
         this.refuse();
         break;
       }
-      victim.refuse();
-      // Its quota comes back once its stream has stopped and its temp file is gone.
-      await Promise.race([victim.released, this.stopped]);
+      await Promise.race([freeing, this.stopped]);
     }
     return false;
   }
@@ -136,13 +153,13 @@ export class QuotaMeter {
   refuse(): void {
     if (this.closed) return;
     this.refused = true;
-    this.close();
+    this.close(true);
     this.transform?.destroy(new QuotaRefusedError());
   }
 
-  private close(): void {
+  private close(refused = false): void {
     this.closed = true;
-    this.bodies.finish(this);
+    this.bodies.finish(this, refused);
     this.stop();
   }
 
@@ -150,6 +167,7 @@ export class QuotaMeter {
   handOver(): void {
     this.handedOver = true;
     this.held = 0;
+    this.bodies.released(this);
     this.markReleased();
   }
 
@@ -162,6 +180,7 @@ export class QuotaMeter {
       this.held = 0;
       await this.store.namespaces.adjust(this.namespaceId, { reserved: -held });
     }
+    this.bodies.released(this);
     this.markReleased();
   }
 }

@@ -19,11 +19,17 @@ before(async () => {
 });
 after(() => t.close());
 
-/** Total size of the files under `dir`. */
-async function bytesUnder(dir: string): Promise<number> {
-  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => fs.stat(path.join(e.parentPath, e.name)).then((s) => s.size, () => 0)));
-  return sizes.reduce((a, b) => a + b, 0);
+/** The files under `dirs`, by inode (a file renamed from one to another while they are listed counts once) → size. */
+async function filesUnder(dirs: string[]): Promise<Map<number, number>> {
+  const files = new Map<number, number>();
+  for (const dir of dirs) {
+    const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const e of entries.filter((x) => x.isFile())) {
+      const st = await fs.stat(path.join(e.parentPath, e.name)).catch(() => null);
+      if (st) files.set(st.ino, st.size);
+    }
+  }
+  return files;
 }
 
 interface Answer {
@@ -38,9 +44,10 @@ interface Answer {
  * a server refusing a large body it will not read closes the connection, and a client
  * still sending then often gets a reset instead of the answer.)
  */
-async function chunkedForm(key: string, size: number): Promise<Answer> {
+async function chunkedForm(key: string, size: number, n: number): Promise<Answer> {
   const boundary = `----intake${Math.random().toString(36).slice(2)}`;
-  const piece = Buffer.alloc(64 * 1024, 'intake quota test\n');
+  // Each body its own content: equal files would share one stored blob.
+  const piece = Buffer.alloc(64 * 1024, `intake quota test ${n}\n`);
   let answered = false;
   async function* body() {
     yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n`);
@@ -70,12 +77,12 @@ describe('ten parallel chunked form bodies of 19 MiB under a 20 MiB quota', () =
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const [tmp, objects] = await Promise.all([bytesUnder(path.join(storage, 'tmp')), bytesUnder(path.join(storage, 'objects'))]);
-        peak = Math.max(peak, tmp + objects);
+        const files = await filesUnder([path.join(storage, 'tmp'), path.join(storage, 'objects')]);
+        peak = Math.max(peak, [...files.values()].reduce((x, y) => x + y, 0));
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    const answers = await Promise.all(Array.from({ length: 10 }, () => chunkedForm(tenant.key, size)));
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => chunkedForm(tenant.key, size, i)));
     sampling = false;
     await sampler;
 
@@ -99,6 +106,26 @@ describe('ten parallel chunked form bodies of 19 MiB under a 20 MiB quota', () =
     await t.settled();
     const emptied = await t.api('GET', `/v1/namespaces/${tenant.namespaceId}`);
     assert.deepEqual([emptied.body.data.stored_bytes, emptied.body.data.reserved_bytes], [0, 0]);
+    assert.deepEqual(await t.storedFiles(), []);
+    assert.deepEqual(await t.tempFiles(), []);
+  });
+});
+
+describe('eight parallel chunked form bodies of 1.5 MiB under a 4 MiB quota', () => {
+  it('accept the two that fit (the oldest), not none: holding a share does not starve the others', { timeout: 60_000 }, async () => {
+    const size = 1.5 * MIB;
+    const tenant = await t.tenant({ quota_bytes: 4 * MIB });
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => chunkedForm(tenant.key, size, i)));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 202, 403, 403, 403, 403, 403, 403], JSON.stringify(answers.map((a) => a.body?.error ?? a.status)));
+    for (const r of answers.filter((a) => a.status !== 202)) assert.equal(r.body?.error?.code, 'quota_exceeded');
+    await t.settled();
+    const ns = await t.api('GET', `/v1/namespaces/${tenant.namespaceId}`);
+    assert.deepEqual([ns.body.data.stored_bytes, ns.body.data.reserved_bytes], [2 * size, 0]);
+    for (const a of answers.filter((x) => x.status === 202)) {
+      const del = await t.api('DELETE', `/v1/assets/${a.body!.data!.asset_id}`, { key: tenant.key });
+      assert.ok(del.status < 300, JSON.stringify(del.body));
+    }
+    await t.settled();
     assert.deepEqual(await t.storedFiles(), []);
     assert.deepEqual(await t.tempFiles(), []);
   });
