@@ -5,10 +5,10 @@
  * locks and stalled-job checks give the same lease semantics as the embedded backend.
  */
 import type { EventEmitter } from 'node:events';
-import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Repositories, Store } from '../db/repositories/index.js';
-import { backoffMs, JOBS, PermanentJobError, QUEUES, type Handler, type Job, type JobName, type QueueName } from './catalogue.js';
+import { backoffMs, DeferJobError, JOBS, PermanentJobError, QUEUES, type Handler, type Job, type JobName, type QueueName } from './catalogue.js';
 import type { EnqueueOptions, JobQueue, QueueCounts, WorkerOptions, Workers } from './queue.js';
 
 export interface BullQueueOptions {
@@ -88,7 +88,7 @@ export class BullQueue implements JobQueue {
 
   startWorkers(opts: WorkerOptions): Workers {
     const workers = QUEUES.filter((q) => opts.concurrency[q] > 0).map((q) => {
-      const worker = new Worker(q, (job: BullJob) => this.process(job, opts), {
+      const worker = new Worker(q, (job: BullJob, token?: string) => this.process(job, opts, token), {
         connection: this.connection,
         prefix: this.opts.prefix,
         concurrency: opts.concurrency[q],
@@ -115,14 +115,23 @@ export class BullQueue implements JobQueue {
     return { close: async () => void (await Promise.all(workers.map((w) => w.close()))) };
   }
 
-  private async process(job: BullJob, opts: WorkerOptions): Promise<void> {
+  private async process(job: BullJob, opts: WorkerOptions, token: string | undefined): Promise<void> {
     const handler = opts.handlers[job.name as JobName] as Handler<JobName> | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+    // Deferred runs are counted in the job's data: BullMQ counts them as started.
+    const { [DEFERRALS]: deferrals = 0, ...payload } = job.data as Record<string, unknown> & { [DEFERRALS]?: number };
     try {
       // attemptsStarted counts runs a dead worker began too (attemptsMade counts only failures).
-      await handler(job.data as never, { id: job.id ?? '', attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1), maxAttempts: job.opts.attempts ?? 1, signal: new AbortController().signal });
+      const attempt = Math.max(job.attemptsStarted - deferrals, job.attemptsMade + 1);
+      await handler(payload as never, { id: job.id ?? '', attempt, maxAttempts: job.opts.attempts ?? 1, signal: new AbortController().signal });
     } catch (err) {
       if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+      if (err instanceof DeferJobError) {
+        await job.updateData({ ...payload, [DEFERRALS]: deferrals + 1 });
+        // BullMQ's way to put an active job back for later without spending an attempt.
+        await job.moveToDelayed(Date.now() + err.delayMs, token);
+        throw new DelayedError();
+      }
       throw err;
     }
   }
@@ -178,6 +187,8 @@ function quietAfterClose<T extends Queue | Worker>(owner: T): T {
 }
 
 const CHECK_TIMEOUT_MS = 2000;
+/** The job-data key counting a job's deferred runs (never a payload field: payloads are ids). */
+const DEFERRALS = '_deferrals';
 
 function bounded<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
