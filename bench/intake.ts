@@ -16,7 +16,7 @@ export function startFlags(): string[] {
   if (!match) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
   return (match[1] ?? '').trim().split(' ').filter(Boolean);
 }
-const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 
 export interface IntakeServer extends Server {
   dataDir: string;

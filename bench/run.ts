@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup, startServer } from './lib/children.js';
 import { benchHostile, hostileGoals, hostileSummary } from './hostile.js';
+import { benchWebhookFlood, floodGoal, floodSummary } from './webhook-flood.js';
 import { startIntake } from './intake.js';
 import { benchPut } from './put.js';
 import { benchWaysIn, waysInSummary } from './tus-import.js';
@@ -83,14 +84,23 @@ async function s3Only(cleanup: Cleanup): Promise<void> {
   process.stdout.write(`\nWrote ${S3_RESULTS}\n`);
 }
 
-/** `npm run bench -- hostile`: only the hostile-load benchmark (2–4 minutes), on its own Intake. */
+/**
+ * `npm run bench -- hostile`: only the hostile-load benchmark (2–4 minutes), on its own
+ * Intake, then the webhook flood on another. `npm run bench -- hostile flood`: the flood only.
+ */
 async function hostileOnly(cleanup: Cleanup): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
-  const intake = await startIntake(cleanup);
-  process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
-  const hostile = await benchHostile(intake);
-  const goals = hostileGoals(hostile);
-  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${hostileSummary(hostile)}\n\nGoals\n`);
+  const floodOnly = process.argv.includes('flood');
+  let hostile = null;
+  if (!floodOnly) {
+    const intake = await startIntake(cleanup);
+    process.stderr.write('Benchmark 3: sessions and a 100 MB PUT, calm vs under hostile load\n');
+    hostile = await benchHostile(intake);
+  }
+  process.stderr.write('Webhook flood: another namespace\'s delivery while one namespace\'s 40 hooks hang\n');
+  const flood = await benchWebhookFlood(cleanup);
+  const goals = [...(hostile ? hostileGoals(hostile) : []), floodGoal(flood)];
+  process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${hostile ? `${hostileSummary(hostile)}\n` : ''}${floodSummary(flood)}\n\nGoals\n`);
   process.stdout.write(goals.map((g) => `  [${g.met ? 'PASS' : 'FAIL'}] ${g.name}: ${g.actual} (goal ${g.target})`).join('\n') + '\n');
 }
 

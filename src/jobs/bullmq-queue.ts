@@ -14,12 +14,12 @@
  * BullMQ's locks and stalled-job checks give the same lease semantics as the embedded backend.
  */
 import type { EventEmitter } from 'node:events';
-import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Repositories, Store } from '../db/repositories/index.js';
 import type { JobOutboxRow } from '../db/schema.js';
 import { randomToken } from '../lib/ids.js';
-import { backoffMs, JOBS, PermanentJobError, QUEUES, type Handler, type Job, type JobName, type QueueName } from './catalogue.js';
+import { backoffMs, DeferJobError, JOBS, PermanentJobError, QUEUES, type Handler, type Job, type JobName, type QueueName } from './catalogue.js';
 import type { EnqueueOptions, JobQueue, QueueCounts, WorkerOptions, Workers } from './queue.js';
 
 export interface BullQueueOptions {
@@ -224,7 +224,7 @@ export class BullQueue implements JobQueue {
         const stop = new AbortController();
         if (token) active.set(key, { job, token, stop });
         try {
-          await this.process(job, opts, stop.signal);
+          await this.process(job, opts, stop.signal, token);
         } finally {
           active.delete(key);
         }
@@ -268,13 +268,23 @@ export class BullQueue implements JobQueue {
     };
   }
 
-  private async process(job: BullJob, opts: WorkerOptions, signal: AbortSignal): Promise<void> {
+  private async process(job: BullJob, opts: WorkerOptions, signal: AbortSignal, token: string | undefined): Promise<void> {
     const handler = opts.handlers[job.name as JobName] as Handler<JobName> | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+    // Deferred runs are counted in the job's data: BullMQ counts them as started.
+    const { [DEFERRALS]: deferrals = 0, ...payload } = job.data as Record<string, unknown> & { [DEFERRALS]?: number };
     try {
       // attemptsStarted counts runs a dead worker began too (attemptsMade counts only failures).
-      await handler(job.data as never, { id: job.id ?? '', attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1), maxAttempts: job.opts.attempts ?? 1, signal });
+      const attempt = Math.max(job.attemptsStarted - deferrals, job.attemptsMade + 1);
+      await handler(payload as never, { id: job.id ?? '', attempt, maxAttempts: job.opts.attempts ?? 1, signal });
     } catch (err) {
+      if (err instanceof DeferJobError) {
+        // Put back for later, not finished: its outbox row stays.
+        await job.updateData({ ...payload, [DEFERRALS]: deferrals + 1 });
+        // BullMQ's way to put an active job back for later without spending an attempt.
+        await job.moveToDelayed(Date.now() + err.delayMs, token);
+        throw new DelayedError();
+      }
       // Handed back at shutdown: the job waits in Redis again, its row stays.
       const final = !signal.aborted && (err instanceof PermanentJobError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
       // Failed for good: nothing left for reconciliation to queue again.
@@ -344,6 +354,8 @@ function quietAfterClose<T extends Queue | Worker>(owner: T): T {
 }
 
 const CHECK_TIMEOUT_MS = 2000;
+/** The job-data key counting a job's deferred runs (never a payload field: payloads are ids). */
+const DEFERRALS = '_deferrals';
 
 function bounded<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

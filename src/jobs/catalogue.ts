@@ -57,6 +57,18 @@ export class PermanentJobError extends Error {
   }
 }
 
+/**
+ * Thrown by a handler that cannot run the job now for a reason outside the job (its
+ * tenant's share of the workers is taken): the job runs again after `delayMs`, and this
+ * run does not count as an attempt. It frees the worker slot at once.
+ */
+export class DeferJobError extends Error {
+  constructor(readonly delayMs: number, message = 'deferred') {
+    super(message);
+    this.name = 'DeferJobError';
+  }
+}
+
 /** Milliseconds to wait before retry number `attempt` (1 = the first retry). */
 export function backoffMs(policy: RetryPolicy, attempt: number, baseOverrideMs: number | null): number {
   const base = baseOverrideMs ?? policy.baseMs;

@@ -7,7 +7,7 @@
 import type { Repositories, Store } from '../db/repositories/index.js';
 import type { JobRow } from '../db/schema.js';
 import { randomToken } from '../lib/ids.js';
-import { backoffMs, JOBS, PermanentJobError, QUEUES, type Handler, type Job, type JobName, type QueueName } from './catalogue.js';
+import { backoffMs, DeferJobError, JOBS, PermanentJobError, QUEUES, type Handler, type Job, type JobName, type QueueName } from './catalogue.js';
 import type { EnqueueOptions, JobQueue, QueueCounts, WorkerOptions, Workers } from './queue.js';
 
 export interface DatabaseQueueOptions {
@@ -201,6 +201,10 @@ class QueueLoop {
       this.worker.events?.onRun?.(job.name, 'completed', Date.now() - started);
     } catch (err) {
       clearInterval(heartbeat);
+      if (err instanceof DeferJobError) {
+        await this.store.jobs.defer(job.id, job.token, new Date(Date.now() + err.delayMs).toISOString(), new Date().toISOString()).catch(() => undefined);
+        return;
+      }
       const message = err instanceof Error ? err.message : String(err);
       const now = new Date();
       const final = err instanceof PermanentJobError || job.attempts >= job.max_attempts;

@@ -157,7 +157,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     startWorkers() {
       workers ??= queue.startWorkers({
         handlers: jobHandlers(context, webhooks),
-        concurrency: { uploads: 2, media: config.jobs.mediaConcurrency, webhooks: 4 },
+        concurrency: { uploads: 2, media: config.jobs.mediaConcurrency, webhooks: 16 },
         events: { onRun: jobStats.events.onRun, onError: (err, ctx) => log.warn({ err }, `job: ${ctx}`) },
       });
     },

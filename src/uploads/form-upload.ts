@@ -27,6 +27,7 @@ import {
 } from './create-upload.js';
 import type { AppContext } from '../core/context.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
+import { FormBodies } from './form-quota.js';
 
 export type FormPart =
   | { type: 'field'; name: string; value: string }
@@ -38,9 +39,11 @@ const FORM_SESSION_SECONDS = 3600;
 
 /**
  * `bodyLength` is the request's Content-Length when it sent one: with it a body that
- * cannot fit the size limit or the quota is refused before a byte is stored.
+ * cannot fit the size limit or the quota is refused before a byte is stored. `bodies` is
+ * the process's registry of streaming form bodies (form-quota.ts): one shared by every
+ * request makes a namespace's parallel bodies share its quota fairly.
  */
-export async function formUpload(deps: AppContext, tenant: Tenant, parts: AsyncIterable<FormPart>, bodyLength?: number): Promise<UploadRow> {
+export async function formUpload(deps: AppContext, tenant: Tenant, parts: AsyncIterable<FormPart>, bodyLength?: number, bodies = new FormBodies()): Promise<UploadRow> {
   const fields: Record<string, string> = {};
   let upload: UploadRow | null = null;
   try {
@@ -52,7 +55,7 @@ export async function formUpload(deps: AppContext, tenant: Tenant, parts: AsyncI
       }
       if (part.name !== 'file') throw invalid(`The file must be sent in the field "file", not "${part.name}".`, part.name);
       if (upload) throw invalid('Send exactly one file.', 'file');
-      upload = await receiveFile(deps, tenant, part, fields, bodyLength);
+      upload = await receiveFile(deps, tenant, part, fields, { bodyLength, bodies });
     }
     if (!upload) throw invalid('The form has no "file" field.', 'file');
     // receiveFile consumed the fields sent before the file; what is left came after it.
@@ -92,7 +95,7 @@ async function receiveFile(
   tenant: Tenant,
   part: Extract<FormPart, { type: 'file' }>,
   fields: Record<string, string>,
-  bodyLength: number | undefined,
+  { bodyLength, bodies }: { bodyLength: number | undefined; bodies: FormBodies },
 ): Promise<UploadRow> {
   const detached = createAssetField(fields.create_asset) === false;
   if (detached) refuseAssetFields(fields);
@@ -124,13 +127,13 @@ async function receiveFile(
   const now = deps.clock.now();
   const uploadId = newId('upl');
   let row: UploadRow | null = null;
-  // A chunked body announces no size: stop the stream at what the namespace can still take,
-  // not only at the size limit, so a full quota never fills the disk first.
-  const room = namespace.quota_bytes === null ? Number.POSITIVE_INFINITY : Math.max(0, namespace.quota_bytes - namespace.stored_bytes - namespace.reserved_bytes);
-  const cap = Math.min(limit, room);
+  // A form body announces no file size (a chunked one no size at all): it reserves quota
+  // ahead of its bytes while it streams, so parallel bodies never put more than the quota
+  // on disk together, and the newest are refused first when they do not all fit (form-quota.ts).
+  const meter = namespace.quota_bytes === null ? null : bodies.start(deps.store, namespace.id);
   try {
-    await deps.storage.write(originalKey(namespace.id, uploadId), stream, {
-      maxSize: cap,
+    await deps.storage.write(originalKey(namespace.id, uploadId), meter ? meter.wrap(stream) : stream, {
+      maxSize: limit,
       contentType: checked.contentType,
       around: async (w, publish) => {
         if (w.size === 0) throw invalid('The file is empty.', 'file');
@@ -147,15 +150,22 @@ async function receiveFile(
         const inserted = row;
         await mapAliasConflict(checked, () =>
           deps.store.transaction(async (r) => {
+            // What was reserved while streaming becomes the session's reservation, in this transaction.
+            if (meter?.held) await r.namespaces.adjust(namespace.id, { reserved: -meter.held });
             await insertSessionRows(r, namespace, inserted, checked);
             // Last, so nothing after it can fail and leave the file without its rows.
             await publish();
           }),
         );
+        meter?.handOver();
       },
     });
   } catch (err) {
-    throw writeFailure(deps, err, () => (cap < limit ? quotaExceeded(namespace, cap + 1) : tooLarge(limit + 1, limit, checked.kind)));
+    await meter?.release();
+    if (meter?.refused) throw quotaExceeded((await deps.store.namespaces.find(namespace.id)) ?? namespace, meter.received);
+    throw writeFailure(deps, err, () => tooLarge(limit + 1, limit, checked.kind));
+  } finally {
+    await meter?.release();
   }
   const inserted = await deps.store.uploads.findById(uploadId);
   if (!inserted) throw new IntakeError('unavailable', 'The upload was not recorded; try again.');

@@ -24,7 +24,7 @@ export interface ConsoleFixture {
 /** Everything a console test needs; `prepare` makes its files (in `dir`) while the browser and Intake start. */
 export async function consoleFixture(prepare: (dir: string) => Promise<unknown> = async () => undefined, env: Record<string, string> = {}): Promise<ConsoleFixture> {
   // The console as npm test builds it (skipped when dist/console is newer than its sources).
-  execFileSync(process.execPath, ['scripts/setup.mjs', '--console'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/setup.mjs', '--console', '--no-install'], { stdio: 'inherit' });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-console-'));
   const [b, t] = await Promise.all([launchBrowser(), startIntake(env), prepare(dir)]);
   const tenant = await t.tenant();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Store } from '../../src/db/repositories/index.js';
-import { PermanentJobError, type Handlers, type JobContext } from '../../src/jobs/catalogue.js';
+import { DeferJobError, PermanentJobError, type Handlers, type JobContext } from '../../src/jobs/catalogue.js';
 import type { JobQueue, Workers } from '../../src/jobs/queue.js';
 import { moduleEntry } from '../../src/lib/module-entry.js';
 import { eventually } from '../helpers/intake.js';
@@ -87,6 +87,29 @@ export function queueContract(name: string, open: () => Promise<QueueHarness>): 
       assert.deepEqual(attempts.map((a) => a.n), [1, 2, 3]);
       // retry base 10 ms in these tests: the second wait is about twice the first.
       assert.ok(attempts[2]!.at - attempts[1]!.at >= 15, 'the second retry waited longer than the base');
+    });
+
+    it('a deferred job frees its slot, runs again later and spends no attempt', async () => {
+      const runs: Array<{ id: string; attempt: number }> = [];
+      start({
+        'webhook.deliver': async (p, ctx: JobContext) => {
+          runs.push({ id: p.deliveryId, attempt: ctx.attempt });
+          // Deferred three times (more than nothing, as often as a busy tenant may be), then done.
+          if (p.deliveryId === 'msg_deferred' && runs.filter((r) => r.id === 'msg_deferred').length <= 3) throw new DeferJobError(20, 'busy');
+        },
+      });
+      await h.store.transaction(async (r) => {
+        await h.queue.enqueue(r, { name: 'webhook.deliver', payload: { deliveryId: 'msg_deferred' } });
+        await h.queue.enqueue(r, { name: 'webhook.deliver', payload: { deliveryId: 'msg_other' } });
+      });
+      await eventually(async () => runs.filter((r) => r.id === 'msg_deferred').length === 4 && runs.some((r) => r.id === 'msg_other'), 15_000, 'both jobs');
+      // One slot (concurrency 1): the other job ran while the deferred one waited.
+      assert.ok(runs.findIndex((r) => r.id === 'msg_other') < runs.findLastIndex((r) => r.id === 'msg_deferred'));
+      assert.deepEqual(runs.filter((r) => r.id === 'msg_deferred').map((r) => r.attempt), [1, 1, 1, 1]);
+      await eventually(async () => {
+        const c = (await h.queue.counts()).webhooks;
+        return c.waiting + c.active + c.delayed + c.failed === 0;
+      }, 10_000, 'the webhooks queue to empty');
     });
 
     it('a permanent failure is not retried; exhausted attempts end in the failed state', async () => {

@@ -84,6 +84,16 @@ export class JobsRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /** Puts a leased job back for later without spending the attempt its lease counted. */
+  async defer(id: string, token: string, runAt: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ status: 'queued', run_at: runAt, lease_token: null, lease_until: null, attempts: sql`attempts - 1`, updated_at: now })
+      .where('id', '=', id)
+      .where('lease_token', '=', token)
+      .execute();
+  }
+
   async fail(id: string, token: string | null, error: string, now: string): Promise<void> {
     await this.db
       .updateTable('jobs')

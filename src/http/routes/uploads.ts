@@ -11,6 +11,7 @@ import { createUpload, type CreateUploadInput } from '../../uploads/create-uploa
 import { createImport, type ImportInput } from '../../uploads/import/import-upload.js';
 import type { AppContext } from '../../core/context.js';
 import { formUpload } from '../../uploads/form-upload.js';
+import { FormBodies } from '../../uploads/form-quota.js';
 import { formParts } from '../multipart.js';
 import { cancelUpload, getUpload, listUploads } from '../../uploads/read-uploads.js';
 import { uploadView } from '../../uploads/views.js';
@@ -26,6 +27,8 @@ const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(Upl
 export type TusLink = (uploadId: string, expiresAt: Date) => string;
 
 export function uploadRoutes(deps: AppContext, background: Background, gate = new UploadGate(Number.POSITIVE_INFINITY), tusLink?: TusLink) {
+  // The form bodies streaming in this process, by namespace: they share its quota (form-quota.ts).
+  const bodies = new FormBodies();
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -48,7 +51,7 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
         const tenant = tenantOf(request);
         if (request.isMultipart()) {
           const length = Number(request.headers['content-length']);
-          const upload = await gate.admit(() => formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined));
+          const upload = await gate.admit(() => formUpload(deps, tenant, formParts(request), Number.isFinite(length) ? length : undefined, bodies));
           deps.observer?.created(upload.kind);
           return reply.code(202).send({ message: 'Upload accepted and is now being processed.', ...ok(request, uploadView(upload)) });
         }
