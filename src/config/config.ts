@@ -111,6 +111,23 @@ const allowedTypes = variable(
   },
 );
 
+/** The compatibility routes (docs/COMPAT.md) a server mounts. */
+export const COMPAT_APIS = ['mediakit'] as const;
+export type CompatApi = (typeof COMPAT_APIS)[number];
+
+/** "mediakit,videoapi", "none", or unset for all of them. */
+const compatApis = variable(
+  { env: 'INTAKE_COMPAT', accepts: '`none`, or names comma-separated', default: `all: ${COMPAT_APIS.map((n) => `\`${n}\``).join(', ')}`, doc: 'the compatibility routes to mount ([docs/COMPAT.md](docs/COMPAT.md))' },
+  (raw, reader): readonly CompatApi[] => {
+    if (raw === undefined || raw.trim() === '') return COMPAT_APIS;
+    if (raw.trim().toLowerCase() === 'none') return Object.freeze([]);
+    const names = raw.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+    const bad = names.filter((n) => !(COMPAT_APIS as readonly string[]).includes(n));
+    if (bad.length) reader.problem(`INTAKE_COMPAT must be "none" or names from ${COMPAT_APIS.join(', ')} (unknown: ${bad.join(', ')})`);
+    return Object.freeze([...new Set(names)].filter((n): n is CompatApi => (COMPAT_APIS as readonly string[]).includes(n)));
+  },
+);
+
 /** The table: every setting, in groups; `Config` is what it reads. */
 export const CONFIG = group({
   http: group(
@@ -160,6 +177,7 @@ export const CONFIG = group({
         max: 1_000_000,
         doc: 'bodies received at once (signed PUT/POST, form uploads); more get 503 with `Retry-After`',
       }),
+      compat: compatApis,
     },
     { title: 'HTTP' },
   ),

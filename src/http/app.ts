@@ -21,6 +21,7 @@ import { frameworkErrors, installErrorHandling } from './error-handler.js';
 import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
+import { httpKit, type Mount } from './mounts.js';
 import { finishOpenApi } from './openapi.js';
 import { RateLimiter, type Limiter } from './plugins/rate-limit.js';
 import { TransferGuard } from './plugins/transfer-guard.js';
@@ -60,6 +61,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** INTAKE_PUBLIC_URL: the `servers` entry of /openapi.json. */
   publicUrl?: string;
+  /** Route sets from outside http/ (the compatibility routes), each in its own scope (mounts.ts). */
+  mounts?: Mount[];
 }
 
 /** JSON bodies are validated as sent (no coercion); query strings and params are coerced. */
@@ -160,8 +163,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicRoutes(deps.uploads));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
+  const byKey = deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute);
+  const kit = httpKit(deps.authenticator, byKey, byAddress, gate);
+  for (const mount of deps.mounts ?? []) await app.register(async (scope) => mount(scope, kit));
   await app.register(async (v1) => {
-    installAuth(v1, deps.authenticator, deps.limiters?.byKey ?? new RateLimiter(deps.rateLimitPerMinute), byAddress);
+    installAuth(v1, deps.authenticator, byKey, byAddress);
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate));
     await v1.register(assetRoutes(deps.uploads));
     await v1.register(adminRoutes(deps.namespaces));

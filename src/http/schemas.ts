@@ -73,6 +73,7 @@ export const CreateUploadBody = Type.Object(
     duration: Type.Optional(BoundedNumber({ minimum: 0 })),
     create_asset: Type.Optional(Type.Boolean()),
     on_alias_conflict: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('skip')])),
+    if_none_match: Type.Optional(Type.Boolean({ description: 'false: the PUT URL needs only Content-Type (no If-None-Match: *), for clients that send no other header.' })),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import { buildApp } from '../http/app.js';
 import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../http/plugins/rate-limit-redis.js';
 import type { Limiter } from '../http/plugins/rate-limit.js';
 import type { Background } from '../lib/background.js';
+import { compatMounts } from '../compat/index.js';
 import type { Core } from './core.js';
 
 export interface Api {
@@ -61,6 +62,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     addressRateLimitPerMinute: config.http.addressRateLimitPerMinute,
     limiters: shared.limiters,
     publicUrl: config.http.publicUrl,
+    mounts: compatMounts(config.http.compat, { ctx: context, background }),
   });
   return {
     app,

@@ -44,6 +44,8 @@ export interface CreateUploadInput {
   duration?: number;
   create_asset?: boolean;
   on_alias_conflict?: 'error' | 'skip';
+  /** false: the PUT URL needs no `If-None-Match: *` header (clients that send Content-Type only). */
+  if_none_match?: boolean;
 }
 
 /** `on_alias_conflict: "skip"` met an asset holding the alias: nothing signed, nothing reserved, no row. */
@@ -355,7 +357,7 @@ async function shape(
   limit: number,
   expiresIn: number,
 ): Promise<CreatedUpload> {
-  const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id, sha256: row.file_hash ?? undefined };
+  const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id, sha256: row.file_hash ?? undefined, ifNoneMatch: input.if_none_match };
   let put: PresignedPut | null = null;
   let post: PresignedPost | null = null;
   if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);

@@ -2426,6 +2426,8 @@ export interface operations {
                     filename: string;
                     folder?: string;
                     height?: number;
+                    /** @description false: the PUT URL needs only Content-Type (no If-None-Match: *), for clients that send no other header. */
+                    if_none_match?: boolean;
                     kind?: "image" | "video" | "audio" | "document";
                     /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
                     metadata?: {
