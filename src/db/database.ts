@@ -20,6 +20,7 @@ import * as m0008 from './migrations/0008-jobs.js';
 import * as m0009 from './migrations/0009-multipart.js';
 import * as m0010 from './migrations/0010-namespace-name-unique.js';
 import * as m0011 from './migrations/0011-rendition-bytes.js';
+import * as m0014 from './migrations/0014-upload-uuid.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -138,6 +139,7 @@ const migrations: Record<string, Migration> = {
   '0009-multipart': m0009,
   '0010-namespace-name-unique': m0010,
   '0011-rendition-bytes': m0011,
+  '0014-upload-uuid': m0014,
 };
 
 export async function migrateToLatest(db: Db): Promise<void> {

@@ -3,6 +3,7 @@
  * before anything is signed; quota and alias are kept by the database inside one
  * transaction, so two racing sessions cannot both take the last byte or the same alias.
  */
+import { randomUUID } from 'node:crypto';
 import type { MediaKind } from '../config/config.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
@@ -275,6 +276,7 @@ export function baseRow(
   const hints = input.width ?? input.height ?? input.duration;
   return {
     id: uploadId,
+    uuid: randomUUID(),
     namespace_id: namespaceId,
     asset_id: assetId,
     filename: fields.filename,

@@ -473,6 +473,8 @@ export interface components {
             status_code: number;
             updated_at: string;
             upload_id: string;
+            /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+            uuid: string | null;
         };
         /** CreatedKey */
         CreatedKey: {
@@ -528,6 +530,8 @@ export interface components {
                 method: string;
             } | null;
             upload_url: string | null;
+            /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+            uuid: string | null;
         };
         /**
          * Error
@@ -652,6 +656,8 @@ export interface components {
             status_code: number;
             updated_at: string;
             upload_id: string;
+            /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+            uuid: string | null;
         };
         /** Usage */
         Usage: {
@@ -2337,6 +2343,7 @@ export interface operations {
         parameters: {
             query?: {
                 cursor?: string;
+                kind?: "image" | "video" | "audio" | "document";
                 limit?: number;
                 status?: "pending" | "uploading" | "processing" | "storing" | "completed" | "failed" | "canceled" | "expired";
             };
