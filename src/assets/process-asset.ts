@@ -122,7 +122,7 @@ const RENDITION_MEMORY_FACTOR = 4;
 async function render(deps: AppContext, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Output[]> {
   const timeoutMs = transcodeTimeoutMs(asset.duration);
   if (asset.kind === 'image') {
-    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal: ctx.signal });
+    const made = await makeImageRenditions(input, dir, { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal: ctx.signal, heifConvert: deps.config.media.heifConvertPath });
     return made.map((r) => ({ label: r.label, file: r.file, mimetype: 'image/webp', width: r.width, height: r.height, duration: null, bitrate: null, size: r.size }));
   }
   // Probed again here (verification's facts are on the row, but not which demuxer reads the file).

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Tenant } from '../auth/principal.js';
+import type { Config } from '../config/config.js';
 import type { AppContext } from '../core/context.js';
 import type { ErrorCode, IntakeError } from '../lib/errors.js';
 import type { Background } from '../lib/background.js';
@@ -28,6 +29,7 @@ export interface CompatKit {
 export interface CompatDeps {
   ctx: AppContext;
   background: Background;
+  config: Pick<Config, 'http'>;
 }
 
 export type CompatMount = (app: FastifyInstance, kit: CompatKit) => Promise<void>;

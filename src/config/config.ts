@@ -112,7 +112,7 @@ const allowedTypes = variable(
 );
 
 /** The compatibility routes (docs/COMPAT.md) a server mounts. */
-export const COMPAT_APIS = ['mediakit', 'videoapi'] as const;
+export const COMPAT_APIS = ['mediakit', 'videoapi', 'mediaupload'] as const;
 export type CompatApi = (typeof COMPAT_APIS)[number];
 
 /** "mediakit,videoapi", "none", or unset for all of them. */
@@ -178,6 +178,9 @@ export const CONFIG = group({
         doc: 'bodies received at once (signed PUT/POST, form uploads); more get 503 with `Retry-After`',
       }),
       compat: compatApis,
+      /** The media-upload API's `max_size` per category (docs/COMPAT.md). */
+      mediaUploadMaxBytes: int({ env: 'INTAKE_MEDIAUPLOAD_MAX_MB', default: 20, min: 1, max: MAX_FILE_MB, unit: 'MiB', scale: MIB, doc: 'media-upload API (`POST /media/upload`): largest image or document' }),
+      mediaUploadMaxVideoBytes: int({ env: 'INTAKE_MEDIAUPLOAD_MAX_VIDEO_MB', default: 500, min: 1, max: MAX_FILE_MB, unit: 'MiB', scale: MIB, doc: 'media-upload API: largest video' }),
     },
     { title: 'HTTP' },
   ),
@@ -279,6 +282,12 @@ export const CONFIG = group({
         env: 'INTAKE_FFMPEG_PATH',
         default: 'ffmpeg',
         doc: 'the ffmpeg executable that makes renditions (run under `nice -n 19`), named the same way; while it is missing, processing jobs are retried like any outage',
+      }),
+      /** libheif's decoder (Debian's libheif-examples): HEIC/HEIF renditions. */
+      heifConvertPath: command({
+        env: 'INTAKE_HEIF_CONVERT_PATH',
+        default: 'heif-convert',
+        doc: 'libheif\'s `heif-convert` (Debian: `libheif-examples`), which decodes HEIC/HEIF for their renditions inside the capped image child process, named the same way',
       }),
       videoLadder,
       maxImagePixels: int({ env: 'INTAKE_MAX_IMAGE_PIXELS', default: 100_000_000, min: 1, max: 2_000_000_000, doc: 'images with more pixels are refused (decompression bombs)' }),

@@ -31,6 +31,7 @@ import { assetRoutes } from './routes/assets.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes, type Probe } from './routes/health.js';
 import { publicRoutes } from './routes/public.js';
+import { storeRoutes } from './routes/store.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
@@ -160,6 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installMetrics(app, deps.metrics);
   await app.register(healthRoutes(deps.probes));
   if (deps.selfServed) await app.register(fileRoutes(deps.uploads, deps.selfServed, { gate, guard, byAddress }));
+  await app.register(storeRoutes(deps.uploads, gate, byAddress));
   await app.register(publicRoutes(deps.uploads));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));

@@ -28,6 +28,8 @@ export const OPERATION_IDS: Record<string, string> = {
   'POST /files/{*}': 'postFile',
   'GET /files/{*}': 'getFile',
   'HEAD /files/{*}': 'headFile',
+  'OPTIONS /store/single': 'preflightStoreForm',
+  'POST /store/single': 'postStoreForm',
   'POST /v1/uploads': 'createUpload',
   'GET /v1/uploads': 'listUploads',
   'GET /v1/uploads/{id}': 'getUpload',

@@ -73,6 +73,7 @@ export const CreateUploadBody = Type.Object(
     duration: Type.Optional(BoundedNumber({ minimum: 0 })),
     create_asset: Type.Optional(Type.Boolean()),
     on_alias_conflict: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('skip')])),
+    bare_form: Type.Optional(Type.Boolean({ description: 'true: upload_url is Intake\'s own URL taking a multipart form with only "file" (method POST; on S3 too, Intake streams it into the bucket).' })),
     if_none_match: Type.Optional(Type.Boolean({ description: 'false: the PUT URL needs only Content-Type (no If-None-Match: *), for clients that send no other header.' })),
   },
   { additionalProperties: false },

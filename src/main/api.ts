@@ -62,7 +62,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     addressRateLimitPerMinute: config.http.addressRateLimitPerMinute,
     limiters: shared.limiters,
     publicUrl: config.http.publicUrl,
-    mounts: compatMounts(config.http.compat, { ctx: context, background }),
+    mounts: compatMounts(config.http.compat, { ctx: context, background, config }),
   });
   return {
     app,

@@ -30,9 +30,13 @@ const PRLIMIT = findPrlimit();
  * own job, not grow the worker without bound or hold a core. The deadline counts the
  * child's CPU time, as the prober's does (`cpuMs`; 5× that on the clock).
  */
-export function makeImageRenditions(input: string, outDir: string, opts: { maxPixels: number; memoryMb: number; cpuMs: number; signal?: AbortSignal }): Promise<ImageRendition[]> {
+export function makeImageRenditions(
+  input: string,
+  outDir: string,
+  opts: { maxPixels: number; memoryMb: number; cpuMs: number; signal?: AbortSignal; heifConvert?: string },
+): Promise<ImageRendition[]> {
   const bytes = opts.memoryMb * 1024 * 1024;
-  const node = [process.execPath, ...CHILD.execArgv, CHILD.file, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS)];
+  const node = [process.execPath, ...CHILD.execArgv, CHILD.file, input, outDir, String(opts.maxPixels), JSON.stringify(IMAGE_RENDITIONS), opts.heifConvert ?? 'heif-convert'];
   const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
   return new Promise((resolve, reject) => {
     // nice and prlimit exec the next command: the pid is the renderer's throughout.

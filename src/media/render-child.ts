@@ -6,7 +6,13 @@
  *
  * Exit 2: sharp refused the image itself; 3: a system error (the error has a code); 1: it
  * crashed or could not start (sharp did not load). The message is on stderr.
+ *
+ * HEVC-coded HEIF (HEIC) is first decoded to PNG by libheif's heif-convert (argv 5), run
+ * from here so it inherits this process's memory cap; its pixel count is checked first.
  */
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 
 /** One rendition to make: the image fits in `max` × `max`. */
 export interface RenderSpec {
@@ -34,7 +40,7 @@ process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 if (process.connected === false) process.kill(process.pid, 'SIGKILL');
 (process.channel as { unref?: () => void } | undefined)?.unref?.();
 
-const [input, outDir, maxPixels, specs] = process.argv.slice(2);
+const [input, outDir, maxPixels, specs, heifConvert = 'heif-convert'] = process.argv.slice(2);
 if (input === undefined || outDir === undefined || maxPixels === undefined || specs === undefined) {
   throw new Error('usage: render-child <input> <outDir> <maxPixels> <specs JSON>');
 }
@@ -42,17 +48,35 @@ if (input === undefined || outDir === undefined || maxPixels === undefined || sp
 const { default: sharp } = await import('sharp');
 sharp.concurrency(1);
 
+/** The file sharp can decode: `input`, or a PNG heif-convert made of an HEVC-coded HEIF. */
+async function decodable(file: string): Promise<string> {
+  const meta = await sharp(file).metadata().catch(() => null);
+  if (meta?.format !== 'heif' || meta.compression !== 'hevc') return file;
+  if ((meta.width ?? 0) * (meta.height ?? 0) > Number(maxPixels)) throw Object.assign(new Error('Input image exceeds pixel limit'), { code: undefined });
+  const png = `${outDir}/decoded.png`;
+  try {
+    await promisify(execFile)(heifConvert, [file, png], { timeout: 0 });
+  } catch (err) {
+    const e = err as { code?: unknown; stderr?: string; message: string };
+    // Not found (ENOENT) is the machine's fault; a non-zero exit is the file's.
+    throw Object.assign(new Error(`heif-convert: ${(e.stderr || e.message).trim().split('\n')[0]}`), { code: typeof e.code === 'string' ? e.code : undefined });
+  }
+  return png;
+}
+
 try {
   const out: Rendered[] = [];
+  const source = await decodable(input);
   for (const { label, max } of JSON.parse(specs) as RenderSpec[]) {
     const file = `${outDir}/${label}.webp`;
-    const info = await sharp(input, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 })
+    const info = await sharp(source, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 })
       .rotate()
       .resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 80 })
       .toFile(file);
     out.push({ label, file, width: info.width, height: info.height, size: info.size });
   }
+  if (source !== input) await rm(source, { force: true });
   process.stdout.write(JSON.stringify(out));
 } catch (err) {
   const e = err as { code?: unknown; message?: unknown } | null | undefined;

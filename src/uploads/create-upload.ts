@@ -47,6 +47,8 @@ export interface CreateUploadInput {
   on_alias_conflict?: 'error' | 'skip';
   /** false: the PUT URL needs no `If-None-Match: *` header (clients that send Content-Type only). */
   if_none_match?: boolean;
+  /** true: upload_url is Intake's own store URL taking a form with only `file` (method POST). */
+  bare_form?: boolean;
 }
 
 /** `on_alias_conflict: "skip"` met an asset holding the alias: nothing signed, nothing reserved, no row. */
@@ -139,6 +141,8 @@ export async function createUpload(
   if (detached) refuseAssetFields(input);
   const resumable = isResumable(input.file_size, input.resumable);
   if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
+  if (input.bare_form && input.method === 'PUT') throw invalid('bare_form is a form POST; leave method out or send POST.', 'method');
+  if (input.bare_form) input = { ...input, method: 'POST' };
   if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
   if (!resumable && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
     throw invalid(`This store takes at most ${deps.storage.maxSingleUpload} bytes in one request; send resumable: true.`, 'resumable', { max_single_upload: deps.storage.maxSingleUpload });
@@ -351,6 +355,12 @@ async function recordDuplicate(
   return row;
 }
 
+/** Intake's own form URL for the session: only `file` needed (storage/store-urls.ts). */
+function storeUrl(deps: AppContext, row: UploadRow): string {
+  if (!deps.storeUrls) throw new IntakeError('unavailable', 'This process serves no store URLs.');
+  return deps.storeUrls.url('/store/single', { uploadId: row.id, method: 'POST', expires: Math.floor(Date.parse(row.expires_at) / 1000), maxSize: row.file_size });
+}
+
 async function shape(
   deps: AppContext,
   row: UploadRow,
@@ -363,14 +373,17 @@ async function shape(
   let put: PresignedPut | null = null;
   let post: PresignedPost | null = null;
   if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);
-  if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
+  if (method === 'POST' && input.bare_form) post = { url: storeUrl(deps, row), fields: {} };
+  else if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
   const nextStep = !method
     ? `Nothing to send: this content is already stored as asset ${row.asset_id}.`
     : row.asset_id === NO_ASSET
       ? `${method === 'PUT' ? 'PUT the bytes to upload_url' : 'POST the form to upload_url'}, POST /v1/uploads/${row.id}/complete, then attach it with POST /v1/assets.`
       : method === 'PUT'
         ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
-        : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`;
+        : input.bare_form
+          ? `POST a multipart/form-data body with the file in "file" (nothing else is needed), then POST /v1/uploads/${row.id}/complete.`
+          : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`;
   // Completed on uploadView's own fresh object rather than copied into a new one (every session create).
   return Object.assign(uploadView(row), {
     provider: deps.storage.provider,

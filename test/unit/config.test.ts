@@ -32,6 +32,8 @@ describe('loadConfig', () => {
         transferWindowMs: 30_000,
         maxConcurrentUploads: 500,
         compat: COMPAT_APIS,
+        mediaUploadMaxBytes: 20 * MIB,
+        mediaUploadMaxVideoBytes: 500 * MIB,
       },
       secrets: { adminKey: null, signingSecret: null },
       storage: { driver: 'local', dataDir: path.join(CWD, 'data'), s3: null },
@@ -48,6 +50,7 @@ describe('loadConfig', () => {
       media: {
         ffprobePath: 'ffprobe',
         ffmpegPath: 'ffmpeg',
+        heifConvertPath: 'heif-convert',
         videoLadder: [1080, 720, 480, 360],
         maxImagePixels: 100_000_000,
         maxSvgElements: 100_000,

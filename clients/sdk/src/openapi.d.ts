@@ -131,6 +131,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/store/single": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a file by form POST to a bare_form session's URL
+         * @description The `upload_url` of a session created with `bare_form: true`: multipart/form-data with the file in `file` and nothing else needed; the `key` in the query string is the credential (no API key). One file per session.
+         */
+        post: operations["postStoreForm"];
+        delete?: never;
+        /** CORS preflight for a store URL */
+        options: operations["preflightStoreForm"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/assets": {
         parameters: {
             query?: never;
@@ -1154,6 +1175,42 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    postStoreForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    preflightStoreForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -2416,6 +2473,8 @@ export interface operations {
             content: {
                 "application/json": {
                     alias?: string;
+                    /** @description true: upload_url is Intake's own URL taking a multipart form with only "file" (method POST; on S3 too, Intake streams it into the bucket). */
+                    bare_form?: boolean;
                     conditions?: {
                         operator: "&&" | "||";
                         rules: {
