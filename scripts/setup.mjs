@@ -62,6 +62,19 @@ if (!has('ffmpeg') || !has('ffprobe')) {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'ffmpeg'], { env });
 }
 
+// 2b. libheif's heif-convert (Debian's libheif-examples): HEIC/HEIF renditions (sharp's
+//     prebuilt libvips cannot decode HEVC). Installed when missing and root; else a note.
+if (!has('heif-convert')) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !has('apt-get')) {
+    log('heif-convert is missing: HEIC/HEIF images will fail processing (Debian/Ubuntu: sudo apt-get install -y libheif-examples).');
+  } else {
+    log('installing heif-convert (apt-get install -y libheif-examples)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'libheif-examples'], { env });
+  }
+}
+
 // 3. Ceph RGW, the real S3 server the S3 tests and benchmarks start on loopback
 //    (scripts/ceph-rgw/start.sh): Debian's packages, installed when asked (npm test,
 //    npm run bench) and missing, as root. Without them those tests fail, loudly.

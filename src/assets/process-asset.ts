@@ -134,7 +134,7 @@ export const HLS_MIMETYPE = 'application/vnd.apple.mpegurl';
 
 /** The limits every image render of a job runs under (transforms use the same). */
 export function imageRenderOptions(deps: AppContext, signal?: AbortSignal) {
-  return { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal };
+  return { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal, heifConvert: deps.config.media.heifConvertPath };
 }
 
 async function render(deps: AppContext, asset: AssetRow, input: string, dir: string, ctx: JobContext): Promise<Rendered> {

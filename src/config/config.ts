@@ -111,6 +111,23 @@ const allowedTypes = variable(
   },
 );
 
+/** The compatibility routes (docs/COMPAT.md) a server mounts. */
+export const COMPAT_APIS = ['mediakit', 'videoapi', 'mediaupload'] as const;
+export type CompatApi = (typeof COMPAT_APIS)[number];
+
+/** "mediakit,videoapi", "none", or unset for all of them. */
+const compatApis = variable(
+  { env: 'INTAKE_COMPAT', accepts: '`none`, or names comma-separated', default: `all: ${COMPAT_APIS.map((n) => `\`${n}\``).join(', ')}`, doc: 'the compatibility routes to mount ([docs/COMPAT.md](docs/COMPAT.md))' },
+  (raw, reader): readonly CompatApi[] => {
+    if (raw === undefined || raw.trim() === '') return COMPAT_APIS;
+    if (raw.trim().toLowerCase() === 'none') return Object.freeze([]);
+    const names = raw.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+    const bad = names.filter((n) => !(COMPAT_APIS as readonly string[]).includes(n));
+    if (bad.length) reader.problem(`INTAKE_COMPAT must be "none" or names from ${COMPAT_APIS.join(', ')} (unknown: ${bad.join(', ')})`);
+    return Object.freeze([...new Set(names)].filter((n): n is CompatApi => (COMPAT_APIS as readonly string[]).includes(n)));
+  },
+);
+
 /** The table: every setting, in groups; `Config` is what it reads. */
 export const CONFIG = group({
   http: group(
@@ -160,6 +177,10 @@ export const CONFIG = group({
         max: 1_000_000,
         doc: 'bodies received at once (signed PUT/POST, form uploads); more get 503 with `Retry-After`',
       }),
+      compat: compatApis,
+      /** The media-upload API's `max_size` per category (docs/COMPAT.md). */
+      mediaUploadMaxBytes: int({ env: 'INTAKE_MEDIAUPLOAD_MAX_MB', default: 20, min: 1, max: MAX_FILE_MB, unit: 'MiB', scale: MIB, doc: 'media-upload API (`POST /media/upload`): largest image or document' }),
+      mediaUploadMaxVideoBytes: int({ env: 'INTAKE_MEDIAUPLOAD_MAX_VIDEO_MB', default: 500, min: 1, max: MAX_FILE_MB, unit: 'MiB', scale: MIB, doc: 'media-upload API: largest video' }),
     },
     { title: 'HTTP' },
   ),
@@ -285,6 +306,12 @@ export const CONFIG = group({
         env: 'INTAKE_FFMPEG_PATH',
         default: 'ffmpeg',
         doc: 'the ffmpeg executable that makes renditions (run under `nice -n 19`), named the same way; while it is missing, processing jobs are retried like any outage',
+      }),
+      /** libheif's decoder (Debian's libheif-examples): HEIC/HEIF renditions. */
+      heifConvertPath: command({
+        env: 'INTAKE_HEIF_CONVERT_PATH',
+        default: 'heif-convert',
+        doc: 'libheif\'s `heif-convert` (Debian: `libheif-examples`), which decodes HEIC/HEIF for their renditions inside the capped image child process, named the same way',
       }),
       videoLadder,
       maxImagePixels: int({ env: 'INTAKE_MAX_IMAGE_PIXELS', default: 100_000_000, min: 1, max: 2_000_000_000, doc: 'images with more pixels are refused (decompression bombs)' }),

@@ -6,6 +6,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { ImageProber } from '../media/image.js';
 import type { MediaTypes } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import type { StoreUrls } from '../storage/store-urls.js';
 import type { UploadObserver } from './upload-observer.js';
 
 export interface Logger {
@@ -29,4 +30,6 @@ export interface AppContext {
   tokens?: PathTokens;
   /** Told when sessions are created, complete or fail (metrics); absent, nobody counts. */
   observer?: UploadObserver;
+  /** Intake's own self-authorising upload URLs (`/store/…`); absent where no HTTP is served. */
+  storeUrls?: StoreUrls;
 }

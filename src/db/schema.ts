@@ -45,6 +45,8 @@ export type UploadMethod = 'PUT' | 'POST' | 'form' | 'multipart' | 'tus' | 'impo
 
 export interface UploadsTable {
   id: string;
+  /** A UUID naming the session too (APIs that type upload ids as UUIDs); null only on rows another version wrote. */
+  uuid: string | null;
   namespace_id: string;
   asset_id: string;
   filename: string;

@@ -25,6 +25,7 @@ import { frameworkErrors, installErrorHandling } from './error-handler.js';
 import { redactedRequest } from './log-redaction.js';
 import { installAuth } from './plugins/auth.js';
 import { installMetrics } from './plugins/metrics.js';
+import { httpKit, type Mount } from './mounts.js';
 import { finishOpenApi } from './openapi.js';
 import { RateLimiter, type Limiter } from './plugins/rate-limit.js';
 import { TransferGuard } from './plugins/transfer-guard.js';
@@ -38,6 +39,7 @@ import { publicRoutes } from './routes/public.js';
 import { transformRoutes, transformUrlRoutes } from './routes/transforms.js';
 import { playbackRoutes } from './routes/playback.js';
 import type { Transforms } from '../assets/transforms.js';
+import { storeRoutes } from './routes/store.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
@@ -72,6 +74,8 @@ export interface AppDeps {
   tus?: { appender: Appender; secret: string };
   /** Image transforms on demand (signed URLs, public presets). */
   transforms: Transforms;
+  /** Route sets from outside http/ (the compatibility routes), each in its own scope (mounts.ts). */
+  mounts?: Mount[];
 }
 
 /**
@@ -209,11 +213,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxSize: deps.maxUploadBytes,
     }));
   }
+  await app.register(storeRoutes(deps.uploads, gate, byAddress));
   await app.register(publicRoutes(deps.uploads));
   await app.register(transformRoutes(deps.transforms));
   if (deps.uploads.tokens) await app.register(playbackRoutes(deps.uploads, deps.uploads.tokens));
   const mediaOrigin = await storageOrigin(deps.uploads.storage, deps.uploads.clock.now());
   await app.register(consoleRoutes({ dir: deps.consoleDir ?? defaultConsoleDir(), mediaOrigin }));
+  const kit = httpKit(deps.authenticator, byKey, byAddress, gate);
+  for (const mount of deps.mounts ?? []) await app.register(async (scope) => mount(scope, kit));
   await app.register(async (v1) => {
     installAuth(v1, deps.authenticator, byKey, byAddress);
     const tus = deps.tus;

@@ -44,6 +44,11 @@ function fieldOf(v: ValidationItem | undefined): string | undefined {
   return [base, extra].filter(Boolean).join('.') || undefined;
 }
 
+/** A domain error as it is, or Fastify's own as the contract's; null for anything else. */
+export function asContractError(err: FastifyError): IntakeError | null {
+  return err instanceof IntakeError ? err : fromFastify(err);
+}
+
 /** Fastify's own errors (parsing, validation, limits) as contract errors. */
 function fromFastify(err: FastifyError & { validation?: ValidationItem[]; validationContext?: string }): IntakeError | null {
   if (err.validation) {

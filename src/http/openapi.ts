@@ -38,6 +38,8 @@ export const OPERATION_IDS: Record<string, string> = {
   'HEAD /tus/{id}': 'tusHead',
   'PATCH /tus/{id}': 'tusPatch',
   'DELETE /tus/{id}': 'tusTerminate',
+  'OPTIONS /store/single': 'preflightStoreForm',
+  'POST /store/single': 'postStoreForm',
   'POST /v1/uploads': 'createUpload',
   'GET /v1/uploads': 'listUploads',
   'GET /v1/uploads/{id}': 'getUpload',

@@ -76,6 +76,8 @@ export const CreateUploadBody = Type.Object(
     create_asset: Type.Optional(Type.Boolean()),
     on_alias_conflict: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('skip')])),
     protocol: Type.Optional(Type.Literal('tus', { description: 'tus: the bytes come by tus PATCH requests; upload_url is the tus upload URL with a token for this session (hand it to a browser\'s tus client, e.g. Uppy\'s uploadUrl).' })),
+    bare_form: Type.Optional(Type.Boolean({ description: 'true: upload_url is Intake\'s own URL taking a multipart form with only "file" (method POST; on S3 too, Intake streams it into the bucket).' })),
+    if_none_match: Type.Optional(Type.Boolean({ description: 'false: the PUT URL needs only Content-Type (no If-None-Match: *), for clients that send no other header.' })),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import { buildApp } from '../http/app.js';
 import { LIMITER_REDIS_OPTIONS, RedisRateLimiter } from '../http/plugins/rate-limit-redis.js';
 import type { Limiter } from '../http/plugins/rate-limit.js';
 import type { Background } from '../lib/background.js';
+import { compatMounts } from '../compat/index.js';
 import type { Core } from './core.js';
 
 export interface Api {
@@ -63,6 +64,7 @@ export async function createApi(core: Core, background: Background): Promise<Api
     publicUrl: config.http.publicUrl,
     tus: core.appender ? { appender: core.appender, secret: core.signingSecret } : undefined,
     transforms: core.transforms,
+    mounts: compatMounts(config.http.compat, { ctx: context, background, config }),
   });
   return {
     app,

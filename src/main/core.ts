@@ -5,6 +5,7 @@
  * (maintenance.ts) on top; `intake worker` adds only job workers; the one-shot commands
  * use it as it is. No module below main/ reads the environment or holds a singleton.
  */
+import { StoreUrls } from '../storage/store-urls.js';
 import pino from 'pino';
 import { KeyCache } from '../auth/key-cache.js';
 import type { Config } from '../config/config.js';
@@ -116,7 +117,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   );
   const uploadStats = uploadMetrics();
   const tokens = new PathTokens(signing.value, config.http.publicUrl.replace(/\/+$/, ''));
-  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, observer: uploadStats.observer, tokens };
+  const context: AppContext = { store, storage, types: new MediaTypes(config.uploads.allowedTypes), images, clock, config, log, jobs: queue, observer: uploadStats.observer, tokens, storeUrls: new StoreUrls(config.http.publicUrl, signing.value) };
   const webhooks: WebhookDeps = { store, clock, allowPrivate: config.webhooks.allowPrivate };
   const keyCache = new KeyCache();
   const jobStats = jobMetrics(queue);

@@ -25,6 +25,8 @@ export interface RenderOptions {
   memoryMb: number;
   cpuMs: number;
   signal?: AbortSignal;
+  /** libheif's heif-convert, for HEVC-coded HEIF (HEIC), which sharp's libvips cannot decode. */
+  heifConvert?: string;
 }
 
 /** The child's module (render-child.ts): a small entry that loads sharp and nothing of the project. */
@@ -42,7 +44,7 @@ const PRLIMIT = findPrlimit();
  */
 export function renderImage(input: string, outDir: string, job: RenderJob, opts: RenderOptions): Promise<RenderResult> {
   const bytes = opts.memoryMb * 1024 * 1024;
-  const node = [process.execPath, ...CHILD.execArgv, CHILD.file, input, outDir, String(opts.maxPixels), JSON.stringify(job)];
+  const node = [process.execPath, ...CHILD.execArgv, CHILD.file, input, outDir, String(opts.maxPixels), JSON.stringify(job), opts.heifConvert ?? 'heif-convert'];
   const argv = PRLIMIT ? [PRLIMIT, `--data=${bytes}:${bytes}`, ...node] : node;
   return new Promise((resolve, reject) => {
     // nice and prlimit exec the next command: the pid is the renderer's throughout.

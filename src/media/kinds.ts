@@ -7,9 +7,12 @@ const DEFAULT_TYPES: Record<string, MediaKind> = {
   'image/gif': 'image',
   'image/webp': 'image',
   'image/avif': 'image',
-  // HEIC/HEIF (HEVC) and BMP are left out: the sharp build Intake ships cannot decode
-  // them, so they would always fail verification. Allow them via INTAKE_ALLOWED_TYPES
-  // only with a libvips that can.
+  // HEIC/HEIF: sharp reads their headers (dimensions) but its libvips cannot decode HEVC;
+  // renditions decode them with libheif's heif-convert first (INTAKE_HEIF_CONVERT_PATH).
+  'image/heic': 'image',
+  'image/heif': 'image',
+  // BMP is left out: the sharp build Intake ships cannot decode it, so it would always
+  // fail verification. Allow it via INTAKE_ALLOWED_TYPES only with a libvips that can.
   'image/tiff': 'image',
   'image/svg+xml': 'image',
   'video/mp4': 'video',

@@ -5,9 +5,18 @@
  * prints what it made as JSON. An entry, never imported (the parent imports its types
  * only): it loads sharp and thumbhash and nothing of the project.
  *
+ * HEVC-coded HEIF (HEIC) is first decoded to PNG by libheif's heif-convert (argv 5), run
+ * from here so it inherits this process's memory cap; its pixel count is checked first.
+ *
  * Exit 2: sharp refused the image itself; 3: a system error (the error has a code); 1: it
  * crashed or could not start (sharp did not load). The message is on stderr.
+ *
+ * HEVC-coded HEIF (HEIC) is first decoded to PNG by libheif's heif-convert (argv 5), run
+ * from here so it inherits this process's memory cap; its pixel count is checked first.
  */
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 
 // Types only here: a value the parent imported from this file would run it (media/transform.ts has the lists).
 export type RenderFormat = 'webp' | 'avif' | 'jpeg' | 'png';
@@ -62,16 +71,33 @@ process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 if (process.connected === false) process.kill(process.pid, 'SIGKILL');
 (process.channel as { unref?: () => void } | undefined)?.unref?.();
 
-const [input, outDir, maxPixels, jobJson] = process.argv.slice(2);
+const [input, outDir, maxPixels, jobJson, heifConvert = 'heif-convert'] = process.argv.slice(2);
 if (input === undefined || outDir === undefined || maxPixels === undefined || jobJson === undefined) {
-  throw new Error('usage: render-child <input> <outDir> <maxPixels> <job JSON>');
+  throw new Error('usage: render-child <input> <outDir> <maxPixels> <job JSON> [heif-convert]');
 }
 // Outside the try below: sharp failing to load is no verdict on the image (exit 1, as any crash).
 const { default: sharp } = await import('sharp');
 const { rgbaToThumbHash } = await import('thumbhash');
 sharp.concurrency(1);
 
-const open = () => sharp(input, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 }).rotate();
+/** The file sharp can decode: `input`, or a PNG heif-convert made of an HEVC-coded HEIF. */
+async function decodable(file: string): Promise<string> {
+  const meta = await sharp(file).metadata().catch(() => null);
+  if (meta?.format !== 'heif' || meta.compression !== 'hevc') return file;
+  if ((meta.width ?? 0) * (meta.height ?? 0) > Number(maxPixels)) throw Object.assign(new Error('Input image exceeds pixel limit'), { code: undefined });
+  const png = `${outDir}/decoded.png`;
+  try {
+    await promisify(execFile)(heifConvert, [file, png], { timeout: 0 });
+  } catch (err) {
+    const e = err as { code?: unknown; stderr?: string; message: string };
+    // Not found (ENOENT) is the machine's fault; a non-zero exit is the file's.
+    throw Object.assign(new Error(`heif-convert: ${(e.stderr || e.message).trim().split('\n')[0]}`), { code: typeof e.code === 'string' ? e.code : undefined });
+  }
+  return png;
+}
+
+let source = input;
+const open = () => sharp(source, { failOn: 'error', limitInputPixels: Number(maxPixels), pages: 1 }).rotate();
 
 /** ThumbHash wants at most 100 × 100 RGBA; the dominant colour comes from the same small copy. */
 async function placeholderOf(): Promise<Placeholder> {
@@ -84,6 +110,7 @@ async function placeholderOf(): Promise<Placeholder> {
 
 try {
   const job = JSON.parse(jobJson) as RenderJob;
+  source = await decodable(input);
   const renditions: Rendered[] = [];
   for (const spec of job.specs) {
     const file = `${outDir}/${spec.name}.${spec.format}`;
@@ -92,6 +119,7 @@ try {
     renditions.push({ name: spec.name, file, width: info.width, height: info.height, size: info.size });
   }
   const result: RenderResult = { renditions, placeholder: job.placeholder ? await placeholderOf() : null };
+  if (source !== input) await rm(source, { force: true });
   process.stdout.write(JSON.stringify(result));
 } catch (err) {
   const e = err as { code?: unknown; message?: unknown } | null | undefined;

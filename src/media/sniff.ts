@@ -102,8 +102,12 @@ function normalise(mime: string, declared: string): string {
   // Legacy Office files are OLE compound files; the declared type says which kind.
   if (bare === 'application/x-cfb' && CFB_TYPES.has(declared)) return declared;
   if (FAMILIES[bare] && declared !== bare) return FAMILIES[bare];
+  // HEIC is HEIF with HEVC inside: either name fits the same bytes.
+  if (HEIF.has(bare) && HEIF.has(declared)) return declared;
   return ALIASES[bare] ?? bare;
 }
+
+const HEIF = new Set(['image/heic', 'image/heif']);
 
 const CFB_TYPES = new Set(['application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint']);
 

@@ -38,6 +38,11 @@ export interface PresignUpload {
   uploadId: string;
   /** The declared SHA-256 (hex), signed into the URL where the store checks it. */
   sha256?: string;
+  /**
+   * false: sign no `If-None-Match: *` (a client that sends Content-Type and nothing else);
+   * a second PUT may then replace the bytes until complete seals them. Default true.
+   */
+  ifNoneMatch?: boolean;
 }
 
 export interface PresignedPut {

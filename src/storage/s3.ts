@@ -92,7 +92,7 @@ export class S3Storage implements ObjectStorage {
     // Signed headers make the store itself refuse another type or size; If-None-Match: *
     // makes it refuse a second PUT while the object exists (where it honours that).
     const headers: Record<string, string> = { 'Content-Type': o.contentType };
-    if (this.settings.conditionalWrites) headers['If-None-Match'] = '*';
+    if (this.settings.conditionalWrites && o.ifNoneMatch !== false) headers['If-None-Match'] = '*';
     if (this.settings.verifiesChecksums && o.sha256) headers['x-amz-checksum-sha256'] = Buffer.from(o.sha256, 'hex').toString('base64');
     const url = await this.sign({ method: 'PUT', key, expiresIn: this.ttl(o.expiresAt), headers: { ...headers, 'Content-Length': String(o.maxSize) } });
     return { url, headers };

@@ -3,6 +3,7 @@
  * before anything is signed; quota and alias are kept by the database inside one
  * transaction, so two racing sessions cannot both take the last byte or the same alias.
  */
+import { randomUUID } from 'node:crypto';
 import type { MediaKind } from '../config/config.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
@@ -48,6 +49,10 @@ export interface CreateUploadInput {
   protocol?: 'tus';
   /** tus creation-defer-length: file_size is ignored; the session holds (and reserves) its kind's limit until the length is declared. */
   defer_length?: boolean;
+  /** false: the PUT URL needs no `If-None-Match: *` header (clients that send Content-Type only). */
+  if_none_match?: boolean;
+  /** true: upload_url is Intake's own store URL taking a form with only `file` (method POST). */
+  bare_form?: boolean;
 }
 
 /** `on_alias_conflict: "skip"` met an asset holding the alias: nothing signed, nothing reserved, no row. */
@@ -142,6 +147,8 @@ export async function createUpload(
   if (tus && (input.resumable || input.method !== undefined || input.part_size !== undefined)) throw invalid('A tus session is sent with tus PATCH requests: resumable, method and part_size do not apply.', 'protocol');
   const resumable = !tus && isResumable(input.file_size, input.resumable);
   if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
+  if (input.bare_form && input.method === 'PUT') throw invalid('bare_form is a form POST; leave method out or send POST.', 'method');
+  if (input.bare_form) input = { ...input, method: 'POST' };
   if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
   if (!resumable && !tus && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
     throw invalid(`This store takes at most ${deps.storage.maxSingleUpload} bytes in one request; send resumable: true.`, 'resumable', { max_single_upload: deps.storage.maxSingleUpload });
@@ -281,6 +288,7 @@ export function baseRow(
   const hints = input.width ?? input.height ?? input.duration;
   return {
     id: uploadId,
+    uuid: randomUUID(),
     namespace_id: namespaceId,
     asset_id: assetId,
     filename: fields.filename,
@@ -357,6 +365,12 @@ async function recordDuplicate(
   return row;
 }
 
+/** Intake's own form URL for the session: only `file` needed (storage/store-urls.ts). */
+function storeUrl(deps: AppContext, row: UploadRow): string {
+  if (!deps.storeUrls) throw new IntakeError('unavailable', 'This process serves no store URLs.');
+  return deps.storeUrls.url('/store/single', { uploadId: row.id, method: 'POST', expires: Math.floor(Date.parse(row.expires_at) / 1000), maxSize: row.file_size });
+}
+
 async function shape(
   deps: AppContext,
   row: UploadRow,
@@ -365,11 +379,12 @@ async function shape(
   limit: number,
   expiresIn: number,
 ): Promise<CreatedUpload> {
-  const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id, sha256: row.file_hash ?? undefined };
+  const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id, sha256: row.file_hash ?? undefined, ifNoneMatch: input.if_none_match };
   let put: PresignedPut | null = null;
   let post: PresignedPost | null = null;
   if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);
-  if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
+  if (method === 'POST' && input.bare_form) post = { url: storeUrl(deps, row), fields: {} };
+  else if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
   const nextStep = method === 'tus'
     ? `Send the ${row.file_size} bytes with tus PATCH requests to upload_url (a tus client given it as its upload URL); Intake completes the upload when the last byte arrives.`
     : !method
@@ -378,7 +393,9 @@ async function shape(
       ? `${method === 'PUT' ? 'PUT the bytes to upload_url' : 'POST the form to upload_url'}, POST /v1/uploads/${row.id}/complete, then attach it with POST /v1/assets.`
       : method === 'PUT'
         ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
-        : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`;
+        : input.bare_form
+          ? `POST a multipart/form-data body with the file in "file" (nothing else is needed), then POST /v1/uploads/${row.id}/complete.`
+          : `POST a multipart/form-data body with every entry of upload_method.fields and the file last in "file", then POST /v1/uploads/${row.id}/complete.`;
   // Completed on uploadView's own fresh object rather than copied into a new one (every session create).
   return Object.assign(uploadView(row), {
     provider: deps.storage.provider,

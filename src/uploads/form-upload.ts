@@ -6,6 +6,7 @@
  * discarded whole.
  */
 import type { Readable } from 'node:stream';
+import { MEDIA_KINDS, type MediaKind } from '../config/config.js';
 import type { Tenant } from '../auth/principal.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias } from '../assets/fields.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
@@ -33,7 +34,7 @@ export type FormPart =
   | { type: 'field'; name: string; value: string }
   | { type: 'file'; name: string; filename: string; mimetype: string; stream: Readable };
 
-const FIELDS = new Set(['folder', 'title', 'alias', 'metadata', 'create_asset']);
+const FIELDS = new Set(['folder', 'title', 'alias', 'metadata', 'create_asset', 'kind']);
 /** A form session's URL is never signed; this only bounds how long it may wait for completion. */
 const FORM_SESSION_SECONDS = 3600;
 
@@ -60,6 +61,7 @@ export async function formUpload(deps: AppContext, tenant: Tenant, parts: AsyncI
     if (!upload) throw invalid('The form has no "file" field.', 'file');
     // receiveFile consumed the fields sent before the file; what is left came after it.
     if (fields.create_asset !== undefined) throw invalid('create_asset must be sent before the file.', 'create_asset');
+    if (fields.kind !== undefined) throw invalid('kind must be sent before the file.', 'kind');
     if (upload.asset_id === NO_ASSET) refuseAssetFields(fields);
     if (Object.keys(fields).length) await applyTrailingFields(deps, upload, fields);
     // Queued only once the form is whole (trailing fields can still discard it). A crash
@@ -71,6 +73,19 @@ export async function formUpload(deps: AppContext, tenant: Tenant, parts: AsyncI
     // Whatever is wrong with the rest of the form, a stored file must not outlive the refusal.
     if (upload) await discardSession(deps, upload);
     throw err;
+  }
+}
+
+/** The `kind` field: the kind the file must be (another is 415), or undefined. */
+function kindField(raw: string | undefined): MediaKind | undefined {
+  if (raw === undefined) return undefined;
+  if ((MEDIA_KINDS as readonly string[]).includes(raw)) return raw as MediaKind;
+  throw invalid(`kind must be one of ${MEDIA_KINDS.join(', ')}.`, 'kind');
+}
+
+function refuseOtherKind(wanted: MediaKind | undefined, kind: MediaKind): void {
+  if (wanted && wanted !== kind) {
+    throw new IntakeError('unsupported_media_type', `This upload takes a ${wanted} file; this one is a ${kind}.`, { field: 'file', reason: 'kind_mismatch' });
   }
 }
 
@@ -120,6 +135,7 @@ async function receiveFile(
   });
   if (head.length === 0) throw invalid('The file is empty.', 'file');
   const checked = declared ?? check(await typeFromBytes(head));
+  refuseOtherKind(kindField(fields.kind), checked.kind);
   const limit = sizeLimit(deps, namespace, checked.kind);
   if (!declared) await refuseEarly(deps, namespace, checked, limit, bodyLength);
   // Bytes that are not what was declared are refused before anything is stored.

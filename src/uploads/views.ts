@@ -8,6 +8,7 @@ import { STATUS_CODES } from './status.js';
 export const UploadView = Type.Object({
   id: Type.String(),
   upload_id: Type.String(),
+  uuid: Nullable(Type.String({ description: 'The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too.' })),
   asset_id: Type.Union([Type.String(), Type.Null()], { description: 'Null for a create_asset: false upload until POST /v1/assets attaches it.' }),
   filename: Type.String(),
   content_type: Type.String(),
@@ -31,6 +32,7 @@ export function uploadView(row: UploadRow): UploadView {
   return {
     id: row.id,
     upload_id: row.id,
+    uuid: row.uuid,
     asset_id: row.asset_id === NO_ASSET ? null : row.asset_id,
     filename: row.filename,
     content_type: row.content_type,

@@ -175,7 +175,7 @@ describe('a container is trusted only for the types it can hold', () => {
 });
 
 describe('types the bundled image decoder cannot read are not on the default list', () => {
-  for (const type of ['image/bmp', 'image/heic', 'image/heif']) {
+  for (const type of ['image/bmp']) {
     it(`${type} is refused when the session is created (415), before any byte moves`, async () => {
       const res = await t.api('POST', '/v1/uploads', { key, json: { filename: 'x.img', content_type: type, file_size: 100 } });
       assert.equal(res.status, 415, JSON.stringify(res.body));

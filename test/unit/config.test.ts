@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, MIB, type Config } from '../../src/config/config.js';
+import { COMPAT_APIS, ConfigError, loadConfig, MIB, type Config } from '../../src/config/config.js';
 
 const CWD = path.resolve('/srv/intake');
 
@@ -31,6 +31,9 @@ describe('loadConfig', () => {
         minTransferBytesPerSecond: 1024,
         transferWindowMs: 30_000,
         maxConcurrentUploads: 500,
+        compat: COMPAT_APIS,
+        mediaUploadMaxBytes: 20 * MIB,
+        mediaUploadMaxVideoBytes: 500 * MIB,
       },
       secrets: { adminKey: null, signingSecret: null },
       storage: { driver: 'local', dataDir: path.join(CWD, 'data'), s3: null },
@@ -51,6 +54,7 @@ describe('loadConfig', () => {
       media: {
         ffprobePath: 'ffprobe',
         ffmpegPath: 'ffmpeg',
+        heifConvertPath: 'heif-convert',
         videoLadder: [1080, 720, 480, 360],
         maxImagePixels: 100_000_000,
         maxSvgElements: 100_000,
@@ -258,5 +262,16 @@ describe('loadConfig', () => {
     });
     assert.equal(problems.length, 4, problems.join('\n'));
     assert.deepEqual(problemsOf({ INTAKE_STORAGE: 'gcs' }), ['INTAKE_STORAGE must be local or s3']);
+  });
+});
+
+describe('INTAKE_COMPAT', () => {
+  it('mounts every API by default, a list, or none; an unknown name is a problem', () => {
+    assert.deepEqual(loadConfig({}).http.compat, COMPAT_APIS);
+    assert.deepEqual(loadConfig({ INTAKE_COMPAT: 'none' }).http.compat, []);
+    assert.deepEqual(loadConfig({ INTAKE_COMPAT: ' MediaKit , mediakit' }).http.compat, ['mediakit']);
+    const problems = problemsOf({ INTAKE_COMPAT: 'mediakit,s3' });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /INTAKE_COMPAT .*unknown: s3/);
   });
 });

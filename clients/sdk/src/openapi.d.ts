@@ -182,6 +182,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/store/single": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a file by form POST to a bare_form session's URL
+         * @description The `upload_url` of a session created with `bare_form: true`: multipart/form-data with the file in `file` and nothing else needed; the `key` in the query string is the credential (no API key). One file per session.
+         */
+        post: operations["postStoreForm"];
+        delete?: never;
+        /** CORS preflight for a store URL */
+        options: operations["preflightStoreForm"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/t/{asset_id}": {
         parameters: {
             query?: never;
@@ -607,6 +628,8 @@ export interface components {
             status_code: number;
             updated_at: string;
             upload_id: string;
+            /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+            uuid: string | null;
         };
         /** CreatedKey */
         CreatedKey: {
@@ -662,6 +685,8 @@ export interface components {
                 method: string;
             } | null;
             upload_url: string | null;
+            /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+            uuid: string | null;
         };
         /**
          * Error
@@ -816,6 +841,8 @@ export interface components {
             status_code: number;
             updated_at: string;
             upload_id: string;
+            /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+            uuid: string | null;
         };
         /** Usage */
         Usage: {
@@ -1443,6 +1470,42 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    postStoreForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    preflightStoreForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -2959,6 +3022,7 @@ export interface operations {
         parameters: {
             query?: {
                 cursor?: string;
+                kind?: "image" | "video" | "audio" | "document";
                 limit?: number;
                 status?: "pending" | "uploading" | "processing" | "storing" | "completed" | "failed" | "canceled" | "expired";
             };
@@ -3031,6 +3095,8 @@ export interface operations {
             content: {
                 "application/json": {
                     alias?: string;
+                    /** @description true: upload_url is Intake's own URL taking a multipart form with only "file" (method POST; on S3 too, Intake streams it into the bucket). */
+                    bare_form?: boolean;
                     conditions?: {
                         operator: "&&" | "||";
                         rules: {
@@ -3051,6 +3117,8 @@ export interface operations {
                     filename?: string;
                     folder?: string;
                     height?: number;
+                    /** @description false: the PUT URL needs only Content-Type (no If-None-Match: *), for clients that send no other header. */
+                    if_none_match?: boolean;
                     kind?: "image" | "video" | "audio" | "document";
                     /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
                     metadata?: {

@@ -22,6 +22,10 @@ export class UploadsRepository {
       .executeTakeFirst();
   }
 
+  async findByUuid(namespaceId: string, uuid: string): Promise<UploadRow | undefined> {
+    return this.db.selectFrom('uploads').selectAll().where('uuid', '=', uuid.toLowerCase()).where('namespace_id', '=', namespaceId).executeTakeFirst();
+  }
+
   /** Unscoped read, for signed-URL handlers whose signature already names the upload. */
   async findById(id: string): Promise<UploadRow | undefined> {
     return this.db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
@@ -129,9 +133,10 @@ export class UploadsRepository {
     return Number(res.numUpdatedRows) === 1 ? row.reserved_bytes : 0;
   }
 
-  async list(namespaceId: string, opts: { limit: number; status?: UploadStatus; after?: PageCursor }): Promise<UploadRow[]> {
+  async list(namespaceId: string, opts: { limit: number; status?: UploadStatus; kind?: string; after?: PageCursor }): Promise<UploadRow[]> {
     let q = this.db.selectFrom('uploads').selectAll().where('namespace_id', '=', namespaceId);
     if (opts.status) q = q.where('status', '=', opts.status);
+    if (opts.kind) q = q.where('kind', '=', opts.kind);
     if (opts.after) q = q.where(olderThan(opts.after));
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
   }

@@ -19,7 +19,7 @@ import { sendOk, ok } from '../envelope.js';
 import { tenantOf } from '../plugins/auth.js';
 import { UploadGate } from '../plugins/upload-gate.js';
 import { CompletedUpload, CreatedUpload, errors, Ok, PartsView, PartView, SkippedUpload, UploadView } from '../responses.js';
-import { CompleteBody, CreateUploadBody, IdParams, ListQuery, SignPartsBody, UploadStatus } from '../schemas.js';
+import { CompleteBody, CreateUploadBody, IdParams, Kind, ListQuery, SignPartsBody, UploadStatus } from '../schemas.js';
 
 const Accepted = Type.Composite([Type.Object({ message: Type.String() }), Ok(UploadView, 'Accepted: the file is stored and being verified.')]);
 
@@ -85,13 +85,13 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
         schema: {
           summary: 'List upload sessions, newest first',
           tags: ['uploads'],
-          querystring: Type.Composite([ListQuery, Type.Object({ status: Type.Optional(UploadStatus) })], { additionalProperties: false }),
+          querystring: Type.Composite([ListQuery, Type.Object({ status: Type.Optional(UploadStatus), kind: Type.Optional(Kind) })], { additionalProperties: false }),
           response: { 200: Ok(Type.Array(UploadView), 'Upload sessions, newest first; meta.next_cursor pages on.'), ...errors(400, 401) },
         },
       },
       async (request, reply) => {
         const q = request.query;
-        const page = await listUploads(deps, tenantOf(request), { limit: q.limit, cursor: q.cursor, status: q.status });
+        const page = await listUploads(deps, tenantOf(request), { limit: q.limit, cursor: q.cursor, status: q.status, kind: q.kind });
         return sendOk(reply, page.items.map(uploadView), 200, { next_cursor: page.nextCursor });
       },
     );
