@@ -10,9 +10,6 @@
  *
  * Exit 2: sharp refused the image itself; 3: a system error (the error has a code); 1: it
  * crashed or could not start (sharp did not load). The message is on stderr.
- *
- * HEVC-coded HEIF (HEIC) is first decoded to PNG by libheif's heif-convert (argv 5), run
- * from here so it inherits this process's memory cap; its pixel count is checked first.
  */
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';

@@ -144,7 +144,7 @@ export async function createUpload(
   const detached = input.create_asset === false;
   if (detached) refuseAssetFields(input);
   const tus = input.protocol === 'tus';
-  if (tus && (input.resumable || input.method !== undefined || input.part_size !== undefined)) throw invalid('A tus session is sent with tus PATCH requests: resumable, method and part_size do not apply.', 'protocol');
+  if (tus && (input.resumable || input.method !== undefined || input.part_size !== undefined || input.bare_form || input.if_none_match !== undefined)) throw invalid('A tus session is sent with tus PATCH requests: resumable, method and part_size do not apply.', 'protocol');
   const resumable = !tus && isResumable(input.file_size, input.resumable);
   if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
   if (input.bare_form && input.method === 'PUT') throw invalid('bare_form is a form POST; leave method out or send POST.', 'method');

@@ -66,6 +66,7 @@ describe('loadConfig', () => {
       jobs: { workers: true, leaseMs: 60_000, reconcileMs: 30_000, retryBaseMs: null, mediaConcurrency: 1 },
       webhooks: { allowPrivate: false },
       shutdown: { deadlineMs: 20_000 },
+      delivery: { linkSeconds: 3600, maxLinkSeconds: 604_800, transformConcurrency: 2 },
       log: { level: 'info' },
     });
     assert.ok(Object.isFrozen(c));

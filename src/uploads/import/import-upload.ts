@@ -105,6 +105,8 @@ export async function runImport(deps: AppContext, uploadId: string, signal?: Abo
       },
     });
   } catch (err) {
+    // Handed back (shutdown) or its lease lost: the job runs again elsewhere; the session stays open.
+    if (signal?.aborted) throw err;
     if (err instanceof StorageUnavailableError) throw err;
     const failure =
       err instanceof ObjectTooLargeError
