@@ -44,7 +44,7 @@ export interface CheckResult {
 
 function expectedLabels(kind: string, height: number | null): string[] {
   if (kind === 'image') return ['preview', 'thumbnail'];
-  if (kind === 'video') return [...ladderFor(height, LADDER).map((h) => `${h}p`), 'poster'].sort();
+  if (kind === 'video') return [...ladderFor(height, LADDER).map((h) => `${h}p`), 'hls', 'poster'].sort();
   return [];
 }
 
@@ -125,7 +125,10 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
       const u = uploadById.get(key.split('/')[1] ?? '');
       return Boolean(u && LIVE.includes(u.status));
     };
-    for (const key of keys) if (!rowKeys.has(key) && !liveOwner(key)) violations.push(`object ${key}: no row references it`);
+    // An `hls` row names the folder's master playlist and stands for every file under that folder.
+    const hlsFolders = sources.filter((x) => x.label === 'hls').map((x) => x.storage_key.replace(/master\.m3u8$/, ''));
+    const inHlsFolder = (key: string) => hlsFolders.some((folder) => key.startsWith(folder));
+    for (const key of keys) if (!rowKeys.has(key) && !inHlsFolder(key) && !liveOwner(key)) violations.push(`object ${key}: no row references it`);
     for (const key of rowKeys) if (!keys.has(key)) violations.push(`row points at ${key}: not in the bucket`);
     const orphanedMultipart = async () => {
       const orphans: string[] = [];

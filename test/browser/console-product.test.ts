@@ -106,7 +106,9 @@ describe('web console as a product', () => {
     const sessions = ((await f.t.api('GET', '/v1/uploads?limit=50', { key: f.tenant.key })).body.data as Array<{ filename: string; status: string }>).filter((u) => u.filename === 'survives-a-reload.txt');
     assert.deepEqual(sessions.map((s) => s.status), ['completed'], 'one session, resumed and completed');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('intake.console.pending')), null, 'nothing left to resume');
-    assert.deepEqual(w.problems, []);
+    // A part the page before the reload was still sending is 409 to the resumed page until the
+    // server sees that connection end (one writer per part); the SDK tries it again.
+    assert.deepEqual(w.problems.filter((p) => !p.includes('status of 409 (Conflict)')), []);
     await page.context().close();
   });
 
