@@ -142,5 +142,7 @@ function newest(p) {
     return 0;
   }
   if (!st.isDirectory()) return st.mtimeMs;
+  // What the benchmarks write (bench/results/) is output, not a source of the build.
+  if (p === path.join(root, 'bench', 'results')) return 0;
   return fs.readdirSync(p).reduce((max, name) => Math.max(max, newest(path.join(p, name))), st.mtimeMs);
 }
