@@ -3,8 +3,8 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Every upload session gets a UUID besides its id, for clients whose API types upload ids
- * as UUIDs (docs/COMPAT.md): `uuid`, unique, accepted wherever an upload id is. Existing
- * rows get one each.
+ * as UUIDs (docs/COMPAT.md): `uuid`, unique, accepted by GET and DELETE /v1/uploads/{id}
+ * and the compatibility routes that show it. Existing rows get one each.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('uploads').addColumn('uuid', 'text').execute();
