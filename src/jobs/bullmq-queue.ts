@@ -47,6 +47,8 @@ export class BullQueue implements JobQueue {
   private readonly queues: Record<QueueName, Queue>;
   private relayTimer: NodeJS.Timeout | null = null;
   private relaying: Promise<void> | null = null;
+  /** A wake-up came while a relay pass ran: the pass after it starts at once. */
+  private relayAgain = false;
   private closed = false;
   /** This process holds the relay lease. */
   private leader = false;
@@ -138,11 +140,18 @@ export class BullQueue implements JobQueue {
     this.relayTimer = setTimeout(() => {
       this.relayTimer = null;
       if (!this.leader) return this.schedule(this.opts.relayPollMs ?? RELAY_POLL_MS);
-      this.relaying ??= this.relay()
+      // A wake-up during a pass may come from a commit that pass read too early: pass again at once.
+      if (this.relaying) {
+        this.relayAgain = true;
+        return;
+      }
+      this.relaying = this.relay()
         .catch((err: unknown) => this.onError(err, 'relaying the job outbox'))
         .finally(() => {
           this.relaying = null;
-          this.schedule(this.opts.relayPollMs ?? RELAY_POLL_MS);
+          const again = this.relayAgain;
+          this.relayAgain = false;
+          this.schedule(again ? 0 : (this.opts.relayPollMs ?? RELAY_POLL_MS));
         });
     }, ms);
     this.relayTimer.unref();

@@ -18,7 +18,7 @@ export type JobName = keyof JobPayloads;
 
 export type Job = { [N in JobName]: { name: N; payload: JobPayloads[N] } }[JobName];
 
-export const QUEUES = ['uploads', 'media', 'webhooks'] as const;
+export const QUEUES = ['uploads', 'imports', 'media', 'webhooks'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface RetryPolicy {
@@ -31,7 +31,7 @@ export interface RetryPolicy {
 
 export const JOBS: { readonly [N in JobName]: { queue: QueueName; retry: RetryPolicy; key: (p: JobPayloads[N]) => string } } = {
   'upload.verify': { queue: 'uploads', retry: { attempts: 8, baseMs: 5_000, maxMs: 3_600_000 }, key: (p) => `verify.${p.uploadId}` },
-  'upload.import': { queue: 'uploads', retry: { attempts: 5, baseMs: 10_000, maxMs: 600_000 }, key: (p) => `import.${p.uploadId}` },
+  'upload.import': { queue: 'imports', retry: { attempts: 5, baseMs: 10_000, maxMs: 600_000 }, key: (p) => `import.${p.uploadId}` },
   'asset.process': { queue: 'media', retry: { attempts: 5, baseMs: 10_000, maxMs: 600_000 }, key: (p) => `process.${p.assetId}` },
   // 30 s doubling to 8 h, 13 attempts: the last one about 24 h after the first.
   'webhook.deliver': { queue: 'webhooks', retry: { attempts: 13, baseMs: 30_000, maxMs: 8 * 3_600_000 }, key: (p) => `deliver.${p.deliveryId}` },

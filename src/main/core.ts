@@ -158,7 +158,8 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
     startWorkers() {
       workers ??= queue.startWorkers({
         handlers: jobHandlers(context, webhooks),
-        concurrency: { uploads: 2, media: config.jobs.mediaConcurrency, webhooks: 16 },
+        // Imports on their own queue: a slow source (up to INTAKE_IMPORT_TIMEOUT_SECONDS) never holds a verification's slot.
+        concurrency: { uploads: 2, imports: 4, media: config.jobs.mediaConcurrency, webhooks: 16 },
         events: { onRun: jobStats.events.onRun, onError: (err, ctx) => log.warn({ err }, `job: ${ctx}`) },
       });
     },

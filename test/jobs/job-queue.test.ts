@@ -85,7 +85,7 @@ describe('BullMQ outbox', () => {
     const seen: string[] = [];
     const workers = h.queue.startWorkers({
       handlers: { 'upload.verify': async (p) => void seen.push(p.uploadId), 'upload.import': async () => undefined, 'asset.process': async () => undefined, 'webhook.deliver': async () => undefined },
-      concurrency: { uploads: 1, media: 1, webhooks: 1 },
+      concurrency: { uploads: 1, imports: 1, media: 1, webhooks: 1 },
     });
     try {
       // What an enqueue commits with its transaction: the outbox row, and nothing in Redis yet.
@@ -116,7 +116,7 @@ describe('BullMQ closing while Redis is not answering', () => {
     const errors: unknown[] = [];
     const queue = new BullQueue(t.store, { url: `redis://127.0.0.1:${port}`, prefix: 'intake-test-down', leaseMs: LEASE_MS, retryBaseMs: 10 }, (err) => errors.push(err));
     try {
-      const workers = queue.startWorkers({ concurrency: { uploads: 1, media: 1, webhooks: 1 }, handlers: {} as never, events: {} });
+      const workers = queue.startWorkers({ concurrency: { uploads: 1, imports: 1, media: 1, webhooks: 1 }, handlers: {} as never, events: {} });
       await eventually(async () => errors.length > 0, 5_000, 'a refused connection');
       await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
       // Every client (the shared one, and each worker's blocking one) reconnects into the silent server.

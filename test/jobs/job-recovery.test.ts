@@ -67,7 +67,7 @@ describe('BullMQ jobs Redis lost', () => {
       assert.ok((await h.redis.keys(`${h.prefix}:*`)).length > 0);
       // Redis loses it (FLUSHALL of the prefix, a restart without persistence).
       await deleteRedisPrefix(h.redis, h.prefix);
-      const workers = queue.startWorkers({ handlers: h.handlers, concurrency: { uploads: 1, media: 1, webhooks: 1 } });
+      const workers = queue.startWorkers({ handlers: h.handlers, concurrency: { uploads: 1, imports: 1, media: 1, webhooks: 1 } });
       try {
         await eventually(async () => h.seen.includes('upl_lost'), 10_000, 'the lost job to be queued again and run');
         await eventually(async () => (await h.outbox()).length === 0, 10_000, 'its row to go once it finished');
@@ -90,7 +90,7 @@ for (const dialect of ['postgres', 'sqlite'] as const) {
         // Polling once a minute: a job that runs within seconds was relayed on a wake-up.
         const a = h.queue({ relayPollMs: 60_000 });
         const b = h.queue({ relayPollMs: 60_000 });
-        const workers = a.startWorkers({ handlers: h.handlers, concurrency: { uploads: 1, media: 1, webhooks: 1 } });
+        const workers = a.startWorkers({ handlers: h.handlers, concurrency: { uploads: 1, imports: 1, media: 1, webhooks: 1 } });
         try {
           const first = await eventually(h.relayHolder, 10_000, 'a relay to take the lease');
           await h.enqueue(a, 'upl_probe');
@@ -98,7 +98,9 @@ for (const dialect of ['postgres', 'sqlite'] as const) {
           // Enqueued through both processes: one of them is not the relay, and is heard.
           await h.enqueue(a, 'upl_a');
           await h.enqueue(b, 'upl_b');
-          await eventually(async () => h.seen.includes('upl_a') && h.seen.includes('upl_b'), 10_000, 'both jobs, relayed on a wake-up');
+          await eventually(async () => h.seen.includes('upl_a') && h.seen.includes('upl_b'), 10_000, 'both jobs, relayed on a wake-up').catch(async (err: Error) => {
+            throw new Error(`${err.message}: ran ${JSON.stringify(h.seen)}, outbox ${JSON.stringify(await h.outbox())}, relay ${await h.relayHolder()} (a ${a.holder}, b ${b.holder})`);
+          });
           assert.equal(await h.relayHolder(), first, 'one relay throughout');
           // The relay's process stops: the other takes the lease over and relays.
           const relay = first === a.holder ? a : b;
@@ -107,7 +109,7 @@ for (const dialect of ['postgres', 'sqlite'] as const) {
           await eventually(async () => (await h.relayHolder()) === other.holder, 15_000, 'the other process to take the relay over');
           await h.enqueue(other, 'upl_after');
           if (relay === a) {
-            const w2 = other.startWorkers({ handlers: h.handlers, concurrency: { uploads: 1, media: 1, webhooks: 1 } });
+            const w2 = other.startWorkers({ handlers: h.handlers, concurrency: { uploads: 1, imports: 1, media: 1, webhooks: 1 } });
             await eventually(async () => h.seen.includes('upl_after'), 10_000, 'a job after the takeover');
             await w2.close();
           } else await eventually(async () => h.seen.includes('upl_after'), 10_000, 'a job after the takeover');

@@ -25,13 +25,13 @@ export interface QueueHarness {
 const FIXTURE = moduleEntry('./fixtures/dying-worker', import.meta.url);
 const noop = async () => undefined;
 const idle: Handlers = { 'upload.verify': noop, 'upload.import': noop, 'asset.process': noop, 'webhook.deliver': noop };
-const ONE_EACH = { uploads: 1, media: 1, webhooks: 1 } as const;
+const ONE_EACH = { uploads: 1, imports: 1, media: 1, webhooks: 1 } as const;
 
 export function queueContract(name: string, open: () => Promise<QueueHarness>): void {
   describe(`job queue contract: ${name}`, () => {
     let h: QueueHarness;
     let workers: Workers | null = null;
-    const start = (handlers: Partial<Handlers>, concurrency: Record<'uploads' | 'media' | 'webhooks', number> = { ...ONE_EACH }) => {
+    const start = (handlers: Partial<Handlers>, concurrency: Record<'uploads' | 'imports' | 'media' | 'webhooks', number> = { ...ONE_EACH }) => {
       workers = h.queue.startWorkers({ handlers: { ...idle, ...handlers }, concurrency });
       return workers;
     };
@@ -154,7 +154,7 @@ export function queueContract(name: string, open: () => Promise<QueueHarness>): 
             done.push(p.uploadId);
           },
         },
-        { uploads: 3, media: 1, webhooks: 1 },
+        { uploads: 3, imports: 1, media: 1, webhooks: 1 },
       );
       await h.store.transaction(async (r) => {
         for (let i = 0; i < 3; i++) {
@@ -213,7 +213,7 @@ export function queueContract(name: string, open: () => Promise<QueueHarness>): 
     it('counts jobs per queue and answers ping', async () => {
       await h.queue.ping();
       const counts = await h.queue.counts();
-      assert.deepEqual(Object.keys(counts).sort(), ['media', 'uploads', 'webhooks']);
+      assert.deepEqual(Object.keys(counts).sort(), ['imports', 'media', 'uploads', 'webhooks']);
       for (const c of Object.values(counts)) assert.equal(c.active, 0);
     });
 
