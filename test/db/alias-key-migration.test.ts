@@ -5,15 +5,15 @@
  * others keep their text and no key, and the migration never fails on them.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Migrator, sql, type Migration } from 'kysely';
-import { isUniqueViolation, openDatabase, type Db, type Dialect } from '../../src/db/database.js';
+import { isUniqueViolation, type Db, type Dialect } from '../../src/db/database.js';
 import * as m0001 from '../../src/db/migrations/0001-initial.js';
 import * as m0002 from '../../src/db/migrations/0002-upload-attempts.js';
 import * as m0003 from '../../src/db/migrations/0003-blob-key-index.js';
 import * as m0005 from '../../src/db/migrations/0005-alias-key.js';
 import { createStore } from '../../src/db/repositories/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { useFreshDatabase } from '../helpers/databases.js';
 import { at } from '../helpers/rows.js';
 
 const BEFORE: Record<string, Migration> = { '0001-initial': m0001, '0002-upload-attempts': m0002, '0003-blob-key-index': m0003 };
@@ -26,18 +26,10 @@ async function migrate(db: Db, migrations: Record<string, Migration>): Promise<v
 
 for (const dialect of ['sqlite', 'postgres'] as Dialect[]) {
   describe(`migration 0005-alias-key on ${dialect}`, () => {
-    let database: TestDatabase;
-    let db: Db;
-    before(async () => {
-      database = await createTestDatabase(dialect);
-      db = openDatabase(database.url);
-    });
-    after(async () => {
-      await db?.close();
-      await database?.drop();
-    });
+    const fresh = useFreshDatabase(dialect);
 
     it('keys existing aliases oldest first, leaves colliding ones unkeyed, then enforces the key', async () => {
+      const db = fresh();
       await migrate(db, BEFORE);
       const raw = db.kysely as unknown as import('kysely').Kysely<any>;
       await raw.insertInto('namespaces').values([{ id: 'ns_a', name: 'a', limits: '{}', created_at: at(0) }, { id: 'ns_b', name: 'b', limits: '{}', created_at: at(0) }]).execute();
