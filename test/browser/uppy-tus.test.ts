@@ -5,16 +5,10 @@
  * for the offset (HEAD) and sends the rest, and the asset is ready with the file's SHA-256.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { build } from 'vite';
-import { startExampleServer } from '../../examples/uppy/server.js';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
 import { png, sha256 } from '../helpers/media.js';
+import { useUppyExample } from '../helpers/uppy-example.js';
 
 /** A JPEG of noise that no encoder shrinks: about 1 MB, several chunks. */
 async function noiseJpeg(side: number): Promise<Buffer> {
@@ -24,28 +18,10 @@ async function noiseJpeg(side: number): Promise<Buffer> {
 }
 
 describe('Uppy Dashboard + @uppy/tus against Intake: the example app', () => {
-  let intake: TestIntake;
-  let key: string;
-  let app: Awaited<ReturnType<typeof startExampleServer>>;
-  let browser: TestBrowser;
-  let outDir: string;
-
-  before(async () => {
-    intake = await startIntake();
-    ({ key } = await intake.tenant());
-    outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-uppy-tus-'));
-    await build({ root: path.resolve('examples/uppy'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    app = await startExampleServer({ intakeUrl: intake.url, apiKey: key, staticDir: outDir });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await intake?.close();
-    await fs.rm(outDir, { recursive: true, force: true });
-  });
+  const example = useUppyExample();
 
   it('uploads two files through the Dashboard, one resumed after its connection broke past the first chunk; both assets are ready with their SHA-256', async () => {
+    const { intake, key, app, browser } = example();
     const big = await noiseJpeg(700);
     const small = await png(40, 30);
     const chunk = 128 * 1024;

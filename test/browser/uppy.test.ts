@@ -1,40 +1,15 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { build } from 'vite';
-import { startExampleServer } from '../../examples/uppy/server.js';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { startIntake, type TestIntake } from '../helpers/intake.js';
+import { describe, it } from 'node:test';
 import { png, sha256 } from '../helpers/media.js';
+import { useUppyExample } from '../helpers/uppy-example.js';
 
 const MiB = 1024 * 1024;
 
 describe('Uppy (@uppy/aws-s3) against Intake: the example app', () => {
-  let intake: TestIntake;
-  let key: string;
-  let app: Awaited<ReturnType<typeof startExampleServer>>;
-  let browser: TestBrowser;
-  let outDir: string;
-
-  before(async () => {
-    intake = await startIntake();
-    ({ key } = await intake.tenant());
-    // The page as a user builds it: Vite bundles examples/uppy with the Uppy packages.
-    outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-uppy-'));
-    await build({ root: path.resolve('examples/uppy'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    app = await startExampleServer({ intakeUrl: intake.url, apiKey: key, staticDir: outDir });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await intake?.close();
-    await fs.rm(outDir, { recursive: true, force: true });
-  });
+  const example = useUppyExample();
 
   it('uploads a 6 MiB file in two parts and a small image; Intake holds both with their size and SHA-256; the key never reaches the page', async () => {
+    const { intake, key, app, browser } = example();
     const big = Buffer.alloc(6 * MiB + 4321, 'Uppy sends this in parts through Intake.\n');
     const small = await png(40, 30);
     const page = await browser.newPage();
