@@ -46,6 +46,8 @@ export class BullQueue implements JobQueue {
   private readonly connection: Redis;
   private readonly queues: Record<QueueName, Queue>;
   private relayTimer: NodeJS.Timeout | null = null;
+  /** When the pending relay timer fires. */
+  private relayDue = 0;
   private relaying: Promise<void> | null = null;
   /** A wake-up came while a relay pass ran: the pass after it starts at once. */
   private relayAgain = false;
@@ -134,9 +136,15 @@ export class BullQueue implements JobQueue {
       });
   }
 
+  /** Relays in `ms` at the latest: a pass already due sooner is kept (a wake-up is never pushed back by the poll). */
   private schedule(ms: number): void {
     if (this.closed) return;
-    if (this.relayTimer) clearTimeout(this.relayTimer);
+    const due = Date.now() + ms;
+    if (this.relayTimer) {
+      if (this.relayDue <= due) return;
+      clearTimeout(this.relayTimer);
+    }
+    this.relayDue = due;
     this.relayTimer = setTimeout(() => {
       this.relayTimer = null;
       if (!this.leader) return this.schedule(this.opts.relayPollMs ?? RELAY_POLL_MS);
