@@ -160,6 +160,26 @@ export class Cluster {
     return clearRedisPrefix(this.redisPrefix);
   }
 
+  /**
+   * What Redis holds for each BullMQ job (`queue`, job id): whether it is queued at all, and
+   * when a worker last began it (BullMQ's `processedOn`, epoch ms; null: not begun).
+   */
+  async jobStates(jobs: Array<{ queue: string; id: string }>): Promise<Map<string, { queued: boolean; processedOn: number | null }>> {
+    const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await r.connect();
+    try {
+      const pipe = r.pipeline();
+      for (const j of jobs) pipe.hmget(`${this.redisPrefix}:${j.queue}:${j.id}`, 'timestamp', 'processedOn');
+      const answers = (await pipe.exec()) ?? [];
+      return new Map(jobs.map((j, i) => {
+        const [ts, processedOn] = (answers[i]?.[1] as Array<string | null> | undefined) ?? [null, null];
+        return [j.id, { queued: ts !== null, processedOn: processedOn ? Number(processedOn) : null }];
+      }));
+    } finally {
+      r.disconnect();
+    }
+  }
+
   /** CPU seconds used so far by every process of each role, those already gone included. */
   async cpu(): Promise<Record<Role, number>> {
     const out = { ...this.spentCpu };

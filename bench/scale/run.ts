@@ -7,6 +7,7 @@
  * after the kills the last upload caught by them was taken over and finished.
  */
 import { openDatabase } from '../../src/db/database.js';
+import { JOBS, type JobName } from '../../src/jobs/catalogue.js';
 import { Cleanup } from '../lib/children.js';
 import { checkCluster, type CheckResult } from './checks.js';
 import { Cluster } from './cluster.js';
@@ -69,7 +70,7 @@ export async function runScaleTest(opts: ScaleOptions): Promise<ScaleResult> {
     let done = 0;
     let chaos: Promise<number> | null = null;
     let caught: InFlight | null = null;
-    const takeover: Takeover = { verifying: 0, transcoding: 0, jobs: 0, verifiedAfterSeconds: null, transcodedAfterSeconds: null, jobsAfterSeconds: null };
+    const takeover: Takeover = { verifying: 0, transcoding: 0, jobs: 0, verifiedAfterSeconds: null, transcodesTakenOverAfterSeconds: null, transcodedAfterSeconds: null, jobsRequeuedAfterSeconds: null, jobsAfterSeconds: null };
     const cpuBefore = await cluster.cpu();
     const dbBefore = await cluster.databaseCounters();
     const started = performance.now();
@@ -127,7 +128,11 @@ export interface Takeover {
   /** Unfinished jobs Redis held when its keys were deleted. */
   jobs: number;
   verifiedAfterSeconds: number | null;
+  /** The last caught transcode begun again by a worker (or finished), and the last of them finished. */
+  transcodesTakenOverAfterSeconds: number | null;
   transcodedAfterSeconds: number | null;
+  /** The last lost job back in Redis (or finished), and the last of them finished. */
+  jobsRequeuedAfterSeconds: number | null;
   jobsAfterSeconds: number | null;
 }
 
@@ -152,30 +157,40 @@ async function killFlushRestart(cluster: Cluster, log: (line: string) => void, t
   while (Date.now() < waitUntil && (!(await verifying()).length || !(await transcoding()).length)) await new Promise((r) => setTimeout(r, 100));
   const api = cluster.apis().find((m) => m.index === 0)!;
   const worker = cluster.members.find((m) => m.role === 'worker' && m.index === 0)!;
-  const [v, t, j] = await Promise.all([verifying(), transcoding(), k.selectFrom('job_outbox').select('id').where('relayed_at', 'is not', null).execute()]);
+  const [v, t, j] = await Promise.all([verifying(), transcoding(), k.selectFrom('job_outbox').select(['id', 'name']).where('relayed_at', 'is not', null).execute()]);
   const t0 = performance.now();
+  const killedAt = Date.now();
   await Promise.all([cluster.stop(api, 'SIGKILL'), cluster.stop(worker, 'SIGKILL'), cluster.flushRedis()]);
   Object.assign(takeover, { verifying: v.length, transcoding: t.length, jobs: j.length });
   log(`killed API process 0 (${v.length} uploads being verified) and worker 0 (${t.length} videos transcoding) with SIGKILL, and deleted the Redis prefix (${j.length} unfinished jobs); restarting them`);
   const after = () => (performance.now() - t0) / 1000;
   const tracking = (async () => {
     const left = { v: new Set(v.map((r) => r.id)), t: new Set(t.map((r) => r.id)), j: new Set(j.map((r) => r.id)) };
+    // Taken over: a worker began the transcode again; back: the lost job is in Redis again.
+    const notTakenOver = new Set(t.map((r) => `process.${r.id}`));
+    const notBack = new Set(j.map((r) => r.id));
+    const bullJobs = [...t.map((r) => ({ queue: 'media', id: `process.${r.id}` })), ...j.map((r) => ({ queue: JOBS[r.name as JobName].queue, id: r.id }))];
+    const mark = () => {
+      if (!left.v.size) takeover.verifiedAfterSeconds ??= after();
+      if (!notTakenOver.size) takeover.transcodesTakenOverAfterSeconds ??= after();
+      if (!left.t.size) takeover.transcodedAfterSeconds ??= after();
+      if (!notBack.size) takeover.jobsRequeuedAfterSeconds ??= after();
+      if (!left.j.size) takeover.jobsAfterSeconds ??= after();
+    };
     const deadline = Date.now() + 600_000;
     while (Date.now() < deadline && (left.v.size || left.t.size || left.j.size)) {
-      const [sv, st, sj] = await Promise.all([verifying(), transcoding(), k.selectFrom('job_outbox').select('id').execute()]);
+      const [sv, st, sj, redis] = await Promise.all([verifying(), transcoding(), k.selectFrom('job_outbox').select('id').execute(), cluster.jobStates(bullJobs)]);
       const still = (rows: Array<{ id: string }>) => new Set(rows.map((r) => r.id));
       const [nv, nt, nj] = [still(sv), still(st), still(sj)];
       for (const id of left.v) if (!nv.has(id)) left.v.delete(id);
       for (const id of left.t) if (!nt.has(id)) left.t.delete(id);
       for (const id of left.j) if (!nj.has(id)) left.j.delete(id);
-      if (!left.v.size) takeover.verifiedAfterSeconds ??= after();
-      if (!left.t.size) takeover.transcodedAfterSeconds ??= after();
-      if (!left.j.size) takeover.jobsAfterSeconds ??= after();
+      for (const id of notTakenOver) if (!left.t.has(id.slice('process.'.length)) || (redis.get(id)?.processedOn ?? 0) > killedAt) notTakenOver.delete(id);
+      for (const id of notBack) if (!left.j.has(id) || redis.get(id)?.queued) notBack.delete(id);
+      mark();
       await new Promise((r) => setTimeout(r, 250));
     }
-    if (!left.v.size) takeover.verifiedAfterSeconds ??= after();
-    if (!left.t.size) takeover.transcodedAfterSeconds ??= after();
-    if (!left.j.size) takeover.jobsAfterSeconds ??= after();
+    mark();
   })().finally(() => db.close());
   await Promise.all([cluster.start('api', 0), cluster.start('worker', 0)]);
   const down = after();
@@ -205,5 +220,6 @@ export function scaleSummary(r: ScaleResult): string {
 
 function takeoverLine(t: Takeover): string {
   const secs = (x: number | null) => (x === null ? 'not finished' : `last done ${x.toFixed(1)} s after the kill`);
-  return `${t.verifying} verifications (${secs(t.verifiedAfterSeconds)}), ${t.transcoding} transcodes (${secs(t.transcodedAfterSeconds)}), ${t.jobs} jobs Redis lost (${secs(t.jobsAfterSeconds)})`;
+  const at = (x: number | null, what: string) => (x === null ? `not ${what}` : `last ${what} ${x.toFixed(1)} s after the kill`);
+  return `${t.verifying} verifications (${secs(t.verifiedAfterSeconds)}), ${t.transcoding} transcodes (${at(t.transcodesTakenOverAfterSeconds, 'begun again')}, ${secs(t.transcodedAfterSeconds)}), ${t.jobs} jobs Redis lost (${at(t.jobsRequeuedAfterSeconds, 'back in Redis')}, ${secs(t.jobsAfterSeconds)})`;
 }

@@ -190,11 +190,13 @@ export class BullQueue implements JobQueue {
     }
   }
 
-  private async add(row: JobOutboxRow, delay: number): Promise<void> {
+  /** `first`: ahead of the jobs waiting (an interrupted job goes first, as BullMQ puts back a stalled one). */
+  private async add(row: JobOutboxRow, delay: number, first = false): Promise<void> {
     const name = row.name as JobName;
     const spec = JOBS[name];
     await this.queues[spec.queue].add(name, JSON.parse(row.payload), {
       jobId: row.id,
+      lifo: first,
       attempts: spec.retry.attempts,
       backoff: { type: 'intake' },
       delay,
@@ -222,7 +224,7 @@ export class BullQueue implements JobQueue {
         if (err || exists !== 0) continue;
         const still = await this.store.jobs.findOutbox(row.id);
         if (!still?.relayed_at) continue;
-        await this.add(still, Math.max(0, Date.parse(still.created_at) + still.delay_ms - Date.now()));
+        await this.add(still, Math.max(0, Date.parse(still.created_at) + still.delay_ms - Date.now()), true);
         requeued++;
       }
       after = rows[rows.length - 1]!.id;

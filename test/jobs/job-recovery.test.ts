@@ -82,6 +82,31 @@ describe('BullMQ jobs Redis lost', () => {
   });
 });
 
+describe('a job Redis lost, queued again', () => {
+  it('goes ahead of the jobs already waiting, as BullMQ puts back a stalled job', async () => {
+    const h = await harness('sqlite');
+    try {
+      const queue = h.queue({ reconcileMs: 60_000 });
+      await h.enqueue(queue, 'upl_lost');
+      await eventually(async () => (await h.outbox()).some((r) => r.id === 'verify.upl_lost' && r.relayed_at !== null), 10_000, 'the job to be relayed');
+      await deleteRedisPrefix(h.redis, h.prefix);
+      // A newer job waits in Redis before the lost one is found.
+      await h.enqueue(queue, 'upl_new');
+      await eventually(async () => (await h.outbox()).some((r) => r.id === 'verify.upl_new' && r.relayed_at !== null), 10_000, 'the newer job to be relayed');
+      assert.equal(await queue.reconcile(), 1);
+      const workers = queue.startWorkers({ handlers: h.handlers, concurrency: { uploads: 1, imports: 1, media: 1, webhooks: 1 } });
+      try {
+        await eventually(async () => h.seen.length === 2, 10_000, 'both jobs to run');
+        assert.deepEqual(h.seen, ['upl_lost', 'upl_new']);
+      } finally {
+        await workers.close();
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 for (const dialect of ['postgres', 'sqlite'] as const) {
   describe(`the outbox relay (${dialect === 'postgres' ? 'PostgreSQL NOTIFY' : 'SQLite, Redis pub/sub'})`, () => {
     it('runs in one process at a time, is woken by a commit elsewhere, and moves when its process stops', async () => {
