@@ -73,7 +73,7 @@ for (const dialect of ['sqlite', 'postgres'] as const satisfies readonly Dialect
       for (const [json, field] of cases) {
         const res = await api('POST', '/v1/buckets', json);
         assert.equal(res.status, 400, JSON.stringify(json));
-        assert.ok(String(res.body.error.details?.field ?? '').startsWith(field.split('.')[0]!), `${JSON.stringify(json)}: ${JSON.stringify(res.body.error)}`);
+        assert.ok(String(res.body.error!.details?.field ?? '').startsWith(field.split('.')[0]!), `${JSON.stringify(json)}: ${JSON.stringify(res.body.error)}`);
       }
       assert.equal((await api('GET', '/v1/buckets')).body.data.length, 0);
     });
@@ -92,7 +92,7 @@ for (const dialect of ['sqlite', 'postgres'] as const satisfies readonly Dialect
       for (const [json, status, reason] of refusals) {
         const res = await api('POST', '/v1/uploads', json);
         assert.equal(res.status, status, JSON.stringify(res.body));
-        if (reason) assert.equal(res.body.error.details.reason, reason);
+        if (reason) assert.equal(res.body.error!.details.reason, reason);
       }
       const mine = (await api('POST', '/v1/buckets', { name: 'mine', schema: SCHEMA })).body.data;
       assert.equal((await api('POST', '/v1/uploads', { ...ok, bucket_id: mine.id }, other)).status, 404, 'another namespace\'s bucket');
@@ -107,12 +107,12 @@ for (const dialect of ['sqlite', 'postgres'] as const satisfies readonly Dialect
       assert.deepEqual([sessions[0]!.body.data.bucket_id, sessions[0]!.body.data.bucket_property], [b.id, 'image']);
 
       // The bucket cannot go while it holds an open session; canceled, the key value is free again.
-      assert.equal((await api('DELETE', `/v1/buckets/${b.id}`)).body.error.details.reason, 'not_empty');
+      assert.equal((await api('DELETE', `/v1/buckets/${b.id}`)).body.error!.details.reason, 'not_empty');
       await api('DELETE', `/v1/uploads/${sessions[0]!.body.data.upload_id}`);
       assert.equal((await api('POST', '/v1/uploads', ok)).status, 201);
       await api('PATCH', `/v1/buckets/${b.id}`, { active: false });
       const inactive = await api('POST', '/v1/uploads', { ...ok, metadata: { sku: 'S2' } });
-      assert.deepEqual([inactive.status, inactive.body.error.details.reason], [400, 'bucket_inactive']);
+      assert.deepEqual([inactive.status, inactive.body.error!.details.reason], [400, 'bucket_inactive']);
     });
 
     it('an asset from several uploads into a bucket; the same content completed again is a duplicate; async complete has a task', async () => {
