@@ -93,6 +93,7 @@ for (const store of stores()) {
         [bucket, 'image.png', 'image/png', 900, true, 'image', 'IMAGE', false, photo.length],
       );
       assert.ok(created.s3_key.includes(created.upload_id) && created.expires_at && created.created_at);
+      assert.deepEqual([created.metadata, created.object_metadata, created.object_id], [{ campaign: 'summer_2024', source: 'mobile_app' }, { sku: 'A1', priority: 'high' }, null]);
       assert.equal(confirmed.status, 'COMPLETED');
       assert.equal(confirmed.file_hash, sha256(photo));
       assert.equal(confirmed.etag, etag);

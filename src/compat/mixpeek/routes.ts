@@ -103,7 +103,7 @@ export function mixpeekRoutes({ ctx }: CompatDeps) {
       }
       ctx.observer?.created(created.upload.kind);
       const row = (await ctx.store.uploads.find(tenant.namespaceId, created.upload.id))!;
-      const view = mixpeekUpload(row, { presigned_url: created.upload.upload_url, object: created.duplicate ? await objectOf(tenant, row) : null });
+      const view = mixpeekUpload(row, { presigned_url: created.upload.upload_url, object: await objectOf(tenant, row) });
       const headers = created.upload.upload_method && 'headers' in created.upload.upload_method ? created.upload.upload_method.headers : {};
       return reply.send({ ...view, upload_headers: headers, provider: created.upload.provider });
     });
