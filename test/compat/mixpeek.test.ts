@@ -166,6 +166,29 @@ for (const store of stores()) {
       assert.equal((await t.api('GET', `/v1/tasks/${queued.body.task_id}`, { key })).body.data.status, 'completed');
     });
 
+    it('async confirm with an ETag: checked in the request, its task done at once; a wrong ETag is 422 and leaves nothing', async () => {
+      const bytes = await png(51, 51);
+      const created = await upload({ filename: 'image.png', content_type: 'image/png', file_size: bytes.length, object_metadata: { sku: 'A5' } });
+      const etag = await put(created.body.presigned_url, 'image/png', bytes);
+      const confirmed = await call('POST', `/uploads/${created.body.upload_id}/confirm`, { etag, async: true });
+      assert.deepEqual([confirmed.status, confirmed.body.status], [200, 'COMPLETED']);
+      const task = await call('GET', `/tasks/${confirmed.body.task_id}`);
+      assert.deepEqual([task.status, task.body.status, task.body.result.object_id], [200, 'COMPLETED', confirmed.body.object_id]);
+
+      await t.settled();
+      const usage = (await t.api('GET', '/v1/usage', { key })).body.data;
+      const objects = await store.objects(t);
+      const other = await png(52, 52);
+      const wrong = await upload({ filename: 'image.png', content_type: 'image/png', file_size: other.length, object_metadata: { sku: 'A6' } });
+      await put(wrong.body.presigned_url, 'image/png', other);
+      const refused = await call('POST', `/uploads/${wrong.body.upload_id}/confirm`, { etag: '"not-the-etag"' });
+      assert.deepEqual([refused.status, refused.body.success, refused.body.error.details.reason], [422, false, 'etag_mismatch']);
+      assert.equal((await call('GET', `/uploads/${wrong.body.upload_id}`)).body.status, 'FAILED');
+      const afterNs = (await t.api('GET', '/v1/usage', { key })).body.data;
+      assert.deepEqual([afterNs.reserved_bytes, afterNs.stored_bytes], [usage.reserved_bytes, usage.stored_bytes]);
+      assert.deepEqual(await store.objects(t), objects, 'the refused bytes are gone');
+    });
+
     it('cancel: DELETE /v1/uploads/{id} is CANCELED; confirm then refuses; nothing is held', async () => {
       const created = await upload({ filename: 'image.png', content_type: 'image/png', file_size: 1000, object_metadata: { sku: 'C1' } });
       const canceled = await call('DELETE', `/uploads/${created.body.upload_id}`);
