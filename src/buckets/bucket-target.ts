@@ -7,8 +7,7 @@
 import type { Tenant } from '../auth/principal.js';
 import type { Store } from '../db/repositories/index.js';
 import { invalid, withReason } from '../lib/errors.js';
-import type { Metadata } from '../assets/fields.js';
-import { blobTypeOf, checkMetadataTypes, fits, isBlobType, schemaOf, uniqueKeyFieldsOf, uniqueKeyOf, BLOB_TYPES } from './bucket-fields.js';
+import { blobTypeOf, checkMetadataTypes, fits, isBlobType, schemaOf, uniqueKeyFieldsOf, uniqueKeyOf, BLOB_TYPES, type Metadata } from './bucket-fields.js';
 import { getBucket } from './buckets.js';
 
 export interface BucketTargetInput {
