@@ -11,6 +11,8 @@ import { NO_ASSET, type AssetRow, type UploadMedia, type UploadRow } from '../db
 import { IntakeError, conflict, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { AppContext } from '../core/context.js';
+import { checkBucketAsset, uniqueKeyTaken, type BucketTarget } from '../buckets/bucket-target.js';
+import { isUniqueViolation } from '../db/database.js';
 import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias } from './fields.js';
 
 export interface NewAssetInput {
@@ -19,6 +21,8 @@ export interface NewAssetInput {
   alias?: string;
   folder?: string;
   metadata?: Record<string, unknown>;
+  /** The bucket the asset goes into: every upload must have been made into it (src/buckets/). */
+  bucket_id?: string;
 }
 
 /** How many uploads one asset may be built from. */
@@ -38,12 +42,15 @@ export async function createAssetFromUploads(deps: Deps, tenant: Tenant, input: 
   const uploads: UploadRow[] = [];
   for (const [i, item] of input.uploads.entries()) uploads.push(await attachable(deps, tenant, item.upload_id, `uploads[${i}].upload_id`));
   await refuseTakenAlias(deps, tenant.namespaceId, fields.alias);
+  const bucket = input.bucket_id === undefined ? null : await checkBucketAsset(deps, tenant, input.bucket_id, fields.metadata, uploads.map((u, i) => ({ bucketId: u.bucket_id, property: u.bucket_property, contentType: mediaOf(u).mimetype, field: `uploads[${i}].upload_id` })));
+  const keyHolder = bucket?.uniqueKey ? await deps.store.assets.findByUniqueKey(tenant.namespaceId, bucket.bucketId, bucket.uniqueKey) : undefined;
+  if (keyHolder) throw uniqueKeyTaken(bucket!.bucketId, keyHolder.id);
 
   const originalAt = labels.indexOf('original');
   const original = uploads[originalAt]!;
   const assetId = newId('med');
   const now = deps.clock.now().toISOString();
-  await mapAliasConflict(fields, () =>
+  await mapAliasConflict(fields, () => mapKeyConflict(deps, tenant, bucket, () =>
     deps.store.transaction(async (r) => {
       for (const [i, upload] of uploads.entries()) {
         if (!(await r.uploads.attach(tenant.namespaceId, upload.id, assetId, now))) {
@@ -71,6 +78,8 @@ export async function createAssetFromUploads(deps: Deps, tenant: Tenant, input: 
         error_message: null,
         created_at: now,
         updated_at: now,
+        bucket_id: bucket?.bucketId ?? null,
+        unique_key: bucket?.uniqueKey ?? null,
       });
       for (const [i, upload] of uploads.entries()) {
         if (i === originalAt) continue;
@@ -95,8 +104,19 @@ export async function createAssetFromUploads(deps: Deps, tenant: Tenant, input: 
       // Renditions of the original, committed with the asset.
       if (original.kind !== 'document') await deps.jobs.enqueue(r, { name: 'asset.process', payload: { assetId } });
     }),
-  );
+  ));
   return (await deps.store.assets.find(tenant.namespaceId, assetId))!;
+}
+
+/** Runs `fn`, turning a lost race for the bucket's unique key into the 409 it would have met first. */
+async function mapKeyConflict<T>(deps: Deps, tenant: Tenant, bucket: BucketTarget | null, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const holder = bucket?.uniqueKey && isUniqueViolation(err) ? await deps.store.assets.findByUniqueKey(tenant.namespaceId, bucket.bucketId, bucket.uniqueKey) : undefined;
+    if (holder) throw uniqueKeyTaken(bucket!.bucketId, holder.id);
+    throw err;
+  }
 }
 
 /**

@@ -44,18 +44,18 @@ export function checkTitle(title: string | undefined | null): string | null {
 }
 
 /** Flat object of string, number, boolean or null values, at most 50 keys. */
-export function checkMetadata(value: unknown): Metadata {
+export function checkMetadata(value: unknown, field = 'metadata'): Metadata {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('metadata must be an object.', 'metadata');
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object.`, field);
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > 50) throw invalid('metadata may have at most 50 keys.', 'metadata');
+  if (entries.length > 50) throw invalid(`${field} may have at most 50 keys.`, field);
   for (const [key, v] of entries) {
-    if (key.length < 1 || key.length > 100) throw invalid('metadata keys must be 1–100 characters.', `metadata.${key}`);
+    if (key.length < 1 || key.length > 100) throw invalid(`${field} keys must be 1–100 characters.`, `${field}.${key}`);
     // Whatever parsed it, a key that can rewrite a prototype when merged is never data.
-    if (key === '__proto__') throw invalid('metadata keys must not be "__proto__".', 'metadata');
+    if (key === '__proto__') throw invalid(`${field} keys must not be "__proto__".`, field);
     const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-    if (!ok) throw invalid('metadata must be flat: values are strings, numbers, booleans or null.', `metadata.${key}`);
-    if (typeof v === 'string' && v.length > 2000) throw invalid('metadata values must be at most 2000 characters.', `metadata.${key}`);
+    if (!ok) throw invalid(`${field} must be flat: values are strings, numbers, booleans or null.`, `${field}.${key}`);
+    if (typeof v === 'string' && v.length > 2000) throw invalid(`${field} values must be at most 2000 characters.`, `${field}.${key}`);
   }
   return value as Metadata;
 }

@@ -146,8 +146,58 @@ function registerWebhooks(program: Command, exit: Exit): void {
     (ctx, id) => ctx.client.webhooks.delete(id), (id) => `removed ${id}`);
 }
 
+function jsonOption(name: string) {
+  return (value: string): unknown => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      throw new InvalidArgumentError(`${name} is JSON`);
+    }
+  };
+}
+
+function fieldList(value: string): string[] {
+  const fields = value.split(',').map((f) => f.trim()).filter(Boolean);
+  if (fields.length === 0) throw new InvalidArgumentError('name at least one metadata field');
+  return fields;
+}
+
+function registerBuckets(program: Command, exit: Exit): void {
+  const buckets = program.command('buckets').description('buckets: list, add, show, set, remove');
+  listOptions(clientCommand(buckets, 'ls', 'list buckets')).action(
+    clientAction(exit, async (ctx, opts: ListOptions) => {
+      const page = await ctx.client.buckets.list({ limit: opts.limit, cursor: opts.cursor });
+      printPage(ctx, page, ['ID', 'NAME', 'ACTIVE', 'PROPERTIES', 'UNIQUE KEY'], (b) => [b.id, b.name, String(b.active), Object.keys(b.schema?.properties ?? {}).join(',') || '-', b.unique_key?.join(',') ?? '-']);
+    }),
+  );
+  clientCommand(buckets, 'add', 'add a bucket')
+    .argument('<name>', 'unique in the namespace')
+    .option('--schema <json>', 'typed properties, e.g. {"properties":{"video":{"type":"video"},"sku":{"type":"string"}}}', jsonOption('--schema'))
+    .option('--unique-key <fields>', 'comma-separated metadata fields no two assets share', fieldList)
+    .option('--inactive', 'create it inactive (uploads into it are refused)')
+    .action(
+      clientAction(exit, async (ctx, name: string, opts: { schema?: unknown; uniqueKey?: string[]; inactive?: boolean }) => {
+        show(ctx, await ctx.client.buckets.create({ name, schema: opts.schema as never, unique_key: opts.uniqueKey, active: opts.inactive !== true }));
+      }),
+    );
+  byIdCommand(exit, buckets, { name: 'show', description: 'show a bucket', argument: '<bucket-id>' }, (ctx, id) => ctx.client.buckets.get(id), (_id, b) => JSON.stringify(b, null, 2));
+  clientCommand(buckets, 'set', 'rename, (de)activate or change the schema of a bucket')
+    .argument('<bucket-id>')
+    .option('--name <name>', 'a new name')
+    .option('--active <bool>', 'true or false', oneOf('--active', ['true', 'false']))
+    .option('--schema <json>', 'the new schema (null for none)', jsonOption('--schema'))
+    .action(
+      clientAction(exit, async (ctx, id: string, opts: { name?: string; active?: string; schema?: unknown }) => {
+        if (opts.name === undefined && opts.active === undefined && opts.schema === undefined) throw new CliError('nothing to change: give --name, --active or --schema', EXIT.usage);
+        show(ctx, await ctx.client.buckets.update(id, { name: opts.name, active: opts.active === undefined ? undefined : opts.active === 'true', schema: opts.schema as never }));
+      }),
+    );
+  byIdCommand(exit, buckets, { name: 'rm', description: 'remove an empty bucket', argument: '<bucket-id>' }, (ctx, id) => ctx.client.buckets.delete(id), (id) => `removed ${id}`);
+}
+
 export function registerResourceCommands(program: Command, exit: Exit): void {
   registerUploads(program, exit);
   registerAssets(program, exit);
   registerWebhooks(program, exit);
+  registerBuckets(program, exit);
 }

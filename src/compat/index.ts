@@ -6,12 +6,14 @@ import type { CompatApi } from '../config/config.js';
 import type { CompatDeps, CompatMount } from './kit.js';
 import { mediakitRoutes } from './mediakit/routes.js';
 import { mediauploadRoutes } from './mediaupload/routes.js';
+import { mixpeekRoutes } from './mixpeek/routes.js';
 import { videoapiRoutes } from './videoapi/routes.js';
 
 const ADAPTERS: Record<CompatApi, (deps: CompatDeps) => CompatMount> = {
   mediakit: mediakitRoutes,
   videoapi: videoapiRoutes,
   mediaupload: mediauploadRoutes,
+  mixpeek: mixpeekRoutes,
 };
 
 export function compatMounts(names: readonly CompatApi[], deps: CompatDeps): CompatMount[] {

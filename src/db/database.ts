@@ -23,6 +23,7 @@ import * as m0011 from './migrations/0011-rendition-bytes.js';
 import * as m0012 from './migrations/0012-verification-lease.js';
 import * as m0015 from './migrations/0015-tus.js';
 import * as m0017 from './migrations/0017-delivery.js';
+import * as m0018 from './migrations/0018-buckets.js';
 import * as m0014 from './migrations/0014-upload-uuid.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -187,6 +188,7 @@ const migrations: Record<string, Migration> = {
   '0014-upload-uuid': m0014,
   '0015-tus': m0015,
   '0017-delivery': m0017,
+  '0018-buckets': m0018,
 };
 
 export async function migrateToLatest(db: Db): Promise<void> {

@@ -94,6 +94,11 @@ export interface UploadsTable {
   blob_id: string | null;
   /** JSON: the probed facts of a detached upload (mimetype, width, height, duration, fps, bitrate). */
   media: string | null;
+  /** The bucket the session uploads into, and the schema property its file fills (src/buckets/). */
+  bucket_id: string | null;
+  bucket_property: string | null;
+  /** JSON object: the client's tracking metadata for the session itself (not the asset's). */
+  upload_metadata: string | null;
 }
 
 /** The probed facts a detached upload keeps (JSON in `uploads.media`) for the asset it will join. */
@@ -143,6 +148,31 @@ export interface AssetsTable {
   thumbhash: string | null;
   /** The dominant colour, `#rrggbb`, with the ThumbHash. */
   color: string | null;
+  /** The bucket holding the asset, and its unique key's values there (canonical JSON; unique per bucket). */
+  bucket_id: string | null;
+  unique_key: string | null;
+}
+
+/** A named group of assets in a namespace (src/buckets/). */
+export interface BucketsTable {
+  id: string;
+  namespace_id: string;
+  name: string;
+  active: number;
+  /** JSON: `{"properties": {"<name>": {"type": …}}}`, or null for none. */
+  schema: string | null;
+  /** JSON array of metadata field names, or null. */
+  unique_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An async complete's handle: its state is the upload's (src/uploads/tasks.ts). */
+export interface TasksTable {
+  id: string;
+  namespace_id: string;
+  upload_id: string;
+  created_at: string;
 }
 
 /** An image made on demand by a transform URL, cached in storage under its own key. */
@@ -214,6 +244,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   leases: LeasesTable;
   derivatives: DerivativesTable;
+  buckets: BucketsTable;
+  tasks: TasksTable;
 }
 
 export type NamespaceRow = Selectable<NamespacesTable>;
@@ -228,6 +260,8 @@ export type AssetPatch = Omit<Updateable<AssetsTable>, 'alias_key'>;
 export type BlobRow = Selectable<BlobsTable>;
 export type SourceRow = Selectable<SourcesTable>;
 export type DerivativeRow = Selectable<DerivativesTable>;
+export type BucketRow = Selectable<BucketsTable>;
+export type TaskRow = Selectable<TasksTable>;
 
 export type JobStatus = 'queued' | 'active' | 'failed';
 

@@ -42,6 +42,7 @@ import type { Transforms } from '../assets/transforms.js';
 import { storeRoutes } from './routes/store.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { bucketRoutes } from './routes/buckets.js';
 import type { WebhookDeps } from '../webhooks/webhooks.js';
 import type { Metric } from 'prom-client';
 
@@ -227,6 +228,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const tusLink = tus ? (id: string, expiresAt: Date) => `${(deps.publicUrl ?? '').replace(/\/+$/, '')}/tus/${id}?token=${tusToken(tus.secret, id, expiresAt)}` : undefined;
     await v1.register(uploadRoutes(deps.uploads, deps.background, gate, tusLink));
     await v1.register(assetRoutes(deps.uploads));
+    await v1.register(bucketRoutes(deps.uploads));
     await v1.register(transformUrlRoutes(deps.transforms));
     await v1.register(adminRoutes(deps.namespaces, (limits) => uploadRules(deps.uploads, limits)));
     await v1.register(webhookRoutes(deps.webhooks));

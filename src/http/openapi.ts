@@ -54,6 +54,12 @@ export const OPERATION_IDS: Record<string, string> = {
   'GET /v1/assets/{id}/url': 'getAssetTransformUrl',
   'PATCH /v1/assets/{id}': 'updateAsset',
   'DELETE /v1/assets/{id}': 'deleteAsset',
+  'POST /v1/buckets': 'createBucket',
+  'GET /v1/buckets': 'listBuckets',
+  'GET /v1/buckets/{id}': 'getBucket',
+  'PATCH /v1/buckets/{id}': 'updateBucket',
+  'DELETE /v1/buckets/{id}': 'deleteBucket',
+  'GET /v1/tasks/{id}': 'getTask',
   'POST /v1/namespaces': 'createNamespace',
   'GET /v1/namespaces': 'listNamespaces',
   'GET /v1/namespaces/{id}': 'getNamespace',
@@ -89,6 +95,8 @@ export const NAMED_SCHEMAS = [
   'Usage',
   'Webhook',
   'WebhookDelivery',
+  'Bucket',
+  'Task',
 ] as const;
 
 type Json = Record<string, unknown>;

@@ -86,7 +86,7 @@ export const SkippedUpload = Type.Object({
   skipped_unique_key: Type.Literal(true),
   existing_asset_id: Str,
   asset_id: Str,
-  alias: Str,
+  alias: Type.Union([Str, Type.Null()], { description: 'The alias held, or null when a bucket unique key was (bucket_id).' }),
   upload_id: Type.Null(),
   upload_url: Type.Null(),
   upload_method: Type.Null(),

@@ -78,6 +78,10 @@ export const CreateUploadBody = Type.Object(
     protocol: Type.Optional(Type.Literal('tus', { description: 'tus: the bytes come by tus PATCH requests; upload_url is the tus upload URL with a token for this session (hand it to a browser\'s tus client, e.g. Uppy\'s uploadUrl).' })),
     bare_form: Type.Optional(Type.Boolean({ description: 'true: upload_url is Intake\'s own URL taking a multipart form with only "file" (method POST; on S3 too, Intake streams it into the bucket).' })),
     if_none_match: Type.Optional(Type.Boolean({ description: 'false: the PUT URL needs only Content-Type (no If-None-Match: *), for clients that send no other header.' })),
+    bucket_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'The bucket (bkt_…) the asset goes into; its checks run before signing.' })),
+    bucket_property: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The bucket schema's file property this file fills (default: the filename without its extension)." })),
+    bucket_type: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'The field type the file is (video, image, audio, text, pdf, document); checked against the property.' })),
+    upload_metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
 );
@@ -123,6 +127,7 @@ export const CreateAssetBody = Type.Object(
     alias: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: ALIAS_PATTERN })),
     folder: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     metadata: Type.Optional(Metadata),
+    bucket_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'The bucket the asset goes into; every upload must have been made into it.' })),
   },
   { additionalProperties: false },
 );

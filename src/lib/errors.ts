@@ -62,6 +62,10 @@ export const REASONS = {
   unsupported_version: 'invalid_request',
   chunk_checksum_mismatch: 'verification_failed',
   source_failed: 'invalid_request',
+  bucket_inactive: 'invalid_request',
+  schema_mismatch: 'invalid_request',
+  not_empty: 'conflict',
+  unique_key_taken: 'conflict',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 

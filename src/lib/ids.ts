@@ -25,7 +25,7 @@ export function randomToken(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'upl' | 'med' | 'src' | 'ns' | 'key' | 'whk' | 'req' | 'blb' | 'job' | 'msg';
+export type IdPrefix = 'upl' | 'med' | 'src' | 'ns' | 'key' | 'whk' | 'req' | 'blb' | 'job' | 'msg' | 'bkt' | 'task';
 
 /**
  * `prefix_` + the creation time in milliseconds (9 base-36 digits, good until the year

@@ -200,6 +200,8 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified, token: s
           storageKey = upload.storage_key;
           await r.blobs.insert({ id: blobId, namespace_id: upload.namespace_id, sha256: v.sha256, storage_key: storageKey, size: v.size, created_at: now });
         }
+        // Known content found at complete: said on the session, as a shortcut at create says it.
+        const original = existing && upload.skip_duplicates === 1 ? await r.uploads.firstWithContent(upload.namespace_id, v.sha256, upload.id) : undefined;
         const reserved = await r.uploads.takeReservation(upload.id);
         await r.namespaces.adjust(upload.namespace_id, { reserved: -reserved, stored: existing ? 0 : v.size });
         if (!detached) await r.assets.update(upload.namespace_id, upload.asset_id, {
@@ -228,6 +230,7 @@ async function finish(deps: AppContext, upload: UploadRow, v: Verified, token: s
           received_sha256: v.sha256,
           completed_at: ready ? now : null,
           updated_at: now,
+          ...(original ? { is_duplicate: 1, duplicate_of: original.id } : {}),
           ...(detached ? { blob_id: blobId, media: JSON.stringify(mediaOf(v)) } : {}),
         });
         // Someone else finished, closed or took over this session meanwhile: undo everything above.

@@ -8,6 +8,8 @@ import type { MediaKind } from '../config/config.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
 import { checkAlias, checkFilename, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias, type Metadata } from '../assets/fields.js';
+import { checkBucketTarget, type BucketTarget } from '../buckets/bucket-target.js';
+import { isUniqueViolation } from '../db/database.js';
 import { addSeconds } from '../lib/clock.js';
 import { IntakeError, invalid } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
@@ -53,14 +55,23 @@ export interface CreateUploadInput {
   if_none_match?: boolean;
   /** true: upload_url is Intake's own store URL taking a form with only `file` (method POST). */
   bare_form?: boolean;
+  /** The bucket the asset goes into (src/buckets/), the schema property the file fills and the type the client says it is. */
+  bucket_id?: string;
+  bucket_property?: string;
+  bucket_type?: string;
+  /** The client's tracking metadata for the session itself (the asset's is `metadata`). */
+  upload_metadata?: Record<string, unknown>;
 }
 
-/** `on_alias_conflict: "skip"` met an asset holding the alias: nothing signed, nothing reserved, no row. */
+/**
+ * `on_alias_conflict: "skip"` met an asset holding the alias, or the bucket already holds an
+ * asset with the same unique-key values (alias then null): nothing signed, nothing reserved, no row.
+ */
 export interface SkippedUpload {
   skipped_unique_key: true;
   existing_asset_id: string;
   asset_id: string;
-  alias: string;
+  alias: string | null;
   upload_id: null;
   upload_url: null;
   upload_method: null;
@@ -87,6 +98,8 @@ export interface CheckedFields<K extends SessionKind = MediaKind> {
   folder: string;
   alias: string | null;
   metadata: Metadata;
+  /** Set for a session into a bucket, once its checks passed. */
+  bucket?: BucketTarget;
 }
 
 /** Checks shared by JSON sessions and form uploads: names, type, kind and asset fields. */
@@ -143,6 +156,8 @@ export async function createUpload(
   checkConditions(input.conditions);
   const detached = input.create_asset === false;
   if (detached) refuseAssetFields(input);
+  checkMetadata(input.upload_metadata, 'upload_metadata');
+  if (input.bucket_id !== undefined) fields.bucket = await checkBucketTarget(deps, tenant, { ...input, bucket_id: input.bucket_id, contentType: fields.contentType, createsAsset: !detached, metadata: fields.metadata });
   const tus = input.protocol === 'tus';
   if (tus && (input.resumable || input.method !== undefined || input.part_size !== undefined || input.bare_form || input.if_none_match !== undefined)) throw invalid('A tus session is sent with tus PATCH requests: resumable, method and part_size do not apply.', 'protocol');
   const resumable = !tus && isResumable(input.file_size, input.resumable);
@@ -161,6 +176,8 @@ export async function createUpload(
   const now = deps.clock.now();
   const expiresIn = input.expires_in ?? 3600;
   const skip = input.on_alias_conflict === 'skip';
+  const keyHolder = await uniqueKeyHolder(deps, namespace.id, fields.bucket);
+  if (keyHolder) return { skipped: keyHolder };
   if (skip) {
     const holder = await skippedFor(deps, namespace.id, fields.alias);
     if (holder) return { skipped: holder };
@@ -191,6 +208,9 @@ export async function createUpload(
     // Lost a race for the alias: the unique index decided; with skip that is an answer, not an error.
     const holder = skip && err instanceof IntakeError && err.code === 'conflict' ? await skippedFor(deps, namespace.id, fields.alias) : undefined;
     if (holder) return { skipped: holder };
+    // Lost a race for the bucket's unique key: the same answer as when it was already taken.
+    const keyRace = isUniqueViolation(err) ? await uniqueKeyHolder(deps, namespace.id, fields.bucket) : undefined;
+    if (keyRace) return { skipped: keyRace };
     throw err;
   }
   if (resumable) return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...(await resumableFields(deps, session)) } };
@@ -234,6 +254,22 @@ async function skippedFor(deps: AppContext, namespaceId: string, alias: string |
   };
 }
 
+/** The skip answer when the bucket already holds an asset with the session's unique-key values, else undefined. */
+async function uniqueKeyHolder(deps: AppContext, namespaceId: string, bucket: BucketTarget | undefined): Promise<SkippedUpload | undefined> {
+  const holder = bucket?.uniqueKey ? await deps.store.assets.findByUniqueKey(namespaceId, bucket.bucketId, bucket.uniqueKey) : undefined;
+  if (!holder) return undefined;
+  return {
+    skipped_unique_key: true,
+    existing_asset_id: holder.id,
+    asset_id: holder.id,
+    alias: null,
+    upload_id: null,
+    upload_url: null,
+    upload_method: null,
+    next_step: `Nothing to send: asset ${holder.id} of bucket ${bucket!.bucketId} already has these unique-key values.`,
+  };
+}
+
 /** A detached upload has no asset yet: its asset fields belong to POST /v1/assets. */
 export function refuseAssetFields(input: { title?: unknown; folder?: unknown; alias?: unknown; metadata?: unknown }): void {
   for (const field of ['alias', 'title', 'folder', 'metadata'] as const) {
@@ -272,6 +308,8 @@ export async function insertSessionRows(r: Repositories, namespace: NamespaceRow
     error_message: null,
     created_at: row.created_at,
     updated_at: row.created_at,
+    bucket_id: fields.bucket?.bucketId ?? null,
+    unique_key: fields.bucket?.uniqueKey ?? null,
   });
   await r.uploads.insert(row);
 }
@@ -281,7 +319,7 @@ export function baseRow(
   uploadId: string,
   assetId: string,
   fields: CheckedFields<SessionKind>,
-  input: Pick<CreateUploadInput, 'file_size' | 'file_hash' | 'skip_duplicates' | 'conditions' | 'width' | 'height' | 'duration'>,
+  input: Pick<CreateUploadInput, 'file_size' | 'file_hash' | 'skip_duplicates' | 'conditions' | 'width' | 'height' | 'duration' | 'upload_metadata'>,
   now: Date,
   expiresIn: number,
 ): Omit<UploadRow, 'status' | 'method' | 'reserved_bytes'> {
@@ -322,6 +360,9 @@ export function baseRow(
     create_asset: 1,
     blob_id: null,
     media: null,
+    bucket_id: fields.bucket?.bucketId ?? null,
+    bucket_property: fields.bucket?.property ?? null,
+    upload_metadata: input.upload_metadata ? JSON.stringify(input.upload_metadata) : null,
   };
 }
 
@@ -334,7 +375,8 @@ async function recordDuplicate(
   now: Date,
   expiresIn: number,
 ): Promise<UploadRow | null> {
-  const existing = await deps.store.assets.findByContent(namespace.id, input.file_hash!.toLowerCase());
+  // Into a bucket: only an asset of that bucket can stand for the new one.
+  const existing = await deps.store.assets.findByContent(namespace.id, input.file_hash!.toLowerCase(), declared.bucket?.bucketId);
   // A hash that does not fit the declared size and kind cannot be this content: upload and let complete decide.
   if (!existing || existing.filesize !== input.file_size) return null;
   let fields = declared;

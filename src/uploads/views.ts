@@ -25,6 +25,9 @@ export const UploadView = Type.Object({
   updated_at: Type.String(),
   completed_at: Nullable(Type.String()),
   expires_at: Type.String(),
+  bucket_id: Nullable(Type.String({ description: 'The bucket the asset goes into (bucket_id at create), or null.' })),
+  bucket_property: Nullable(Type.String({ description: "The bucket schema's property the file fills." })),
+  upload_metadata: Nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'Tracking metadata of the session itself (upload_metadata at create).' })),
 });
 export type UploadView = Static<typeof UploadView>;
 
@@ -51,5 +54,8 @@ export function uploadView(row: UploadRow): UploadView {
     updated_at: row.updated_at,
     completed_at: row.completed_at,
     expires_at: row.expires_at,
+    bucket_id: row.bucket_id,
+    bucket_property: row.bucket_property,
+    upload_metadata: row.upload_metadata ? (JSON.parse(row.upload_metadata) as Record<string, unknown>) : null,
   };
 }

@@ -11,6 +11,7 @@ import { addNamespace, apiKeyRow, assetRow, at, GIB, uploadRow } from '../helper
 import { assetsContract, blobsContract } from './contract/assets-blobs.js';
 import { uploadsContract } from './contract/uploads.js';
 import { leasesContract } from './contract/leases.js';
+import { bucketsTasksContract } from './contract/buckets-tasks.js';
 import { isUniqueViolation } from '../../src/db/database.js';
 
 function namespacesContract(s: () => Store): void {
@@ -165,6 +166,7 @@ function repositoryContract(s: () => Store): void {
   assetsContract(s);
   blobsContract(s);
   leasesContract(s);
+  bucketsTasksContract(s);
   transactionContract(s);
   it('ping() answers', async () => {
     await s().ping();

@@ -37,6 +37,10 @@ export type UploadView = ApiData<'/v1/uploads/{id}', 'get', 200>;
 export type Asset = ApiData<'/v1/assets/{id}', 'get', 200>;
 /** `GET /v1/webhooks/{id}`. */
 export type Webhook = ApiData<'/v1/webhooks/{id}', 'get', 200>;
+/** `GET /v1/buckets/{id}`. */
+export type Bucket = ApiData<'/v1/buckets/{id}', 'get', 200>;
+/** `GET /v1/tasks/{id}`: an async complete's state. */
+export type Task = ApiData<'/v1/tasks/{id}', 'get', 200>;
 
 /** Upload statuses (docs/API.md "Status, list, cancel"). */
 export const UPLOAD_STATUSES = ['pending', 'uploading', 'processing', 'storing', 'completed', 'failed', 'canceled', 'expired'] as const;

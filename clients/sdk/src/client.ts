@@ -81,9 +81,21 @@ export function createIntakeClient(options: IntakeClientOptions) {
       pageOf<ApiData<'/v1/webhooks/{id}/deliveries', 'get', 200>[number]>(await raw.GET('/v1/webhooks/{id}/deliveries', { params: { path: { id: webhookId }, query }, ...o })),
   };
 
+  const buckets = {
+    list: async (query: ApiQuery<'/v1/buckets', 'get'> = {}, o: Options = {}) => pageOf<ApiData<'/v1/buckets', 'get', 200>[number]>(await raw.GET('/v1/buckets', { params: { query }, ...o })),
+    get: async (bucketId: string, o: Options = {}) => dataOf<ApiData<'/v1/buckets/{id}', 'get', 200>>(await raw.GET('/v1/buckets/{id}', { ...id(bucketId), ...o })),
+    create: async (body: ApiBody<'/v1/buckets', 'post'>, o: Options = {}) => dataOf<ApiData<'/v1/buckets', 'post', 201>>(await raw.POST('/v1/buckets', { body, ...o })),
+    update: async (bucketId: string, body: ApiBody<'/v1/buckets/{id}', 'patch'>, o: Options = {}) => dataOf<ApiData<'/v1/buckets/{id}', 'patch', 200>>(await raw.PATCH('/v1/buckets/{id}', { ...id(bucketId), body, ...o })),
+    delete: async (bucketId: string, o: Options = {}) => dataOf<ApiData<'/v1/buckets/{id}', 'delete', 200>>(await raw.DELETE('/v1/buckets/{id}', { ...id(bucketId), ...o })),
+  };
+
+  const tasks = {
+    get: async (taskId: string, o: Options = {}) => dataOf<ApiData<'/v1/tasks/{id}', 'get', 200>>(await raw.GET('/v1/tasks/{id}', { ...id(taskId), ...o })),
+  };
+
   const usage = async (o: Options = {}) => dataOf<ApiData<'/v1/usage', 'get', 200>>(await raw.GET('/v1/usage', o));
 
-  return { raw, uploads, assets, webhooks, usage };
+  return { raw, uploads, assets, webhooks, buckets, tasks, usage };
 }
 
 export type IntakeClient = ReturnType<typeof createIntakeClient>;

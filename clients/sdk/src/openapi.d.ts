@@ -331,6 +331,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/buckets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List buckets, newest first */
+        get: operations["listBuckets"];
+        put?: never;
+        /** Create a bucket */
+        post: operations["createBucket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/buckets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bucket */
+        get: operations["getBucket"];
+        put?: never;
+        post?: never;
+        /** Delete an empty bucket */
+        delete: operations["deleteBucket"];
+        options?: never;
+        head?: never;
+        /** Rename, (de)activate or change the schema of a bucket */
+        patch: operations["updateBucket"];
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: {
             query?: never;
@@ -400,6 +437,23 @@ export interface paths {
         head?: never;
         /** Change a namespace’s name, quota, limits, public delivery or transform presets (admin); stored bytes are never deleted */
         patch: operations["updateNamespace"];
+        trace?: never;
+    };
+    "/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** State of an async complete */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/uploads": {
@@ -602,11 +656,35 @@ export interface components {
             url: string | null;
             width: number | null;
         } | null;
+        /** Bucket */
+        Bucket: {
+            active: boolean;
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            object: "bucket";
+            /** @description Typed properties: file properties (video, image, audio, text, pdf, document) and metadata ones (string, number, boolean). */
+            schema: {
+                properties: {
+                    [key: string]: {
+                        type: "video" | "image" | "audio" | "text" | "pdf" | "document" | "string" | "number" | "boolean";
+                    };
+                };
+            } | null;
+            /** @description Metadata fields no two assets of the bucket share. */
+            unique_key: string[] | null;
+            updated_at: string;
+        };
         /** CompletedUpload */
         CompletedUpload: {
             asset: components["schemas"]["Asset"];
             /** @description Null for a create_asset: false upload until POST /v1/assets attaches it. */
             asset_id: string | null;
+            /** @description The bucket the asset goes into (bucket_id at create), or null. */
+            bucket_id: string | null;
+            /** @description The bucket schema's property the file fills. */
+            bucket_property: string | null;
             completed_at: string | null;
             content_type: string;
             created_at: string;
@@ -628,6 +706,10 @@ export interface components {
             status_code: number;
             updated_at: string;
             upload_id: string;
+            /** @description Tracking metadata of the session itself (upload_metadata at create). */
+            upload_metadata: {
+                [key: string]: unknown;
+            } | null;
             /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
             uuid: string | null;
         };
@@ -646,6 +728,10 @@ export interface components {
         CreatedUpload: {
             /** @description Null for a create_asset: false upload until POST /v1/assets attaches it. */
             asset_id: string | null;
+            /** @description The bucket the asset goes into (bucket_id at create), or null. */
+            bucket_id: string | null;
+            /** @description The bucket schema's property the file fills. */
+            bucket_property: string | null;
             completed_at: string | null;
             content_type: string;
             created_at: string;
@@ -673,6 +759,10 @@ export interface components {
             status_code: number;
             updated_at: string;
             upload_id: string;
+            /** @description Tracking metadata of the session itself (upload_metadata at create). */
+            upload_metadata: {
+                [key: string]: unknown;
+            } | null;
             upload_method: {
                 content_type?: string;
                 field_name?: string;
@@ -803,7 +893,8 @@ export interface components {
         } | null;
         /** SkippedUpload */
         SkippedUpload: {
-            alias: string;
+            /** @description The alias held, or null when a bucket unique key was (bucket_id). */
+            alias: string | null;
             asset_id: string;
             existing_asset_id: string;
             next_step: string;
@@ -816,10 +907,59 @@ export interface components {
             /** @enum {object|null} */
             upload_url: never | null;
         };
+        /** Task */
+        Task: {
+            asset_id: string | null;
+            created_at: string;
+            id: string;
+            /** @enum {string} */
+            object: "task";
+            status: "pending" | "processing" | "completed" | "failed";
+            upload: {
+                /** @description Null for a create_asset: false upload until POST /v1/assets attaches it. */
+                asset_id: string | null;
+                /** @description The bucket the asset goes into (bucket_id at create), or null. */
+                bucket_id: string | null;
+                /** @description The bucket schema's property the file fills. */
+                bucket_property: string | null;
+                completed_at: string | null;
+                content_type: string;
+                created_at: string;
+                duplicate_of: string | null;
+                error: {
+                    code: string;
+                    details?: unknown;
+                    message: string;
+                } | null;
+                expires_at: string;
+                file_size: number;
+                filename: string;
+                id: string;
+                is_duplicate: boolean;
+                kind: string;
+                progress: number;
+                resumable: boolean;
+                status: string;
+                status_code: number;
+                updated_at: string;
+                upload_id: string;
+                /** @description Tracking metadata of the session itself (upload_metadata at create). */
+                upload_metadata: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+                uuid: string | null;
+            };
+            upload_id: string;
+        };
         /** Upload */
         Upload: {
             /** @description Null for a create_asset: false upload until POST /v1/assets attaches it. */
             asset_id: string | null;
+            /** @description The bucket the asset goes into (bucket_id at create), or null. */
+            bucket_id: string | null;
+            /** @description The bucket schema's property the file fills. */
+            bucket_property: string | null;
             completed_at: string | null;
             content_type: string;
             created_at: string;
@@ -841,6 +981,10 @@ export interface components {
             status_code: number;
             updated_at: string;
             upload_id: string;
+            /** @description Tracking metadata of the session itself (upload_metadata at create). */
+            upload_metadata: {
+                [key: string]: unknown;
+            } | null;
             /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
             uuid: string | null;
         };
@@ -1790,6 +1934,8 @@ export interface operations {
             content: {
                 "application/json": {
                     alias?: string;
+                    /** @description The bucket the asset goes into; every upload must have been made into it. */
+                    bucket_id?: string;
                     folder?: string;
                     /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
                     metadata?: {
@@ -2483,6 +2629,389 @@ export interface operations {
             };
         };
     };
+    listBuckets: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Buckets; meta.next_cursor pages on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Bucket"][];
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    active?: boolean;
+                    name: string;
+                    /** @description Typed properties: file properties (video, image, audio, text, pdf, document) and metadata ones (string, number, boolean). */
+                    schema?: {
+                        properties: {
+                            [key: string]: {
+                                type: "video" | "image" | "audio" | "text" | "pdf" | "document" | "string" | "number" | "boolean";
+                            };
+                        };
+                    } | null;
+                    /** @description Metadata fields no two assets of the bucket share. */
+                    unique_key?: string[] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Bucket"];
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bucket. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Bucket"];
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Bucket"];
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateBucket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    active?: boolean;
+                    name?: string;
+                    /** @description Typed properties: file properties (video, image, audio, text, pdf, document) and metadata ones (string, number, boolean). */
+                    schema?: {
+                        properties: {
+                            [key: string]: {
+                                type: "video" | "image" | "audio" | "text" | "pdf" | "document" | "string" | "number" | "boolean";
+                            };
+                        };
+                    } | null;
+                    unique_key?: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The bucket as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Bucket"];
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listKeys: {
         parameters: {
             query: {
@@ -3018,6 +3547,69 @@ export interface operations {
             };
         };
     };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task; its state is its upload's. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Task"];
+                        /** @enum {object|null} */
+                        error: never | null;
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this: an admin key on a namespace route or a namespace key on an admin route (forbidden), or a quota (quota_exceeded). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database, storage, queue) is unavailable, or the server is at capacity (unavailable): retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listUploads: {
         parameters: {
             query?: {
@@ -3097,6 +3689,12 @@ export interface operations {
                     alias?: string;
                     /** @description true: upload_url is Intake's own URL taking a multipart form with only "file" (method POST; on S3 too, Intake streams it into the bucket). */
                     bare_form?: boolean;
+                    /** @description The bucket (bkt_…) the asset goes into; its checks run before signing. */
+                    bucket_id?: string;
+                    /** @description The bucket schema's file property this file fills (default: the filename without its extension). */
+                    bucket_property?: string;
+                    /** @description The field type the file is (video, image, audio, text, pdf, document); checked against the property. */
+                    bucket_type?: string;
                     conditions?: {
                         operator: "&&" | "||";
                         rules: {
@@ -3137,6 +3735,10 @@ export interface operations {
                     /** @description Import: Intake fetches the file from this http(s) URL (202; the upload's status tells how it went). */
                     source_url?: string;
                     title?: string;
+                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    upload_metadata?: {
+                        [key: string]: string | number | boolean | (never | null);
+                    };
                     width?: number;
                 };
             };
@@ -3438,7 +4040,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["Upload"];
+                        data: {
+                            /** @description Null for a create_asset: false upload until POST /v1/assets attaches it. */
+                            asset_id: string | null;
+                            /** @description The bucket the asset goes into (bucket_id at create), or null. */
+                            bucket_id: string | null;
+                            /** @description The bucket schema's property the file fills. */
+                            bucket_property: string | null;
+                            completed_at: string | null;
+                            content_type: string;
+                            created_at: string;
+                            duplicate_of: string | null;
+                            error: {
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            } | null;
+                            expires_at: string;
+                            file_size: number;
+                            filename: string;
+                            id: string;
+                            is_duplicate: boolean;
+                            kind: string;
+                            progress: number;
+                            resumable: boolean;
+                            status: string;
+                            status_code: number;
+                            /** @description GET /v1/tasks/{task_id} follows the verification. */
+                            task_id: string;
+                            updated_at: string;
+                            upload_id: string;
+                            /** @description Tracking metadata of the session itself (upload_metadata at create). */
+                            upload_metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description The same session as a UUID; GET and DELETE /v1/uploads/{id} take it too. */
+                            uuid: string | null;
+                        };
                         /** @enum {object|null} */
                         error: never | null;
                         meta: components["schemas"]["Meta"];

@@ -93,11 +93,11 @@ export interface DuplicateResult {
   asset: Asset | null;
 }
 
-/** `fields.on_alias_conflict: "skip"` and the alias was taken: nothing recorded. */
+/** `fields.on_alias_conflict: "skip"` and the alias was taken, or the bucket's unique key (alias null): nothing recorded. */
 export interface SkippedResult {
   outcome: 'skipped';
   assetId: string;
-  alias: string;
+  alias: string | null;
   answer: SkippedUpload;
 }
 

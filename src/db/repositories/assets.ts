@@ -36,17 +36,21 @@ export class AssetsRepository {
     return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('alias_key', '=', aliasKey(alias)).executeTakeFirst();
   }
 
-  /** The first asset in the namespace that uses the blob with this content hash. */
-  async findByContent(namespaceId: string, sha256: string): Promise<AssetRow | undefined> {
-    return this.db
-      .selectFrom('assets')
-      .selectAll()
-      .where('namespace_id', '=', namespaceId)
+  /** The first asset in the namespace (in `bucketId`, when given) that uses the blob with this content hash. */
+  async findByContent(namespaceId: string, sha256: string, bucketId?: string): Promise<AssetRow | undefined> {
+    let q = this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId);
+    if (bucketId) q = q.where('bucket_id', '=', bucketId);
+    return q
       .where('sha256', '=', sha256)
       .where('blob_id', 'is not', null)
       .where('status', 'in', ['ready', 'processing'])
       .orderBy('created_at', 'asc')
       .executeTakeFirst();
+  }
+
+  /** The asset of the bucket holding these unique-key values. */
+  async findByUniqueKey(namespaceId: string, bucketId: string, uniqueKey: string): Promise<AssetRow | undefined> {
+    return this.db.selectFrom('assets').selectAll().where('namespace_id', '=', namespaceId).where('bucket_id', '=', bucketId).where('unique_key', '=', uniqueKey).executeTakeFirst();
   }
 
   async update(namespaceId: string, id: string, patch: AssetPatch): Promise<boolean> {

@@ -10,6 +10,8 @@ import { UploadsRepository } from './uploads.js';
 import { TransfersRepository } from './transfers.js';
 import { JobsRepository } from './jobs.js';
 import { WebhooksRepository } from './webhooks.js';
+import { BucketsRepository } from './buckets.js';
+import { TasksRepository } from './tasks.js';
 import { GroupCommit } from '../group-commit.js';
 
 export interface Repositories {
@@ -23,6 +25,8 @@ export interface Repositories {
   leases: LeasesRepository;
   transfers: TransfersRepository;
   derivatives: DerivativesRepository;
+  buckets: BucketsRepository;
+  tasks: TasksRepository;
 }
 
 export interface Store extends Repositories {
@@ -50,6 +54,8 @@ function repositories(db: Kysely<Database>, notifies: boolean): Repositories {
     leases: new LeasesRepository(db),
     transfers: new TransfersRepository(db),
     derivatives: new DerivativesRepository(db),
+    buckets: new BucketsRepository(db),
+    tasks: new TasksRepository(db),
   };
 }
 

@@ -59,6 +59,21 @@ export class UploadsRepository {
 
   async remove(id: string): Promise<void> {
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
+    await this.db.deleteFrom('tasks').where('upload_id', '=', id).execute();
+  }
+
+  /** The earliest other session of the namespace whose verified bytes have this SHA-256 (what a confirm-time duplicate is a duplicate of). */
+  async firstWithContent(namespaceId: string, sha256: string, excludeId: string): Promise<UploadRow | undefined> {
+    return this.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('namespace_id', '=', namespaceId)
+      .where('received_sha256', '=', sha256)
+      .where('id', '!=', excludeId)
+      .where('status', 'in', ['processing', 'storing', 'completed'])
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .executeTakeFirst();
   }
 
   /**
@@ -201,7 +216,9 @@ export class UploadsRepository {
   /** Deletes a still unattached upload; false if it was attached meanwhile (the attach won). */
   async removeUnattached(id: string): Promise<boolean> {
     const res = await this.db.deleteFrom('uploads').where('id', '=', id).where('asset_id', '=', NO_ASSET).executeTakeFirst();
-    return Number(res.numDeletedRows) === 1;
+    if (Number(res.numDeletedRows) !== 1) return false;
+    await this.db.deleteFrom('tasks').where('upload_id', '=', id).execute();
+    return true;
   }
 
   /** Failed, canceled and expired sessions last changed before `cutoff`: due for purging. */

@@ -4,7 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { showAsset } from '../../assets/assets.js';
 import type { Background } from '../../lib/background.js';
 import { IntakeError } from '../../lib/errors.js';
-import { completeUpload, completeUploadAsync, type CompleteInput } from '../../uploads/complete-upload.js';
+import { completeUpload, type CompleteInput } from '../../uploads/complete-upload.js';
+import { completeAsTask } from '../../uploads/tasks.js';
 import { listUploadParts } from '../../uploads/parts/list-parts.js';
 import { signMoreParts } from '../../uploads/parts/sign-parts.js';
 import { createUpload, type CreateUploadInput } from '../../uploads/create-upload.js';
@@ -133,7 +134,7 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
           body: { content: { 'application/json': { schema: CompleteBody } } } as never,
           response: {
             200: Ok(CompletedUpload, 'Verified: the session with its asset.'),
-            202: Ok(UploadView, 'async: verification queued; the session is processing.'),
+            202: Ok(Type.Composite([UploadView, Type.Object({ task_id: Type.String({ description: 'GET /v1/tasks/{task_id} follows the verification.' }) })]), 'async: verification queued; the session is processing.'),
             ...errors(400, 401, 404, 409, 410, 413, 415, 422),
           },
         },
@@ -141,8 +142,8 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
       async (request, reply) => {
         const body = request.body as (CompleteInput & { async?: boolean }) | undefined;
         if (body?.async) {
-          const queued = await completeUploadAsync(deps, tenantOf(request), request.params.id, { etag: body.etag, parts: body.parts });
-          if (queued) return sendOk(reply, uploadView(queued), 202);
+          const queued = await completeAsTask(deps, tenantOf(request), request.params.id, { etag: body.etag, parts: body.parts });
+          if (queued) return sendOk(reply, { ...uploadView(queued.upload), task_id: queued.task.id }, 202);
         }
         const { upload, asset } = await completeUpload(deps, tenantOf(request), request.params.id, { etag: body?.etag, parts: body?.parts });
         return sendOk(reply, { ...uploadView(upload), asset: asset ? await showAsset(deps, asset) : null });

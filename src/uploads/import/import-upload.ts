@@ -37,7 +37,8 @@ function nameFrom(url: URL): string {
 }
 
 export async function createImport(deps: AppContext, tenant: Tenant, input: ImportInput): Promise<UploadRow> {
-  for (const field of ['resumable', 'part_size', 'method', 'skip_duplicates', 'on_alias_conflict'] as const) {
+  // A bucket's checks need the type and size before signing; an import learns them from its source.
+  for (const field of ['resumable', 'part_size', 'method', 'skip_duplicates', 'on_alias_conflict', 'bucket_id', 'bucket_property', 'bucket_type'] as const) {
     if (input[field] !== undefined) throw new IntakeError('invalid_request', `${field} does not apply to an import.`, { field });
   }
   const url = checkSourceUrl(input.source_url);
