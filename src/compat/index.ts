@@ -4,6 +4,7 @@
  */
 import type { CompatApi } from '../config/config.js';
 import type { CompatDeps, CompatMount } from './kit.js';
+import { ittybitRoutes } from './ittybit/routes.js';
 import { mediakitRoutes } from './mediakit/routes.js';
 import { mediauploadRoutes } from './mediaupload/routes.js';
 import { videoapiRoutes } from './videoapi/routes.js';
@@ -12,6 +13,7 @@ const ADAPTERS: Record<CompatApi, (deps: CompatDeps) => CompatMount> = {
   mediakit: mediakitRoutes,
   videoapi: videoapiRoutes,
   mediaupload: mediauploadRoutes,
+  ittybit: ittybitRoutes,
 };
 
 export function compatMounts(names: readonly CompatApi[], deps: CompatDeps): CompatMount[] {
