@@ -4,13 +4,14 @@
  * against Intake's native resumable session with the same part size (a signed URL per
  * part, then POST /v1/uploads/{id}/complete), on the same server in the same run. Both
  * sides are sent by one curl process (4 transfers at a time, each part streamed from its
- * own file), so the client is not the bottleneck; runs alternate. Time is parts + finish.
+ * own file), so the client is not the bottleneck; runs alternate, and so does which side
+ * goes first. Time is parts + finish; the server's CPU per GiB is reported beside it.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Cleanup } from './lib/children.js';
+import { cpuSeconds, type Cleanup } from './lib/children.js';
 import type { IntakeServer } from './intake.js';
 import { median, SETTLE_MS } from './put.js';
 
@@ -26,6 +27,9 @@ export interface IttybitResult {
   ittybitMbPerSecond: number[];
   /** ittybit's median MB/s over the native one's (goal ≥ 0.9). */
   ratio: number;
+  /** Server CPU (user + system) seconds per GiB, medians: steadier than MB/s on a busy machine. */
+  nativeCpuPerGib: number;
+  ittybitCpuPerGib: number;
 }
 
 /** The part files: text, so both sessions verify as text/plain. */
@@ -92,18 +96,48 @@ async function ittybitRun(intake: IntakeServer, files: string[], size: number, o
   return seconds;
 }
 
+/** Waits until the server is idle (under 5% of a core over a second; 30 s at most): the other side's deletes and jobs are done. */
+async function quiet(pid: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const before = await cpuSeconds(pid);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if ((await cpuSeconds(pid)) - before < 0.05) return;
+  }
+}
+
 export async function benchIttybit(cleanup: Cleanup, intake: IntakeServer, opts: { size: number; runs: number }): Promise<IttybitResult> {
   const dir = await cleanup.tempDir('intake-bench-ittybit-');
   const files = await partFiles(dir, opts.size);
   const native: number[] = [];
   const ittybit: number[] = [];
+  const cpu = { native: [] as number[], ittybit: [] as number[] };
+  const gib = opts.size / 1024 ** 3;
+  const measure = async (side: 'native' | 'ittybit') => {
+    await quiet(intake.pid);
+    const before = await cpuSeconds(intake.pid);
+    const seconds = side === 'native' ? await nativeRun(intake, files, opts.size, dir) : await ittybitRun(intake, files, opts.size, dir);
+    cpu[side].push(((await cpuSeconds(intake.pid)) - before) / gib);
+    (side === 'native' ? native : ittybit).push(opts.size / 1e6 / seconds);
+  };
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   for (let i = 0; i < opts.runs; i++) {
-    native.push(opts.size / 1e6 / (await nativeRun(intake, files, opts.size, dir)));
-    ittybit.push(opts.size / 1e6 / (await ittybitRun(intake, files, opts.size, dir)));
-    process.stderr.write(`  ittybit run ${i + 1}/${opts.runs}: native parts ${native.at(-1)!.toFixed(0)} MB/s, ittybit single URL ${ittybit.at(-1)!.toFixed(0)} MB/s\n`);
+    // Alternate which side goes first, so neither always meets a warmer (or busier) server.
+    for (const side of i % 2 === 0 ? (['native', 'ittybit'] as const) : (['ittybit', 'native'] as const)) await measure(side);
+    process.stderr.write(
+      `  ittybit run ${i + 1}/${opts.runs}: native parts ${native.at(-1)!.toFixed(0)} MB/s (CPU ${cpu.native.at(-1)!.toFixed(2)} s/GiB), ittybit single URL ${ittybit.at(-1)!.toFixed(0)} MB/s (CPU ${cpu.ittybit.at(-1)!.toFixed(2)} s/GiB)\n`,
+    );
   }
-  return { sizeBytes: opts.size, parts: files.length, runs: opts.runs, nativeMbPerSecond: native, ittybitMbPerSecond: ittybit, ratio: median(ittybit) / median(native) };
+  return {
+    sizeBytes: opts.size,
+    parts: files.length,
+    runs: opts.runs,
+    nativeMbPerSecond: native,
+    ittybitMbPerSecond: ittybit,
+    ratio: median(ittybit) / median(native),
+    nativeCpuPerGib: median(cpu.native),
+    ittybitCpuPerGib: median(cpu.ittybit),
+  };
 }
 
 export function ittybitSummary(r: IttybitResult): string {
@@ -111,6 +145,7 @@ export function ittybitSummary(r: IttybitResult): string {
     `ittybit single-URL chunked upload: ${(r.sizeBytes / 1024 ** 3).toFixed(2)} GiB in ${r.parts} parts of 10 MiB, curl ${PARALLEL} at a time, ${r.runs} alternating runs (parts + finish)`,
     `  native resumable parts: ${median(r.nativeMbPerSecond).toFixed(0)} MB/s median (${r.nativeMbPerSecond.map((v) => v.toFixed(0)).join(', ')})`,
     `  ittybit single URL:     ${median(r.ittybitMbPerSecond).toFixed(0)} MB/s median (${r.ittybitMbPerSecond.map((v) => v.toFixed(0)).join(', ')})`,
+    `  server CPU per GiB: native ${r.nativeCpuPerGib.toFixed(2)} s, ittybit ${r.ittybitCpuPerGib.toFixed(2)} s`,
     `  [${r.ratio >= 0.9 ? 'PASS' : 'FAIL'}] ittybit / native: ${r.ratio.toFixed(2)} (goal ≥ 0.9)`,
   ].join('\n');
 }

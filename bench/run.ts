@@ -147,7 +147,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   process.stderr.write('Benchmark 5: processing pipeline vs the same ffmpeg commands\n');
   const pipeline = await benchPipeline(cleanup, intake);
   process.stderr.write('Benchmark 6: 1 GiB, ittybit single-URL chunks vs native resumable parts (curl)\n');
-  const ittybit = await benchIttybit(cleanup, await startIntake(cleanup), { size: 1024 ** 3, runs: 3 });
+  const ittybit = await benchIttybit(cleanup, await startIntake(cleanup), { size: 1024 ** 3, runs: 4 });
 
   const report = buildReport(put, sessions, loadBefore, hostile);
   process.stdout.write(`\n${summary(report)}\n\n${multipartSummary(multipart)}\n\n${pipelineSummary(pipeline)}\n\n${ittybitSummary(ittybit)}\n`);
@@ -171,7 +171,7 @@ try {
   else if (args[0] === 'ittybit') {
     // `npm run bench -- ittybit [--gib N]`: benchmark 6 alone.
     const loadBefore = os.loadavg()[0]!;
-    const result = await benchIttybit(cleanup, await startIntake(cleanup), { size: Math.round(gib * 1024 ** 3), runs: 3 });
+    const result = await benchIttybit(cleanup, await startIntake(cleanup), { size: Math.round(gib * 1024 ** 3), runs: 4 });
     process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${ittybitSummary(result)}\n`);
   }
   else if (args[0] === 'tus') {

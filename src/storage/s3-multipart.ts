@@ -82,12 +82,17 @@ export class S3Multipart {
     if (opts.length > opts.maxSize) throw new ObjectTooLargeError(opts.maxSize);
     const meter = new HashingMeter(opts.maxSize);
     let bodyError: unknown;
+    // A body cut off (or over the cap) must end the store's request too: piped, it would wait for bytes that never come.
+    const abort = new AbortController();
     const source = pipeline(body, meter, (err) => {
+      if (!err) return;
       bodyError ??= err;
+      abort.abort();
     });
     let etag: string;
     try {
-      const out = await this.d.s3.send(new UploadPartCommand({ Bucket: this.d.bucket, Key: key, UploadId: multipartId, PartNumber: partNumber, Body: source, ContentLength: opts.length }));
+      const command = new UploadPartCommand({ Bucket: this.d.bucket, Key: key, UploadId: multipartId, PartNumber: partNumber, Body: source, ContentLength: opts.length });
+      const out = await this.d.s3.send(command, { abortSignal: abort.signal });
       etag = quoted(out.ETag);
     } catch (err) {
       const cause = bodyError ?? err;

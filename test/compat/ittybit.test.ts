@@ -7,6 +7,7 @@
  * and leaves no bytes and no quota behind.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { eventually, type TestIntake } from '../helpers/intake.js';
 import { jpeg, png } from '../helpers/media.js';
@@ -158,6 +159,29 @@ for (const store of stores()) {
       // The native API sees the same asset by its alias.
       const native = await t.api('GET', `/v1/assets/by-alias/${encodeURIComponent('usr_abcd/profile/video')}`, { key });
       assert.deepEqual([native.status, native.body.data.id, Math.round(native.body.data.bitrate / 1000)], [200, media.id, 1411]);
+    });
+
+    it('a chunk cut off mid-way is dropped at once: the same index sent again is taken', async () => {
+      const url = (await session({ resumable: true })).body.data.url;
+      const target = new URL(url);
+      const req = http.request(target, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', 'X-Upload-Index': '0', 'Content-Length': String(8 * 1024 * 1024) } });
+      req.on('error', () => undefined);
+      req.write(Buffer.alloc(1024 * 1024, 7));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      req.destroy();
+      const chunk = await png(20, 10);
+      // While the cut request is still being torn down the index may be busy (409 upload_in_progress); then it is free.
+      const again = await eventually(async () => {
+        const res = await put(url, 0, chunk);
+        return res.status === 409 ? null : res;
+      }, 10_000, 'the cut chunk\'s index free again');
+      const body = (await again.json()) as any;
+      assert.equal(again.status, 200, JSON.stringify(body));
+      const done = await finish(url, [body.data]);
+      const media = ((await done.json()) as any).data;
+      assert.equal(done.status, 200, JSON.stringify(media));
+      assert.deepEqual([media.kind, media.width, media.filesize], ['image', 20, chunk.length]);
+      assert.deepEqual(await t.tempFiles(), []);
     });
 
     it('bad input: the documented 4xx, never a 5xx; nothing stored, no quota held', async () => {

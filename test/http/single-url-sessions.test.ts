@@ -54,6 +54,16 @@ describe('sessions without a declared size', () => {
     assert.equal((await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ parts: answers }) })).status, 409);
   });
 
+  it('single_url without a size, completed natively: the parts must be listed (400 without), then their total is the size', async () => {
+    const s = await t.api('POST', '/v1/uploads', { key: t.key, json: { single_url: true, filename: 'notes.txt', content_type: 'text/plain' } });
+    const text = Buffer.alloc(1000, 'plain text\n');
+    const part = ((await (await put(s.body.data.upload_url, 0, text)).json()) as any).data;
+    const unlisted = await t.api('POST', `/v1/uploads/${s.body.data.upload_id}/complete`, { key: t.key, json: {} });
+    assert.deepEqual([unlisted.status, unlisted.body.error?.details.field], [400, 'parts']);
+    const listed = await t.api('POST', `/v1/uploads/${s.body.data.upload_id}/complete`, { key: t.key, json: { parts: [{ part_number: 1, etag: part.etag }] } });
+    assert.deepEqual([listed.status, listed.body.data.file_size, listed.body.data.asset.filename], [200, text.length, 'notes.txt']);
+  });
+
   it('bare_form without a size: the bytes say; a kind\'s limit bounds the stream; conditions hold; nothing left', async () => {
     const small = await t.tenant({ limits: { image: MIB } });
     const s = await t.api('POST', '/v1/uploads', { key: small.key, json: { bare_form: true } });

@@ -13,12 +13,10 @@ import { IntakeError, conflict, invalid } from '../../lib/errors.js';
 import { MultipartNotFoundError } from '../../storage/object-storage.js';
 import { completeUpload, type Completed } from '../complete-upload.js';
 import { quotaExceeded } from '../limits.js';
-import { openSessionFor, writeFailure } from '../receive-bytes.js';
+import { writeFailure } from '../receive-bytes.js';
 import { storeSession, type Exclusive } from '../store-form.js';
 import { sizeDeferred } from '../streamed-quota.js';
-import { pickListed } from './complete-parts.js';
 import { MAX_PART_SIZE, MAX_PARTS } from './plan.js';
-import { OPEN } from '../status.js';
 
 export interface IndexedPart {
   index: number;
@@ -98,30 +96,9 @@ async function reservePart(deps: AppContext, upload: UploadRow, length: number):
 
 /** POST `{parts}` to the session's URL: the listed parts joined, verified and completed (one use). */
 export async function finishIndexedParts(deps: AppContext, key: string | undefined, parts: IndexedPart[]): Promise<Completed> {
-  let upload = await singleUrlSession(deps, key);
+  const upload = await singleUrlSession(deps, key);
   if (parts.length === 0) throw invalid('parts lists no part.', 'parts');
-  const listed = parts.map((p) => ({ part_number: p.index + 1, etag: p.etag }));
-  if (await sizeDeferred(deps, upload)) upload = await learnTotal(deps, upload, listed);
-  return completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id, { parts: listed });
+  // Native complete with the list: a session that declared no size takes the parts' total (parts/learn-size.ts).
+  return completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id, { parts: parts.map((p) => ({ part_number: p.index + 1, etag: p.etag })) });
 }
 
-/** A session that declared no size takes the listed parts' total as its size, within its cap. */
-async function learnTotal(deps: AppContext, upload: UploadRow, listed: { part_number: number; etag: string }[]): Promise<UploadRow> {
-  let held;
-  try {
-    held = await deps.storage.listParts(upload.storage_key, upload.multipart_id!);
-  } catch (err) {
-    if (err instanceof MultipartNotFoundError) throw conflict('The upload was closed.', { status: 'closed' });
-    throw err;
-  }
-  // Every listed part must be held with its ETag before the size is fixed (pickListed says which is not).
-  const total = pickListed(held, listed).reduce((sum, p) => sum + p.size, 0);
-  if (total > upload.file_size) throw new IntakeError('file_too_large', `The parts hold ${total} bytes; this upload takes at most ${upload.file_size}.`, { max_size: upload.file_size, file_size: total });
-  const fixed = await deps.store.transaction(async (r) => {
-    const open = await r.uploads.transition(upload.id, OPEN, { file_size: total, updated_at: deps.clock.now().toISOString() });
-    if (open) await r.transfers.lengthDeclared(upload.id);
-    return open;
-  });
-  if (!fixed) await openSessionFor(deps, upload.id, upload.storage_key);
-  return { ...upload, file_size: total };
-}
