@@ -64,6 +64,20 @@ describe('sessions without a declared size', () => {
     assert.deepEqual([listed.status, listed.body.data.file_size, listed.body.data.asset.filename], [200, text.length, 'notes.txt']);
   });
 
+  it('bare_form without a size on a small quota: refused as it streams (403 quota_exceeded), nothing kept or reserved', async () => {
+    const tight = await t.tenant({ quota_bytes: MIB });
+    const s = await t.api('POST', '/v1/uploads', { key: tight.key, json: { bare_form: true } });
+    assert.equal(s.status, 201, 'a session that declared no size reserves nothing up front');
+    const res = await form(s.body.data.upload_url, Buffer.concat([await png(8, 8), Buffer.alloc(3 * MIB)]));
+    const body = (await res.json()) as any;
+    assert.deepEqual([res.status, body.error?.code], [403, 'quota_exceeded']);
+    const usage = (await t.api('GET', '/v1/usage', { key: tight.key })).body.data;
+    assert.deepEqual([usage.stored_bytes, usage.reserved_bytes], [0, 0]);
+    assert.deepEqual(await t.tempFiles(), []);
+    // The session is still open: a file that fits is taken.
+    assert.equal((await form(s.body.data.upload_url, await png(8, 8))).status, 200);
+  });
+
   it('bare_form without a size: the bytes say; a kind\'s limit bounds the stream; conditions hold; nothing left', async () => {
     const small = await t.tenant({ limits: { image: MIB } });
     const s = await t.api('POST', '/v1/uploads', { key: small.key, json: { bare_form: true } });
