@@ -25,6 +25,7 @@ import { benchSdk, sdkSummary } from './sdk.js';
 import { benchFootprint, footprintSummary } from './footprint.js';
 import { benchDelivery, deliverySummary } from './delivery.js';
 import { benchScaleSessions, scaleSessionsSummary } from './scale/sessions.js';
+import { benchIttybit, ittybitSummary } from './ittybit.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // run.js lives in dist/bench/; results go next to the sources, in bench/results/.
@@ -145,9 +146,11 @@ async function main(cleanup: Cleanup): Promise<void> {
   const multipart = await benchMultipart(sink, sinkDir, await startIntake(cleanup), { size: 1024 ** 3, parts: 8, runs: 3 });
   process.stderr.write('Benchmark 5: processing pipeline vs the same ffmpeg commands\n');
   const pipeline = await benchPipeline(cleanup, intake);
+  process.stderr.write('Benchmark 6: 1 GiB, ittybit single-URL chunks vs native resumable parts (curl)\n');
+  const ittybit = await benchIttybit(cleanup, await startIntake(cleanup), { size: 1024 ** 3, runs: 4 });
 
   const report = buildReport(put, sessions, loadBefore, hostile);
-  process.stdout.write(`\n${summary(report)}\n\n${multipartSummary(multipart)}\n\n${pipelineSummary(pipeline)}\n`);
+  process.stdout.write(`\n${summary(report)}\n\n${multipartSummary(multipart)}\n\n${pipelineSummary(pipeline)}\n\n${ittybitSummary(ittybit)}\n`);
   await writeJson({ finishedAt: report.finishedAt, multipart } as never, MULTIPART_RESULTS);
   await writeJson(report, RESULTS);
   process.stdout.write(`\nWrote ${RESULTS}\n`);
@@ -165,6 +168,12 @@ try {
   const args = process.argv.slice(2);
   const gib = Number(/--gib=?(\d+(?:\.\d+)?)/.exec(args.slice(1).join('='))?.[1] ?? 1);
   if (args[0] === 'put') await putOnly(cleanup, gib);
+  else if (args[0] === 'ittybit') {
+    // `npm run bench -- ittybit [--gib N]`: benchmark 6 alone.
+    const loadBefore = os.loadavg()[0]!;
+    const result = await benchIttybit(cleanup, await startIntake(cleanup), { size: Math.round(gib * 1024 ** 3), runs: 4 });
+    process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${ittybitSummary(result)}\n`);
+  }
   else if (args[0] === 'tus') {
     // `npm run bench -- tus [--mib N]` (default 1024): tus vs @tus/server, import vs curl -o.
     const mib = Number(/--mib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1024);

@@ -25,14 +25,18 @@ export function checkFolder(folder: string | undefined): string {
   return folder;
 }
 
-/** Letters (any script, with their combining marks), decimal digits and hyphens; the JSON schemas use the same pattern. */
-export const ALIAS_PATTERN = '^[\\p{L}\\p{M}\\p{Nd}-]{1,100}$';
+/**
+ * Segments of letters (any script, with their combining marks), decimal digits, `_` and
+ * `-`, joined by `/` (a path like `usr_abcd/profile/video`); the JSON schemas use the same
+ * pattern, and bound the length (100).
+ */
+export const ALIAS_PATTERN = '^[\\p{L}\\p{M}\\p{Nd}_-]+(?:/[\\p{L}\\p{M}\\p{Nd}_-]+)*$';
 const ALIAS_RE = new RegExp(ALIAS_PATTERN, 'u');
 
 /** Kept as typed; uniqueness and look-ups compare its folded key (src/lib/alias-key.ts). */
 export function checkAlias(alias: string | undefined | null): string | null {
   if (alias === undefined || alias === null) return null;
-  if (!ALIAS_RE.test(alias)) throw invalid('alias must be 1–100 letters, digits or hyphens.', 'alias');
+  if (alias.length > 100 || !ALIAS_RE.test(alias)) throw invalid('alias must be 1–100 letters, digits, "_" or "-", in segments joined by "/".', 'alias');
   return alias;
 }
 

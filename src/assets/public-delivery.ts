@@ -4,7 +4,7 @@
  * (namespace not public, unknown alias or label, media not stored yet) is the same 404,
  * so the route reveals nothing about namespaces that did not opt in.
  */
-import type { SourceRow } from '../db/schema.js';
+import type { AssetRow, SourceRow } from '../db/schema.js';
 import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
@@ -17,7 +17,24 @@ export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: 
   const namespace = await deps.store.namespaces.find(namespaceId);
   if (!namespace || namespace.public_delivery !== 1) throw notFound('Asset');
   const asset = await deps.store.assets.findByAlias(namespaceId, alias);
-  if (!asset || !asset.storage_key || !asset.mimetype || asset.status === 'pending' || asset.status === 'failed') throw notFound('Asset');
+  if (!asset) throw notFound('Asset');
+  return deliveryUrl(deps, asset, label);
+}
+
+/** Without a key, by media id: only for namespaces with public_delivery (every miss the same 404). */
+export async function publicDeliveryById(deps: Deps, assetId: string, label?: string): Promise<string> {
+  const asset = await deps.store.assets.findById(assetId);
+  const namespace = asset && (await deps.store.namespaces.find(asset.namespace_id));
+  if (!asset || !namespace || namespace.public_delivery !== 1) throw notFound('Asset');
+  return deliveryUrl(deps, asset, label);
+}
+
+/**
+ * A freshly signed link to the asset's source labelled `label` ("original": the file as
+ * uploaded), or by default its best one (a video's tallest rendition, else the original).
+ */
+export async function deliveryUrl(deps: Deps, asset: AssetRow, label?: string): Promise<string> {
+  if (!asset.storage_key || !asset.mimetype || asset.status === 'pending' || asset.status === 'failed') throw notFound('Asset');
   const sources = await deps.store.assets.listSources(asset.id);
   const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label && s.label !== 'hls');
   if (chosen === undefined) throw notFound('Source');

@@ -4,6 +4,7 @@
  */
 import type { CompatApi } from '../config/config.js';
 import type { CompatDeps, CompatMount } from './kit.js';
+import { ittybitRoutes } from './ittybit/routes.js';
 import { mediakitRoutes } from './mediakit/routes.js';
 import { mediauploadRoutes } from './mediaupload/routes.js';
 import { mixpeekRoutes } from './mixpeek/routes.js';
@@ -14,6 +15,7 @@ const ADAPTERS: Record<CompatApi, (deps: CompatDeps) => CompatMount> = {
   videoapi: videoapiRoutes,
   mediaupload: mediauploadRoutes,
   mixpeek: mixpeekRoutes,
+  ittybit: ittybitRoutes,
 };
 
 export function compatMounts(names: readonly CompatApi[], deps: CompatDeps): CompatMount[] {

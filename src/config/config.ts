@@ -112,7 +112,7 @@ const allowedTypes = variable(
 );
 
 /** The compatibility routes (docs/COMPAT.md) a server mounts. */
-export const COMPAT_APIS = ['mediakit', 'videoapi', 'mediaupload', 'mixpeek'] as const;
+export const COMPAT_APIS = ['mediakit', 'videoapi', 'mediaupload', 'mixpeek', 'ittybit'] as const;
 export type CompatApi = (typeof COMPAT_APIS)[number];
 
 /** "mediakit,videoapi", "none", or unset for all of them. */

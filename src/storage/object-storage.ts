@@ -65,6 +65,8 @@ export interface PresignGet {
 
 export interface WriteOptions {
   maxSize: number;
+  /** The body's declared length (its Content-Length), when known; S3's writePart needs it. */
+  length?: number;
   contentType: string;
   /**
    * Runs once the bytes are durable but not yet visible at `key`; call `publish` to make
@@ -108,14 +110,15 @@ export interface AssembledObject extends ObjectInfo {
 }
 
 /**
- * Receiving a part on a URL Intake serves itself (local disk): like `write`, with the
+ * Receiving a part on a URL Intake serves itself (local disk's part URLs; every driver's
+ * `/store/resumable`): like `write`, with the
  * same `around` hook so the caller can publish the part inside its own transaction.
  */
 export interface PartWriter {
   writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject>;
 }
 
-export interface ObjectStorage {
+export interface ObjectStorage extends PartWriter {
   readonly provider: Provider;
   /** The largest object one PUT or POST can store, when the store has such a limit (S3: 5 GiB); larger ones need a multipart upload. */
   readonly maxSingleUpload?: number;

@@ -2,19 +2,28 @@
  * Multipart uploads of the S3 driver: CreateMultipartUpload when a resumable session is
  * made, presigned UploadPart URLs (the part's exact size signed, so the store itself
  * refuses any other), ListParts, CompleteMultipartUpload, AbortMultipartUpload, and
- * ListMultipartUploads for reconciliation. Parts never pass through Intake.
+ * ListMultipartUploads for reconciliation. Parts sent to presigned URLs never pass through
+ * Intake; parts sent to Intake's own store URL (`/store/resumable`) are streamed on with
+ * UploadPart (writePart).
  */
+import { pipeline, type Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { HashingMeter, TooLargeError } from '../lib/hashing.js';
 import {
   MultipartNotFoundError,
+  ObjectAbortedError,
+  ObjectTooLargeError,
   StorageUnavailableError,
+  type WriteOptions,
+  type WrittenObject,
   type AssembledObject,
   type ObjectInfo,
   type OpenMultipart,
@@ -60,6 +69,41 @@ export class S3Multipart {
       query: { partNumber: String(partNumber), uploadId: multipartId },
       operation: 'UploadPart',
     });
+  }
+
+  /**
+   * Streams one part with UploadPart. S3 needs the part's length up front (`opts.length`,
+   * the request's Content-Length), and a part is in the upload once sent: `around` gets a
+   * publish that does nothing more (a part whose bookkeeping then fails is never listed by
+   * the client, and goes with the upload's abort or is replaced by a re-send).
+   */
+  async writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+    if (opts.length === undefined) throw new ObjectAbortedError(new Error('UploadPart needs the part length'));
+    if (opts.length > opts.maxSize) throw new ObjectTooLargeError(opts.maxSize);
+    const meter = new HashingMeter(opts.maxSize);
+    let bodyError: unknown;
+    // A body cut off (or over the cap) must end the store's request too: piped, it would wait for bytes that never come.
+    const abort = new AbortController();
+    const source = pipeline(body, meter, (err) => {
+      if (!err) return;
+      bodyError ??= err;
+      abort.abort();
+    });
+    let etag: string;
+    try {
+      const command = new UploadPartCommand({ Bucket: this.d.bucket, Key: key, UploadId: multipartId, PartNumber: partNumber, Body: source, ContentLength: opts.length });
+      const out = await this.d.s3.send(command, { abortSignal: abort.signal });
+      etag = quoted(out.ETag);
+    } catch (err) {
+      const cause = bodyError ?? err;
+      if (cause instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
+      if (bodyError) throw new ObjectAbortedError(bodyError);
+      source.destroy();
+      throw isNoSuchUpload(err) ? new MultipartNotFoundError(multipartId) : storageError(err);
+    }
+    const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
+    if (opts.around) await opts.around(written, async () => ({ size: written.size, etag }));
+    return written;
   }
 
   async list(key: string, multipartId: string): Promise<StoredPart[]> {

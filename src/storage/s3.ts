@@ -312,6 +312,10 @@ export class S3Storage implements ObjectStorage {
     return this.multipart.list(key, multipartId);
   }
 
+  writePart(key: string, multipartId: string, partNumber: number, body: Readable, opts: WriteOptions): Promise<WrittenObject> {
+    return this.multipart.writePart(key, multipartId, partNumber, body, opts);
+  }
+
   completeMultipart(key: string, multipartId: string, parts: PartChoice[]): Promise<AssembledObject> {
     return this.multipart.complete(key, multipartId, parts);
   }

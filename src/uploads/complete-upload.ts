@@ -27,6 +27,7 @@ import { sizeLimit } from './limits.js';
 import type { MediaKind } from '../config/config.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
 import { assembleParts, type ListedPart } from './parts/complete-parts.js';
+import { learnListedSize } from './parts/learn-size.js';
 
 /** What complete answers: the session and its asset (null for a `create_asset: false` session not yet attached). */
 export interface Completed {
@@ -44,6 +45,7 @@ export async function completeUpload(deps: AppContext, tenant: Tenant, id: strin
   let upload = await deps.store.uploads.find(tenant.namespaceId, id);
   if (!upload) throw notFound('Upload');
   upload = await expireIfDue(deps, upload);
+  upload = await learnListedSize(deps, upload, body.parts);
   const deadline = Date.now() + inFlightWaitMs(deps);
   for (let attempt = 0; attempt < 2; attempt++) {
     const waited = await awaitInFlight(deps, upload, deadline);

@@ -22,14 +22,17 @@ import { allowedHint, allowedKinds, UNKNOWN_KIND, UNTYPED_SESSION_TYPE, type Ses
 import type { AppContext } from '../core/context.js';
 import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 import { uploadView, type UploadView } from './views.js';
-import { isResumable } from './parts/plan.js';
+import { isResumable, MAX_PART_SIZE, MIN_PART_SIZE } from './parts/plan.js';
 import type { PartsView } from './parts/sign-parts.js';
 import { resumableFields, startResumable } from './parts/start-resumable.js';
 
 export interface CreateUploadInput {
   filename: string;
   content_type: string;
-  file_size: number;
+  /** Omitted (bare_form and single_url sessions only): learned from the bytes; quota is then reserved while they stream. */
+  file_size?: number;
+  /** With no file_size: the most bytes the session takes (at most its kind's limit). */
+  max_size?: number;
   kind?: MediaKind;
   title?: string;
   folder?: string;
@@ -61,7 +64,17 @@ export interface CreateUploadInput {
   bucket_type?: string;
   /** The client's tracking metadata for the session itself (the asset's is `metadata`). */
   upload_metadata?: Record<string, unknown>;
+  /** true (resumable): every part goes to one store URL, indexed by `X-Upload-Index`, finished by POST `{parts}` to it (parts/store-parts.ts). */
+  single_url?: boolean;
 }
+
+/** What a session whose bytes will say may leave out: its name ("upload") and type (typed by its bytes). */
+export function sessionDefaults(input: { filename?: string; content_type?: string }): { filename: string; content_type: string } {
+  return { filename: input.filename ?? 'upload', content_type: input.content_type ?? UNTYPED_SESSION_TYPE };
+}
+
+/** A session whose size is learned from its bytes: file_size holds its cap until then. */
+type SizedInput = CreateUploadInput & { file_size: number };
 
 /**
  * `on_alias_conflict: "skip"` met an asset holding the alias, or the bucket already holds an
@@ -154,6 +167,24 @@ export async function createUpload(
 ): Promise<{ duplicate: boolean; upload: CreatedUpload } | { skipped: SkippedUpload }> {
   const fields = checkSessionFields(deps, input);
   checkConditions(input.conditions);
+  const deferred = input.file_size === undefined;
+  if (deferred && !input.bare_form && !input.single_url) throw invalid('file_size is required, except for bare_form and single_url sessions (their size is learned from the bytes).', 'file_size');
+  if (!deferred && input.max_size !== undefined) throw invalid('max_size applies when file_size is left out.', 'max_size');
+  if (input.single_url && input.resumable === false) throw invalid('single_url is a resumable upload; leave resumable out or send true.', 'resumable');
+  if (input.single_url && (input.bare_form || input.part_size !== undefined || input.method === 'POST')) throw invalid('single_url sessions take parts of any size by PUT with X-Upload-Index: bare_form, part_size and method POST do not apply.', 'single_url');
+  if (input.single_url) input = { ...input, resumable: true };
+  return createSized(deps, tenant, fields, deferred, input);
+}
+
+async function createSized(
+  deps: AppContext,
+  tenant: Tenant,
+  fields: CheckedFields<SessionKind>,
+  deferred: boolean,
+  asked: CreateUploadInput,
+): Promise<{ duplicate: boolean; upload: CreatedUpload } | { skipped: SkippedUpload }> {
+  // Until the bytes say, a deferred session's file_size is its cap (set below, once the limit is known).
+  let input: SizedInput = { ...asked, file_size: asked.file_size ?? 0 };
   const detached = input.create_asset === false;
   if (detached) refuseAssetFields(input);
   checkMetadata(input.upload_metadata, 'upload_metadata');
@@ -171,6 +202,7 @@ export async function createUpload(
   const namespace = await namespaceOf(deps, tenant);
   const { limit, kind: limitKind } = sessionSizeLimit(deps, namespace, fields.kind);
   if (input.defer_length) input = { ...input, file_size: limit };
+  if (deferred) input = { ...input, file_size: Math.min(limit, input.max_size ?? limit) };
   if (input.file_size > limit) throw tooLarge(input.file_size, limit, limitKind);
 
   const now = deps.clock.now();
@@ -186,7 +218,7 @@ export async function createUpload(
   }
   // A detached session needs verified bytes of its own to attach later: no shortcut.
   // A tus client sends the bytes whatever the creation says; complete shares the stored blob instead.
-  if (input.file_hash && input.skip_duplicates !== false && !detached && !tus) {
+  if (input.file_hash && input.skip_duplicates !== false && !detached && !tus && !deferred) {
     const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn);
     if (dup) return { duplicate: true, upload: await shape(deps, dup, null, input, limit, expiresIn) };
   }
@@ -197,13 +229,14 @@ export async function createUpload(
   const row: UploadRow = Object.assign(baseRow(tenant.namespaceId, uploadId, assetId, fields, input, now, expiresIn), {
     status: 'pending' as const,
     method: tus ? ('tus' as const) : (input.method ?? 'PUT'),
-    reserved_bytes: input.file_size,
+    // A deferred session reserves quota as its bytes stream (form-quota.ts), not its cap now.
+    reserved_bytes: deferred ? 0 : input.file_size,
     create_asset: detached ? 0 : 1,
   });
   let session = row;
   try {
-    if (resumable) session = await startResumable(deps, row, input.part_size, (r) => insertSession(deps, namespace, r, fields));
-    else await insertSession(deps, namespace, row, fields);
+    if (resumable) session = await startResumable(deps, row, input.part_size, (r) => insertSession(deps, namespace, r, fields, deferred));
+    else await insertSession(deps, namespace, row, fields, deferred);
   } catch (err) {
     // Lost a race for the alias: the unique index decided; with skip that is an answer, not an error.
     const holder = skip && err instanceof IntakeError && err.code === 'conflict' ? await skippedFor(deps, namespace.id, fields.alias) : undefined;
@@ -213,6 +246,7 @@ export async function createUpload(
     if (keyRace) return { skipped: keyRace };
     throw err;
   }
+  if (input.single_url) return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...singleUrlFields(deps, session, deferred) } };
   if (resumable) return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...(await resumableFields(deps, session)) } };
   return { duplicate: false, upload: await shape(deps, row, tus ? 'tus' : (input.method ?? 'PUT'), input, limit, expiresIn) };
 }
@@ -233,9 +267,14 @@ export async function currentNamespace(deps: AppContext, tenant: Tenant): Promis
   return namespace;
 }
 
-/** Quota reservation, pending asset (holding the alias) and session row, all or nothing. */
-async function insertSession(deps: AppContext, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields<SessionKind>): Promise<void> {
-  await mapAliasConflict(fields, () => deps.store.groupedTransaction((r) => insertSessionRows(r, namespace, row, fields)));
+/** Quota reservation, pending asset (holding the alias) and session row (and a deferred size's marker), all or nothing. */
+async function insertSession(deps: AppContext, namespace: NamespaceRow, row: UploadRow, fields: CheckedFields<SessionKind>, deferred = false): Promise<void> {
+  await mapAliasConflict(fields, () =>
+    deps.store.groupedTransaction(async (r) => {
+      await insertSessionRows(r, namespace, row, fields);
+      if (deferred) await r.transfers.insert({ upload_id: row.id, tus_metadata: null, length_deferred: 1, source_url: null });
+    }),
+  );
 }
 
 /** The skip answer when an asset already holds `alias`, else undefined. */
@@ -319,7 +358,7 @@ export function baseRow(
   uploadId: string,
   assetId: string,
   fields: CheckedFields<SessionKind>,
-  input: Pick<CreateUploadInput, 'file_size' | 'file_hash' | 'skip_duplicates' | 'conditions' | 'width' | 'height' | 'duration' | 'upload_metadata'>,
+  input: Pick<SizedInput, 'file_size' | 'file_hash' | 'skip_duplicates' | 'conditions' | 'width' | 'height' | 'duration' | 'upload_metadata'>,
   now: Date,
   expiresIn: number,
 ): Omit<UploadRow, 'status' | 'method' | 'reserved_bytes'> {
@@ -371,7 +410,7 @@ async function recordDuplicate(
   deps: AppContext,
   namespace: NamespaceRow,
   declared: CheckedFields<SessionKind>,
-  input: CreateUploadInput,
+  input: SizedInput,
   now: Date,
   expiresIn: number,
 ): Promise<UploadRow | null> {
@@ -407,17 +446,30 @@ async function recordDuplicate(
   return row;
 }
 
-/** Intake's own form URL for the session: only `file` needed (storage/store-urls.ts). */
-function storeUrl(deps: AppContext, row: UploadRow): string {
+/** Where a session's store URL is served: a bare form's (POST) or a single_url session's (PUT parts, POST finish). */
+export const STORE_PATHS = { POST: '/store/single', PUT: '/store/resumable' } as const;
+
+/** Intake's own URL for the session at `path` (storage/store-urls.ts): the same key works under any path serving its method. */
+export function storeUrl(deps: AppContext, row: Pick<UploadRow, 'id' | 'expires_at' | 'file_size'>, method: 'POST' | 'PUT' = 'POST', path: string = STORE_PATHS[method]): string {
   if (!deps.storeUrls) throw new IntakeError('unavailable', 'This process serves no store URLs.');
-  return deps.storeUrls.url('/store/single', { uploadId: row.id, method: 'POST', expires: Math.floor(Date.parse(row.expires_at) / 1000), maxSize: row.file_size });
+  return deps.storeUrls.url(path, { uploadId: row.id, method, expires: Math.floor(Date.parse(row.expires_at) / 1000), maxSize: row.file_size });
+}
+
+/** A single_url session's create answer: one URL for every part and the finish. */
+function singleUrlFields(deps: AppContext, row: UploadRow, deferred: boolean) {
+  return {
+    upload_url: storeUrl(deps, row, 'PUT'),
+    upload_method: { method: 'PUT' as const, headers: { 'X-Upload-Index': '<0-based part index>' } },
+    parts: null,
+    next_step: `PUT each part (any size up to ${MAX_PART_SIZE} bytes; every part but the last at least ${MIN_PART_SIZE}) to upload_url with its 0-based index in X-Upload-Index, in any order, then POST {"parts": [{"index", "etag"}, …]} to the same URL${deferred ? ' (the size is learned from the parts)' : ''}.`,
+  };
 }
 
 async function shape(
   deps: AppContext,
   row: UploadRow,
   method: 'PUT' | 'POST' | 'tus' | null,
-  input: CreateUploadInput,
+  input: SizedInput,
   limit: number,
   expiresIn: number,
 ): Promise<CreatedUpload> {

@@ -31,10 +31,15 @@ export async function openSessionFor(deps: AppContext, uploadId: string, key: st
   return upload;
 }
 
-export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upload: UploadRow, body: Readable): Promise<{ etag: string; size: number }> {
+/**
+ * `learn`: the session declared no size (create-upload.ts): its size becomes the bytes',
+ * and the quota they took while streaming (`learn.held()`, form-quota.ts) its reservation,
+ * in the transaction that records them.
+ */
+export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upload: UploadRow, body: Readable, learn?: { maxSize: number; held(): number }): Promise<{ etag: string; size: number }> {
   try {
     const written = await storage.write(upload.storage_key, body, {
-      maxSize: upload.file_size,
+      maxSize: learn?.maxSize ?? upload.file_size,
       contentType: upload.content_type,
       around: async (w, publish) => {
         await deps.store.transaction(async (r) => {
@@ -43,8 +48,10 @@ export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upl
             received_sha256: w.sha256,
             received_etag: w.etag,
             updated_at: deps.clock.now().toISOString(),
+            ...(learn && { file_size: w.size, reserved_bytes: upload.reserved_bytes + learn.held() }),
           });
           if (!stillOpen) throw conflict('The upload was completed or closed while the bytes were arriving.', { status: 'closed' });
+          if (learn) await r.transfers.lengthDeclared(upload.id);
           // Last, so nothing after it can fail and leave the rename without its row.
           await publish();
         });
@@ -53,7 +60,7 @@ export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upl
     return { etag: written.etag, size: written.size };
   } catch (err) {
     throw writeFailure(deps, err, () =>
-      new IntakeError('file_too_large', `The body is larger than the ${upload.file_size} bytes this URL was signed for.`, { max_size: upload.file_size }),
+      new IntakeError('file_too_large', `The body is larger than the ${learn?.maxSize ?? upload.file_size} bytes this URL was signed for.`, { max_size: learn?.maxSize ?? upload.file_size }),
     );
   }
 }

@@ -3,13 +3,16 @@
  * multipart/form-data whose only needed field is `file`; other fields are ignored. The
  * token is the credential (session, method, size cap, expiry); the session must be open
  * and must not have received bytes yet (one POST per session: a replayed or second form is
- * 409). The file is streamed into storage with SHA-256 on the way, as a signed PUT's bytes.
+ * 409). The file is streamed into storage with SHA-256 on the way, as a signed PUT's bytes;
+ * a session that declared no size learns it from them (streamed-quota.ts).
  */
 import { IntakeError, conflict, forbidden, invalid } from '../lib/errors.js';
 import type { AppContext } from '../core/context.js';
 import type { UploadRow } from '../db/schema.js';
 import type { FormPart } from './form-upload.js';
 import { openSessionFor, receiveBytes } from './receive-bytes.js';
+import type { FormBodies } from './form-quota.js';
+import { meterBody, settleMeter, sizeDeferred } from './streamed-quota.js';
 
 /** Runs `fn` as the session's only writer (http's upload gate). */
 export type Exclusive = <T>(uploadId: string, fn: () => Promise<T>) => Promise<T>;
@@ -25,7 +28,13 @@ export async function storeSession(deps: AppContext, key: string | undefined, me
   return openSessionFor(deps, upload.id, upload.storage_key);
 }
 
-export async function receiveStoreForm(deps: AppContext, key: string | undefined, parts: AsyncIterable<FormPart>, exclusive: Exclusive): Promise<{ upload: UploadRow; etag: string; size: number }> {
+export async function receiveStoreForm(
+  deps: AppContext,
+  key: string | undefined,
+  parts: AsyncIterable<FormPart>,
+  exclusive: Exclusive,
+  bodies: FormBodies,
+): Promise<{ upload: UploadRow; etag: string; size: number }> {
   // The token is checked before a byte of the body is read.
   const upload = await storeSession(deps, key, 'POST');
   for await (const part of parts) {
@@ -37,8 +46,18 @@ export async function receiveStoreForm(deps: AppContext, key: string | undefined
     return exclusive(upload.id, async () => {
       const current = await openSessionFor(deps, upload.id, upload.storage_key);
       if (current.received_size !== null) throw conflict('This upload URL has already received its file.', { status: current.status });
-      const { etag, size } = await receiveBytes(deps, deps.storage, current, part.stream);
-      return { upload: current, etag, size };
+      if (!(await sizeDeferred(deps, current))) return { upload: current, ...(await receiveBytes(deps, deps.storage, current, part.stream)) };
+      // No declared size: the bytes say, quota is taken as they stream, the kind's limit bounds them.
+      const { stream, maxSize, meter } = await meterBody(deps, current, part.stream, bodies, true);
+      try {
+        const got = await receiveBytes(deps, deps.storage, current, stream, { maxSize, held: () => meter?.held ?? 0 });
+        meter?.handOver();
+        return { upload: { ...current, file_size: got.size }, ...got };
+      } catch (err) {
+        throw await settleMeter(deps, current, meter, err);
+      } finally {
+        await settleMeter(deps, current, meter);
+      }
     });
   }
   throw invalid('The form has no "file" field.', 'file');

@@ -152,7 +152,10 @@ describe('POST /v1/uploads: fields', () => {
   for (const [field, value] of [
     ['title', 'x'.repeat(201)],
     ['alias', 'has space'],
-    ['alias', 'under_score'],
+    ['alias', 'dot.ted'],
+    ['alias', 'trailing/'],
+    ['alias', '/leading'],
+    ['alias', 'empty//segment'],
     ['folder', '../escape'],
     ['folder', 'root//double'],
     ['skip_duplicates', 'yes'],

@@ -182,6 +182,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/store/resumable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Send one part of a single_url session
+         * @description The `upload_url` of a session created with `single_url: true`: the raw bytes of one part, its 0-based index in `X-Upload-Index`, with a Content-Length; parts may come in any order and be sent again. Answers the part's `index` and `etag`.
+         */
+        put: operations["putStorePart"];
+        /**
+         * Finish a single_url session
+         * @description JSON `{"parts": [{"index", "etag"}, …]}` as the part PUTs answered: the parts are joined, verified and the session completed (as POST /v1/uploads/{id}/complete). One use: the URL then takes nothing more (409).
+         */
+        post: operations["finishStoreParts"];
+        delete?: never;
+        /** CORS preflight for a single_url session's URL */
+        options: operations["preflightStoreParts"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/store/single": {
         parameters: {
             query?: never;
@@ -1614,6 +1639,69 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    putStorePart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    finishStoreParts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    parts: {
+                        etag: string;
+                        index: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    preflightStoreParts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3703,21 +3791,23 @@ export interface operations {
                             value: string | number;
                         }[];
                     };
-                    /** @description Required, except for an import (source_url): then the bytes decide, as for application/octet-stream. */
+                    /** @description Required, except for an import (source_url) and for bare_form and single_url sessions: then the bytes decide, as for application/octet-stream. */
                     content_type?: string;
                     create_asset?: boolean;
                     duration?: number;
                     expires_in?: number;
                     file_hash?: string;
-                    /** @description Required, except for an import (source_url). */
+                    /** @description Required, except for an import (source_url) and for bare_form and single_url sessions (then learned from the bytes). */
                     file_size?: number;
-                    /** @description Required, except for an import (source_url): then the URL's last path segment. */
+                    /** @description Required, except for an import (source_url): then the URL's last path segment; and for bare_form and single_url sessions: then "upload". */
                     filename?: string;
                     folder?: string;
                     height?: number;
                     /** @description false: the PUT URL needs only Content-Type (no If-None-Match: *), for clients that send no other header. */
                     if_none_match?: boolean;
                     kind?: "image" | "video" | "audio" | "document";
+                    /** @description With file_size left out: the most bytes the session takes (default and ceiling: its kind's limit). */
+                    max_size?: number;
                     /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
                     metadata?: {
                         [key: string]: string | number | boolean | (never | null);
@@ -3731,6 +3821,8 @@ export interface operations {
                      */
                     protocol?: "tus";
                     resumable?: boolean;
+                    /** @description true (resumable): upload_url is Intake's own URL taking every part by PUT with its 0-based index in X-Upload-Index, any size, any order, re-sendable; POST {"parts": [{"index", "etag"}]} to it finishes the session without an API key (on S3 too: Intake streams each part into the bucket's multipart upload). */
+                    single_url?: boolean;
                     skip_duplicates?: boolean;
                     /** @description Import: Intake fetches the file from this http(s) URL (202; the upload's status tells how it went). */
                     source_url?: string;

@@ -57,6 +57,11 @@ export class UploadsRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /** Adds to the session's reservation (quota its streamed bytes took on the way). */
+  async addReservation(id: string, bytes: number): Promise<void> {
+    await this.db.updateTable('uploads').set({ reserved_bytes: sql`reserved_bytes + ${bytes}` }).where('id', '=', id).execute();
+  }
+
   async remove(id: string): Promise<void> {
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
     await this.db.deleteFrom('tasks').where('upload_id', '=', id).execute();

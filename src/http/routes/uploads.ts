@@ -8,7 +8,7 @@ import { completeUpload, type CompleteInput } from '../../uploads/complete-uploa
 import { completeAsTask } from '../../uploads/tasks.js';
 import { listUploadParts } from '../../uploads/parts/list-parts.js';
 import { signMoreParts } from '../../uploads/parts/sign-parts.js';
-import { createUpload, type CreateUploadInput } from '../../uploads/create-upload.js';
+import { createUpload, sessionDefaults, type CreateUploadInput } from '../../uploads/create-upload.js';
 import { createImport, type ImportInput } from '../../uploads/import/import-upload.js';
 import type { AppContext } from '../../core/context.js';
 import { formUpload } from '../../uploads/form-upload.js';
@@ -66,9 +66,12 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
           deps.observer?.created(upload.kind);
           return reply.code(202).send({ message: 'Import accepted: Intake is fetching the file; its status tells how it goes.', ...ok(request, uploadView(upload)) });
         }
-        for (const field of ['filename', 'content_type', 'file_size'] as const) {
+        // A bare_form or single_url session may leave out what its bytes will say (sessionDefaults).
+        const learned = body.bare_form === true || body.single_url === true;
+        for (const field of learned ? [] : (['filename', 'content_type', 'file_size'] as const)) {
           if (body[field] === undefined) throw new IntakeError('invalid_request', `Invalid body: body must have required property '${field}'.`, { field });
         }
+        if (learned) Object.assign(body, sessionDefaults(body));
         if (body.protocol === 'tus' && !tusLink) throw new IntakeError('invalid_request', 'tus is served with local storage only in this version.', { field: 'protocol' });
         const created = await createUpload(deps, tenant, body as CreateUploadInput);
         if (body.protocol === 'tus' && 'upload' in created && !created.duplicate) created.upload.upload_url = tusLink!(created.upload.id, new Date(created.upload.expires_at));

@@ -45,7 +45,7 @@ export async function assembleParts(deps: AppContext, upload: UploadRow, listed?
 }
 
 /** The client's list, in part order: every part must be held, with the ETag it was given. */
-function pickListed(held: StoredPart[], listed: ListedPart[]): StoredPart[] {
+export function pickListed(held: StoredPart[], listed: ListedPart[]): StoredPart[] {
   if (listed.length === 0) throw failed('missing_part', 'The parts list is empty.');
   const byNumber = new Map(held.map((p) => [p.partNumber, p]));
   const sorted = [...listed].sort((a, b) => a.part_number - b.part_number);
