@@ -62,6 +62,7 @@ export const REASONS = {
   unsupported_version: 'invalid_request',
   chunk_checksum_mismatch: 'verification_failed',
   source_failed: 'invalid_request',
+  final_upload: 'forbidden',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 

@@ -2,7 +2,8 @@
  * Multipart uploads of the S3 driver: CreateMultipartUpload when a resumable session is
  * made, presigned UploadPart URLs (the part's exact size signed, so the store itself
  * refuses any other), ListParts, CompleteMultipartUpload, AbortMultipartUpload, and
- * ListMultipartUploads for reconciliation. Parts never pass through Intake.
+ * ListMultipartUploads for reconciliation. A resumable session's parts never pass through
+ * Intake; a tus session's do (s3-append.ts uploads them itself).
  */
 import {
   AbortMultipartUploadCommand,
@@ -10,6 +11,7 @@ import {
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -22,6 +24,7 @@ import {
   type PresignPart,
   type StoredPart,
 } from './object-storage.js';
+import type { Readable } from 'node:stream';
 import { quoted, statusOf, storageError } from './s3-client.js';
 import type { PresignRequest } from './sigv4.js';
 
@@ -60,6 +63,16 @@ export class S3Multipart {
       query: { partNumber: String(partNumber), uploadId: multipartId },
       operation: 'UploadPart',
     });
+  }
+
+  /** Intake's own UploadPart (tus on S3: a tail file becoming a part); `size` bytes exactly. */
+  async upload(key: string, multipartId: string, partNumber: number, body: Readable, size: number): Promise<StoredPart> {
+    const out = await this.d.s3
+      .send(new UploadPartCommand({ Bucket: this.d.bucket, Key: key, UploadId: multipartId, PartNumber: partNumber, Body: body, ContentLength: size }))
+      .catch((err: unknown) => {
+        throw isNoSuchUpload(err) ? new MultipartNotFoundError(multipartId) : storageError(err);
+      });
+    return { partNumber, size, etag: quoted(out.ETag) };
   }
 
   async list(key: string, multipartId: string): Promise<StoredPart[]> {
