@@ -6,54 +6,9 @@
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingMeter } from '../lib/hashing.js';
-
-/** Bytes between two early writebacks. */
-const WRITEBACK_EVERY = 64 * 1024 * 1024;
-
-/**
- * Pass-through placed before a file's write stream: every 64 MiB it asks the disk to write
- * the file back (an fdatasync in the background, one at a time), while the rest is still
- * arriving. The fsync before an answer then waits for the last few MiB, not the whole file
- * (measured: ~0.4 s per GiB before, ~0.01 s after; docs/BENCHMARKS.md). Best effort: a
- * failure here is the final fsync's to report.
- */
-export class Writeback extends Transform {
-  private since = 0;
-  private pending: Promise<void> | null = null;
-
-  constructor(private readonly file: string) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.since += chunk.length;
-    if (this.since >= WRITEBACK_EVERY && !this.pending) {
-      this.since = 0;
-      this.pending = datasync(this.file).finally(() => (this.pending = null));
-    }
-    done(null, chunk);
-  }
-
-  override _flush(done: TransformCallback): void {
-    void (this.pending ?? Promise.resolve()).then(() => done());
-  }
-}
-
-async function datasync(file: string): Promise<void> {
-  try {
-    const h = await fs.open(file, 'r');
-    try {
-      await h.datasync();
-    } finally {
-      await h.close();
-    }
-  } catch {
-    // The final fsync reports what matters.
-  }
-}
 
 /**
  * Streams a body into a new file (0600, never an existing one) with SHA-256 on the way;
@@ -61,7 +16,7 @@ async function datasync(file: string): Promise<void> {
  */
 export async function bodyToFile(body: Readable, file: string, maxSize: number): Promise<{ size: number; sha256: string }> {
   const meter = new HashingMeter(maxSize);
-  await pipeline(body, meter, new Writeback(file), createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
+  await pipeline(body, meter, createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
   return { size: meter.bytes, sha256: meter.digest() };
 }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestingMeter, TooLargeError } from '../lib/hashing.js';
-import { Writeback, etagOf, isDiskError, isMissing } from './disk.js';
+import { etagOf, isDiskError, isMissing } from './disk.js';
 import {
   ObjectAbortedError,
   ObjectTooLargeError,
@@ -53,7 +53,7 @@ export class LocalAppender implements Appender {
     }
     const meter = new DigestingMeter(opts.maxSize - offset, opts.digests ?? []);
     try {
-      await pipeline(body, meter, new Writeback(file), createWriteStream(file, { flags: 'a', mode: 0o600, highWaterMark: 1024 * 1024 }));
+      await pipeline(body, meter, createWriteStream(file, { flags: 'a', mode: 0o600, highWaterMark: 1024 * 1024 }));
     } catch (err) {
       const clientGone = !(err instanceof TooLargeError) && !isDiskError(err);
       await settle(file, clientGone && opts.keepPartial ? null : offset);
