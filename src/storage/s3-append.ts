@@ -88,7 +88,8 @@ export class S3Appender implements Appender {
     try {
       await pipeline(body, meter, sink ?? createWriteStream(stage, { mode: 0o600, highWaterMark: MIB }));
     } catch (err) {
-      if (sink) await sink.close(err instanceof TooLargeError && sink.cut === 0 ? held.tailSize : null).catch(() => undefined);
+      // Too many bytes: back to the offset, or, once a part was stored (it cannot be taken back), to the parts alone.
+      if (sink) await sink.close(err instanceof TooLargeError ? (sink.cut === 0 ? held.tailSize : 0) : null).catch(() => undefined);
       else await fs.rm(stage, { force: true });
       if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
       if (err instanceof StorageUnavailableError || err instanceof MultipartNotFoundError) throw err;

@@ -145,6 +145,46 @@ describe('tus on S3 (Ceph RGW)', () => {
     assert.deepEqual((await b.keys()).filter((k) => k.includes(id)), []);
   });
 
+  it('a chunked PATCH past the length is 413 while streaming; the part already stored stays, the rest goes', async () => {
+    const file = textFile(12 * MIB, 8);
+    const url = await create(file.length);
+    const over = Buffer.concat([file, Buffer.alloc(MIB, 0x61)]);
+    const body = new ReadableStream({
+      start(c) {
+        for (let at = 0; at < over.length; at += MIB) c.enqueue(over.subarray(at, at + MIB));
+        c.close();
+      },
+    });
+    const res = await fetch(url, { method: 'PATCH', headers: { ...auth(), 'Content-Type': OCTETS, 'Upload-Offset': '0' }, body, duplex: 'half' } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.equal(await offsetOf(url), 8 * MIB, 'the stored part, not the bytes that were cut off');
+    const rest = await patch(url, 8 * MIB, file.subarray(8 * MIB));
+    assert.equal(rest.status, 204);
+    const id = url.split('/').pop()!;
+    const done = await eventually(async () => {
+      const r = await t.api('GET', `/v1/uploads/${id}`, { key });
+      return r.body.data.status === 'completed' && r;
+    });
+    assert.equal((await t.api('GET', `/v1/assets/${done.body.data.asset_id}`, { key })).body.data.sha256, sha256(file));
+  });
+
+  it('expiry aborts the multipart upload and removes the tail: nothing left', async () => {
+    const url = await create(12 * MIB);
+    assert.equal((await patch(url, 0, textFile(9 * MIB, 6))).status, 204);
+    assert.equal((await multiparts()).length, 1);
+    t.clock.advance(25 * 3600);
+    try {
+      assert.equal((await fetch(url, { method: 'HEAD', headers: auth() })).status, 410);
+      await t.intake.sweep();
+      assert.deepEqual(await multiparts(), []);
+      assert.deepEqual(await tails(), []);
+      const id = url.split('/').pop()!;
+      assert.deepEqual((await b.keys()).filter((k) => k.includes(id)), []);
+    } finally {
+      t.clock.advance(-25 * 3600);
+    }
+  });
+
   it('concatenation: partials held as multipart uploads join into a final one; nothing of them is left', async () => {
     const file = textFile(11 * MIB, 11);
     const partial = async (bytes: Buffer) => {
