@@ -147,7 +147,10 @@ export class S3Appender implements Appender {
     let tailSize = 0;
     try {
       await fs.mkdir(folder, { recursive: true, mode: 0o700 });
-      await fs.rm(path.join(folder, `tail.${parts.length}`), { force: true });
+      // Stale: a tail whose part was stored meanwhile (a crash between the two, or another instance took over).
+      for (const name of await fs.readdir(folder)) {
+        if (name.startsWith('tail.') && name !== path.basename(tail)) await fs.rm(path.join(folder, name), { force: true });
+      }
       tailSize = (await fs.stat(tail)).size;
     } catch (err) {
       if (!isMissing(err)) throw new StorageUnavailableError(err);
