@@ -175,10 +175,11 @@ try {
     process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${ittybitSummary(result)}\n`);
   }
   else if (args[0] === 'tus') {
-    // `npm run bench -- tus [--mib N]` (default 1024): tus vs @tus/server, import vs curl -o.
+    // `npm run bench -- tus [--mib N] [--import-mib M]` (default 1024 and 200): tus vs @tus/server, import vs curl -o.
     const mib = Number(/--mib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 1024);
+    const importMib = Number(/--import-mib=?(\d+)/.exec(args.slice(1).join('='))?.[1] ?? 200);
     const loadBefore = os.loadavg()[0]!;
-    const result = await benchWaysIn(cleanup, mib * 2 ** 20, 3);
+    const result = await benchWaysIn(cleanup, mib * 2 ** 20, 3, importMib * 2 ** 20);
     process.stdout.write(`\nLoad average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after\n${waysInSummary(result)}\n`);
   }
   else if (args[0] === 'multipart') {

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { IntakeClient, Usage } from './api';
 import { bytes, limit, remaining, typeNames } from './format';
+import { ImportUrl } from './ImportUrl';
 import { Meter } from './meter';
 import { loadPending, savePending, type PendingFile } from './pending';
 import { discardSession, fingerprintOf, startTransfer, type Transfer, type TransferState } from './uploader';
@@ -199,6 +200,7 @@ export function Uploads(props: { client: IntakeClient; usage: Usage; onFinished:
           <input name="upload-folder" placeholder="root" value={folder} onInput={(e) => setFolder((e.target as HTMLInputElement).value)} />
         </label>
       </div>
+      <ImportUrl client={props.client} folder={folder} onFinished={props.onFinished} />
       {rows.length > 0 && (
         <ul class="transfers" aria-label="Transfers">
           {rows.map((r) => (

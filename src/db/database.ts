@@ -25,6 +25,7 @@ import * as m0015 from './migrations/0015-tus.js';
 import * as m0017 from './migrations/0017-delivery.js';
 import * as m0018 from './migrations/0018-buckets.js';
 import * as m0014 from './migrations/0014-upload-uuid.js';
+import * as m0021 from './migrations/0021-tus-concat.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -189,6 +190,7 @@ const migrations: Record<string, Migration> = {
   '0015-tus': m0015,
   '0017-delivery': m0017,
   '0018-buckets': m0018,
+  '0021-tus-concat': m0021,
 };
 
 export async function migrateToLatest(db: Db): Promise<void> {

@@ -228,6 +228,8 @@ export interface UploadTransfersTable {
   length_deferred: number;
   /** An import: the URL Intake fetches the bytes from. */
   source_url: string | null;
+  /** tus concatenation: `partial` (an upload never completed on its own), or the `final;…` header of one made of partial uploads. */
+  concat: string | null;
 }
 
 export interface Database {

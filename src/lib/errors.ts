@@ -66,6 +66,7 @@ export const REASONS = {
   schema_mismatch: 'invalid_request',
   not_empty: 'conflict',
   unique_key_taken: 'conflict',
+  final_upload: 'forbidden',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 

@@ -12,7 +12,7 @@ export interface StorageSetup {
   storage: ObjectStorage;
   /** Present when Intake itself must serve the signed URLs (local disk). */
   selfServed: LocalDiskStorage | null;
-  /** Growing objects for tus sessions; null where the driver has none yet (S3). */
+  /** Growing objects for tus sessions. */
   appender: Appender | null;
 }
 
@@ -21,7 +21,9 @@ export async function createStorage(opts: { dataDir: string; publicUrl: string; 
     const c = opts.s3;
     const credentials = c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : null;
     const { S3Storage } = await import('./s3.js');
-    return { storage: new S3Storage({ ...c, credentials }), selfServed: null, appender: null };
+    // tus sessions' tails (at most a part each) wait on local disk until they are a part.
+    const storage = new S3Storage({ ...c, credentials }, undefined, { appendDir: path.join(opts.dataDir, 'tus-tails') });
+    return { storage, selfServed: null, appender: storage.appender };
   }
   const local = new LocalDiskStorage(path.join(opts.dataDir, 'storage'), opts.publicUrl, opts.signingSecret);
   await local.init();

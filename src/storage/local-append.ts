@@ -20,13 +20,20 @@ import {
   type AppendedBytes,
   type Appender,
   type AppendOptions,
+  type AppendTarget,
+  type ObjectInfo,
 } from './object-storage.js';
 
 export class LocalAppender implements Appender {
   /** `pathOf`: the driver's file for a key (it refuses keys outside its tree). */
   constructor(private readonly pathOf: (key: string) => string) {}
 
-  async appendedSize(key: string): Promise<number> {
+  /** A file grows in place: nothing to start. */
+  async begin(): Promise<null> {
+    return null;
+  }
+
+  async appendedSize({ key }: AppendTarget): Promise<number> {
     try {
       return (await fs.stat(this.pathOf(key))).size;
     } catch (err) {
@@ -35,9 +42,9 @@ export class LocalAppender implements Appender {
     }
   }
 
-  async append(key: string, offset: number, body: Readable, opts: AppendOptions): Promise<AppendedBytes> {
-    const file = this.pathOf(key);
-    const size = await this.appendedSize(key);
+  async append(target: AppendTarget, offset: number, body: Readable, opts: AppendOptions): Promise<AppendedBytes> {
+    const file = this.pathOf(target.key);
+    const size = await this.appendedSize(target);
     if (size !== offset) throw new OffsetMismatchError(size);
     try {
       await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -64,6 +71,11 @@ export class LocalAppender implements Appender {
       }
     }
     return appended;
+  }
+
+  /** The file is the object already, fsynced by the append that brought its last byte. */
+  async finish(_target: AppendTarget, appended: AppendedBytes): Promise<ObjectInfo> {
+    return { size: appended.size, etag: appended.etag };
   }
 }
 

@@ -168,22 +168,40 @@ export interface ObjectStorage extends PartWriter {
   listMultipart(): AsyncIterable<OpenMultipart>;
 }
 
+/** A growing object: its key, and the store's multipart upload behind it where there is one (S3). */
+export interface AppendTarget {
+  key: string;
+  multipartId: string | null;
+}
+
 /**
  * A growing object that each request adds to at its end (tus sessions). The bytes are
  * durable (fsynced) before a call resolves, so an offset once answered is never lost.
  */
 export interface Appender {
-  /** Bytes the growing object at `key` holds now (0 when none arrived yet). */
-  appendedSize(key: string): Promise<number>;
+  /**
+   * Called before a session's first byte: starts what the growing object needs (S3: a
+   * multipart upload, whose id the session keeps); null when nothing needs starting.
+   */
+  begin(key: string, contentType: string): Promise<string | null>;
+  /** Bytes the growing object holds now (0 when none arrived yet; all of them once finished). */
+  appendedSize(target: AppendTarget): Promise<number>;
   /**
    * Appends `body` when the object holds exactly `offset` bytes (else OffsetMismatchError).
    * Past `maxSize` it rejects with ObjectTooLargeError; a body that breaks off rejects with
    * ObjectAbortedError. Either way the object goes back to `offset` bytes unless
    * `keepPartial` (then the bytes that arrived before a break stay: a client resumes after
-   * them). `accept`, called once the body ended and before it resolves, may throw to refuse
-   * the bytes (a checksum): the object goes back to `offset` bytes.
+   * them) — on S3, bytes already stored as a part stay too (a part cannot be taken back;
+   * the next offset says so). `accept`, called once the body ended and before it resolves,
+   * may throw to refuse the bytes (a checksum): the object goes back to `offset` bytes.
    */
-  append(key: string, offset: number, body: Readable, opts: AppendOptions): Promise<AppendedBytes>;
+  append(target: AppendTarget, offset: number, body: Readable, opts: AppendOptions): Promise<AppendedBytes>;
+  /**
+   * Called once the last byte is in: makes the object whole and readable at `key` (S3: the
+   * tail as the last part, then CompleteMultipartUpload). Calling it again after a crash
+   * finds the object.
+   */
+  finish(target: AppendTarget, appended: AppendedBytes): Promise<ObjectInfo>;
 }
 
 export interface AppendOptions {

@@ -4,7 +4,8 @@
  * refuses any other), ListParts, CompleteMultipartUpload, AbortMultipartUpload, and
  * ListMultipartUploads for reconciliation. Parts sent to presigned URLs never pass through
  * Intake; parts sent to Intake's own store URL (`/store/resumable`) are streamed on with
- * UploadPart (writePart).
+ * UploadPart (writePart), and a tus session's parts are uploaded from its tail file (upload,
+ * by s3-append.ts).
  */
 import { pipeline, type Readable } from 'node:stream';
 import {
@@ -104,6 +105,16 @@ export class S3Multipart {
     const written: WrittenObject = { size: meter.bytes, sha256: meter.digest(), etag };
     if (opts.around) await opts.around(written, async () => ({ size: written.size, etag }));
     return written;
+  }
+
+  /** Intake's own UploadPart (tus on S3: a tail file becoming a part); `size` bytes exactly. */
+  async upload(key: string, multipartId: string, partNumber: number, body: Readable, size: number): Promise<StoredPart> {
+    const out = await this.d.s3
+      .send(new UploadPartCommand({ Bucket: this.d.bucket, Key: key, UploadId: multipartId, PartNumber: partNumber, Body: body, ContentLength: size }))
+      .catch((err: unknown) => {
+        throw isNoSuchUpload(err) ? new MultipartNotFoundError(multipartId) : storageError(err);
+      });
+    return { partNumber, size, etag: quoted(out.ETag) };
   }
 
   async list(key: string, multipartId: string): Promise<StoredPart[]> {

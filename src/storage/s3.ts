@@ -43,6 +43,7 @@ import { copyObject, type CopyOptions } from './s3-copy.js';
 import { createS3Clients, isNotFound, quoted, storageError, type S3Clients, type S3Settings } from './s3-client.js';
 import { SigV4Presigner, type PresignRequest } from './sigv4.js';
 import { S3Multipart } from './s3-multipart.js';
+import { S3Appender } from './s3-append.js';
 
 /** Suffix of the key complete copies verified bytes to; the driver never signs a URL for it. */
 const SEALED_SUFFIX = '.sealed';
@@ -68,7 +69,10 @@ export class S3Storage implements ObjectStorage {
   /** Multipart uploads of resumable sessions (s3-multipart.ts). */
   readonly multipart: S3Multipart;
 
-  constructor(readonly settings: S3Settings, clients?: S3Clients) {
+  /** tus sessions' growing objects (s3-append.ts); null without a folder for their tails. */
+  readonly appender: S3Appender | null;
+
+  constructor(readonly settings: S3Settings, clients?: S3Clients, opts: { appendDir?: string } = {}) {
     this.clients = clients ?? createS3Clients(settings);
     this.s3 = this.clients.api;
     this.signer = new SigV4Presigner(this.clients.presign, settings.bucket);
@@ -76,6 +80,7 @@ export class S3Storage implements ObjectStorage {
     // then needs no pass over the bytes.
     this.copyOptions = { checksumSha256: settings.verifiesChecksums };
     this.multipart = new S3Multipart({ s3: this.s3, bucket: settings.bucket, sign: (r) => this.sign(r), ttl: (d) => this.ttl(d), head: (k) => this.head(k) });
+    this.appender = opts.appendDir ? new S3Appender(this.multipart, (k) => this.head(k), opts.appendDir) : null;
   }
 
   private ttl(expiresAt: Date): number {
@@ -320,8 +325,10 @@ export class S3Storage implements ObjectStorage {
     return this.multipart.complete(key, multipartId, parts);
   }
 
-  abortMultipart(key: string, multipartId: string): Promise<void> {
-    return this.multipart.abort(key, multipartId);
+  async abortMultipart(key: string, multipartId: string): Promise<void> {
+    await this.multipart.abort(key, multipartId);
+    // A tus session's bytes not yet stored as a part.
+    await this.appender?.drop(multipartId);
   }
 
   listMultipart(): AsyncIterable<OpenMultipart> {

@@ -130,9 +130,10 @@ async function verifyHeld(deps: AppContext, upload: UploadRow, body: CompleteInp
   try {
     if (upload.resumable === 1) upload = await assembleParts(deps, upload, body.parts);
     // Bytes a URL was issued for move out of that URL's reach before they are read, so a
-    // URL that is still valid can never change what was verified. Form uploads had none; a
-    // resumable session's part URLs died with its multipart upload when the parts were joined.
-    else if (upload.method !== 'form') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
+    // URL that is still valid can never change what was verified. Form and tus uploads had
+    // none (Intake wrote their bytes itself, only while the session was open); a resumable
+    // session's part URLs died with its multipart upload when the parts were joined.
+    else if (upload.method !== 'form' && upload.method !== 'tus') upload = { ...upload, storage_key: await deps.storage.seal(upload.storage_key) };
     // A resumable session's parts carry the ETags; the joined object's is the store's own.
     verified = await verifyObject(deps, upload, { etag: upload.resumable === 1 ? undefined : body.etag, limitOf: (kind) => kindLimit(deps, upload, kind) });
   } catch (err) {

@@ -272,7 +272,7 @@ async function insertSession(deps: AppContext, namespace: NamespaceRow, row: Upl
   await mapAliasConflict(fields, () =>
     deps.store.groupedTransaction(async (r) => {
       await insertSessionRows(r, namespace, row, fields);
-      if (deferred) await r.transfers.insert({ upload_id: row.id, tus_metadata: null, length_deferred: 1, source_url: null });
+      if (deferred) await r.transfers.insert({ upload_id: row.id, tus_metadata: null, length_deferred: 1, source_url: null, concat: null });
     }),
   );
 }

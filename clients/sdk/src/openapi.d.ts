@@ -254,7 +254,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** tus creation (with upload): a new session from Upload-Length and Upload-Metadata (namespace key) */
+        /** tus creation (with upload; partial and final for concatenation): a new session from Upload-Length and Upload-Metadata (namespace key) */
         post: operations["tusCreate"];
         delete?: never;
         /** tus discovery (and CORS preflight) */

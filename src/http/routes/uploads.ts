@@ -72,7 +72,7 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
           if (body[field] === undefined) throw new IntakeError('invalid_request', `Invalid body: body must have required property '${field}'.`, { field });
         }
         if (learned) Object.assign(body, sessionDefaults(body));
-        if (body.protocol === 'tus' && !tusLink) throw new IntakeError('invalid_request', 'tus is served with local storage only in this version.', { field: 'protocol' });
+        if (body.protocol === 'tus' && !tusLink) throw new IntakeError('invalid_request', 'tus is not served by this instance.', { field: 'protocol' });
         const created = await createUpload(deps, tenant, body as CreateUploadInput);
         if (body.protocol === 'tus' && 'upload' in created && !created.duplicate) created.upload.upload_url = tusLink!(created.upload.id, new Date(created.upload.expires_at));
         if ('skipped' in created) return sendOk(reply, created.skipped, 200);

@@ -6,7 +6,7 @@ import { IntakeError, invalid } from '../../lib/errors.js';
 import type { ChunkChecksum } from '../../uploads/append/append-session.js';
 
 export const TUS_VERSION = '1.0.0';
-export const TUS_EXTENSIONS = 'creation,creation-with-upload,creation-defer-length,expiration,checksum,termination';
+export const TUS_EXTENSIONS = 'creation,creation-with-upload,creation-defer-length,expiration,checksum,termination,concatenation';
 /** tus names → node:crypto names. */
 const CHECKSUMS: Record<string, string> = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
 export const TUS_CHECKSUMS = Object.keys(CHECKSUMS).join(',');

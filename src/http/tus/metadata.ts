@@ -52,3 +52,13 @@ export function sessionInput(md: Record<string, string>, fileSize: number): Crea
     create_asset: createAsset === undefined ? undefined : createAsset === 'true',
   };
 }
+
+/** A partial upload (concatenation) has no asset of its own: a name and a type at most, the bytes decide the rest. */
+export function partialInput(md: Record<string, string>, fileSize: number): CreateUploadInput {
+  return {
+    filename: text(md, 'filename', 255) ?? text(md, 'name', 255) ?? 'partial',
+    content_type: UNTYPED_SESSION_TYPE,
+    file_size: fileSize,
+    create_asset: false,
+  };
+}

@@ -16,6 +16,7 @@ import {
   createAppendSession,
   declareLength,
   findAppendSession,
+  isFinal,
   isGone,
   lengthDeferred,
   offsetOf,
@@ -37,7 +38,9 @@ import {
   parseMetadata,
   requireVersion,
 } from './headers.js';
-import { sessionInput } from './metadata.js';
+import { concatUploads } from '../../uploads/append/concat-uploads.js';
+import { concatHeader, parseConcat } from './concat.js';
+import { partialInput, sessionInput } from './metadata.js';
 import { checkTusToken } from './token.js';
 
 export interface TusDeps {
@@ -124,21 +127,35 @@ export function tusRoutes(deps: AppContext, tus: TusDeps) {
     app.options('/tus/', { schema: { ...DOC, summary: 'tus discovery (and CORS preflight)' } }, options);
     app.options('/tus/:id', { schema: { ...DOC, summary: 'tus discovery (and CORS preflight) on an upload' } }, options);
 
-    app.post('/tus/', { schema: { ...DOC, summary: 'tus creation (with upload): a new session from Upload-Length and Upload-Metadata (namespace key)' } }, async (request, reply) => {
+    app.post('/tus/', { schema: { ...DOC, summary: 'tus creation (with upload; partial and final for concatenation): a new session from Upload-Length and Upload-Metadata (namespace key)' } }, async (request, reply) => {
       const tenant = (await callerOf(request))!;
       const h = request.headers;
-      if (h['upload-concat'] !== undefined) throw invalid('Intake does not offer the concatenation extension (see Tus-Extension).', 'Upload-Concat');
+      const concat = parseConcat(h['upload-concat'] as string | undefined);
+      const metadata = (h['upload-metadata'] as string | undefined) ?? null;
+      const bodyLength = intHeader(h['content-length'], 'Content-Length');
+      const withBody = (bodyLength ?? 0) > 0 || h['transfer-encoding'] !== undefined;
+      if (concat?.final) {
+        if (h['upload-length'] !== undefined || h['upload-defer-length'] !== undefined) throw invalid('A final upload takes its length from its partial uploads: send no Upload-Length.', 'Upload-Length');
+        if (withBody) throw invalid('A final upload is made of its partial uploads: send no body.', 'Upload-Concat');
+        const md = parseMetadata(metadata ?? undefined);
+        const { file_size: _size, ...input } = sessionInput(md, 1);
+        const made = await tus.gate.admit(() => concatUploads(deps, tus.appender, tenant, concat.final!, input, { metadata, concat: concatHeader(concat.final!) }));
+        deps.observer?.created(made.kind);
+        void reply.header('Location', `${base}/tus/${made.id}`);
+        void reply.header('Upload-Offset', String(made.appended.offset));
+        return reply.code(201).send();
+      }
       const length = intHeader(h['upload-length'] as string | undefined, 'Upload-Length');
       const deferred = h['upload-defer-length'] !== undefined;
       if (deferred && h['upload-defer-length'] !== '1') throw invalid('Upload-Defer-Length must be 1.', 'Upload-Defer-Length');
       if ((length === undefined) === !deferred) throw invalid('Send Upload-Length, or Upload-Defer-Length: 1 (not both).', 'Upload-Length');
       if (length !== undefined && length > tus.maxSize) throw new IntakeError('file_too_large', `Tus-Max-Size is ${tus.maxSize} bytes.`, { max_size: tus.maxSize });
       if (length === 0) throw invalid('An upload needs at least one byte.', 'Upload-Length');
-      const bodyLength = intHeader(h['content-length'], 'Content-Length');
-      const withBody = (bodyLength ?? 0) > 0 || h['transfer-encoding'] !== undefined;
       if (withBody && h['content-type'] !== TUS_CONTENT_TYPE) throw new IntakeError('unsupported_media_type', `An upload's bytes are sent as ${TUS_CONTENT_TYPE}.`, { field: 'Content-Type' });
-      const metadata = (h['upload-metadata'] as string | undefined) ?? null;
-      const created = await createAppendSession(deps, tenant, sessionInput(parseMetadata(metadata ?? undefined), length ?? 1), { metadata, deferLength: deferred });
+      const md = parseMetadata(metadata ?? undefined);
+      // A partial upload is bytes for a final one: no asset of its own, so none of an asset's fields.
+      const input = concat?.partial ? partialInput(md, length ?? 1) : sessionInput(md, length ?? 1);
+      const created = await createAppendSession(deps, tenant, input, { metadata, deferLength: deferred, concat: concat?.partial ? 'partial' : undefined });
       deps.observer?.created(created.kind);
       void reply.header('Location', `${base}/tus/${created.id}`);
       const s = await findAppendSession(deps, tenant, created.id);
@@ -159,6 +176,7 @@ export function tusRoutes(deps: AppContext, tus: TusDeps) {
         if (lengthDeferred(s)) void reply.header('Upload-Defer-Length', '1');
         else void reply.header('Upload-Length', String(s.upload.file_size));
         if (s.tus?.tus_metadata) void reply.header('Upload-Metadata', s.tus.tus_metadata);
+        if (s.tus?.concat) void reply.header('Upload-Concat', s.tus.concat);
         expiresHeader(reply, s.upload);
         return reply.code(200).send();
       },
@@ -170,6 +188,7 @@ export function tusRoutes(deps: AppContext, tus: TusDeps) {
       const offset = intHeader(request.headers['upload-offset'] as string | undefined, 'Upload-Offset');
       if (offset === undefined) throw invalid('Send Upload-Offset.', 'Upload-Offset');
       let s = await findAppendSession(deps, await callerOf(request, id), id);
+      if (isFinal(s)) throw forbidden('A final upload is made of its partial uploads; it takes no PATCH.', { reason: 'final_upload' });
       const declared = intHeader(request.headers['upload-length'] as string | undefined, 'Upload-Length');
       if (declared !== undefined) s = await declareLength(deps, s, declared, offset);
       await receive(request, reply, s, offset);

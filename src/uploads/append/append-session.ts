@@ -10,7 +10,7 @@ import type { Tenant } from '../../auth/principal.js';
 import type { AppContext } from '../../core/context.js';
 import type { TransferRow, UploadRow } from '../../db/schema.js';
 import { IntakeError, conflict, invalid, notFound } from '../../lib/errors.js';
-import { OffsetMismatchError, type AppendedBytes, type Appender } from '../../storage/object-storage.js';
+import { MultipartNotFoundError, OffsetMismatchError, type AppendedBytes, type Appender, type AppendTarget, type ObjectInfo } from '../../storage/object-storage.js';
 import { completeUpload, type Completed } from '../complete-upload.js';
 import { createUpload, type CreateUploadInput, type CreatedUpload } from '../create-upload.js';
 import { expireIfDue } from '../expire-uploads.js';
@@ -27,12 +27,18 @@ export async function createAppendSession(
   deps: AppContext,
   tenant: Tenant,
   input: CreateUploadInput,
-  opts: { metadata: string | null; deferLength: boolean },
+  opts: { metadata: string | null; deferLength: boolean; concat?: string },
 ): Promise<CreatedUpload> {
   const created = await createUpload(deps, tenant, { ...input, protocol: 'tus', defer_length: opts.deferLength || undefined });
   if ('skipped' in created) throw conflict(`An asset already holds the alias "${created.skipped.alias}".`, { existing_asset_id: created.skipped.existing_asset_id });
-  if (opts.metadata !== null || opts.deferLength) {
-    await deps.store.transfers.insert({ upload_id: created.upload.id, tus_metadata: opts.metadata, length_deferred: opts.deferLength ? 1 : 0, source_url: null });
+  if (opts.metadata !== null || opts.deferLength || opts.concat) {
+    await deps.store.transfers.insert({
+      upload_id: created.upload.id,
+      tus_metadata: opts.metadata,
+      length_deferred: opts.deferLength ? 1 : 0,
+      source_url: null,
+      concat: opts.concat ?? null,
+    });
   }
   return created.upload;
 }
@@ -52,15 +58,39 @@ export function isGone(upload: UploadRow): boolean {
 
 /** Bytes the session holds: what arrived while open, all of them once complete. */
 export async function offsetOf(appender: Appender, s: AppendSession): Promise<number> {
-  if (OPEN.includes(s.upload.status)) return appender.appendedSize(s.upload.storage_key);
+  if (OPEN.includes(s.upload.status)) return appender.appendedSize(targetOf(s.upload));
   return isGone(s.upload) ? 0 : s.upload.file_size;
+}
+
+export function targetOf(upload: UploadRow): AppendTarget {
+  return { key: upload.storage_key, multipartId: upload.multipart_id };
+}
+
+/**
+ * The growing object of a session, started before its first byte (S3: a multipart upload
+ * the row names, so termination, expiry and reconciliation abort it like a resumable one's).
+ */
+async function begun(deps: AppContext, appender: Appender, upload: UploadRow): Promise<AppendTarget> {
+  if (upload.multipart_id) return targetOf(upload);
+  const multipartId = await appender.begin(upload.storage_key, upload.content_type);
+  if (multipartId) await deps.store.uploads.update(upload.id, { multipart_id: multipartId, updated_at: deps.clock.now().toISOString() });
+  return { key: upload.storage_key, multipartId };
 }
 
 export function lengthDeferred(s: AppendSession): boolean {
   return s.tus?.length_deferred === 1;
 }
 
-function requireOpen(upload: UploadRow): void {
+/** tus concatenation: a partial upload's bytes wait for a final upload; it is never completed on its own. */
+export function isPartial(s: AppendSession): boolean {
+  return s.tus?.concat === 'partial';
+}
+
+export function isFinal(s: AppendSession): boolean {
+  return s.tus?.concat?.startsWith('final;') === true;
+}
+
+export function requireOpen(upload: UploadRow): void {
   if (upload.status === 'expired') throw new IntakeError('expired', 'The upload session has expired.', { status: upload.status });
   if (isGone(upload)) throw new IntakeError('expired', `The upload was ${upload.status}; its bytes are gone.`, { status: upload.status });
   if (!OPEN.includes(upload.status)) throw conflict(`The upload is ${upload.status}; its bytes can no longer change.`, { status: upload.status });
@@ -88,6 +118,8 @@ export async function declareLength(deps: AppContext, s: AppendSession, length: 
   return { upload: { ...upload, file_size: length, reserved_bytes: length }, tus: s.tus && { ...s.tus, length_deferred: 0 } };
 }
 
+const closedMeanwhile = () => conflict('The upload was completed or closed while the bytes were arriving.', { status: 'closed' });
+
 export interface ChunkChecksum {
   /** node:crypto name: sha256, sha1 or md5. */
   algorithm: string;
@@ -110,9 +142,10 @@ export async function appendBytes(deps: AppContext, appender: Appender, s: Appen
   requireOpen(upload);
   const whole = offset === 0 && !lengthDeferred(s);
   const digests = [...new Set([...(whole ? ['sha256'] : []), ...(checksum ? [checksum.algorithm] : [])])];
+  const target = await begun(deps, appender, upload);
   let appended: AppendedBytes;
   try {
-    appended = await appender.append(upload.storage_key, offset, body, {
+    appended = await appender.append(target, offset, body, {
       maxSize: upload.file_size,
       keepPartial: !checksum,
       digests,
@@ -121,18 +154,26 @@ export async function appendBytes(deps: AppContext, appender: Appender, s: Appen
           throw new IntakeError('verification_failed', `The ${checksum.algorithm} checksum of the request's bytes does not match Upload-Checksum; nothing was kept.`, { reason: 'chunk_checksum_mismatch' });
         }
         const open = await deps.store.uploads.transition(upload.id, OPEN, { status: 'uploading', updated_at: deps.clock.now().toISOString() });
-        if (!open) throw conflict('The upload was completed or closed while the bytes were arriving.', { status: 'closed' });
+        if (!open) throw closedMeanwhile();
       },
     });
   } catch (err) {
     if (err instanceof OffsetMismatchError) throw conflict(`Upload-Offset ${offset} does not match the ${err.actual} bytes received.`, { reason: 'offset_mismatch', offset: err.actual });
+    if (err instanceof MultipartNotFoundError) throw closedMeanwhile();
     throw writeFailure(deps, err, () => new IntakeError('file_too_large', `The upload is ${upload.file_size} bytes; this request carries more.`, { max_size: upload.file_size }));
   }
-  if (appended.size < upload.file_size || lengthDeferred(s)) return { offset: appended.size, completed: null };
+  if (appended.size < upload.file_size || lengthDeferred(s) || isPartial(s)) return { offset: appended.size, completed: null };
+  let object: ObjectInfo;
+  try {
+    object = await appender.finish(target, appended);
+  } catch (err) {
+    throw err instanceof MultipartNotFoundError ? closedMeanwhile() : writeFailure(deps, err, () => closedMeanwhile());
+  }
   // Hashed on the way when this one request carried every byte; else verification reads the file once.
   await deps.store.uploads.update(upload.id, {
+    multipart_id: null,
     received_size: appended.size,
-    received_etag: appended.etag,
+    received_etag: object.etag,
     received_sha256: whole ? appended.digests.sha256!.toString('hex') : null,
   });
   const completed = await completeUpload(deps, { namespaceId: upload.namespace_id }, upload.id);

@@ -65,7 +65,7 @@ export async function createImport(deps: AppContext, tenant: Tenant, input: Impo
   await mapAliasConflict(fields, () =>
     deps.store.transaction(async (r) => {
       await insertSessionRows(r, namespace, row, fields);
-      await r.transfers.insert({ upload_id: id, tus_metadata: null, length_deferred: 0, source_url: url.toString() });
+      await r.transfers.insert({ upload_id: id, tus_metadata: null, length_deferred: 0, source_url: url.toString(), concat: null });
       await deps.jobs.enqueue(r, { name: 'upload.import', payload: { uploadId: id } });
     }),
   );
