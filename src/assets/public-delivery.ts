@@ -9,6 +9,7 @@ import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { AppContext } from '../core/context.js';
+import { FOLDER_SOURCES } from './playback.js';
 import { renditionFilename } from './views.js';
 
 type Deps = Pick<AppContext, 'store' | 'storage' | 'clock' | 'config'>;
@@ -19,7 +20,7 @@ export async function publicDeliveryUrl(deps: Deps, namespaceId: string, alias: 
   const asset = await deps.store.assets.findByAlias(namespaceId, alias);
   if (!asset || !asset.storage_key || !asset.mimetype || asset.status === 'pending' || asset.status === 'failed') throw notFound('Asset');
   const sources = await deps.store.assets.listSources(asset.id);
-  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label && s.label !== 'hls');
+  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label && !(FOLDER_SOURCES as readonly string[]).includes(s.label));
   if (chosen === undefined) throw notFound('Source');
   const key = chosen ? chosen.storage_key : asset.storage_key;
   const mimetype = chosen ? chosen.mimetype : asset.mimetype;

@@ -2,6 +2,7 @@
  * What renditions a source gets, and the ffmpeg arguments that make them. Pure: the
  * processing job runs them, the benchmark runs the very same arguments directly.
  */
+import { spriteOutputArgs, storyboardFilter, type StoryboardPlan } from './storyboard.js';
 
 export interface VideoRung {
   label: string;
@@ -30,11 +31,14 @@ function hlsOptions(dir: string): string {
  * With `hlsDir`, the same run also writes HLS: each rung's one encode goes both to its MP4
  * and (video only) to `<hlsDir>/<label>/` through the tee muxer, keyframes forced on the
  * segment grid, and the audio once more to `<hlsDir>/audio/` (the audio-only group).
+ * With `storyboard`, one more branch of the same decode makes its sprite (media/storyboard.ts).
  */
-export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean, hlsDir?: string): string[] {
-  const splits = rungs.map((_, i) => `[s${i}]`).join('');
-  const scales = rungs.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`).join(';');
-  const args = ['-filter_complex', `[0:v:0]split=${rungs.length}${splits};${scales}`];
+export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean, hlsDir?: string, storyboard?: { plan: StoryboardPlan; file: string }): string[] {
+  const branches = rungs.length + (storyboard ? 1 : 0);
+  const splits = Array.from({ length: branches }, (_, i) => `[s${i}]`).join('');
+  const filters = rungs.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`);
+  if (storyboard) filters.push(storyboardFilter(`[s${rungs.length}]`, '[sb]', storyboard.plan));
+  const args = ['-filter_complex', `[0:v:0]split=${branches}${splits};${filters.join(';')}`];
   rungs.forEach((r, i) => {
     args.push('-map', `[v${i}]`);
     if (hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ac', '2');
@@ -51,6 +55,7 @@ export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean, hlsDir?: 
       return [`-${k}`, v];
     }), `${hlsDir}/audio/index.m3u8`);
   }
+  if (storyboard) args.push(...spriteOutputArgs('[sb]', storyboard.file));
   return args;
 }
 
