@@ -57,7 +57,7 @@ export interface DeliveryResult {
   transformRatio: number;
 }
 
-export async function benchDelivery(cleanup: Cleanup, runs = 3): Promise<DeliveryResult> {
+export async function benchDelivery(cleanup: Cleanup, runs = 5): Promise<DeliveryResult> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'intake-bench-delivery-'));
   try {
     const clip = path.join(dir, 'clip.mp4');
