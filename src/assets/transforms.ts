@@ -102,10 +102,12 @@ export class Transforms {
     const spec = renderSpecOf(t, format);
     const key = `${asset.namespace_id}/${asset.id}/t/${spec.name}.${format}`;
     let rendered = false;
-    if (!(await this.deps.store.derivatives.find(key))) {
+    // A cached one (the common case) costs one read of its row.
+    let row = await this.deps.store.derivatives.find(key);
+    if (!row) {
       rendered = await this.once(key, () => this.withSlot(asset.namespace_id, () => this.make(asset, t, format, key)));
+      row = await this.deps.store.derivatives.find(key);
     }
-    const row = await this.deps.store.derivatives.find(key);
     // Deleted while it rendered: its files went with it.
     if (!row) throw notFound('Asset');
     return { body: await this.deps.storage.read(key), size: row.size, mimetype: row.mimetype, etag: `"${spec.name}"`, variesByAccept: t.format === 'auto', rendered };
