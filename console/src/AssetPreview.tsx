@@ -1,7 +1,7 @@
 /**
  * What an asset looks like, at the top of its details panel: an image's preview, a video's
  * player (on its HLS stream once it has one, else its tallest MP4 rendition), an audio
- * player. The frame's background is the asset's dominant colour while the media loads.
+ * player.
  */
 import { sourceOf, type Asset, type Source } from './api';
 import { HlsVideo } from './HlsVideo';
@@ -15,22 +15,21 @@ function playable(a: Asset): Source | undefined {
 
 export function AssetPreview(props: { asset: Asset }) {
   const a = props.asset;
-  const tint = a.placeholder ? { backgroundColor: a.placeholder.color } : undefined;
   if (a.kind === 'image') {
     const s = sourceOf(a, 'preview') ?? sourceOf(a, 'thumbnail');
-    return <div class="preview-frame" style={tint}>{s ? <img class="preview" src={s.url} alt={a.filename} data-label={s.label} /> : <p class="empty">No preview yet ({a.status}).</p>}</div>;
+    return <div class="preview-frame">{s ? <img class="preview" src={s.url} alt={a.filename} data-label={s.label} /> : <p class="empty">No preview yet ({a.status}).</p>}</div>;
   }
   if (a.kind === 'video') {
     const s = playable(a);
     const poster = sourceOf(a, 'poster');
     if (a.playback.hls) {
       return (
-        <div class="preview-frame player" style={tint}>
+        <div class="preview-frame player">
           <HlsVideo key={a.id} hls={a.playback.hls} fallback={s?.url} poster={poster?.url} />
         </div>
       );
     }
-    return <div class="preview-frame" style={tint}>{s ? <video class="preview" controls preload="none" src={s.url} poster={poster?.url} data-label={s.label} /> : <p class="empty">No video yet ({a.status}).</p>}</div>;
+    return <div class="preview-frame">{s ? <video class="preview" controls preload="none" src={s.url} poster={poster?.url} data-label={s.label} /> : <p class="empty">No video yet ({a.status}).</p>}</div>;
   }
   if (a.kind === 'audio') {
     const s = sourceOf(a, 'audio') ?? sourceOf(a, 'original');

@@ -14,6 +14,9 @@ export interface Levels {
 
 export function HlsVideo(props: { hls: string; fallback?: string; poster?: string; label?: string }) {
   const ref = useRef<HTMLVideoElement>(null);
+  // The list is polled while uploads process, and each poll signs the links anew: the player
+  // keeps the ones it started with instead of starting over on every fresh token.
+  const [source] = useState({ hls: props.hls, fallback: props.fallback });
   const [levels, setLevels] = useState<Levels | null>(null);
   const [engine, setEngine] = useState<'hls.js' | 'native' | 'mp4' | null>(null);
 
@@ -25,7 +28,7 @@ export function HlsVideo(props: { hls: string; fallback?: string; poster?: strin
       if (cancelled) return;
       if (!Hls.isSupported()) {
         const native = video.canPlayType('application/vnd.apple.mpegurl') !== '';
-        video.src = native ? props.hls : (props.fallback ?? '');
+        video.src = native ? source.hls : (source.fallback ?? '');
         setEngine(native ? 'native' : 'mp4');
         return;
       }
@@ -33,7 +36,7 @@ export function HlsVideo(props: { hls: string; fallback?: string; poster?: strin
       const show = () => setLevels({ heights: hls.levels.map((l) => l.height).sort((a, b) => b - a), current: hls.currentLevel >= 0 ? (hls.levels[hls.currentLevel]?.height ?? null) : null });
       hls.on(Hls.Events.MANIFEST_PARSED, show);
       hls.on(Hls.Events.LEVEL_SWITCHED, show);
-      hls.loadSource(props.hls);
+      hls.loadSource(source.hls);
       hls.attachMedia(video);
       setEngine('hls.js');
       destroy = () => hls.destroy();
@@ -42,7 +45,7 @@ export function HlsVideo(props: { hls: string; fallback?: string; poster?: strin
       cancelled = true;
       destroy();
     };
-  }, [props.hls, props.fallback]);
+  }, [source]);
 
   return (
     <>

@@ -71,6 +71,7 @@ describe('console playback', () => {
     assert.deepEqual(await naturalSize(page, `[data-details="${asset.id}"] [data-testid=transformed]`), { width: 160, height: 120 });
 
     await page.evaluate(() => document.querySelector('video').pause());
+    await details.evaluate((el: { scrollTop: number }) => (el.scrollTop = 0));
     await f.b.screenshot(page, 'console-playback');
     assert.deepEqual(w.problems, []);
   });
