@@ -11,11 +11,7 @@ import { addSeconds } from '../lib/clock.js';
 import { forbidden, notFound } from '../lib/errors.js';
 import type { PathTokens } from '../lib/path-token.js';
 import type { AppContext } from '../core/context.js';
-import { HLS_MIMETYPE, STORYBOARD_MIMETYPE } from './process-asset.js';
-
-/** The sources that stand for a folder of files: served under a signed path, never as one download. */
-export const FOLDER_SOURCES = ['hls', 'storyboard'] as const;
-export type FolderSource = (typeof FOLDER_SOURCES)[number];
+import { FOLDER_FILE_TYPES, type FolderSource } from './rendition-folders.js';
 
 /** The files a folder may hold: HLS init and media segments, rung and audio playlists, the master; the storyboard's VTT and sprite. */
 const FILES: Record<FolderSource, RegExp> = {
@@ -23,7 +19,7 @@ const FILES: Record<FolderSource, RegExp> = {
   storyboard: /^(?:storyboard\.vtt|sprite\.jpg)$/,
 };
 
-const TYPES: Record<string, string> = { m3u8: HLS_MIMETYPE, m4s: 'video/iso.segment', mp4: 'video/mp4', vtt: `${STORYBOARD_MIMETYPE}; charset=utf-8`, jpg: 'image/jpeg' };
+const TYPES: Record<string, string> = { ...FOLDER_FILE_TYPES, vtt: `${FOLDER_FILE_TYPES.vtt}; charset=utf-8` };
 
 /** The signed URL of `file` in an asset's folder, living until `expiresAt`. */
 function folderUrl(tokens: PathTokens, folder: FolderSource, assetId: string, expiresAt: Date, file: string): string {

@@ -20,13 +20,14 @@ import { PermanentJobError } from '../jobs/catalogue.js';
 import { newId } from '../lib/ids.js';
 import { probeAv, ProbeError, probeStill } from '../media/ffprobe.js';
 import { demuxerFor, MediaError, runFfmpeg, type RunOptions } from '../media/ffmpeg.js';
-import { filesUnder, writeMasterPlaylist } from '../media/hls.js';
+import { writeMasterPlaylist } from '../media/hls.js';
 import { makeImageRenditions, renderImage, type Placeholder } from '../media/image-renditions.js';
 import { audioArgs, ladderFor, posterArgs, posterSeeks, videoLadderArgs } from '../media/renditions.js';
 import { SPRITE_NAME, storyboardPlan, VTT_NAME, writeStoryboardVtt } from '../media/storyboard.js';
 import { ObjectTooLargeError } from '../storage/object-storage.js';
 import type { AppContext } from '../core/context.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
+import { FOLDER_SOURCES, HLS_MIMETYPE, STORYBOARD_MIMETYPE, storeFolder, type Folder } from './rendition-folders.js';
 
 interface Output {
   label: string;
@@ -130,19 +131,6 @@ interface Rendered {
   folders?: Folder[];
 }
 
-/** A folder stored under `<ns>/<asset>/<label>/`, recorded as one source: its main file's key, every file's bytes. */
-interface Folder {
-  label: 'hls' | 'storyboard';
-  dir: string;
-  main: string;
-  mimetype: string;
-}
-
-/** The HLS source's mimetype; its storage key is the master playlist's, its size every file's. */
-export const HLS_MIMETYPE = 'application/vnd.apple.mpegurl';
-/** The storyboard source's mimetype: its key is the VTT's, its size the VTT's and the sprite's. */
-export const STORYBOARD_MIMETYPE = 'text/vtt';
-
 /** The limits every image render of a job runs under (transforms use the same). */
 export function imageRenderOptions(deps: AppContext, signal?: AbortSignal) {
   return { maxPixels: deps.config.media.maxImagePixels, memoryMb: RENDITION_MEMORY_FACTOR * deps.config.media.imageMemoryMb, cpuMs: deps.config.media.imageTimeoutMs, signal, heifConvert: deps.config.media.heifConvertPath };
@@ -236,24 +224,6 @@ function progressReporter(deps: AppContext, uploadId: string): (percent: number)
   };
 }
 
-const FILE_TYPES: Record<string, string> = { m3u8: HLS_MIMETYPE, m4s: 'video/iso.segment', mp4: 'video/mp4', vtt: STORYBOARD_MIMETYPE, jpg: 'image/jpeg' };
-
-/**
- * Writes a folder's files under `<ns>/<asset>/<label>/` (fixed keys: a retry overwrites) and
- * returns the one source that stands for them: the main file's key, every file's bytes.
- */
-async function storeFolder(deps: AppContext, asset: AssetRow, folder: Folder): Promise<Output & { storedKey: string }> {
-  const prefix = `${asset.namespace_id}/${asset.id}/${folder.label}/`;
-  let size = 0;
-  for (const rel of await filesUnder(folder.dir)) {
-    const file = path.join(folder.dir, rel);
-    const bytes = await sizeOf(file);
-    await deps.storage.write(prefix + rel.split(path.sep).join('/'), createReadStream(file), { maxSize: bytes, contentType: FILE_TYPES[path.extname(rel).slice(1)] ?? 'application/octet-stream' });
-    size += bytes;
-  }
-  return { label: folder.label, file: path.join(folder.dir, folder.main), mimetype: folder.mimetype, width: null, height: null, duration: asset.duration, bitrate: null, size, storedKey: prefix + folder.main };
-}
-
 async function store(deps: AppContext, asset: AssetRow, made: Array<Output & { storedKey?: string }>, placeholder: Placeholder | null): Promise<void> {
   const ours = (key: string) => key.startsWith(`${asset.namespace_id}/${asset.id}/`);
   // A label a source attached from another upload holds (its own poster, say) is not made again.
@@ -301,7 +271,7 @@ async function store(deps: AppContext, asset: AssetRow, made: Array<Output & { s
   // Deleted while it was being processed: its renditions must not outlive it.
   if (!recorded) {
     for (const key of keys) await deps.storage.delete(key);
-    for (const folder of ['hls', 'storyboard']) await deps.storage.deletePrefix(`${asset.namespace_id}/${asset.id}/${folder}/`);
+    for (const folder of FOLDER_SOURCES) await deps.storage.deletePrefix(`${asset.namespace_id}/${asset.id}/${folder}/`);
   }
 }
 

@@ -9,7 +9,7 @@ import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { AppContext } from '../core/context.js';
-import { FOLDER_SOURCES } from './playback.js';
+import { FOLDER_SOURCES } from './rendition-folders.js';
 import { renditionFilename } from './views.js';
 
 type Deps = Pick<AppContext, 'store' | 'storage' | 'clock' | 'config'>;

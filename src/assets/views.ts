@@ -7,7 +7,8 @@ import { addSeconds, type Clock } from '../lib/clock.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { PathTokens } from '../lib/path-token.js';
-import { FOLDER_SOURCES, hlsUrl, storyboardUrls } from './playback.js';
+import { hlsUrl, storyboardUrls } from './playback.js';
+import { FOLDER_SOURCES } from './rendition-folders.js';
 
 const Str = Type.String();
 const Int = Type.Integer();

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { publicHlsUrl, readPlaybackFile, type FolderSource } from '../../assets/playback.js';
+import { publicHlsUrl, readPlaybackFile } from '../../assets/playback.js';
+import type { FolderSource } from '../../assets/rendition-folders.js';
 import type { AppContext } from '../../core/context.js';
 import type { PathTokens } from '../../lib/path-token.js';
 import { errors } from '../responses.js';
