@@ -111,7 +111,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     return;
   }
   if (process.argv[2] === 'delivery') {
-    process.stdout.write(`\nLoad average (1 min): ${os.loadavg()[0]!.toFixed(2)}\n${deliverySummary(await benchDelivery())}\n`);
+    process.stdout.write(`\nLoad average (1 min): ${os.loadavg()[0]!.toFixed(2)}\n${deliverySummary(await benchDelivery(cleanup))}\n`);
     return;
   }
   if (process.argv.includes('hostile')) return hostileOnly(cleanup);

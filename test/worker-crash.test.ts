@@ -72,8 +72,8 @@ it('a worker killed mid-transcode and a new one started: ready, one set of rendi
   const labels = asset.sources.map((s: any) => s.label).sort();
   assert.deepEqual(labels, ['360p', '480p', '720p', 'original', 'poster'], 'exactly one set');
   const stored = (await fs.readdir(path.join(cluster.dir, 'storage', 'objects', namespaceId, assetId))).sort();
-  // The HLS folder (hls/: a playlist and segments per rung) is one more entry, made in the same run.
-  assert.deepEqual(stored, ['360p.mp4', '480p.mp4', '720p.mp4', 'hls', 'poster.jpg']);
+  // The HLS folder (hls/: a playlist and segments per rung) and the storyboard are two more entries, made in the same run.
+  assert.deepEqual(stored, ['360p.mp4', '480p.mp4', '720p.mp4', 'hls', 'poster.jpg', 'storyboard']);
   const hd = await probeBytes(await download(asset.sources.find((s: any) => s.label === '720p').url));
   assert.ok(Math.abs(hd.duration - 6) < 0.3, `the 720p rendition is whole (${hd.duration} s)`);
   assert.deepEqual(await fs.readdir(path.join(cluster.dir, 'work')).catch(() => []), [], 'no scratch files');

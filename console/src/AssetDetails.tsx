@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { Asset, IntakeClient } from './api';
 import { AssetPreview } from './AssetPreview';
+import { Placeholder } from './Placeholder';
+import { Transforms } from './Transforms';
 import { bytes, seconds, when } from './format';
 
 function Fact(props: { name: string; value: string | number | null | undefined }) {
@@ -108,6 +110,31 @@ export function AssetDetails(props: { client: IntakeClient; asset: Asset; onClos
         <Fact name="Created" value={when(a.created_at)} />
         <Fact name="Updated" value={when(a.updated_at)} />
       </dl>
+      {a.placeholder && (
+        <>
+          <h4>Placeholder</h4>
+          <Placeholder thumbhash={a.placeholder.thumbhash} color={a.placeholder.color} />
+        </>
+      )}
+      {(a.playback.hls || a.playback.storyboard) && (
+        <p class="playback-links">
+          {a.playback.hls && (
+            <a href={a.playback.hls} target="_blank" rel="noopener noreferrer">
+              HLS master playlist
+            </a>
+          )}
+          {a.playback.storyboard && (
+            <>
+              {' · '}
+              <a href={a.playback.storyboard.image} target="_blank" rel="noopener noreferrer" data-testid="storyboard">
+                storyboard
+              </a>{' '}
+              (<a href={a.playback.storyboard.vtt} target="_blank" rel="noopener noreferrer">VTT</a>)
+            </>
+          )}
+        </p>
+      )}
+      {a.status === 'ready' && (a.kind === 'image' || a.kind === 'video') && <Transforms client={props.client} asset={a} onError={props.onError} />}
       <h4>Sources</h4>
       <div class="table-wrap">
       <table class="sources">

@@ -1,9 +1,10 @@
 /**
  * What an asset looks like, at the top of its details panel: an image's preview, a video's
- * player, an audio player. One component on purpose: a richer player (HLS renditions) takes
- * this place without touching the panel around it.
+ * player (on its HLS stream once it has one, else its tallest MP4 rendition), an audio
+ * player.
  */
 import { sourceOf, type Asset, type Source } from './api';
+import { HlsVideo } from './HlsVideo';
 
 /** The video rendition a player should show: the tallest MP4 rendition, else the original. */
 function playable(a: Asset): Source | undefined {
@@ -21,6 +22,13 @@ export function AssetPreview(props: { asset: Asset }) {
   if (a.kind === 'video') {
     const s = playable(a);
     const poster = sourceOf(a, 'poster');
+    if (a.playback.hls) {
+      return (
+        <div class="preview-frame player">
+          <HlsVideo key={a.id} hls={a.playback.hls} fallback={s?.url} poster={poster?.url} />
+        </div>
+      );
+    }
     return <div class="preview-frame">{s ? <video class="preview" controls preload="none" src={s.url} poster={poster?.url} data-label={s.label} /> : <p class="empty">No video yet ({a.status}).</p>}</div>;
   }
   if (a.kind === 'audio') {

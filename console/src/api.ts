@@ -3,7 +3,7 @@
  * (clients/sdk): the key from the tab's session storage goes in the Authorization header,
  * never in a URL.
  */
-import { createIntakeClient, IntakeError, type ApiData, type Asset, type IntakeClient } from '@intake/sdk';
+import { createIntakeClient, IntakeError, type ApiData, type ApiQuery, type Asset, type IntakeClient } from '@intake/sdk';
 
 export type { Asset, IntakeClient };
 export type Source = Asset['sources'][number];
@@ -11,6 +11,7 @@ export type Usage = ApiData<'/v1/usage', 'get', 200>;
 export type Namespace = ApiData<'/v1/namespaces', 'get', 200>[number];
 export type Key = ApiData<'/v1/keys', 'get', 200>[number];
 export type CreatedKey = ApiData<'/v1/keys', 'post', 201>;
+export type TransformQuery = NonNullable<ApiQuery<'/v1/assets/{id}/url', 'get'>>;
 
 export function clientFor(apiKey: string): IntakeClient {
   return createIntakeClient({ baseUrl: location.origin, apiKey });
@@ -75,4 +76,10 @@ export async function identify(client: IntakeClient, key: string): Promise<{ rol
     if (err instanceof IntakeError && err.status === 403) return second();
     throw err;
   }
+}
+
+/** A signed URL of the asset rendered at another size or format (`GET /v1/assets/{id}/url`). */
+export async function transformUrl(client: IntakeClient, assetId: string, query: TransformQuery): Promise<{ url: string; expires_at: string }> {
+  const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)) as TransformQuery;
+  return dataOf(await client.raw.GET('/v1/assets/{id}/url', { params: { path: { id: assetId }, query: defined } })).data as { url: string; expires_at: string };
 }

@@ -1,8 +1,9 @@
 /**
- * HLS playback without the API key: `/hls/{asset}/{expires}.{sig}/master.m3u8`. The
- * playlists' URIs are relative, so every rung playlist, init segment and media segment a
- * player asks for sits under the same token and stops working with it (403). Public
- * namespaces also get `/p/{ns}/{alias}/hls/master.m3u8`: a redirect to a fresh token.
+ * Playback without the API key: a video's HLS folder under `/hls/{asset}/{expires}.{sig}/`
+ * and its storyboard under `/storyboard/{asset}/{expires}.{sig}/`. Playlists and the VTT
+ * name their files relatively, so every rung playlist, segment and sprite a player asks for
+ * sits under the same token and stops working with it (403). Public namespaces also get
+ * `/p/{ns}/{alias}/hls/master.m3u8`: a redirect to a fresh token.
  */
 import type { Readable } from 'node:stream';
 import type { AssetRow } from '../db/schema.js';
@@ -10,19 +11,32 @@ import { addSeconds } from '../lib/clock.js';
 import { forbidden, notFound } from '../lib/errors.js';
 import type { PathTokens } from '../lib/path-token.js';
 import type { AppContext } from '../core/context.js';
-import { HLS_MIMETYPE } from './process-asset.js';
+import { FOLDER_FILE_TYPES, type FolderSource } from './rendition-folders.js';
 
-/** A file of an asset's HLS folder: init and media segments, rung and audio playlists, the master. */
-const HLS_PATH = /^(?:master\.m3u8|[a-z0-9]{1,16}\/(?:index\.m3u8|init\.mp4|seg\d{5}\.m4s))$/;
+/** The files a folder may hold: HLS init and media segments, rung and audio playlists, the master; the storyboard's VTT and sprite. */
+const FILES: Record<FolderSource, RegExp> = {
+  hls: /^(?:master\.m3u8|[a-z0-9]{1,16}\/(?:index\.m3u8|init\.mp4|seg\d{5}\.m4s))$/,
+  storyboard: /^(?:storyboard\.vtt|sprite\.jpg)$/,
+};
 
-const TYPES: Record<string, string> = { m3u8: HLS_MIMETYPE, m4s: 'video/iso.segment', mp4: 'video/mp4' };
+const TYPES: Record<string, string> = { ...FOLDER_FILE_TYPES, vtt: `${FOLDER_FILE_TYPES.vtt}; charset=utf-8` };
+
+/** The signed URL of `file` in an asset's folder, living until `expiresAt`. */
+function folderUrl(tokens: PathTokens, folder: FolderSource, assetId: string, expiresAt: Date, file: string): string {
+  return `${tokens.baseUrl}/${folder}/${assetId}/${tokens.token(`${folder}:${assetId}`, expiresAt)}/${file}`;
+}
 
 /** The signed master playlist URL of an asset that has HLS, living until `expiresAt`. */
 export function hlsUrl(tokens: PathTokens, assetId: string, expiresAt: Date): string {
-  return `${tokens.baseUrl}/hls/${assetId}/${tokens.token(`hls:${assetId}`, expiresAt)}/master.m3u8`;
+  return folderUrl(tokens, 'hls', assetId, expiresAt, 'master.m3u8');
 }
 
-export interface HlsFile {
+/** The signed storyboard VTT and sprite of an asset that has one; the VTT's tiles point at that same sprite URL. */
+export function storyboardUrls(tokens: PathTokens, assetId: string, expiresAt: Date): { vtt: string; image: string } {
+  return { vtt: folderUrl(tokens, 'storyboard', assetId, expiresAt, 'storyboard.vtt'), image: folderUrl(tokens, 'storyboard', assetId, expiresAt, 'sprite.jpg') };
+}
+
+export interface PlaybackFile {
   body: Readable;
   size: number;
   mimetype: string;
@@ -30,23 +44,23 @@ export interface HlsFile {
   maxAge: number;
 }
 
-/** One file of the HLS folder, if the token opens this asset's and is still valid. */
-export async function readHlsFile(deps: Pick<AppContext, 'store' | 'storage' | 'clock'>, tokens: PathTokens, assetId: string, token: string, file: string): Promise<HlsFile> {
-  const verdict = tokens.verify(`hls:${assetId}`, token, deps.clock.now().getTime());
+/** One file of an asset's folder, if the token opens this asset's folder and is still valid. */
+export async function readPlaybackFile(deps: Pick<AppContext, 'store' | 'storage' | 'clock'>, tokens: PathTokens, folder: FolderSource, assetId: string, token: string, file: string): Promise<PlaybackFile> {
+  const verdict = tokens.verify(`${folder}:${assetId}`, token, deps.clock.now().getTime());
   if (verdict === 'bad_signature') throw forbidden('This playback URL is not one this API signed.', { reason: 'bad_signature' });
   if (verdict === 'expired') throw forbidden('This playback URL has expired.', { reason: 'link_expired' });
-  if (!HLS_PATH.test(file)) throw notFound('File');
+  if (!FILES[folder].test(file)) throw notFound('File');
   const asset = await deps.store.assets.findById(assetId);
-  if (!asset || !(await hasHls(deps, asset))) throw notFound('Asset');
-  const key = `${asset.namespace_id}/${asset.id}/hls/${file}`;
+  if (!asset || !(await hasFolder(deps, asset, folder))) throw notFound('Asset');
+  const key = `${asset.namespace_id}/${asset.id}/${folder}/${file}`;
   const info = await deps.storage.head(key);
   if (!info) throw notFound('File');
   const expires = Number(token.split('.')[0]);
   return { body: await deps.storage.read(key), size: info.size, mimetype: TYPES[file.split('.').pop()!]!, maxAge: Math.max(0, expires - Math.floor(deps.clock.now().getTime() / 1000)) };
 }
 
-async function hasHls(deps: Pick<AppContext, 'store'>, asset: AssetRow): Promise<boolean> {
-  return (await deps.store.assets.listSources(asset.id)).some((s) => s.label === 'hls' && !s.blob_id);
+async function hasFolder(deps: Pick<AppContext, 'store'>, asset: AssetRow, folder: FolderSource): Promise<boolean> {
+  return (await deps.store.assets.listSources(asset.id)).some((s) => s.label === folder && !s.blob_id);
 }
 
 /** GET /p/{ns}/{alias}/hls/master.m3u8: a fresh signed master URL of a public namespace's video. */
@@ -54,6 +68,6 @@ export async function publicHlsUrl(deps: Pick<AppContext, 'store' | 'clock' | 'c
   const namespace = await deps.store.namespaces.find(namespaceId);
   if (!namespace || namespace.public_delivery !== 1) throw notFound('Asset');
   const asset = await deps.store.assets.findByAlias(namespaceId, alias);
-  if (!asset || asset.status !== 'ready' || !(await hasHls(deps, asset))) throw notFound('Asset');
+  if (!asset || asset.status !== 'ready' || !(await hasFolder(deps, asset, 'hls'))) throw notFound('Asset');
   return hlsUrl(tokens, asset.id, addSeconds(deps.clock.now(), deps.config.delivery.linkSeconds));
 }

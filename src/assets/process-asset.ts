@@ -20,12 +20,14 @@ import { PermanentJobError } from '../jobs/catalogue.js';
 import { newId } from '../lib/ids.js';
 import { probeAv, ProbeError, probeStill } from '../media/ffprobe.js';
 import { demuxerFor, MediaError, runFfmpeg, type RunOptions } from '../media/ffmpeg.js';
-import { filesUnder, writeMasterPlaylist } from '../media/hls.js';
+import { writeMasterPlaylist } from '../media/hls.js';
 import { makeImageRenditions, renderImage, type Placeholder } from '../media/image-renditions.js';
 import { audioArgs, ladderFor, posterArgs, posterSeeks, videoLadderArgs } from '../media/renditions.js';
+import { SPRITE_NAME, storyboardPlan, VTT_NAME, writeStoryboardVtt } from '../media/storyboard.js';
 import { ObjectTooLargeError } from '../storage/object-storage.js';
 import type { AppContext } from '../core/context.js';
 import { assetData, emitEvent, uploadData } from '../webhooks/events.js';
+import { FOLDER_SOURCES, HLS_MIMETYPE, STORYBOARD_MIMETYPE, storeFolder, type Folder } from './rendition-folders.js';
 
 interface Output {
   label: string;
@@ -58,8 +60,8 @@ export async function processAsset(deps: AppContext, assetId: string, ctx: JobCo
   await fs.mkdir(dir, { recursive: true });
   try {
     const input = await localInput(deps, asset, dir);
-    const { outputs, placeholder, hlsDir } = await render(deps, asset, input, dir, ctx);
-    if (hlsDir) outputs.push(await storeHls(deps, asset, hlsDir));
+    const { outputs, placeholder, folders = [] } = await render(deps, asset, input, dir, ctx);
+    for (const folder of folders) outputs.push(await storeFolder(deps, asset, folder));
     await store(deps, asset, outputs, placeholder);
   } catch (err) {
     // Deleted meanwhile: its original went with it, so ffmpeg, sharp or the download failed
@@ -125,12 +127,9 @@ const RENDITION_MEMORY_FACTOR = 4;
 interface Rendered {
   outputs: Output[];
   placeholder: Placeholder | null;
-  /** A video's HLS folder (master.m3u8, a folder per rung, audio/), stored as one `hls` source. */
-  hlsDir?: string;
+  /** A video's folders of many files (HLS, storyboard), each stored as one source. */
+  folders?: Folder[];
 }
-
-/** The HLS source's mimetype; its storage key is the master playlist's, its size every file's. */
-export const HLS_MIMETYPE = 'application/vnd.apple.mpegurl';
 
 /** The limits every image render of a job runs under (transforms use the same). */
 export function imageRenderOptions(deps: AppContext, signal?: AbortSignal) {
@@ -158,7 +157,11 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
   const rungs = ladderFor(asset.height, deps.config.media.videoLadder).map((h) => ({ label: `${h}p`, height: h, file: path.join(dir, `${h}p.mp4`) }));
   const hlsDir = path.join(dir, 'hls');
   for (const sub of [...rungs.map((r) => r.label), 'audio']) await fs.mkdir(path.join(hlsDir, sub), { recursive: true });
-  await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio, hlsDir), onProgress: (f) => progress(f * 85) });
+  const plan = storyboardPlan(asset.duration ?? av.duration);
+  const boardDir = path.join(dir, 'storyboard');
+  await fs.mkdir(boardDir);
+  const storyboard = plan ? { plan, file: path.join(boardDir, SPRITE_NAME) } : undefined;
+  await runFfmpeg(deps.config.media.ffmpegPath, { ...base, outputArgs: videoLadderArgs(rungs, av.hasAudio, hlsDir, storyboard), onProgress: (f) => progress(f * 85) });
   const poster = path.join(dir, 'poster.jpg');
   await makePoster(deps, { ...base, duration: null }, poster, asset.duration);
   const { placeholder } = await renderImage(poster, dir, { specs: [], placeholder: true }, imageRenderOptions(deps, ctx.signal));
@@ -167,7 +170,10 @@ async function render(deps: AppContext, asset: AssetRow, input: string, dir: str
   for (const r of rungs) outputs.push(await probed(deps, r.label, r.file, 'video/mp4'));
   outputs.push(await probed(deps, 'poster', poster, 'image/jpeg'));
   await writeMasterPlaylist(hlsDir, outputs.filter((o) => o.mimetype === 'video/mp4').map((o) => ({ label: o.label, width: o.width ?? 0, height: o.height ?? 0 })), av.hasAudio);
-  return { outputs, placeholder, hlsDir };
+  const folders: Folder[] = [{ label: 'hls', dir: hlsDir, main: 'master.m3u8', mimetype: HLS_MIMETYPE }];
+  // A sprite ffmpeg could not make (no frame at its times) costs the video its scrubbing previews, nothing more.
+  if (plan && (await writeStoryboardVtt(deps.config.media.ffprobePath, boardDir, plan))) folders.push({ label: 'storyboard', dir: boardDir, main: VTT_NAME, mimetype: STORYBOARD_MIMETYPE });
+  return { outputs, placeholder, folders };
 }
 
 /**
@@ -218,23 +224,7 @@ function progressReporter(deps: AppContext, uploadId: string): (percent: number)
   };
 }
 
-/**
- * Writes the HLS files under `<ns>/<asset>/hls/` (fixed keys: a retry overwrites) and
- * returns the one source that stands for them: the master playlist's key, every file's bytes.
- */
-async function storeHls(deps: AppContext, asset: AssetRow, hlsDir: string): Promise<Output & { stored: true }> {
-  let size = 0;
-  for (const rel of await filesUnder(hlsDir)) {
-    const file = path.join(hlsDir, rel);
-    const bytes = await sizeOf(file);
-    const type = rel.endsWith('.m3u8') ? HLS_MIMETYPE : rel.endsWith('.m4s') ? 'video/iso.segment' : 'video/mp4';
-    await deps.storage.write(`${asset.namespace_id}/${asset.id}/hls/${rel.split(path.sep).join('/')}`, createReadStream(file), { maxSize: bytes, contentType: type });
-    size += bytes;
-  }
-  return { label: 'hls', file: path.join(hlsDir, 'master.m3u8'), mimetype: HLS_MIMETYPE, width: null, height: null, duration: asset.duration, bitrate: null, size, stored: true };
-}
-
-async function store(deps: AppContext, asset: AssetRow, made: Array<Output & { stored?: true }>, placeholder: Placeholder | null): Promise<void> {
+async function store(deps: AppContext, asset: AssetRow, made: Array<Output & { storedKey?: string }>, placeholder: Placeholder | null): Promise<void> {
   const ours = (key: string) => key.startsWith(`${asset.namespace_id}/${asset.id}/`);
   // A label a source attached from another upload holds (its own poster, say) is not made again.
   const attached = new Set((await deps.store.assets.listSources(asset.id)).filter((src) => !ours(src.storage_key)).map((src) => src.label));
@@ -242,8 +232,8 @@ async function store(deps: AppContext, asset: AssetRow, made: Array<Output & { s
   await deps.store.uploads.transition(asset.upload_id, ['processing'], { status: 'storing', progress: 90, updated_at: deps.clock.now().toISOString() });
   const keys: string[] = [];
   for (const o of outputs) {
-    if (o.stored) {
-      keys.push(`${asset.namespace_id}/${asset.id}/hls/master.m3u8`);
+    if (o.storedKey) {
+      keys.push(o.storedKey);
       continue;
     }
     const key = `${asset.namespace_id}/${asset.id}/${o.label}${path.extname(o.file)}`;
@@ -281,7 +271,7 @@ async function store(deps: AppContext, asset: AssetRow, made: Array<Output & { s
   // Deleted while it was being processed: its renditions must not outlive it.
   if (!recorded) {
     for (const key of keys) await deps.storage.delete(key);
-    await deps.storage.deletePrefix(`${asset.namespace_id}/${asset.id}/hls/`);
+    for (const folder of FOLDER_SOURCES) await deps.storage.deletePrefix(`${asset.namespace_id}/${asset.id}/${folder}/`);
   }
 }
 

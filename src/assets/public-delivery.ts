@@ -9,6 +9,7 @@ import { addSeconds } from '../lib/clock.js';
 import { notFound } from '../lib/errors.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { AppContext } from '../core/context.js';
+import { FOLDER_SOURCES } from './rendition-folders.js';
 import { renditionFilename } from './views.js';
 
 type Deps = Pick<AppContext, 'store' | 'storage' | 'clock' | 'config'>;
@@ -36,7 +37,7 @@ export async function publicDeliveryById(deps: Deps, assetId: string, label?: st
 export async function deliveryUrl(deps: Deps, asset: AssetRow, label?: string): Promise<string> {
   if (!asset.storage_key || !asset.mimetype || asset.status === 'pending' || asset.status === 'failed') throw notFound('Asset');
   const sources = await deps.store.assets.listSources(asset.id);
-  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label && s.label !== 'hls');
+  const chosen = label === undefined ? defaultSource(asset.kind, sources) : label === 'original' ? null : sources.find((s) => s.label === label && !(FOLDER_SOURCES as readonly string[]).includes(s.label));
   if (chosen === undefined) throw notFound('Source');
   const key = chosen ? chosen.storage_key : asset.storage_key;
   const mimetype = chosen ? chosen.mimetype : asset.mimetype;

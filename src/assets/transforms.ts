@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Tenant } from '../auth/principal.js';
-import type { AssetRow } from '../db/schema.js';
+import type { AssetRow, DerivativeRow } from '../db/schema.js';
 import { addSeconds } from '../lib/clock.js';
 import { forbidden, invalid, notFound } from '../lib/errors.js';
 import { demuxerFor, MediaError, runFfmpeg } from '../media/ffmpeg.js';
@@ -76,6 +76,12 @@ export class Transforms {
     const expected = Buffer.from(this.sign(assetId, t, expires));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw forbidden('The transform URL is not one this API signed.', { reason: 'bad_signature' });
     if (!Number.isFinite(expires) || expires * 1000 < this.deps.clock.now().getTime()) throw forbidden('The transform URL has expired.', { reason: 'link_expired' });
+    // Already made (the common case): one query, the asset itself not read. Its row exists only
+    // while the asset does (a delete removes both in one transaction), and only for a transform
+    // the asset allowed when it was made.
+    const spec = renderSpecOf(t, negotiateFormat(t.format, accept));
+    const cached = await this.deps.store.derivatives.findByFile(assetId, `${spec.name}.${spec.format}`);
+    if (cached) return this.served(cached, spec.name, t, false);
     const asset = await this.deps.store.assets.findById(assetId);
     if (!asset) throw notFound('Asset');
     return this.serve(transformable(asset, t), t, accept);
@@ -102,13 +108,19 @@ export class Transforms {
     const spec = renderSpecOf(t, format);
     const key = `${asset.namespace_id}/${asset.id}/t/${spec.name}.${format}`;
     let rendered = false;
-    if (!(await this.deps.store.derivatives.find(key))) {
+    // A cached one (a preset's, or a signed URL's made meanwhile) costs one read of its row.
+    let row = await this.deps.store.derivatives.find(key);
+    if (!row) {
       rendered = await this.once(key, () => this.withSlot(asset.namespace_id, () => this.make(asset, t, format, key)));
+      row = await this.deps.store.derivatives.find(key);
     }
-    const row = await this.deps.store.derivatives.find(key);
     // Deleted while it rendered: its files went with it.
     if (!row) throw notFound('Asset');
-    return { body: await this.deps.storage.read(key), size: row.size, mimetype: row.mimetype, etag: `"${spec.name}"`, variesByAccept: t.format === 'auto', rendered };
+    return this.served(row, spec.name, t, rendered);
+  }
+
+  private async served(row: DerivativeRow, name: string, t: Transform, rendered: boolean): Promise<Served> {
+    return { body: await this.deps.storage.read(row.storage_key), size: row.size, mimetype: row.mimetype, etag: `"${name}"`, variesByAccept: t.format === 'auto', rendered };
   }
 
   /** One render per key at a time in this process: a burst of the same new URL renders once. */

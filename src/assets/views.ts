@@ -7,7 +7,8 @@ import { addSeconds, type Clock } from '../lib/clock.js';
 import { dispositionFor } from '../media/kinds.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { PathTokens } from '../lib/path-token.js';
-import { hlsUrl } from './playback.js';
+import { hlsUrl, storyboardUrls } from './playback.js';
+import { FOLDER_SOURCES } from './rendition-folders.js';
 
 const Str = Type.String();
 const Int = Type.Integer();
@@ -53,7 +54,18 @@ export const AssetView = Type.Object({
   error: Nullable(Type.Object({ code: Str, message: Str })),
   url: Nullable(Str),
   placeholder: Nullable(Placeholder),
-  playback: Type.Object({ hls: Nullable(Type.String({ description: 'Signed HLS master playlist (CMAF segments): plays without the API key until the link expires.' })) }),
+  playback: Type.Object({
+    hls: Nullable(Type.String({ description: 'Signed HLS master playlist (CMAF segments): plays without the API key until the link expires.' })),
+    storyboard: Nullable(
+      Type.Object(
+        {
+          vtt: Type.String({ description: 'Signed WebVTT: a cue per interval, each naming its tile of the sprite (`sprite.jpg#xywh=x,y,w,h`, relative to the VTT, under the same token).' }),
+          image: Type.String({ description: 'Signed sprite sheet (JPEG) the VTT’s tiles are cut from.' }),
+        },
+        { description: 'Scrubbing previews of a video; null until processed, and for other kinds.' },
+      ),
+    ),
+  }),
   sources: Type.Array(SourceView),
   created_at: Str,
   updated_at: Str,
@@ -81,10 +93,12 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
     });
   }
   let hls: string | null = null;
+  let storyboard: AssetView['playback']['storyboard'] = null;
   for (const s of renditions) {
-    // The HLS folder is a playlist of many files: served under its own signed path, not as one source.
-    if (s.label === 'hls' && !s.blob_id) {
-      hls = tokens ? hlsUrl(tokens, row.id, expiresAt) : null;
+    // The HLS and storyboard folders hold many files: served under their own signed paths, not as one source.
+    if ((FOLDER_SOURCES as readonly string[]).includes(s.label) && !s.blob_id) {
+      if (tokens && s.label === 'hls') hls = hlsUrl(tokens, row.id, expiresAt);
+      if (tokens && s.label === 'storyboard') storyboard = storyboardUrls(tokens, row.id, expiresAt);
       continue;
     }
     sources.push({
@@ -121,7 +135,7 @@ export async function assetView(row: AssetRow, renditions: SourceRow[], storage:
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     url,
     placeholder: row.thumbhash && row.color ? { thumbhash: row.thumbhash, color: row.color } : null,
-    playback: { hls },
+    playback: { hls, storyboard },
     sources,
     created_at: row.created_at,
     updated_at: row.updated_at,

@@ -39,7 +39,8 @@ function consoleHeaders(mediaOrigin: string): Record<string, string> {
     "script-src 'self'",
     "style-src 'self'",
     `img-src ${media}`,
-    `media-src ${media}`,
+    // hls.js plays through Media Source Extensions: the video element's source is a blob: URL.
+    `media-src ${media} blob:`,
     // The API is this origin; the bytes go to the signed upload URLs.
     `connect-src ${media}`,
     "object-src 'none'",

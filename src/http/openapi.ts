@@ -26,6 +26,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'GET /p/{namespace_id}/{alias}/t/{preset}': 'getPublicAssetPreset',
   'GET /t/{asset_id}': 'getTransform',
   'GET /hls/{asset_id}/{token}/{*}': 'getHlsFile',
+  'GET /storyboard/{asset_id}/{token}/{*}': 'getStoryboardFile',
   'GET /p/{namespace_id}/{alias}/hls/master.m3u8': 'getPublicHlsMaster',
   'OPTIONS /files/{*}': 'preflightFile',
   'PUT /files/{*}': 'putFile',

@@ -2,6 +2,7 @@
  * What renditions a source gets, and the ffmpeg arguments that make them. Pure: the
  * processing job runs them, the benchmark runs the very same arguments directly.
  */
+import { spriteOutputArgs, storyboardFilter, type StoryboardPlan } from './storyboard.js';
 
 export interface VideoRung {
   label: string;
@@ -20,37 +21,37 @@ export function ladderFor(sourceHeight: number | null, ladder: readonly number[]
 /** HLS segments are cut at keyframes forced every this many seconds on every rung, so players can switch between rungs at any segment. */
 export const HLS_SEGMENT_SECONDS = 4;
 
-/** The HLS muxer's options: CMAF (fMP4) segments, a VOD playlist, relative names only. */
-function hlsOptions(dir: string): string {
-  return `f=hls:hls_time=${HLS_SEGMENT_SECONDS}:hls_playlist_type=vod:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:hls_segment_filename=${dir}/seg%05d.m4s`;
+/** The HLS muxer's options as a tee slave's: CMAF (fMP4) segments, a VOD playlist, relative names only. */
+function hlsSlave(dir: string, streams: string): string {
+  return `[select=\\'${streams}\\':f=hls:hls_time=${HLS_SEGMENT_SECONDS}:hls_playlist_type=vod:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:hls_segment_filename=${dir}/seg%05d.m4s]${dir}/index.m3u8`;
 }
 
 /**
- * H.264 (veryfast, CRF 23) + AAC MP4s with the index up front, every rung from one decode.
- * With `hlsDir`, the same run also writes HLS: each rung's one encode goes both to its MP4
- * and (video only) to `<hlsDir>/<label>/` through the tee muxer, keyframes forced on the
- * segment grid, and the audio once more to `<hlsDir>/audio/` (the audio-only group).
+ * H.264 (veryfast, CRF 23) + AAC MP4s with the index up front, every rung from one decode
+ * and each stream encoded once: one output holds every rung's video and the audio, and the
+ * tee muxer hands each MP4 its rung and the audio (which is encoded once, not once a rung).
+ * With `hlsDir`, the same encodes also go to HLS: each rung's video to `<hlsDir>/<label>/`
+ * and the audio to `<hlsDir>/audio/` (the audio-only group), keyframes forced on the
+ * segment grid so every rung cuts at the same times; HLS adds muxing, not encoding.
+ * With `storyboard`, one more branch of the same decode makes its sprite (media/storyboard.ts).
  */
-export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean, hlsDir?: string): string[] {
-  const splits = rungs.map((_, i) => `[s${i}]`).join('');
-  const scales = rungs.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`).join(';');
-  const args = ['-filter_complex', `[0:v:0]split=${rungs.length}${splits};${scales}`];
-  rungs.forEach((r, i) => {
-    args.push('-map', `[v${i}]`);
-    if (hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ac', '2');
-    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-profile:v', 'high', '-map_metadata', '-1');
-    if (!hlsDir) {
-      args.push('-movflags', '+faststart', '-f', 'mp4', r.file);
-      return;
-    }
-    args.push('-force_key_frames', `expr:gte(t,n_forced*${HLS_SEGMENT_SECONDS})`, '-f', 'tee', `[f=mp4:movflags=+faststart]${r.file}|[select=v:${hlsOptions(`${hlsDir}/${r.label}`)}]${hlsDir}/${r.label}/index.m3u8`);
-  });
-  if (hlsDir && hasAudio) {
-    args.push('-map', '0:a:0', '-vn', '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-map_metadata', '-1', ...hlsOptions(`${hlsDir}/audio`).split(':').flatMap((kv) => {
-      const [k, v] = kv.split('=') as [string, string];
-      return [`-${k}`, v];
-    }), `${hlsDir}/audio/index.m3u8`);
-  }
+export function videoLadderArgs(rungs: VideoRung[], hasAudio: boolean, hlsDir?: string, storyboard?: { plan: StoryboardPlan; file: string }): string[] {
+  const branches = rungs.length + (storyboard ? 1 : 0);
+  const splits = Array.from({ length: branches }, (_, i) => `[s${i}]`).join('');
+  const filters = rungs.map((r, i) => `[s${i}]scale=-2:${r.height}:flags=bicubic,format=yuv420p[v${i}]`);
+  if (storyboard) filters.push(storyboardFilter(`[s${rungs.length}]`, '[sb]', storyboard.plan));
+  const args = ['-filter_complex', `[0:v:0]split=${branches}${splits};${filters.join(';')}`];
+  rungs.forEach((_, i) => args.push('-map', `[v${i}]`));
+  if (hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ac', '2');
+  args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-profile:v', 'high', '-map_metadata', '-1');
+  if (hlsDir) args.push('-force_key_frames', `expr:gte(t,n_forced*${HLS_SEGMENT_SECONDS})`);
+  const slaves = rungs.flatMap((r, i) => [
+    `[select=\\'v:${i}${hasAudio ? ',a' : ''}\\':f=mp4:movflags=+faststart]${r.file}`,
+    ...(hlsDir ? [hlsSlave(`${hlsDir}/${r.label}`, `v:${i}`)] : []),
+  ]);
+  if (hlsDir && hasAudio) slaves.push(hlsSlave(`${hlsDir}/audio`, 'a'));
+  args.push('-f', 'tee', slaves.join('|'));
+  if (storyboard) args.push(...spriteOutputArgs('[sb]', storyboard.file));
   return args;
 }
 

@@ -143,13 +143,14 @@ describe('web console', () => {
     assert.deepEqual(await naturalSize(page, `[data-asset="${byName[image.name]}"] img[data-label=thumbnail]`), { width: thumbnail.width, height: thumbnail.height });
     await b.screenshot(page, 'console-ready');
 
-    // Details: probed facts, sources, the video player on its rendition with the poster.
+    // Details: probed facts, sources, the video player on its HLS stream with the poster (playing it: console-playback.test.ts).
     await page.click(`[data-asset="${byName[video.name]}"] button.thumb`);
     const details = page.locator(`[data-details="${byName[video.name]}"]`);
     await details.waitFor();
     assert.match((await details.textContent()) ?? '', new RegExp(`${CLIP.width}×${CLIP.height}`));
     for (const label of ['original', 'poster']) await details.locator(`[data-source=${label}]`).waitFor();
-    assert.match((await details.locator('video').getAttribute('src')) ?? '', /\/files\//);
+    await details.locator('video[data-engine="hls.js"]').waitFor();
+    assert.match((await details.locator('video').getAttribute('poster')) ?? '', /\/files\//);
     await b.screenshot(page, 'console-details');
 
     // Copy delivery link: the clipboard holds a signed link that serves the original's bytes.

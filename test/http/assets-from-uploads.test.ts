@@ -88,9 +88,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       // Attaching moves no quota; the renditions processing makes of the original count (docs/API.md).
       await t.settled();
       const made = (await t.api('GET', `/v1/assets/${asset.id}`, { key })).body.data.sources.filter((s: any) => !['original', 'poster', 'transcript'].includes(s.label));
-      // The HLS folder (playback.hls, not a listed source) counts too: its row holds every file's bytes.
-      const hls = (await t.intake.deps.store.assets.listSources(asset.id)).find((s) => s.label === 'hls');
-      const madeBytes = made.reduce((sum: number, s: any) => sum + s.filesize, 0) + (hls?.filesize ?? 0);
+      // The HLS and storyboard folders (playback.*, not listed sources) count too: each row holds its files' bytes.
+      const folders = (await t.intake.deps.store.assets.listSources(asset.id)).filter((s) => ['hls', 'storyboard'].includes(s.label));
+      const madeBytes = made.reduce((sum: number, s: any) => sum + s.filesize, 0) + folders.reduce((sum, s) => sum + s.filesize, 0);
       assert.deepEqual((await snapshot(t, key)).usage, { ...usage, stored_bytes: usage.stored_bytes + madeBytes }, 'attaching moves no quota');
 
       // Each upload now shows its asset, and can never be attached again.

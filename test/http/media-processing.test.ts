@@ -246,8 +246,9 @@ describe('async complete and delete', () => {
     const { complete } = await uploadMedia(t, key, await videoClip(320, 240), 'gone.mp4', 'video/mp4');
     const asset = await assetWhen(t, key, complete.body.data.asset.id, ['ready']);
     const before = (await t.storedFiles()).filter((f) => f.includes(asset.id));
-    assert.equal(before.filter((f) => !f.includes('/hls/')).length, 2, `renditions stored: ${before.join(', ')}`);
+    assert.equal(before.filter((f) => !f.includes('/hls/') && !f.includes('/storyboard/')).length, 2, `renditions stored: ${before.join(', ')}`);
     assert.ok(before.some((f) => f.endsWith('/hls/master.m3u8')), 'and the HLS folder');
+    assert.ok(before.some((f) => f.endsWith('/storyboard/sprite.jpg')), 'and the storyboard');
     assert.equal((await t.api('DELETE', `/v1/assets/${asset.id}`, { key })).status, 200);
     const left = (await t.storedFiles()).filter((f) => f.includes(asset.id) || f.includes(complete.body.data.id));
     assert.deepEqual(left, []);

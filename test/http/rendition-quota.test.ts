@@ -30,9 +30,10 @@ describe('renditions in the quota', () => {
     await t.settled();
     const renditions = asset.sources.filter((s: any) => s.label !== 'original');
     assert.deepEqual(renditions.map((s: any) => s.label).sort(), ['240p', 'poster']);
-    // The HLS folder (playback.hls, not a listed source) counts too: its row holds every file's bytes.
-    const hls = (await t.intake.deps.store.assets.listSources(asset.id)).find((s) => s.label === 'hls')!;
-    const renditionBytes = renditions.reduce((sum: number, s: any) => sum + s.filesize, 0) + hls.filesize;
+    // The HLS and storyboard folders (playback.*, not listed sources) count too: each row holds its files' bytes.
+    const folders = (await t.intake.deps.store.assets.listSources(asset.id)).filter((s) => ['hls', 'storyboard'].includes(s.label));
+    assert.deepEqual(folders.map((s) => s.label).sort(), ['hls', 'storyboard']);
+    const renditionBytes = renditions.reduce((sum: number, s: any) => sum + s.filesize, 0) + folders.reduce((sum, s) => sum + s.filesize, 0);
     assert.ok(renditionBytes > 1024);
     const u = await usage(tenant.namespaceId);
     assert.equal(u.stored_bytes, clip.length + renditionBytes);

@@ -46,8 +46,9 @@ it('on S3: a video and an image get their renditions in the bucket; delete remov
   await t.storedFiles(); // returns once the job queue has settled
   assert.deepEqual(await keys(imageId), [`${namespaceId}/${imageId}/preview.webp`, `${namespaceId}/${imageId}/thumbnail.webp`]);
   const videoKeys = await keys(asset.id);
-  assert.deepEqual(videoKeys.filter((k) => !k.includes('/hls/')), [`${namespaceId}/${asset.id}/240p.mp4`, `${namespaceId}/${asset.id}/poster.jpg`]);
+  assert.deepEqual(videoKeys.filter((k) => !k.includes('/hls/') && !k.includes('/storyboard/')), [`${namespaceId}/${asset.id}/240p.mp4`, `${namespaceId}/${asset.id}/poster.jpg`]);
   assert.ok(videoKeys.includes(`${namespaceId}/${asset.id}/hls/master.m3u8`), 'and the HLS folder');
+  assert.deepEqual(videoKeys.filter((k) => k.includes('/storyboard/')), [`${namespaceId}/${asset.id}/storyboard/sprite.jpg`, `${namespaceId}/${asset.id}/storyboard/storyboard.vtt`], 'and the storyboard');
 
   for (const id of [asset.id, imageId]) assert.equal((await t.api('DELETE', `/v1/assets/${id}`, { key })).status, 200);
   assert.deepEqual(await b.keys(), [], 'the bucket is empty');

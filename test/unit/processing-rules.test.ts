@@ -20,12 +20,19 @@ describe('rendition ladder', () => {
     assert.deepEqual(ladderFor(800, [1440, 540]), [540]);
   });
 
-  it('encodes every rung from one decode, each with faststart and no source metadata', () => {
-    const args = videoLadderArgs([{ label: '720p', height: 720, file: '/w/720p.mp4' }, { label: '360p', height: 360, file: '/w/360p.mp4' }], true).join(' ');
+  it('encodes every rung from one decode, the audio once for all, each MP4 with faststart and no source metadata', () => {
+    const rungs = [{ label: '720p', height: 720, file: '/w/720p.mp4' }, { label: '360p', height: 360, file: '/w/360p.mp4' }];
+    const args = videoLadderArgs(rungs, true).join(' ');
     assert.match(args, /split=2\[s0\]\[s1\]/);
     assert.equal(args.match(/\+faststart/g)?.length, 2);
-    assert.equal(args.match(/-map_metadata -1/g)?.length, 2);
-    assert.equal(args.match(/libx264/g)?.length, 2);
+    assert.equal(args.match(/-map_metadata -1/g)?.length, 1, 'one output, the tee muxer’s');
+    assert.equal(args.match(/-c:a aac/g)?.length, 1);
+    assert.match(args, /select=\\'v:0,a\\':f=mp4:movflags=\+faststart\]\/w\/720p\.mp4\|\[select=\\'v:1,a\\'/);
+    assert.doesNotMatch(args, /force_key_frames|f=hls/, 'no HLS asked, no keyframe grid');
+    const hls = videoLadderArgs(rungs, true, '/w/hls').join(' ');
+    assert.equal(hls.match(/-c:a aac/g)?.length, 1, 'HLS reuses the encodes: the audio still once');
+    assert.equal(hls.match(/f=hls/g)?.length, 3, 'a playlist per rung and the audio group');
+    assert.match(hls, /-force_key_frames expr:gte\(t,n_forced\*4\)/);
   });
 
   it('picks a fixed demuxer from the sniffed type, and none for an unknown one', () => {

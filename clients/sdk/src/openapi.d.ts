@@ -228,6 +228,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/storyboard/{asset_id}/{token}/{*}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A video’s storyboard: the WebVTT of thumbnail tiles and its sprite, under a signed path (from the asset’s playback.storyboard) */
+        get: operations["getStoryboardFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/t/{asset_id}": {
         parameters: {
             query?: never;
@@ -661,6 +678,13 @@ export interface components {
             playback: {
                 /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
                 hls: string | null;
+                /** @description Scrubbing previews of a video; null until processed, and for other kinds. */
+                storyboard: {
+                    /** @description Signed sprite sheet (JPEG) the VTT’s tiles are cut from. */
+                    image: string;
+                    /** @description Signed WebVTT: a cue per interval, each naming its tile of the sprite (`sprite.jpg#xywh=x,y,w,h`, relative to the VTT, under the same token). */
+                    vtt: string;
+                } | null;
             };
             sha256: string | null;
             sources: {
@@ -1408,7 +1432,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The playlist or segment. */
+            /** @description The file. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1741,6 +1765,48 @@ export interface operations {
             };
         };
     };
+    getStoryboardFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                "*": string;
+                asset_id: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Failure: error.code is one of the stable codes of the contract. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getTransform: {
         parameters: {
             query?: never;
@@ -1947,6 +2013,13 @@ export interface operations {
                             playback: {
                                 /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
                                 hls: string | null;
+                                /** @description Scrubbing previews of a video; null until processed, and for other kinds. */
+                                storyboard: {
+                                    /** @description Signed sprite sheet (JPEG) the VTT’s tiles are cut from. */
+                                    image: string;
+                                    /** @description Signed WebVTT: a cue per interval, each naming its tile of the sprite (`sprite.jpg#xywh=x,y,w,h`, relative to the VTT, under the same token). */
+                                    vtt: string;
+                                } | null;
                             };
                             sha256: string | null;
                             sources: {
@@ -2076,6 +2149,13 @@ export interface operations {
                             playback: {
                                 /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
                                 hls: string | null;
+                                /** @description Scrubbing previews of a video; null until processed, and for other kinds. */
+                                storyboard: {
+                                    /** @description Signed sprite sheet (JPEG) the VTT’s tiles are cut from. */
+                                    image: string;
+                                    /** @description Signed WebVTT: a cue per interval, each naming its tile of the sprite (`sprite.jpg#xywh=x,y,w,h`, relative to the VTT, under the same token). */
+                                    vtt: string;
+                                } | null;
                             };
                             sha256: string | null;
                             sources: {
@@ -2210,6 +2290,13 @@ export interface operations {
                             playback: {
                                 /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
                                 hls: string | null;
+                                /** @description Scrubbing previews of a video; null until processed, and for other kinds. */
+                                storyboard: {
+                                    /** @description Signed sprite sheet (JPEG) the VTT’s tiles are cut from. */
+                                    image: string;
+                                    /** @description Signed WebVTT: a cue per interval, each naming its tile of the sprite (`sprite.jpg#xywh=x,y,w,h`, relative to the VTT, under the same token). */
+                                    vtt: string;
+                                } | null;
                             };
                             sha256: string | null;
                             sources: {
@@ -2421,6 +2508,13 @@ export interface operations {
                             playback: {
                                 /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
                                 hls: string | null;
+                                /** @description Scrubbing previews of a video; null until processed, and for other kinds. */
+                                storyboard: {
+                                    /** @description Signed sprite sheet (JPEG) the VTT’s tiles are cut from. */
+                                    image: string;
+                                    /** @description Signed WebVTT: a cue per interval, each naming its tile of the sprite (`sprite.jpg#xywh=x,y,w,h`, relative to the VTT, under the same token). */
+                                    vtt: string;
+                                } | null;
                             };
                             sha256: string | null;
                             sources: {
@@ -2644,6 +2738,13 @@ export interface operations {
                             playback: {
                                 /** @description Signed HLS master playlist (CMAF segments): plays without the API key until the link expires. */
                                 hls: string | null;
+                                /** @description Scrubbing previews of a video; null until processed, and for other kinds. */
+                                storyboard: {
+                                    /** @description Signed sprite sheet (JPEG) the VTT’s tiles are cut from. */
+                                    image: string;
+                                    /** @description Signed WebVTT: a cue per interval, each naming its tile of the sprite (`sprite.jpg#xywh=x,y,w,h`, relative to the VTT, under the same token). */
+                                    vtt: string;
+                                } | null;
                             };
                             sha256: string | null;
                             sources: {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, DerivativeRow } from '../schema.js';
 
 /** Images made on demand by transform URLs: one row per stored file, so its bytes count and leave with the asset. */
@@ -7,6 +7,17 @@ export class DerivativesRepository {
 
   async find(storageKey: string): Promise<DerivativeRow | undefined> {
     return this.db.selectFrom('derivatives').selectAll().where('storage_key', '=', storageKey).executeTakeFirst();
+  }
+
+  /** An asset's file `<ns>/<asset>/t/<file>` in one query, the namespace read from the asset's row in it. */
+  async findByFile(assetId: string, file: string): Promise<DerivativeRow | undefined> {
+    return this.db
+      .selectFrom('derivatives')
+      .innerJoin('assets', 'assets.id', 'derivatives.asset_id')
+      .selectAll('derivatives')
+      .where('derivatives.asset_id', '=', assetId)
+      .where('derivatives.storage_key', '=', sql<string>`assets.namespace_id || '/' || assets.id || ${`/t/${file}`}`)
+      .executeTakeFirst();
   }
 
   /** Records a file; false when another render recorded the same key first (its bytes are the same). */

@@ -41,6 +41,23 @@ export function assetsContract(s: () => Store): void {
       assert.equal(await s().assets.delete(ns, row.id), false);
     });
 
+    it('finds a derivative by its file name in one query, only under its own asset and namespace', async () => {
+      const ns = await addNamespace(s());
+      const row = assetRow(ns);
+      const other = assetRow(ns);
+      await s().assets.insert(row);
+      await s().assets.insert(other);
+      const key = `${ns}/${row.id}/t/abc123.webp`;
+      assert.equal(await s().derivatives.insert({ storage_key: key, asset_id: row.id, namespace_id: ns, mimetype: 'image/webp', size: 1234, created_at: at(1) }), true);
+      const found = await s().derivatives.findByFile(row.id, 'abc123.webp');
+      assert.equal(found?.storage_key, key);
+      assert.equal(found?.size, 1234);
+      assert.equal(await s().derivatives.findByFile(row.id, 'abc123.avif'), undefined);
+      assert.equal(await s().derivatives.findByFile(other.id, 'abc123.webp'), undefined, 'another asset’s name is not this one’s file');
+      assert.equal(await s().derivatives.deleteForAsset(row.id), 1234);
+      assert.equal(await s().derivatives.findByFile(row.id, 'abc123.webp'), undefined);
+    });
+
     it('an alias is unique per namespace; NULL aliases never collide', async () => {
       const ns = await addNamespace(s());
       const other = await addNamespace(s());
