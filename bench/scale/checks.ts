@@ -14,6 +14,7 @@ import { QUEUES } from '../../src/jobs/catalogue.js';
 import { ladderFor } from '../../src/media/renditions.js';
 import type { Cluster } from './cluster.js';
 import type { DriveStats } from './drive.js';
+import { FOLDER_SOURCES } from '../../src/assets/rendition-folders.js';
 
 const LADDER = [1080, 720, 480, 360];
 const LIVE = ['pending', 'uploading', 'processing', 'storing'];
@@ -44,7 +45,7 @@ export interface CheckResult {
 
 function expectedLabels(kind: string, height: number | null): string[] {
   if (kind === 'image') return ['preview', 'thumbnail'];
-  if (kind === 'video') return [...ladderFor(height, LADDER).map((h) => `${h}p`), 'hls', 'poster'].sort();
+  if (kind === 'video') return [...ladderFor(height, LADDER).map((h) => `${h}p`), 'hls', 'poster', 'storyboard'].sort();
   return [];
 }
 
@@ -125,10 +126,10 @@ export async function checkCluster(cluster: Cluster, stats: DriveStats): Promise
       const u = uploadById.get(key.split('/')[1] ?? '');
       return Boolean(u && LIVE.includes(u.status));
     };
-    // An `hls` row names the folder's master playlist and stands for every file under that folder.
-    const hlsFolders = sources.filter((x) => x.label === 'hls').map((x) => x.storage_key.replace(/master\.m3u8$/, ''));
-    const inHlsFolder = (key: string) => hlsFolders.some((folder) => key.startsWith(folder));
-    for (const key of keys) if (!rowKeys.has(key) && !inHlsFolder(key) && !liveOwner(key)) violations.push(`object ${key}: no row references it`);
+    // An `hls` or `storyboard` row names its folder's main file and stands for every file under that folder.
+    const folders = sources.filter((x) => (FOLDER_SOURCES as readonly string[]).includes(x.label)).map((x) => x.storage_key.slice(0, x.storage_key.lastIndexOf('/') + 1));
+    const inFolder = (key: string) => folders.some((folder) => key.startsWith(folder));
+    for (const key of keys) if (!rowKeys.has(key) && !inFolder(key) && !liveOwner(key)) violations.push(`object ${key}: no row references it`);
     for (const key of rowKeys) if (!keys.has(key)) violations.push(`row points at ${key}: not in the bucket`);
     const orphanedMultipart = async () => {
       const orphans: string[] = [];

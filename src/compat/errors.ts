@@ -4,7 +4,6 @@
  * 500 in that shape. Bad input never reaches the fallback.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { lingerThenClose, tooLargeToDrain } from '../lib/unread-body.js';
 import { IntakeError } from '../lib/errors.js';
 import type { CompatKit } from './kit.js';
 
@@ -25,8 +24,10 @@ export function installErrors(app: FastifyInstance, kit: CompatKit, shape: Error
     const native = kit.status[err.code];
     const status = shape.status?.(err, native) ?? native;
     if (typeof err.details.retry_after === 'number') void reply.header('Retry-After', String(err.details.retry_after));
-    // A large body refused unread is not read to its end: the connection closes once the client has the answer.
-    if (tooLargeToDrain(request.raw, status)) lingerThenClose(request.raw, reply.raw);
+    // A large body refused unread is not drained: the connection closes instead (as on native routes).
+    const unread = !request.raw.readableEnded && !request.raw.complete;
+    const length = Number(request.headers['content-length'] ?? Number.NaN);
+    if (status === 413 || (unread && !(length <= 1024 * 1024))) void reply.header('Connection', 'close');
     request.log.info({ code: err.code, status }, err.message);
     return reply.code(status).send(shape.body(err, status, request));
   };

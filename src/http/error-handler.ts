@@ -4,7 +4,6 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from '../db/database.js';
-import { lingerThenClose, tooLargeToDrain } from '../lib/unread-body.js';
 import { IntakeError, type ErrorCode, type Reason } from '../lib/errors.js';
 import { StorageUnavailableError } from '../storage/object-storage.js';
 import { fail } from './envelope.js';
@@ -107,8 +106,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       }
       const status = (known.details.reason && REASON_STATUS[known.details.reason]) || STATUS[known.code];
       request.log.info({ code: known.code, status }, known.message);
-      // A large body refused unread is not read to its end: the connection closes once the client has the answer.
-      if (tooLargeToDrain(request.raw, status)) lingerThenClose(request.raw, reply.raw);
+      // A large body we refused to read is not drained: the connection closes instead.
+      const unread = !request.raw.readableEnded && !request.raw.complete;
+      const length = Number(request.headers['content-length'] ?? Number.NaN);
+      if (status === 413 || (unread && !(length <= 1024 * 1024))) void reply.header('Connection', 'close');
       return reply.code(status).send(fail(request, known.code, known.message, known.details));
     }
     if (isConnectionError(err) || err instanceof StorageUnavailableError) {
