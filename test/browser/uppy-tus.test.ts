@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { png, sha256 } from '../helpers/media.js';
-import { useUppyExample } from '../helpers/uppy-example.js';
+import { png } from '../helpers/media.js';
+import { assertUploadedAsset, useUppyExample } from '../helpers/uppy-example.js';
 
 /** A JPEG of noise that no encoder shrinks: about 1 MB, several chunks. */
 async function noiseJpeg(side: number): Promise<Buffer> {
@@ -63,13 +63,7 @@ describe('Uppy Dashboard + @uppy/tus against Intake: the example app', () => {
     assert.ok(!offsets.some((o, i) => i > 0 && o === 0 && offsets.slice(0, i).includes(chunk)), 'never restarted from 0');
 
     for (const [name, bytes] of [['noise.jpg', big], ['dot.png', small]] as const) {
-      const assetId = await page.locator(`li[data-name="${name}"]`).getAttribute('data-asset-id');
-      const asset = await intake.api('GET', `/v1/assets/${assetId}`, { key });
-      assert.equal(asset.status, 200, name);
-      assert.equal(asset.body.data.filename, name);
-      assert.equal(asset.body.data.filesize, bytes.length);
-      assert.equal(asset.body.data.sha256, sha256(bytes));
-      assert.equal(asset.body.data.status, 'ready');
+      await assertUploadedAsset(intake, key, await page.locator(`li[data-name="${name}"]`).getAttribute('data-asset-id'), name, bytes);
     }
     assert.ok(seen.every((s) => !s.includes(key)), 'the API key never appears in what the page sends');
   });

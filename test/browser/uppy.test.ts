@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { png, sha256 } from '../helpers/media.js';
-import { useUppyExample } from '../helpers/uppy-example.js';
+import { png } from '../helpers/media.js';
+import { assertUploadedAsset, useUppyExample } from '../helpers/uppy-example.js';
 
 const MiB = 1024 * 1024;
 
@@ -28,14 +28,8 @@ describe('Uppy (@uppy/aws-s3) against Intake: the example app', () => {
     await browser.screenshot(page, 'uppy-example-uploaded');
 
     for (const [name, bytes] of [['notes.txt', big], ['dot.png', small]] as const) {
-      const assetId = await row(name).getAttribute('data-asset-id');
-      const asset = await intake.api('GET', `/v1/assets/${assetId}`, { key });
-      assert.equal(asset.status, 200, name);
-      assert.equal(asset.body.data.filename, name);
-      assert.equal(asset.body.data.filesize, bytes.length);
-      assert.equal(asset.body.data.sha256, sha256(bytes));
-      assert.equal(asset.body.data.status, 'ready');
-      const upload = await intake.api('GET', `/v1/uploads/${asset.body.data.upload_id}`, { key });
+      const asset = await assertUploadedAsset(intake, key, await row(name).getAttribute('data-asset-id'), name, bytes);
+      const upload = await intake.api('GET', `/v1/uploads/${asset.upload_id}`, { key });
       assert.equal(upload.body.data.resumable, true, `${name} went through a resumable session`);
     }
     // Uppy sent the big file's two parts straight to Intake's signed part URLs.

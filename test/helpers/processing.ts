@@ -127,3 +127,17 @@ export async function untypedUpload(t: TestIntake, key: string, bytes: Buffer, f
     return upload.status === 'failed' || (asset && asset.status !== 'pending') ? { upload, asset } : null;
   }, 20_000, 'the form upload to be verified');
 }
+
+/** Moves the clock past a link's lifetime: every URL answers 403 `link_expired`; the clock is put back. */
+export async function assertAllExpire(t: Pick<TestIntake, 'clock'>, urls: string[], seconds = 61): Promise<void> {
+  t.clock.advance(seconds);
+  try {
+    for (const u of urls) {
+      const r = await fetch(u);
+      assert.equal(r.status, 403, u);
+      assert.equal(((await r.json()) as any).error.details.reason, 'link_expired');
+    }
+  } finally {
+    t.clock.advance(-seconds);
+  }
+}

@@ -3,6 +3,7 @@
  * tenant, the page built by Vite, the example's app server holding the key, and Chromium.
  * Started in before(), stopped in after(); `get()` hands them to the tests.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { after, before } from 'node:test';
 import { build } from 'vite';
 import { startExampleServer } from '../../examples/uppy/server.js';
 import { launchBrowser, type TestBrowser } from './browser.js';
+import { sha256 } from './media.js';
 import { startIntake, type TestIntake } from './intake.js';
 
 export interface UppyExample {
@@ -41,4 +43,15 @@ export function useUppyExample(): () => UppyExample {
     if (outDir) await fs.rm(outDir, { recursive: true, force: true });
   });
   return () => running!;
+}
+
+/** The asset behind a row of the page holds `bytes` under `name`, ready; returns the asset view. */
+export async function assertUploadedAsset(intake: TestIntake, key: string, assetId: string | null, name: string, bytes: Buffer): Promise<any> {
+  const asset = await intake.api('GET', `/v1/assets/${assetId}`, { key });
+  assert.equal(asset.status, 200, name);
+  assert.equal(asset.body.data.filename, name);
+  assert.equal(asset.body.data.filesize, bytes.length);
+  assert.equal(asset.body.data.sha256, sha256(bytes));
+  assert.equal(asset.body.data.status, 'ready');
+  return asset.body.data;
 }
