@@ -34,6 +34,7 @@ export const REASONS = {
   etag_mismatch: 'verification_failed',
   size_mismatch: 'verification_failed',
   checksum_mismatch: 'verification_failed',
+  lost_on_restart: 'verification_failed',
   unverifiable: 'verification_failed',
   unrecognised: 'unsupported_media_type',
   kind_mismatch: 'unsupported_media_type',

@@ -1,7 +1,8 @@
 /**
  * Appending on local disk (tus sessions): the session's object file grows in place, one
  * request at a time (the caller admits one writer per session). Each request's bytes are
- * fsynced before its offset is answered; refused bytes are cut off again with a truncate,
+ * fsynced before its offset is answered (the last request's, when it completes the upload,
+ * by complete: `deferLastSync`); refused bytes are cut off again with a truncate,
  * so the file only ever holds bytes a client was told were taken (or, when kept, the
  * bytes of a request that broke off, which the client learns from the next offset).
  */
@@ -61,7 +62,8 @@ export class LocalAppender implements Appender {
       if (isDiskError(err)) throw new StorageUnavailableError(err);
       throw new ObjectAbortedError(err);
     }
-    const appended = { size: offset + meter.bytes, etag: await settle(file, null), digests: meter.digests() };
+    const last = offset + meter.bytes === opts.maxSize;
+    const appended = { size: offset + meter.bytes, etag: await settle(file, null, !(last && opts.deferLastSync)), digests: meter.digests() };
     if (opts.accept) {
       try {
         await opts.accept(appended);
@@ -73,14 +75,14 @@ export class LocalAppender implements Appender {
     return appended;
   }
 
-  /** The file is the object already, fsynced by the append that brought its last byte. */
+  /** The file is the object already (complete fsyncs it: the last append left that to it). */
   async finish(_target: AppendTarget, appended: AppendedBytes): Promise<ObjectInfo> {
     return { size: appended.size, etag: appended.etag };
   }
 }
 
-/** fsyncs the file (cut back to `truncateTo` first, when given) and answers its ETag. */
-async function settle(file: string, truncateTo: number | null): Promise<string> {
+/** fsyncs the file (cut back to `truncateTo` first, when given; `sync` false: left to complete) and answers its ETag. */
+async function settle(file: string, truncateTo: number | null, sync = true): Promise<string> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, 'r+');
@@ -91,7 +93,7 @@ async function settle(file: string, truncateTo: number | null): Promise<string> 
   }
   try {
     if (truncateTo !== null) await handle.truncate(truncateTo);
-    await handle.sync();
+    if (sync) await handle.sync();
     return etagOf(await handle.stat({ bigint: true }));
   } catch (err) {
     throw new StorageUnavailableError(err);

@@ -6,6 +6,7 @@
  * Intake itself serves the signed URLs this driver hands out (see http/routes/files.ts).
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { TooLargeError } from '../lib/hashing.js';
@@ -36,6 +37,11 @@ import { bodyToFile, etagOf, isDiskError, isMissing, renameInto, syncDir } from 
 import { isValidKey } from './keys.js';
 import { LocalParts } from './local-parts.js';
 import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
+
+/** When the machine started (wall clock, as file times are). */
+function bootedAt(): number {
+  return Date.now() - os.uptime() * 1000;
+}
 
 /** A temp file untouched this long belongs to no live upload. */
 export const TEMP_STALE_MS = 3600_000;
@@ -188,12 +194,13 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
         if (isDiskError(err)) throw new StorageUnavailableError(err);
         throw new ObjectAbortedError(err);
       }
-      // fsync is per file, not per descriptor: the bytes are on disk before they are visible.
+      // fsync is per file, not per descriptor: the bytes are on disk before they are visible
+      // (or, deferred, before complete builds anything on them: sync()).
       let etag: string;
       try {
         const handle = await fs.open(temp, 'r+');
         try {
-          await handle.sync();
+          if (!opts.deferSync) await handle.sync();
           // rename keeps inode, size and mtime, so this is the ETag the published object has.
           etag = etagOf(await handle.stat({ bigint: true }));
         } finally {
@@ -213,7 +220,7 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
       if (opts.around) await opts.around(written, publish);
       else await publish();
       if (!published) throw new Error('write(): around() returned without publishing');
-      await syncDir(path.dirname(target));
+      if (!opts.deferSync) await syncDir(path.dirname(target));
       return { ...published, sha256: written.sha256 };
     } finally {
       if (!published) {
@@ -221,6 +228,22 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
         await this.pruneEmptyParents(path.dirname(target));
       }
     }
+  }
+
+  async sync(key: string): Promise<boolean> {
+    const file = this.pathOf(key);
+    const handle = await fs.open(file, 'r').catch((err: unknown) => {
+      throw isMissing(err) ? new ObjectNotFoundError(key) : err;
+    });
+    let mtimeMs: number;
+    try {
+      await handle.sync();
+      mtimeMs = (await handle.stat()).mtimeMs;
+    } finally {
+      await handle.close();
+    }
+    await syncDir(path.dirname(file));
+    return mtimeMs >= bootedAt();
   }
 
   async delete(key: string): Promise<void> {

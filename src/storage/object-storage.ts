@@ -69,7 +69,14 @@ export interface WriteOptions {
   length?: number;
   contentType: string;
   /**
-   * Runs once the bytes are durable but not yet visible at `key`; call `publish` to make
+   * The bytes need not be on disk yet when write() resolves (they are safe from a crash of
+   * the process, not of the machine): the caller calls `sync(key)` before anything is built
+   * on them. A signed PUT's bytes matter only once complete verifies them, so that is where
+   * they are made durable.
+   */
+  deferSync?: boolean;
+  /**
+   * Runs once the bytes are written (durable, unless `deferSync`) but not yet visible at `key`; call `publish` to make
    * them visible. Throwing before publishing (or not publishing) discards them; once
    * published they stay. Lets a caller make the swap atomic with its own bookkeeping
    * (publish last inside a database transaction). `written.etag` is the ETag the object
@@ -136,6 +143,13 @@ export interface ObjectStorage extends PartWriter {
   read(key: string, range?: ByteRange): Promise<Readable>;
   /** Streams `body` into `key` with SHA-256 on the way; rejects with ObjectTooLargeError past maxSize and leaves nothing. */
   write(key: string, body: Readable, opts: WriteOptions): Promise<WrittenObject>;
+  /**
+   * Makes an object written with `deferSync` durable (its bytes and its name). Answers false
+   * when it was written before the machine last started: pages not yet on disk then died
+   * with it, so a digest taken as its bytes arrived can no longer vouch for them. Stores
+   * whose writes are durable when they answer (S3) have no such method.
+   */
+  sync?(key: string): Promise<boolean>;
   /** Removes the object; a missing object is not an error. */
   delete(key: string): Promise<void>;
   /** Removes these objects (batched where the store can); missing ones are not an error. */
@@ -207,6 +221,11 @@ export interface Appender {
 export interface AppendOptions {
   maxSize: number;
   keepPartial: boolean;
+  /**
+   * A request that brings the last byte leaves its fsync to the caller, who completes the
+   * upload and calls `sync(key)` before building anything on the bytes (local disk).
+   */
+  deferLastSync?: boolean;
   /** Digests of this request's bytes to compute on the way (sha256, sha1, md5). */
   digests?: readonly string[];
   accept?: (appended: AppendedBytes) => Promise<void>;

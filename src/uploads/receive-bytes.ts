@@ -41,6 +41,9 @@ export async function receiveBytes(deps: AppContext, storage: ObjectStorage, upl
     const written = await storage.write(upload.storage_key, body, {
       maxSize: learn?.maxSize ?? upload.file_size,
       contentType: upload.content_type,
+      // Made durable by complete, before it verifies them (verify-object.ts): a client's
+      // PUT is answered as soon as its bytes are received and hashed.
+      deferSync: true,
       around: async (w, publish) => {
         await deps.store.transaction(async (r) => {
           const stillOpen = await r.uploads.transition(upload.id, OPEN, {

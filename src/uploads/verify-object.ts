@@ -66,12 +66,30 @@ export async function verifyObject(deps: Deps, upload: UploadRow, { etag, limitO
   // Hashed on the way in (local PUT, form upload), or verified by the store itself; else streamed now.
   const known = upload.received_etag === head.etag && upload.received_sha256 ? upload.received_sha256 : head.sha256;
   const key = upload.storage_key;
+  let verified: Verified;
   if (!known && upload.kind !== 'document' && !deps.storage.localPath) {
     // Remote media needs a local copy for probing anyway: one download gives the hash too.
-    return withLocalFile(deps.storage, key, (file, sha256) => checkContent(deps, upload, head.size, sha256!, (fn) => fn(file), limitOf), upload.file_size, { hash: true });
+    verified = await withLocalFile(deps.storage, key, (file, sha256) => checkContent(deps, upload, head.size, sha256!, (fn) => fn(file), limitOf), upload.file_size, { hash: true });
+  } else {
+    const sha256 = known ?? (await hashObject(deps, key));
+    verified = await checkContent(deps, upload, head.size, sha256, (fn) => withLocalFile(deps.storage, key, (file) => fn(file), upload.file_size), limitOf);
   }
-  const sha256 = known ?? (await hashObject(deps, key));
-  return checkContent(deps, upload, head.size, sha256, (fn) => withLocalFile(deps.storage, key, (file) => fn(file), upload.file_size), limitOf);
+  await makeDurable(deps, key, known);
+  return verified;
+}
+
+/**
+ * The bytes reach the disk before anything is built on them: a local PUT or a tus upload's
+ * last request left its fsync to here, so bytes refused above never cost one. Written
+ * before the machine last started, they may not be what arrived (pages not yet on disk die
+ * with the machine): the digest taken as they arrived must still match them.
+ */
+async function makeDurable(deps: Deps, key: string, digestOnArrival: string | undefined): Promise<void> {
+  if (!deps.storage.sync || (await deps.storage.sync(key)) || !digestOnArrival) return;
+  const now = await hashObject(deps, key);
+  if (now !== digestOnArrival) {
+    throw failed('lost_on_restart', 'The machine restarted before these bytes reached its disk: they are not the bytes received. Upload them again.', { expected: digestOnArrival, actual: now });
+  }
 }
 
 /** Runs `fn` with the object as a local file. */

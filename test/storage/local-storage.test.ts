@@ -96,6 +96,19 @@ describe('local disk driver', () => {
     assert.equal(await exists('tmp'), true);
   });
 
+  it('a deferred write is published at once; sync() makes it durable and tells whether it was written before the machine started', async () => {
+    const written = await h.local.write('ns/deferred/original', bodyOf(Buffer.from('late sync')), { maxSize: 100, contentType: 'text/plain', deferSync: true });
+    assert.equal(written.sha256, sha256(Buffer.from('late sync')));
+    assert.equal(await fs.readFile(path.join(h.root, 'objects/ns/deferred/original'), 'utf8'), 'late sync');
+    assert.deepEqual(await h.local.head('ns/deferred/original'), { size: 9, etag: written.etag });
+    assert.equal(await h.local.sync('ns/deferred/original'), true, 'written since the machine started');
+    // A file last written before the machine started: whatever was not on disk then is gone.
+    const beforeBoot = new Date(Date.now() - os.uptime() * 1000 - 60_000);
+    await fs.utimes(path.join(h.root, 'objects/ns/deferred/original'), beforeBoot, beforeBoot);
+    assert.equal(await h.local.sync('ns/deferred/original'), false);
+    await assert.rejects(h.local.sync('ns/none/original'), { name: 'ObjectNotFoundError' });
+  });
+
   it('init() removes temp files a crash left (untouched for an hour), keeps live ones and the objects', async () => {
     await write('p3/kept');
     const crashed = path.join(h.root, 'tmp', 'crashed.part');

@@ -148,6 +148,8 @@ export async function appendBytes(deps: AppContext, appender: Appender, s: Appen
     appended = await appender.append(target, offset, body, {
       maxSize: upload.file_size,
       keepPartial: !checksum,
+      // The last byte completes the upload, and complete makes the bytes durable (verify-object.ts).
+      deferLastSync: !lengthDeferred(s) && !isPartial(s),
       digests,
       accept: async (a) => {
         if (checksum && !a.digests[checksum.algorithm]!.equals(checksum.expected)) {
