@@ -88,6 +88,8 @@ export async function runImport(deps: AppContext, uploadId: string, signal?: Abo
     await deps.storage.write(upload.storage_key, fetched.body, {
       maxSize,
       contentType: upload.content_type,
+      // Complete, next, makes the bytes durable before it builds anything on them.
+      deferSync: true,
       around: async (w, publish) => {
         await deps.store.transaction(async (r) => {
           if (!(await r.namespaces.reserve(upload.namespace_id, w.size))) throw quotaExceeded((await r.namespaces.find(upload.namespace_id))!, w.size);
