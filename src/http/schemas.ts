@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../config/config.js';
 import { ASSET_STATUSES, UPLOAD_STATUSES } from '../db/schema.js';
-import { ALIAS_PATTERN } from '../assets/fields.js';
+import { ALIAS_PATTERN, METADATA_LIMITS } from '../assets/fields.js';
 import { CONDITION_KEYS, CONDITION_OPERATORS } from '../uploads/conditions.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE } from '../uploads/parts/plan.js';
 
@@ -28,9 +28,17 @@ export const AssetStatus = Type.Union(ASSET_STATUSES.map((s) => Type.Literal(s))
 export const Metadata = Type.Object(
   {},
   {
-    additionalProperties: Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean(), Type.Null()]),
-    maxProperties: 50,
-    description: 'Flat object: values are strings, numbers, booleans or null; at most 50 keys.',
+    // Arrays and objects are checked inside by the use cases (assets/fields.ts checkMetadata).
+    additionalProperties: Type.Union([
+      Type.String({ maxLength: METADATA_LIMITS.stringLength }),
+      Type.Number(),
+      Type.Boolean(),
+      Type.Null(),
+      Type.Array(Type.Unknown()),
+      Type.Record(Type.String(), Type.Unknown()),
+    ]),
+    maxProperties: METADATA_LIMITS.keys,
+    description: `A JSON object: strings (≤ ${METADATA_LIMITS.stringLength} chars), numbers, booleans, null, and arrays and objects of them; at most ${METADATA_LIMITS.keys} keys per object, nested at most ${METADATA_LIMITS.depth} deep (this object is the first), at most ${METADATA_LIMITS.jsonBytes} bytes as JSON.`,
   },
 );
 

@@ -1,10 +1,10 @@
 /**
  * Mixpeek's presigned bucket uploads, run as its document writes them (base URL and key
  * changed only) against a real server on local disk and on Ceph RGW: upload → PUT with
- * Content-Type → confirm with the ETag; dedupe by hash before signing and at confirm;
- * one object from several uploads; unique-key skip; async confirm followed by its task;
- * cancel; and every refusal the document says runs before signing, each a 4xx of the
- * document's shape that leaves nothing behind.
+ * Content-Type → confirm with the ETag; object_metadata with lists; dedupe by hash before
+ * signing and at confirm; one object from several uploads; unique-key skip; async confirm
+ * followed by its task; cancel; and every refusal the document says runs before signing,
+ * each a 4xx of the document's shape that leaves nothing behind.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,7 @@ const SCHEMA = {
     thumbnail: { type: 'image' },
     sku: { type: 'string' },
     priority: { type: 'string' },
+    category: { type: 'string' },
   },
 };
 
@@ -201,6 +202,19 @@ for (const store of stores()) {
       assert.equal((await call('DELETE', `/uploads/${reuse.body.upload_id}`)).status, 200);
     });
 
+    it('object_metadata with a list (the document\'s tags: [\'featured\']) and nested values round-trips', async () => {
+      const object_metadata = { sku: 'T1', priority: 'high', category: 'products', tags: ['featured'], dims: { w: 90, h: [60, 'px'] } };
+      const { created, confirmed } = await uploadPutConfirm(await png(91, 61), { filename: 'image.png', content_type: 'image/png', object_metadata });
+      assert.deepEqual([created.object_metadata, confirmed.object_metadata], [object_metadata, object_metadata]);
+      assert.deepEqual((await call('GET', `/uploads/${created.upload_id}`)).body.object_metadata, object_metadata);
+      assert.deepEqual((await t.api('GET', `/v1/assets/${confirmed.object_id}`, { key })).body.data.metadata, object_metadata);
+      // The tracking metadata and an object from several uploads take lists too.
+      const part = await uploadPutConfirm(await png(92, 62), { filename: 'image.png', content_type: 'image/png', create_object_on_confirm: false, metadata: { batch: [1, 2] } });
+      assert.deepEqual(part.confirmed.metadata, { batch: [1, 2] });
+      const obj = await call('POST', `/buckets/${bucket}/objects`, { upload_ids: [part.created.upload_id], metadata: { sku: 'T2', tags: ['featured', 'new'] } });
+      assert.deepEqual([obj.status, obj.body.metadata], [200, { sku: 'T2', tags: ['featured', 'new'] }]);
+    });
+
     it('every refusal before signing: the document\'s status, its error shape, nothing signed, stored or reserved', async () => {
       await t.settled();
       const before = (await t.api('GET', '/v1/usage', { key })).body.data;
@@ -228,6 +242,10 @@ for (const store of stores()) {
         ['metadata of the wrong type', bucket, { ...ok, object_metadata: { sku: 5 } }, 400],
         ['a unique-key field missing', bucket, { ...ok, object_metadata: { priority: 'high' } }, 400],
         ['no file_size (Intake signs it)', bucket, { ...ok, file_size: undefined }, 400],
+        ['a list under a string property', bucket, { ...ok, object_metadata: { sku: 'R1', priority: ['high'] } }, 400],
+        ['object_metadata nested too deep', bucket, { ...ok, object_metadata: { sku: 'R1', a: { b: { c: { d: { e: [1] } } } } } }, 400],
+        ['object_metadata too large', bucket, { ...ok, object_metadata: { sku: 'R1', tags: Array.from({ length: 100 }, () => 'x'.repeat(2000)) } }, 400],
+        ['metadata nested too deep', bucket, { ...ok, metadata: { a: [[[[[1]]]]] } }, 400],
         ['presigned_url_expiration under 60', bucket, { ...ok, presigned_url_expiration: 30 }, 422],
         ['presigned_url_expiration over 86400', bucket, { ...ok, presigned_url_expiration: 90000 }, 422],
         ['file_hash not 64 hex', bucket, { ...ok, file_hash: 'abc' }, 422],

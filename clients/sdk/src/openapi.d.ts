@@ -665,7 +665,9 @@ export interface components {
             id: string;
             kind: string;
             metadata: {
-                [key: string]: string | number | boolean | (never | null);
+                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                    [key: string]: unknown;
+                };
             };
             mimetype: string | null;
             /** @enum {string} */
@@ -2000,7 +2002,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2098,9 +2102,11 @@ export interface operations {
                     /** @description The bucket the asset goes into; every upload must have been made into it. */
                     bucket_id?: string;
                     folder?: string;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     title?: string;
                     uploads: {
@@ -2136,7 +2142,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2277,7 +2285,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2461,9 +2471,11 @@ export interface operations {
                 "application/json": {
                     alias?: string | null;
                     folder?: string;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     title?: string | null;
                 };
@@ -2495,7 +2507,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2725,7 +2739,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -3909,9 +3925,11 @@ export interface operations {
                     kind?: "image" | "video" | "audio" | "document";
                     /** @description With file_size left out: the most bytes the session takes (default and ceiling: its kind's limit). */
                     max_size?: number;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     method?: "PUT" | "POST";
                     on_alias_conflict?: "error" | "skip";
@@ -3928,9 +3946,11 @@ export interface operations {
                     /** @description Import: Intake fetches the file from this http(s) URL (202; the upload's status tells how it went). */
                     source_url?: string;
                     title?: string;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     upload_metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     width?: number;
                 };
