@@ -62,9 +62,9 @@ export const Conditions = Type.Object(
 export const CreateUploadBody = Type.Object(
   {
     // Required unless source_url is sent (checked by the route: the schema stays one object).
-    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url): then the URL\'s last path segment; and for bare_form and single_url sessions: then "upload".' })),
-    content_type: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url) and for bare_form and single_url sessions: then the bytes decide, as for application/octet-stream.' })),
-    file_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER, description: 'Required, except for an import (source_url) and for bare_form and single_url sessions (then learned from the bytes).' })),
+    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url): then the URL\'s last path segment; and for bare_form, single_url and store_put sessions: then "upload".' })),
+    content_type: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url) and for bare_form, single_url and store_put sessions: then the bytes decide, as for application/octet-stream.' })),
+    file_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER, description: 'Required, except for an import (source_url) and for bare_form, single_url and store_put sessions (then learned from the bytes).' })),
     max_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER, description: 'With file_size left out: the most bytes the session takes (default and ceiling: its kind\'s limit).' })),
     source_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Import: Intake fetches the file from this http(s) URL (202; the upload\'s status tells how it went).' })),
     kind: Type.Optional(Kind),
@@ -91,6 +91,7 @@ export const CreateUploadBody = Type.Object(
     bucket_property: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The bucket schema's file property this file fills (default: the filename without its extension)." })),
     bucket_type: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'The field type the file is (video, image, audio, text, pdf, document); checked against the property.' })),
     upload_metadata: Type.Optional(Metadata),
+    store_put: Type.Optional(Type.Boolean({ description: 'true: upload_url is Intake\'s own URL taking the whole file by one PUT (any Content-Type; on S3 too, Intake streams it into the bucket); file_size may then be left out (learned from the bytes, quota taken as they stream).' })),
     single_url: Type.Optional(Type.Boolean({ description: 'true (resumable): upload_url is Intake\'s own URL taking every part by PUT with its 0-based index in X-Upload-Index, any size, any order, re-sendable; POST {"parts": [{"index", "etag"}]} to it finishes the session without an API key (on S3 too: Intake streams each part into the bucket\'s multipart upload).' })),
   },
   { additionalProperties: false },
