@@ -1,10 +1,11 @@
 /** Rules for the user-editable fields an asset carries, shared by create and PATCH. */
 import type { AppContext } from '../core/context.js';
 import { isUniqueViolation } from '../db/database.js';
-import { conflict, invalid } from '../lib/errors.js';
+import { conflict, invalid, withReason, type IntakeError } from '../lib/errors.js';
 import { UNSAFE_TEXT } from '../lib/safe-text.js';
 
-export type MetadataValue = string | number | boolean | null;
+/** A metadata value: JSON, within METADATA_LIMITS. */
+export type MetadataValue = string | number | boolean | null | MetadataValue[] | { [key: string]: MetadataValue };
 export type Metadata = Record<string, MetadataValue>;
 
 export function checkFilename(name: string): string {
@@ -47,21 +48,61 @@ export function checkTitle(title: string | undefined | null): string | null {
   return title;
 }
 
-/** Flat object of string, number, boolean or null values, at most 50 keys. */
+/**
+ * Metadata's bounds: the object (and each object inside it) at most 50 keys of 1–100
+ * characters, strings at most 2000 characters, arrays and objects nested at most 5 deep
+ * (the metadata object itself is the first), and the whole at most 64 KiB as JSON (UTF-8):
+ * what a form's metadata field could always hold, now the bound wherever it comes from.
+ */
+export const METADATA_LIMITS = { keys: 50, keyLength: 100, stringLength: 2000, depth: 5, jsonBytes: 64 * 1024 } as const;
+
+export function metadataTooLarge(field: string, size?: number): IntakeError {
+  return withReason('metadata_too_large', `${field} must be at most ${METADATA_LIMITS.jsonBytes} bytes as JSON${size === undefined ? '' : ` (it is ${size})`}.`, { field, max_size: METADATA_LIMITS.jsonBytes });
+}
+
+/**
+ * A JSON object: string, number, boolean and null values, and arrays and objects of them
+ * within METADATA_LIMITS. Every refusal is a 400 `invalid_request` naming the value's path
+ * (`metadata.tags[2]`); past the depth or the size, with `details.reason`.
+ */
 export function checkMetadata(value: unknown, field = 'metadata'): Metadata {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be an object.`, field);
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > 50) throw invalid(`${field} may have at most 50 keys.`, field);
-  for (const [key, v] of entries) {
-    if (key.length < 1 || key.length > 100) throw invalid(`${field} keys must be 1–100 characters.`, `${field}.${key}`);
-    // Whatever parsed it, a key that can rewrite a prototype when merged is never data.
-    if (key === '__proto__') throw invalid(`${field} keys must not be "__proto__".`, field);
-    const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-    if (!ok) throw invalid(`${field} must be flat: values are strings, numbers, booleans or null.`, `${field}.${key}`);
-    if (typeof v === 'string' && v.length > 2000) throw invalid(`${field} values must be at most 2000 characters.`, `${field}.${key}`);
-  }
+  checkObject(value as Record<string, unknown>, field, field, 1);
+  // Within the depth, so stringifying is bounded by the body that carried it.
+  const size = Buffer.byteLength(JSON.stringify(value));
+  if (size > METADATA_LIMITS.jsonBytes) throw metadataTooLarge(field, size);
   return value as Metadata;
+}
+
+function checkObject(object: Record<string, unknown>, root: string, path: string, depth: number): void {
+  const entries = Object.entries(object);
+  if (entries.length > METADATA_LIMITS.keys) throw invalid(`${root} objects may have at most ${METADATA_LIMITS.keys} keys.`, path);
+  for (const [key, v] of entries) {
+    if (key.length < 1 || key.length > METADATA_LIMITS.keyLength) throw invalid(`${root} keys must be 1–${METADATA_LIMITS.keyLength} characters.`, `${path}.${key}`);
+    // Whatever parsed it, a key that can rewrite a prototype when merged is never data.
+    if (key === '__proto__') throw invalid(`${root} keys must not be "__proto__".`, path);
+    checkValue(v, root, `${path}.${key}`, depth);
+  }
+}
+
+/** `depth`: how deep the container holding `v` is (the metadata object is 1). */
+function checkValue(v: unknown, root: string, path: string, depth: number): void {
+  if (v === null || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw invalid(`${root} numbers must be finite.`, path);
+    return;
+  }
+  if (typeof v === 'string') {
+    if (v.length > METADATA_LIMITS.stringLength) throw invalid(`${root} strings must be at most ${METADATA_LIMITS.stringLength} characters.`, path);
+    return;
+  }
+  if (typeof v !== 'object') throw invalid(`${root} values are strings, numbers, booleans, null, arrays or objects.`, path);
+  if (depth >= METADATA_LIMITS.depth) {
+    throw withReason('metadata_too_deep', `${root} may nest arrays and objects at most ${METADATA_LIMITS.depth} deep (the metadata object is the first).`, { field: path, max_depth: METADATA_LIMITS.depth });
+  }
+  if (Array.isArray(v)) v.forEach((item, i) => checkValue(item, root, `${path}[${i}]`, depth + 1));
+  else checkObject(v as Record<string, unknown>, root, path, depth + 1);
 }
 
 /** Early 409 for an alias already in use, before any work; the unique index stays the guard. */

@@ -14,6 +14,13 @@ const Str = Type.String();
 const Int = Type.Integer();
 const Num = Type.Number();
 
+/**
+ * A metadata value as the schemas say it (assets/fields.ts holds the rules): a scalar, or
+ * an array or object of them (spelled one level deep: JSON Schema's recursion would need a
+ * shared `$id` every route compiles).
+ */
+export const MetadataValue = Type.Union([Str, Num, Type.Boolean(), Type.Null(), Type.Array(Type.Unknown()), Type.Record(Str, Type.Unknown())]);
+
 /** The one definition of a source (original or rendition) as clients see it: schema, and by Static<> its type. */
 export const SourceView = Type.Object({
   id: Str,
@@ -49,7 +56,7 @@ export const AssetView = Type.Object({
   title: Nullable(Str),
   alias: Nullable(Str),
   folder: Str,
-  metadata: Type.Record(Str, Type.Union([Str, Num, Type.Boolean(), Type.Null()])),
+  metadata: Type.Record(Str, MetadataValue),
   status: Str,
   error: Nullable(Type.Object({ code: Str, message: Str })),
   url: Nullable(Str),

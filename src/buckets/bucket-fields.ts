@@ -5,8 +5,8 @@
  */
 import { invalid, withReason } from '../lib/errors.js';
 
-/** Flat metadata as the assets' rules leave it (assets/fields.ts checks it before it comes here). */
-export type Metadata = Record<string, string | number | boolean | null>;
+/** Metadata as the assets' rules leave it (assets/fields.ts checks it before it comes here): JSON values, arrays and objects too. */
+export type Metadata = Readonly<Record<string, unknown>>;
 
 export const BLOB_TYPES = ['video', 'image', 'audio', 'text', 'pdf', 'document'] as const;
 export const SCALAR_TYPES = ['string', 'number', 'boolean'] as const;
@@ -74,7 +74,7 @@ export function checkUniqueKey(value: unknown): string[] | null {
   return fields as string[];
 }
 
-/** Metadata against the schema: a value under a scalar property must be of its type. */
+/** Metadata against the schema: a value under a scalar property must be of its type (a list or an object is of none). */
 export function checkMetadataTypes(schema: BucketSchema | null, metadata: Metadata, field: string): void {
   for (const [key, v] of Object.entries(metadata)) {
     const type = schema?.properties[key]?.type;
@@ -93,6 +93,8 @@ export function uniqueKeyOf(fields: string[] | null, metadata: Metadata, field: 
   const values = fields.map((f) => {
     const v = metadata[f];
     if (v === undefined || v === null) throw withReason('schema_mismatch', `This bucket's unique key needs "${f}" in the metadata.`, { field: `${field}.${f}` });
+    // The index compares the values' text: a list or an object has no one spelling of it.
+    if (typeof v === 'object') throw withReason('schema_mismatch', `A unique-key value is a string, number or boolean; "${f}" is not.`, { field: `${field}.${f}` });
     return v;
   });
   return JSON.stringify(values);

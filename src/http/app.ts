@@ -39,6 +39,7 @@ import { publicRoutes } from './routes/public.js';
 import { transformRoutes, transformUrlRoutes } from './routes/transforms.js';
 import { playbackRoutes } from './routes/playback.js';
 import type { Transforms } from '../assets/transforms.js';
+import { METADATA_LIMITS } from '../assets/fields.js';
 import { storeRoutes } from './routes/store.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -175,7 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(multipart, {
-    limits: { fileSize: deps.maxUploadBytes + 1, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25, headerPairs: 100 },
+    // A field's longest value is metadata's.
+    limits: { fileSize: deps.maxUploadBytes + 1, files: 1, fields: 20, fieldSize: METADATA_LIMITS.jsonBytes, parts: 25, headerPairs: 100 },
   });
   await app.register(swagger, {
     openapi: {

@@ -28,7 +28,7 @@ export async function* formParts(request: FastifyRequest): AsyncGenerator<FormPa
     }
     const part = next.value;
     if (part.type === 'file') yield { type: 'file', name: part.fieldname, filename: part.filename, mimetype: part.mimetype, stream: part.file };
-    else yield { type: 'field', name: part.fieldname, value: String(part.value) };
+    else yield { type: 'field', name: part.fieldname, value: String(part.value), truncated: part.valueTruncated };
   }
 }
 

@@ -41,6 +41,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'DELETE /tus/{id}': 'tusTerminate',
   'OPTIONS /store/single': 'preflightStoreForm',
   'POST /store/single': 'postStoreForm',
+  'PUT /store/single': 'putStoreFile',
   'OPTIONS /store/resumable': 'preflightStoreParts',
   'PUT /store/resumable': 'putStorePart',
   'POST /store/resumable': 'finishStoreParts',

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MEDIA_KINDS } from '../config/config.js';
 import { ASSET_STATUSES, UPLOAD_STATUSES } from '../db/schema.js';
-import { ALIAS_PATTERN } from '../assets/fields.js';
+import { ALIAS_PATTERN, METADATA_LIMITS } from '../assets/fields.js';
 import { CONDITION_KEYS, CONDITION_OPERATORS } from '../uploads/conditions.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE } from '../uploads/parts/plan.js';
 
@@ -28,9 +28,17 @@ export const AssetStatus = Type.Union(ASSET_STATUSES.map((s) => Type.Literal(s))
 export const Metadata = Type.Object(
   {},
   {
-    additionalProperties: Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean(), Type.Null()]),
-    maxProperties: 50,
-    description: 'Flat object: values are strings, numbers, booleans or null; at most 50 keys.',
+    // Arrays and objects are checked inside by the use cases (assets/fields.ts checkMetadata).
+    additionalProperties: Type.Union([
+      Type.String({ maxLength: METADATA_LIMITS.stringLength }),
+      Type.Number(),
+      Type.Boolean(),
+      Type.Null(),
+      Type.Array(Type.Unknown()),
+      Type.Record(Type.String(), Type.Unknown()),
+    ]),
+    maxProperties: METADATA_LIMITS.keys,
+    description: `A JSON object: strings (≤ ${METADATA_LIMITS.stringLength} chars), numbers, booleans, null, and arrays and objects of them; at most ${METADATA_LIMITS.keys} keys per object, nested at most ${METADATA_LIMITS.depth} deep (this object is the first), at most ${METADATA_LIMITS.jsonBytes} bytes as JSON.`,
   },
 );
 
@@ -54,9 +62,9 @@ export const Conditions = Type.Object(
 export const CreateUploadBody = Type.Object(
   {
     // Required unless source_url is sent (checked by the route: the schema stays one object).
-    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url): then the URL\'s last path segment; and for bare_form and single_url sessions: then "upload".' })),
-    content_type: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url) and for bare_form and single_url sessions: then the bytes decide, as for application/octet-stream.' })),
-    file_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER, description: 'Required, except for an import (source_url) and for bare_form and single_url sessions (then learned from the bytes).' })),
+    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url): then the URL\'s last path segment; and for bare_form, single_url and store_put sessions: then "upload".' })),
+    content_type: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Required, except for an import (source_url) and for bare_form, single_url and store_put sessions: then the bytes decide, as for application/octet-stream.' })),
+    file_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER, description: 'Required, except for an import (source_url) and for bare_form, single_url and store_put sessions (then learned from the bytes).' })),
     max_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER, description: 'With file_size left out: the most bytes the session takes (default and ceiling: its kind\'s limit).' })),
     source_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Import: Intake fetches the file from this http(s) URL (202; the upload\'s status tells how it went).' })),
     kind: Type.Optional(Kind),
@@ -83,6 +91,7 @@ export const CreateUploadBody = Type.Object(
     bucket_property: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "The bucket schema's file property this file fills (default: the filename without its extension)." })),
     bucket_type: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'The field type the file is (video, image, audio, text, pdf, document); checked against the property.' })),
     upload_metadata: Type.Optional(Metadata),
+    store_put: Type.Optional(Type.Boolean({ description: 'true: upload_url is Intake\'s own URL taking the whole file by one PUT (any Content-Type; on S3 too, Intake streams it into the bucket); file_size may then be left out (learned from the bytes, quota taken as they stream).' })),
     single_url: Type.Optional(Type.Boolean({ description: 'true (resumable): upload_url is Intake\'s own URL taking every part by PUT with its 0-based index in X-Upload-Index, any size, any order, re-sendable; POST {"parts": [{"index", "etag"}]} to it finishes the session without an API key (on S3 too: Intake streams each part into the bucket\'s multipart upload).' })),
   },
   { additionalProperties: false },

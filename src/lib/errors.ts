@@ -68,6 +68,8 @@ export const REASONS = {
   not_empty: 'conflict',
   unique_key_taken: 'conflict',
   final_upload: 'forbidden',
+  metadata_too_deep: 'invalid_request',
+  metadata_too_large: 'invalid_request',
 } as const satisfies Record<string, ErrorCode>;
 export type Reason = keyof typeof REASONS;
 

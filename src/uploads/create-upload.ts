@@ -29,7 +29,7 @@ import { resumableFields, startResumable } from './parts/start-resumable.js';
 export interface CreateUploadInput {
   filename: string;
   content_type: string;
-  /** Omitted (bare_form and single_url sessions only): learned from the bytes; quota is then reserved while they stream. */
+  /** Omitted (bare_form, single_url and store_put sessions only): learned from the bytes; quota is then reserved while they stream. */
   file_size?: number;
   /** With no file_size: the most bytes the session takes (at most its kind's limit). */
   max_size?: number;
@@ -66,6 +66,8 @@ export interface CreateUploadInput {
   upload_metadata?: Record<string, unknown>;
   /** true (resumable): every part goes to one store URL, indexed by `X-Upload-Index`, finished by POST `{parts}` to it (parts/store-parts.ts). */
   single_url?: boolean;
+  /** true: the whole file is PUT to Intake's own store URL (store-put.ts), which streams it into storage on every driver. */
+  store_put?: boolean;
 }
 
 /** What a session whose bytes will say may leave out: its name ("upload") and type (typed by its bytes). */
@@ -168,10 +170,13 @@ export async function createUpload(
   const fields = checkSessionFields(deps, input);
   checkConditions(input.conditions);
   const deferred = input.file_size === undefined;
-  if (deferred && !input.bare_form && !input.single_url) throw invalid('file_size is required, except for bare_form and single_url sessions (their size is learned from the bytes).', 'file_size');
+  if (deferred && !input.bare_form && !input.single_url && !input.store_put) throw invalid('file_size is required, except for bare_form, single_url and store_put sessions (their size is learned from the bytes).', 'file_size');
   if (!deferred && input.max_size !== undefined) throw invalid('max_size applies when file_size is left out.', 'max_size');
   if (input.single_url && input.resumable === false) throw invalid('single_url is a resumable upload; leave resumable out or send true.', 'resumable');
   if (input.single_url && (input.bare_form || input.part_size !== undefined || input.method === 'POST')) throw invalid('single_url sessions take parts of any size by PUT with X-Upload-Index: bare_form, part_size and method POST do not apply.', 'single_url');
+  if (input.store_put && (input.bare_form || input.single_url || input.resumable || input.part_size !== undefined || input.method === 'POST' || input.protocol !== undefined)) {
+    throw invalid('store_put sessions take the whole file by one PUT: bare_form, single_url, resumable, part_size, method POST and protocol do not apply.', 'store_put');
+  }
   if (input.single_url) input = { ...input, resumable: true };
   return createSized(deps, tenant, fields, deferred, input);
 }
@@ -191,12 +196,13 @@ async function createSized(
   if (input.bucket_id !== undefined) fields.bucket = await checkBucketTarget(deps, tenant, { ...input, bucket_id: input.bucket_id, contentType: fields.contentType, createsAsset: !detached, metadata: fields.metadata });
   const tus = input.protocol === 'tus';
   if (tus && (input.resumable || input.method !== undefined || input.part_size !== undefined || input.bare_form || input.if_none_match !== undefined)) throw invalid('A tus session is sent with tus PATCH requests: resumable, method and part_size do not apply.', 'protocol');
-  const resumable = !tus && isResumable(input.file_size, input.resumable);
+  const resumable = !tus && !input.store_put && isResumable(input.file_size, input.resumable);
   if (!resumable && input.part_size !== undefined) throw invalid('part_size applies to resumable uploads only.', 'part_size');
   if (input.bare_form && input.method === 'PUT') throw invalid('bare_form is a form POST; leave method out or send POST.', 'method');
   if (input.bare_form) input = { ...input, method: 'POST' };
   if (resumable && input.method === 'POST') throw invalid('A resumable upload is sent in parts with PUT; method POST is for simple uploads (send resumable: false).', 'method');
-  if (!resumable && !tus && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
+  // Intake's own store URLs stream into storage by write(), which has no single-request limit.
+  if (!resumable && !tus && !input.store_put && !input.bare_form && input.file_size > (deps.storage.maxSingleUpload ?? Infinity)) {
     throw invalid(`This store takes at most ${deps.storage.maxSingleUpload} bytes in one request; send resumable: true.`, 'resumable', { max_single_upload: deps.storage.maxSingleUpload });
   }
   const namespace = await namespaceOf(deps, tenant);
@@ -218,8 +224,8 @@ async function createSized(
   }
   // A detached session needs verified bytes of its own to attach later: no shortcut.
   // A tus client sends the bytes whatever the creation says; complete shares the stored blob instead.
-  if (input.file_hash && input.skip_duplicates !== false && !detached && !tus && !deferred) {
-    const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn);
+  if (input.file_hash && input.skip_duplicates !== false && !detached && !tus) {
+    const dup = await recordDuplicate(deps, namespace, fields, input, now, expiresIn, deferred);
     if (dup) return { duplicate: true, upload: await shape(deps, dup, null, input, limit, expiresIn) };
   }
 
@@ -248,7 +254,7 @@ async function createSized(
   }
   if (input.single_url) return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...singleUrlFields(deps, session, deferred) } };
   if (resumable) return { duplicate: false, upload: { ...(await shape(deps, session, null, input, limit, expiresIn)), ...(await resumableFields(deps, session)) } };
-  return { duplicate: false, upload: await shape(deps, row, tus ? 'tus' : (input.method ?? 'PUT'), input, limit, expiresIn) };
+  return { duplicate: false, upload: await shape(deps, row, tus ? 'tus' : (input.method ?? 'PUT'), input, limit, expiresIn, deferred) };
 }
 
 /**
@@ -410,14 +416,16 @@ async function recordDuplicate(
   deps: AppContext,
   namespace: NamespaceRow,
   declared: CheckedFields<SessionKind>,
-  input: SizedInput,
+  asked: SizedInput,
   now: Date,
   expiresIn: number,
+  deferred: boolean,
 ): Promise<UploadRow | null> {
   // Into a bucket: only an asset of that bucket can stand for the new one.
-  const existing = await deps.store.assets.findByContent(namespace.id, input.file_hash!.toLowerCase(), declared.bucket?.bucketId);
-  // A hash that does not fit the declared size and kind cannot be this content: upload and let complete decide.
-  if (!existing || existing.filesize !== input.file_size) return null;
+  const existing = await deps.store.assets.findByContent(namespace.id, asked.file_hash!.toLowerCase(), declared.bucket?.bucketId);
+  // A hash that does not fit the declared size (or, none declared, the session's cap) and kind cannot be this content: upload and let complete decide.
+  if (!existing || existing.filesize === null || (deferred ? existing.filesize > asked.file_size : existing.filesize !== asked.file_size)) return null;
+  const input: SizedInput = { ...asked, file_size: existing.filesize };
   let fields = declared;
   if (declared.contentType === UNTYPED_SESSION_TYPE) {
     // Untyped: the stored content's type is known, and must still be allowed and fit its kind's limit.
@@ -448,6 +456,8 @@ async function recordDuplicate(
 
 /** Where a session's store URL is served: a bare form's (POST) or a single_url session's (PUT parts, POST finish). */
 export const STORE_PATHS = { POST: '/store/single', PUT: '/store/resumable' } as const;
+/** A store_put session's URL: the whole file by PUT (its key is a PUT key, as a single_url session's). */
+export const STORE_PUT_PATH = '/store/single';
 
 /** Intake's own URL for the session at `path` (storage/store-urls.ts): the same key works under any path serving its method. */
 export function storeUrl(deps: AppContext, row: Pick<UploadRow, 'id' | 'expires_at' | 'file_size'>, method: 'POST' | 'PUT' = 'POST', path: string = STORE_PATHS[method]): string {
@@ -472,11 +482,13 @@ async function shape(
   input: SizedInput,
   limit: number,
   expiresIn: number,
+  deferred = false,
 ): Promise<CreatedUpload> {
   const sign = { contentType: row.content_type, maxSize: row.file_size, expiresAt: new Date(row.expires_at), uploadId: row.id, sha256: row.file_hash ?? undefined, ifNoneMatch: input.if_none_match };
   let put: PresignedPut | null = null;
   let post: PresignedPost | null = null;
-  if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);
+  if (method === 'PUT' && input.store_put) put = { url: storeUrl(deps, row, 'PUT', STORE_PUT_PATH), headers: { 'Content-Type': row.content_type } };
+  else if (method === 'PUT') put = await deps.storage.presignPut(row.storage_key, sign);
   if (method === 'POST' && input.bare_form) post = { url: storeUrl(deps, row), fields: {} };
   else if (method === 'POST') post = await deps.storage.presignPost(row.storage_key, sign);
   const nextStep = method === 'tus'
@@ -485,7 +497,9 @@ async function shape(
     ? `Nothing to send: this content is already stored as asset ${row.asset_id}.`
     : row.asset_id === NO_ASSET
       ? `${method === 'PUT' ? 'PUT the bytes to upload_url' : 'POST the form to upload_url'}, POST /v1/uploads/${row.id}/complete, then attach it with POST /v1/assets.`
-      : method === 'PUT'
+      : method === 'PUT' && deferred
+        ? `PUT the file (at most ${row.file_size} bytes; its size is learned from the bytes) to upload_url, then POST /v1/uploads/${row.id}/complete.`
+        : method === 'PUT'
         ? `PUT the ${row.file_size} bytes to upload_url with the headers in upload_method, then POST /v1/uploads/${row.id}/complete.`
         : input.bare_form
           ? `POST a multipart/form-data body with the file in "file" (nothing else is needed), then POST /v1/uploads/${row.id}/complete.`

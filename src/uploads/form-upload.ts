@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { MEDIA_KINDS, type MediaKind } from '../config/config.js';
 import type { Tenant } from '../auth/principal.js';
-import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict, refuseTakenAlias } from '../assets/fields.js';
+import { checkAlias, checkFolder, checkMetadata, checkTitle, mapAliasConflict, metadataTooLarge, refuseTakenAlias } from '../assets/fields.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
 import { peekStream } from '../lib/peek-stream.js';
 import { essence } from '../media/kinds.js';
@@ -31,7 +31,8 @@ import { originalKey, quotaExceeded, sizeLimit, tooLarge } from './limits.js';
 import { FormBodies } from './form-quota.js';
 
 export type FormPart =
-  | { type: 'field'; name: string; value: string }
+  /** `truncated`: the value was longer than a form field may be (http/app.ts), and was cut. */
+  | { type: 'field'; name: string; value: string; truncated?: boolean }
   | { type: 'file'; name: string; filename: string; mimetype: string; stream: Readable };
 
 const FIELDS = new Set(['folder', 'title', 'alias', 'metadata', 'create_asset', 'kind']);
@@ -51,6 +52,7 @@ export async function formUpload(deps: AppContext, tenant: Tenant, parts: AsyncI
     for await (const part of parts) {
       if (part.type === 'field') {
         if (!FIELDS.has(part.name)) throw invalid(`Unknown form field "${part.name}".`, part.name);
+        if (part.truncated) throw part.name === 'metadata' ? metadataTooLarge('metadata') : invalid(`The form field "${part.name}" is too long.`, part.name);
         fields[part.name] = part.value;
         continue;
       }

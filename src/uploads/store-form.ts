@@ -12,7 +12,7 @@ import type { UploadRow } from '../db/schema.js';
 import type { FormPart } from './form-upload.js';
 import { openSessionFor, receiveBytes } from './receive-bytes.js';
 import type { FormBodies } from './form-quota.js';
-import { meterBody, settleMeter, sizeDeferred } from './streamed-quota.js';
+import { receiveUnsized, sizeDeferred } from './streamed-quota.js';
 
 /** Runs `fn` as the session's only writer (http's upload gate). */
 export type Exclusive = <T>(uploadId: string, fn: () => Promise<T>) => Promise<T>;
@@ -48,16 +48,7 @@ export async function receiveStoreForm(
       if (current.received_size !== null) throw conflict('This upload URL has already received its file.', { status: current.status });
       if (!(await sizeDeferred(deps, current))) return { upload: current, ...(await receiveBytes(deps, deps.storage, current, part.stream)) };
       // No declared size: the bytes say, quota is taken as they stream, the kind's limit bounds them.
-      const { stream, maxSize, meter } = await meterBody(deps, current, part.stream, bodies, true);
-      try {
-        const got = await receiveBytes(deps, deps.storage, current, stream, { maxSize, held: () => meter?.held ?? 0 });
-        meter?.handOver();
-        return { upload: { ...current, file_size: got.size }, ...got };
-      } catch (err) {
-        throw await settleMeter(deps, current, meter, err);
-      } finally {
-        await settleMeter(deps, current, meter);
-      }
+      return receiveUnsized(deps, current, part.stream, bodies);
     });
   }
   throw invalid('The form has no "file" field.', 'file');

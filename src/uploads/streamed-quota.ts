@@ -12,7 +12,7 @@ import { SNIFF_BYTES } from '../media/sniff.js';
 import { isUntypedSession, typeFromBytes } from './check-type.js';
 import type { FormBodies, QuotaMeter } from './form-quota.js';
 import { quotaExceeded, sizeLimit } from './limits.js';
-import { incompleteBody } from './receive-bytes.js';
+import { incompleteBody, receiveBytes } from './receive-bytes.js';
 import { currentNamespace } from './create-upload.js';
 
 /** True while the session's size is still to be learned from its bytes. */
@@ -57,4 +57,22 @@ export async function settleMeter(deps: AppContext, upload: UploadRow, meter: Qu
     return namespace ? quotaExceeded(namespace, meter.received) : err;
   }
   return err;
+}
+
+/**
+ * The bytes of a session that declared no size, as a store URL receives them: typed by
+ * their first bytes, metered for quota, bounded by their kind's limit, and recorded with
+ * the size they had and the quota they took as the session's reservation.
+ */
+export async function receiveUnsized(deps: AppContext, upload: UploadRow, body: Readable, bodies: FormBodies): Promise<{ upload: UploadRow; etag: string; size: number }> {
+  const { stream, maxSize, meter } = await meterBody(deps, upload, body, bodies, true);
+  try {
+    const got = await receiveBytes(deps, deps.storage, upload, stream, { maxSize, held: () => meter?.held ?? 0 });
+    meter?.handOver();
+    return { upload: { ...upload, file_size: got.size }, ...got };
+  } catch (err) {
+    throw await settleMeter(deps, upload, meter, err);
+  } finally {
+    await settleMeter(deps, upload, meter);
+  }
 }

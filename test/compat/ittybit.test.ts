@@ -193,7 +193,7 @@ for (const store of stores()) {
         ['an alias with a space', { alias: 'bad alias' }],
         ['an alias with an empty segment', { alias: 'usr//video' }],
         ['conditions with an unknown key', { conditions: { operator: '&&', rules: [{ key: 'colour', operator: '==', value: 'red' }] } }],
-        ['nested metadata', { metadata: { a: { b: 1 } } }],
+        ['metadata nested too deep', { metadata: { a: { b: { c: { d: { e: { f: 1 } } } } } } }],
         ['resumable not a boolean', { resumable: 'yes' }],
       ] as const) {
         const res = await session(json);

@@ -1,10 +1,12 @@
 /**
  * Mixpeek's presigned bucket uploads, run as its document writes them (base URL and key
  * changed only) against a real server on local disk and on Ceph RGW: upload → PUT with
- * Content-Type → confirm with the ETag; dedupe by hash before signing and at confirm;
- * one object from several uploads; unique-key skip; async confirm followed by its task;
- * cancel; and every refusal the document says runs before signing, each a 4xx of the
- * document's shape that leaves nothing behind.
+ * Content-Type → confirm with the ETag, with or without file_size (then Intake's own URL,
+ * quota and limits applied as the bytes stream, a refusal answered again by confirm);
+ * object_metadata with lists; dedupe by hash before signing and at confirm; one object
+ * from several uploads; unique-key skip; async confirm followed by its task; cancel; and
+ * every refusal the document says runs before signing, each a 4xx of the document's
+ * shape that leaves nothing behind.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -19,8 +21,30 @@ const SCHEMA = {
     thumbnail: { type: 'image' },
     sku: { type: 'string' },
     priority: { type: 'string' },
+    category: { type: 'string' },
   },
 };
+const MIB = 1024 * 1024;
+
+/**
+ * A PUT sent chunked (no Content-Length), so the server learns its size as it streams. A
+ * server that refuses it answers and closes while the client may still be writing: the
+ * client may then see the reset rather than the answer.
+ */
+async function putChunked(url: string, contentType: string, bytes: Buffer): Promise<{ status: number; body: any } | { reset: true }> {
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let at = 0; at < bytes.length; at += 64 * 1024) c.enqueue(bytes.subarray(at, at + 64 * 1024));
+      c.close();
+    },
+  });
+  try {
+    const res = await fetch(url, { method: 'PUT', headers: { 'Content-Type': contentType }, body, duplex: 'half' } as RequestInit);
+    return { status: res.status, body: await res.json() };
+  } catch {
+    return { reset: true };
+  }
+}
 
 for (const store of stores()) {
   describe(`Mixpeek on ${store.name}`, () => {
@@ -201,6 +225,104 @@ for (const store of stores()) {
       assert.equal((await call('DELETE', `/uploads/${reuse.body.upload_id}`)).status, 200);
     });
 
+    it('without file_size (OPTIONAL in the document): a PUT URL of Intake\'s own; the size is the bytes\'; PUT → confirm → object', async () => {
+      const bytes = await png(90, 60);
+      const created = await upload({ filename: 'image.png', content_type: 'image/png', object_metadata: { sku: 'NS1' } });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.deepEqual([created.body.status, created.body.file_size, created.body.upload_headers], ['PENDING', null, { 'Content-Type': 'image/png' }]);
+      // On both stores Intake serves this URL: it bounds the bytes and takes quota as they stream.
+      assert.ok(created.body.presigned_url.startsWith(`${t.url}/store/single?key=`), created.body.presigned_url);
+      assert.equal((await t.api('GET', '/v1/usage', { key })).body.data.reserved_bytes, 0, 'nothing is held before the bytes');
+      const objects = await store.objects(t);
+
+      const etag = await put(created.body.presigned_url, 'image/png', bytes);
+      const got = await call('GET', `/uploads/${created.body.upload_id}`);
+      assert.deepEqual([got.body.status, got.body.file_size], ['PENDING', bytes.length]);
+      const confirmed = await call('POST', `/buckets/${bucket}/uploads/${created.body.upload_id}/confirm`, { etag });
+      assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+      assert.deepEqual([confirmed.body.status, confirmed.body.file_size, confirmed.body.file_hash, confirmed.body.etag], ['COMPLETED', bytes.length, sha256(bytes), etag]);
+      assert.match(confirmed.body.object_id, /^med_/);
+      const asset = (await t.api('GET', `/v1/assets/${confirmed.body.object_id}`, { key })).body.data;
+      assert.deepEqual([asset.status, asset.filesize, asset.width], ['ready', bytes.length, 90]);
+      const usage = (await t.api('GET', '/v1/usage', { key })).body.data;
+      assert.equal(usage.reserved_bytes, 0, 'the bytes\' quota moved from reserved to stored');
+      const stored = (await store.objects(t)).filter((k) => !objects.includes(k));
+      assert.ok(stored.some((k) => k.includes(created.body.upload_id)), `the object is stored: ${stored.join(', ')}`);
+      const again = await fetch(created.body.presigned_url, { method: 'PUT', headers: { 'Content-Type': 'image/png' }, body: bytes });
+      assert.equal(again.status, 409, 'the URL takes one file');
+      // With file_hash and no file_size, the dedupe before signing still answers.
+      const dup = await upload({ filename: 'image.png', content_type: 'image/png', file_hash: sha256(bytes), object_metadata: { sku: 'NS2' } });
+      assert.deepEqual(
+        [dup.status, dup.body.is_duplicate, dup.body.duplicate_of_upload_id, dup.body.presigned_url, dup.body.status, dup.body.object_id, dup.body.file_size],
+        [200, true, created.body.upload_id, null, 'COMPLETED', confirmed.body.object_id, bytes.length],
+      );
+    });
+
+    it('without file_size, over the size limit or the quota: the PUT is refused as it streams, the upload FAILED, confirm answers 400 / 403; nothing stored or held', async () => {
+      const big = Buffer.concat([await png(8, 8), Buffer.alloc(5 * MIB)]);
+      // Namespaces of their own (their counts are this test's alone): one with a 1 MiB image limit, one with a 1 MiB quota.
+      const objects = await store.objects(t);
+      const tenantWithBucket = async (opts: { quota_bytes?: number; limits?: Record<string, number> }) => {
+        const tenant = await t.tenant(opts);
+        const b = (await t.api('POST', '/v1/buckets', { key: tenant.key, json: { name: 'b', schema: SCHEMA } })).body.data.id;
+        const as = { Authorization: `Bearer ${tenant.key}`, 'X-Namespace': tenant.namespaceId };
+        const make = async () => {
+          const created = await call('POST', `/buckets/${b}/uploads`, { filename: 'image.png', content_type: 'image/png' }, as);
+          assert.equal(created.status, 200, JSON.stringify(created.body));
+          return created.body as { upload_id: string; presigned_url: string };
+        };
+        return { ...tenant, as, make };
+      };
+      const limited = await tenantWithBucket({ limits: { image: MIB } });
+      const tight = await tenantWithBucket({ quota_bytes: MIB });
+      // Over the limit, said by its Content-Length: refused before a byte is read.
+      // (The server answers and closes without reading: a client still writing may see the reset first.)
+      const byLength = await limited.make();
+      const res = await fetch(byLength.presigned_url, { method: 'PUT', headers: { 'Content-Type': 'image/png' }, body: big }).catch(() => null);
+      if (res) assert.equal(res.status, 413);
+      // The same, chunked: refused at the first byte over the limit.
+      const streamed = await limited.make();
+      const overLimit = await putChunked(streamed.presigned_url, 'image/png', big);
+      if ('status' in overLimit) assert.deepEqual([overLimit.status, overLimit.body.error.code], [413, 'file_too_large']);
+      // Under the limit (4 MiB), over the 1 MiB quota: refused as the bytes pass the quota.
+      const overQuota = await tight.make();
+      const quota = await putChunked(overQuota.presigned_url, 'image/png', big.subarray(0, 3 * MIB));
+      if ('status' in quota) assert.deepEqual([quota.status, quota.body.error.code], [403, 'quota_exceeded']);
+
+      for (const [who, u, status, type] of [[limited, byLength, 400, 'file_too_large'], [limited, streamed, 400, 'file_too_large'], [tight, overQuota, 403, 'quota_exceeded']] as const) {
+        const confirmed = await call('POST', `/uploads/${u.upload_id}/confirm`, {}, who.as);
+        assert.deepEqual([confirmed.status, confirmed.body.success, confirmed.body.error.type], [status, false, type], JSON.stringify(confirmed.body));
+        const got = await call('GET', `/uploads/${u.upload_id}`, undefined, who.as);
+        assert.deepEqual([got.body.status, got.body.error.code, got.body.object_id], ['FAILED', type, null]);
+        // Its pending object went with it: no asset row is left.
+        const native = (await t.api('GET', `/v1/uploads/${u.upload_id}`, { key: who.key })).body.data;
+        assert.equal(await t.intake.deps.store.assets.find(who.namespaceId, native.asset_id), undefined);
+      }
+      for (const who of [limited, tight]) {
+        const usage = (await t.api('GET', '/v1/usage', { key: who.key })).body.data;
+        assert.deepEqual([usage.stored_bytes, usage.reserved_bytes], [0, 0]);
+      }
+      assert.deepEqual(await store.objects(t), objects, 'nothing was stored');
+      if (store.name === 'local') await eventually(async () => (await t.tempFiles()).length === 0, 5000, 'the temp files to go');
+      // A file that fits still goes through, on a new upload.
+      const fits = await tight.make();
+      const etag = await put(fits.presigned_url, 'image/png', await png(8, 8));
+      assert.equal((await call('POST', `/uploads/${fits.upload_id}/confirm`, { etag }, tight.as)).body.status, 'COMPLETED');
+    });
+
+    it('object_metadata with a list (the document\'s tags: [\'featured\']) and nested values round-trips', async () => {
+      const object_metadata = { sku: 'T1', priority: 'high', category: 'products', tags: ['featured'], dims: { w: 90, h: [60, 'px'] } };
+      const { created, confirmed } = await uploadPutConfirm(await png(91, 61), { filename: 'image.png', content_type: 'image/png', object_metadata });
+      assert.deepEqual([created.object_metadata, confirmed.object_metadata], [object_metadata, object_metadata]);
+      assert.deepEqual((await call('GET', `/uploads/${created.upload_id}`)).body.object_metadata, object_metadata);
+      assert.deepEqual((await t.api('GET', `/v1/assets/${confirmed.object_id}`, { key })).body.data.metadata, object_metadata);
+      // The tracking metadata and an object from several uploads take lists too.
+      const part = await uploadPutConfirm(await png(92, 62), { filename: 'image.png', content_type: 'image/png', create_object_on_confirm: false, metadata: { batch: [1, 2] } });
+      assert.deepEqual(part.confirmed.metadata, { batch: [1, 2] });
+      const obj = await call('POST', `/buckets/${bucket}/objects`, { upload_ids: [part.created.upload_id], metadata: { sku: 'T2', tags: ['featured', 'new'] } });
+      assert.deepEqual([obj.status, obj.body.metadata], [200, { sku: 'T2', tags: ['featured', 'new'] }]);
+    });
+
     it('every refusal before signing: the document\'s status, its error shape, nothing signed, stored or reserved', async () => {
       await t.settled();
       const before = (await t.api('GET', '/v1/usage', { key })).body.data;
@@ -227,7 +349,10 @@ for (const store of stores()) {
         ['over the size limit', bucket, { ...ok, file_size: 5 * 1024 * 1024 }, 400],
         ['metadata of the wrong type', bucket, { ...ok, object_metadata: { sku: 5 } }, 400],
         ['a unique-key field missing', bucket, { ...ok, object_metadata: { priority: 'high' } }, 400],
-        ['no file_size (Intake signs it)', bucket, { ...ok, file_size: undefined }, 400],
+        ['a list under a string property', bucket, { ...ok, object_metadata: { sku: 'R1', priority: ['high'] } }, 400],
+        ['object_metadata nested too deep', bucket, { ...ok, object_metadata: { sku: 'R1', a: { b: { c: { d: { e: [1] } } } } } }, 400],
+        ['object_metadata too large', bucket, { ...ok, object_metadata: { sku: 'R1', tags: Array.from({ length: 100 }, () => 'x'.repeat(2000)) } }, 400],
+        ['metadata nested too deep', bucket, { ...ok, metadata: { a: [[[[[1]]]]] } }, 400],
         ['presigned_url_expiration under 60', bucket, { ...ok, presigned_url_expiration: 30 }, 422],
         ['presigned_url_expiration over 86400', bucket, { ...ok, presigned_url_expiration: 90000 }, 422],
         ['file_hash not 64 hex', bucket, { ...ok, file_hash: 'abc' }, 422],

@@ -125,8 +125,9 @@ describe('POST /v1/uploads: fields', () => {
   });
 
   for (const [name, metadata] of [
-    ['a nested object', { a: { b: 1 } }],
-    ['an array value', { tags: ['x', 'y'] }],
+    ['an object nested six deep', { a: { b: { c: { d: { e: { f: 1 } } } } } }],
+    ['a list nested six deep', { tags: [[[[['x']]]]] }],
+    ['over 64 KiB as JSON', { notes: Array.from({ length: 40 }, () => 'x'.repeat(2000)) }],
     ['an array', ['x']],
     ['a string', 'x=1'],
     ['51 keys', Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]))],
@@ -138,8 +139,8 @@ describe('POST /v1/uploads: fields', () => {
     });
   }
 
-  it('flat metadata with exactly 50 keys is accepted', async () => {
-    const s = await createSession(t, t.key, { ...valid, metadata: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i % 2 ? 'v' : null])) });
+  it('metadata with exactly 50 keys is accepted, lists and objects among them', async () => {
+    const s = await createSession(t, t.key, { ...valid, metadata: { ...Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, i % 2 ? 'v' : null])), tags: ['x', 'y'], a: { b: 1 } } });
     assert.equal((await t.api('DELETE', `/v1/uploads/${s.upload_id}`, { key: t.key })).status, 200);
   });
 

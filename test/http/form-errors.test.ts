@@ -49,12 +49,19 @@ describe('multipart upload: refused before anything is stored', () => {
     await refused(t, t.key, () => send(form(file(), ['metadata', '{not json'])), 400, 'invalid_request', 'metadata');
   });
 
-  it('metadata that is nested, or not an object, is 400', async () => {
-    for (const metadata of ['{"a":{"b":1}}', '[1,2]', '"text"']) {
+  it('metadata nested too deep, or not an object, is 400', async () => {
+    for (const metadata of ['{"a":{"b":{"c":{"d":{"e":{"f":1}}}}}}', '[1,2]', '"text"']) {
       const res = await refused(t, t.key, () => send(form(['metadata', metadata], file())), 400, 'invalid_request');
       assert.match(String(res.body.error!.details.field), /^metadata/);
     }
-    await refused(t, t.key, () => send(form(file(), ['metadata', '{"a":[1]}'])), 400, 'invalid_request');
+    await refused(t, t.key, () => send(form(file(), ['metadata', '{"a":[[[[[1]]]]]}'])), 400, 'invalid_request');
+  });
+
+  it('a field longer than a form field may be (64 KiB) is 400 naming it, metadata with its reason', async () => {
+    const long = JSON.stringify({ notes: Array.from({ length: 40 }, () => 'x'.repeat(2000)) });
+    const res = await refused(t, t.key, () => send(form(['metadata', long], file())), 400, 'invalid_request', 'metadata');
+    assert.equal(res.body.error!.details.reason, 'metadata_too_large');
+    await refused(t, t.key, () => send(form(['title', 'x'.repeat(70 * 1024)], file())), 400, 'invalid_request', 'title');
   });
 
   it('bad folder, title or alias fields are 400, before or after the file', async () => {

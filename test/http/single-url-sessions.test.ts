@@ -1,14 +1,14 @@
 /**
  * Native sessions that learn their size from the bytes, and single-URL resumable sessions:
- * `POST /v1/uploads` without file_size (bare_form, single_url), parts PUT to one
- * `/store/resumable` URL with X-Upload-Index, finished by a keyless POST {parts}; quota
- * taken while the bytes stream; a kind's limit bounds a bare form as it streams; the
- * conditions hold; nothing is left behind on refusal.
+ * `POST /v1/uploads` without file_size (bare_form, single_url, store_put), parts PUT to one
+ * `/store/resumable` URL with X-Upload-Index, finished by a keyless POST {parts}; a whole
+ * file PUT to `/store/single`; quota taken while the bytes stream; a kind's limit bounds a
+ * bare form or a PUT as it streams; the conditions hold; nothing is left behind on refusal.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { useIntake } from '../helpers/intake.js';
-import { png } from '../helpers/media.js';
+import { eventually, useIntake } from '../helpers/intake.js';
+import { png, sha256 } from '../helpers/media.js';
 
 const MIB = 1024 * 1024;
 const t = useIntake();
@@ -19,6 +19,28 @@ const form = (url: string, bytes: Buffer) => {
   return fetch(url, { method: 'POST', body: f });
 };
 const put = (url: string, i: number, bytes: Buffer) => fetch(url, { method: 'PUT', headers: { 'X-Upload-Index': String(i) }, body: bytes });
+/** A whole file to a store_put URL, with its Content-Length. */
+const putWhole = (url: string, bytes: Buffer) => fetch(url, { method: 'PUT', headers: { 'Content-Type': 'image/png' }, body: bytes });
+
+/**
+ * A whole file sent chunked (no Content-Length), so the server finds out its size as it
+ * streams. A server that refuses it answers and closes while the client may still be
+ * writing: the client then sees the reset rather than the answer.
+ */
+async function putChunked(url: string, bytes: Buffer): Promise<{ status: number; body: any } | { reset: true }> {
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (let at = 0; at < bytes.length; at += 64 * 1024) c.enqueue(bytes.subarray(at, at + 64 * 1024));
+      c.close();
+    },
+  });
+  try {
+    const res = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'image/png' }, body, duplex: 'half' } as RequestInit);
+    return { status: res.status, body: await res.json() };
+  } catch {
+    return { reset: true };
+  }
+}
 
 describe('sessions without a declared size', () => {
   it('file_size is required unless bare_form or single_url; max_size only without it', async () => {
@@ -28,6 +50,10 @@ describe('sessions without a declared size', () => {
     assert.deepEqual([both.status, both.body.error?.details.field], [400, 'max_size']);
     const single = await t.api('POST', '/v1/uploads', { key: t.key, json: { single_url: true, resumable: false } });
     assert.deepEqual([single.status, single.body.error?.details.field], [400, 'resumable']);
+    for (const other of [{ resumable: true }, { method: 'POST' }, { bare_form: true }, { single_url: true }, { part_size: 8 * MIB }, { protocol: 'tus' }]) {
+      const res = await t.api('POST', '/v1/uploads', { key: t.key, json: { store_put: true, ...other } });
+      assert.deepEqual([res.status, res.body.error?.details.field], [400, 'store_put'], JSON.stringify(other));
+    }
   });
 
   it('single_url: parts of any size by index in any order, a keyless POST {parts}; the size learned; one use', async () => {
@@ -104,5 +130,87 @@ describe('sessions without a declared size', () => {
     const usage = (await t.api('GET', '/v1/usage', { key: small.key })).body.data;
     assert.deepEqual([usage.stored_bytes, usage.reserved_bytes], [stored, 0], 'the refused uploads left no bytes and no reservation');
     assert.deepEqual(await t.tempFiles(), []);
+  });
+
+  it('store_put: the whole file by one keyless PUT to Intake\'s own URL, the size learned; one file per session', async () => {
+    const s = await t.api('POST', '/v1/uploads', { key: t.key, json: { store_put: true, filename: 'p.png', content_type: 'image/png' } });
+    assert.equal(s.status, 201, JSON.stringify(s.body));
+    const url: string = s.body.data.upload_url;
+    assert.match(url, /\/store\/single\?key=/);
+    assert.deepEqual(s.body.data.upload_method, { method: 'PUT', headers: { 'Content-Type': 'image/png' } });
+    assert.match(s.body.data.next_step, /learned from the bytes/);
+    assert.equal((await t.api('GET', '/v1/usage', { key: t.key })).body.data.reserved_bytes, 0, 'nothing is reserved before the bytes');
+    const preflight = await fetch(url, { method: 'OPTIONS' });
+    assert.deepEqual([preflight.status, preflight.headers.get('access-control-allow-methods')], [204, 'POST, PUT']);
+
+    const bytes = await png(40, 30);
+    const sent = await putWhole(url, bytes);
+    const answer = (await sent.json()) as any;
+    assert.equal(sent.status, 200, JSON.stringify(answer));
+    assert.deepEqual([answer.data.size, sent.headers.get('etag')], [bytes.length, answer.data.etag]);
+    assert.equal((await putWhole(url, bytes)).status, 409, 'a second PUT cannot replace the file');
+    assert.equal((await t.api('GET', `/v1/uploads/${s.body.data.upload_id}`, { key: t.key })).body.data.file_size, bytes.length);
+    const done = await t.api('POST', `/v1/uploads/${s.body.data.upload_id}/complete`, { key: t.key, json: { etag: answer.data.etag } });
+    assert.deepEqual([done.status, done.body.data.file_size, done.body.data.asset.width], [200, bytes.length, 40]);
+    // Its content is known now: a session that names its hash (and no size) is the duplicate at once.
+    const dup = await t.api('POST', '/v1/uploads', { key: t.key, json: { store_put: true, filename: 'p.png', content_type: 'image/png', file_hash: sha256(bytes) } });
+    assert.deepEqual([dup.status, dup.body.data.is_duplicate, dup.body.data.upload_url, dup.body.data.file_size], [200, true, null, bytes.length]);
+
+    // A key for parts (single_url) or for a form (bare_form) does not take a whole file here.
+    const parts = await t.api('POST', '/v1/uploads', { key: t.key, json: { single_url: true } });
+    const asWhole = await fetch(parts.body.data.upload_url.replace('/store/resumable', '/store/single'), { method: 'PUT', body: bytes });
+    assert.equal(asWhole.status, 403);
+    const bare = await t.api('POST', '/v1/uploads', { key: t.key, json: { bare_form: true } });
+    assert.equal((await fetch(bare.body.data.upload_url, { method: 'PUT', body: bytes })).status, 403);
+
+    // With a declared size, the URL takes at most that many bytes (413 from the Content-Length), and the session stays open.
+    const sized = await t.api('POST', '/v1/uploads', { key: t.key, json: { store_put: true, filename: 'p.png', content_type: 'image/png', file_size: bytes.length - 1 } });
+    assert.equal(sized.body.data.max_size, bytes.length - 1);
+    assert.equal((await putWhole(sized.body.data.upload_url, bytes)).status, 413);
+    assert.equal((await t.api('GET', `/v1/uploads/${sized.body.data.upload_id}`, { key: t.key })).body.data.status, 'pending');
+    for (const id of [parts.body.data.upload_id, bare.body.data.upload_id, sized.body.data.upload_id]) assert.equal((await t.api('DELETE', `/v1/uploads/${id}`, { key: t.key })).status, 200);
+  });
+
+  it('store_put without a size, refused for its size or the quota: the session fails with that error, complete answers it, nothing is kept', async () => {
+    const tight = await t.tenant({ quota_bytes: 2 * MIB, limits: { image: MIB } });
+    const make = async () => {
+      const s = await t.api('POST', '/v1/uploads', { key: tight.key, json: { store_put: true, filename: 'p.png', content_type: 'image/png' } });
+      assert.equal(s.status, 201, JSON.stringify(s.body));
+      return s.body.data as { upload_id: string; asset_id: string; upload_url: string };
+    };
+    const big = Buffer.concat([await png(8, 8), Buffer.alloc(3 * MIB)]);
+    // Over the image limit, said by its Content-Length: refused before a byte is read.
+    const byLength = await make();
+    assert.equal((await putWhole(byLength.upload_url, big)).status, 413);
+    // Over the image limit, chunked: refused at the first byte too many.
+    const streamed = await make();
+    const overLimit = await putChunked(streamed.upload_url, big);
+    if ('status' in overLimit) assert.deepEqual([overLimit.status, overLimit.body.error.code], [413, 'file_too_large']);
+    // Over the quota (a namespace whose limit would take it): refused as it streams.
+    const roomy = await t.tenant({ quota_bytes: MIB });
+    const s = await t.api('POST', '/v1/uploads', { key: roomy.key, json: { store_put: true, filename: 'p.png', content_type: 'image/png' } });
+    const overQuota = await putChunked(s.body.data.upload_url, big);
+    if ('status' in overQuota) assert.deepEqual([overQuota.status, overQuota.body.error.code], [403, 'quota_exceeded']);
+
+    for (const [key, session, status, code] of [
+      [tight.key, byLength, 413, 'file_too_large'],
+      [tight.key, streamed, 413, 'file_too_large'],
+      [roomy.key, s.body.data, 403, 'quota_exceeded'],
+    ] as const) {
+      const view = await t.api('GET', `/v1/uploads/${session.upload_id}`, { key });
+      assert.deepEqual([view.body.data.status, view.body.data.error?.code], ['failed', code]);
+      const complete = await t.api('POST', `/v1/uploads/${session.upload_id}/complete`, { key });
+      assert.deepEqual([complete.status, complete.body.error?.code], [status, code]);
+      assert.equal((await t.api('GET', `/v1/assets/${session.asset_id}`, { key })).status, 404, 'the pending asset is gone');
+      assert.equal((await putWhole(session.upload_url, await png(8, 8))).status, 409, 'the URL takes nothing more');
+    }
+    for (const key of [tight.key, roomy.key]) {
+      const usage = (await t.api('GET', '/v1/usage', { key })).body.data;
+      assert.deepEqual([usage.stored_bytes, usage.reserved_bytes], [0, 0]);
+    }
+    await eventually(async () => (await t.tempFiles()).length === 0, 5000, 'the temp files to go');
+    for (const id of [byLength.upload_id, streamed.upload_id, s.body.data.upload_id]) {
+      assert.ok(!(await t.storedFiles()).some((f) => f.includes(id)), 'no bytes of a refused upload are stored');
+    }
   });
 });

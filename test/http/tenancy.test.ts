@@ -127,8 +127,9 @@ describe('PATCH /v1/assets/{id}: refused edits change nothing', () => {
   });
 
   for (const [name, metadata] of [
-    ['nested', { a: { b: 1 } }],
-    ['an array value', { a: [1] }],
+    ['nested six deep', { a: { b: { c: { d: { e: { f: 1 } } } } } }],
+    ['a list nested six deep', { a: [[[[[1]]]]] }],
+    ['over 64 KiB as JSON', { a: Array.from({ length: 40 }, () => 'x'.repeat(2000)) }],
     ['an array', [1]],
     ['over 50 keys', Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]))],
   ] as const) {

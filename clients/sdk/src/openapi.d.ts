@@ -215,7 +215,11 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
+        /**
+         * Send the whole file by PUT to a store_put session's URL
+         * @description The `upload_url` of a session created with `store_put: true`: the raw bytes of the file (any Content-Type; the bytes are typed at complete); the `key` in the query string is the credential (no API key). One file per session. Without a declared size, quota is taken as the bytes stream and a body refused for its size or the quota fails the session.
+         */
+        put: operations["putStoreFile"];
         /**
          * Send a file by form POST to a bare_form session's URL
          * @description The `upload_url` of a session created with `bare_form: true`: multipart/form-data with the file in `file` and nothing else needed; the `key` in the query string is the credential (no API key). One file per session.
@@ -665,7 +669,9 @@ export interface components {
             id: string;
             kind: string;
             metadata: {
-                [key: string]: string | number | boolean | (never | null);
+                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                    [key: string]: unknown;
+                };
             };
             mimetype: string | null;
             /** @enum {string} */
@@ -1729,6 +1735,24 @@ export interface operations {
             };
         };
     };
+    putStoreFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     postStoreForm: {
         parameters: {
             query?: never;
@@ -2000,7 +2024,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2098,9 +2124,11 @@ export interface operations {
                     /** @description The bucket the asset goes into; every upload must have been made into it. */
                     bucket_id?: string;
                     folder?: string;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     title?: string;
                     uploads: {
@@ -2136,7 +2164,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2277,7 +2307,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2461,9 +2493,11 @@ export interface operations {
                 "application/json": {
                     alias?: string | null;
                     folder?: string;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     title?: string | null;
                 };
@@ -2495,7 +2529,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -2725,7 +2761,9 @@ export interface operations {
                             id: string;
                             kind: string;
                             metadata: {
-                                [key: string]: string | number | boolean | (never | null);
+                                [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                                    [key: string]: unknown;
+                                };
                             };
                             mimetype: string | null;
                             /** @enum {string} */
@@ -3892,15 +3930,15 @@ export interface operations {
                             value: string | number;
                         }[];
                     };
-                    /** @description Required, except for an import (source_url) and for bare_form and single_url sessions: then the bytes decide, as for application/octet-stream. */
+                    /** @description Required, except for an import (source_url) and for bare_form, single_url and store_put sessions: then the bytes decide, as for application/octet-stream. */
                     content_type?: string;
                     create_asset?: boolean;
                     duration?: number;
                     expires_in?: number;
                     file_hash?: string;
-                    /** @description Required, except for an import (source_url) and for bare_form and single_url sessions (then learned from the bytes). */
+                    /** @description Required, except for an import (source_url) and for bare_form, single_url and store_put sessions (then learned from the bytes). */
                     file_size?: number;
-                    /** @description Required, except for an import (source_url): then the URL's last path segment; and for bare_form and single_url sessions: then "upload". */
+                    /** @description Required, except for an import (source_url): then the URL's last path segment; and for bare_form, single_url and store_put sessions: then "upload". */
                     filename?: string;
                     folder?: string;
                     height?: number;
@@ -3909,9 +3947,11 @@ export interface operations {
                     kind?: "image" | "video" | "audio" | "document";
                     /** @description With file_size left out: the most bytes the session takes (default and ceiling: its kind's limit). */
                     max_size?: number;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     method?: "PUT" | "POST";
                     on_alias_conflict?: "error" | "skip";
@@ -3927,10 +3967,14 @@ export interface operations {
                     skip_duplicates?: boolean;
                     /** @description Import: Intake fetches the file from this http(s) URL (202; the upload's status tells how it went). */
                     source_url?: string;
+                    /** @description true: upload_url is Intake's own URL taking the whole file by one PUT (any Content-Type; on S3 too, Intake streams it into the bucket); file_size may then be left out (learned from the bytes, quota taken as they stream). */
+                    store_put?: boolean;
                     title?: string;
-                    /** @description Flat object: values are strings, numbers, booleans or null; at most 50 keys. */
+                    /** @description A JSON object: strings (≤ 2000 chars), numbers, booleans, null, and arrays and objects of them; at most 50 keys per object, nested at most 5 deep (this object is the first), at most 65536 bytes as JSON. */
                     upload_metadata?: {
-                        [key: string]: string | number | boolean | (never | null);
+                        [key: string]: string | number | boolean | (never | null) | unknown[] | {
+                            [key: string]: unknown;
+                        };
                     };
                     width?: number;
                 };

@@ -1,7 +1,8 @@
 /**
  * Mixpeek's bucket uploads (docs/COMPAT.md, "Mixpeek"), under /compat/mixpeek: a presigned
- * upload is a native session into a bucket (its checks run before signing), confirm is the
- * native complete (async: a task), an object from several uploads is the native asset from
+ * upload is a native session into a bucket (its checks run before signing; without
+ * `file_size`, a `store_put` session whose size its bytes say), confirm is the native
+ * complete (async: a task), an object from several uploads is the native asset from
  * `create_asset: false` uploads. Every rule is the core's; this file maps names and shapes.
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -13,6 +14,7 @@ import { IntakeError, invalid, notFound } from '../../lib/errors.js';
 import { completeUpload } from '../../uploads/complete-upload.js';
 import { createUpload, currentNamespace } from '../../uploads/create-upload.js';
 import { cancelUpload, getUpload } from '../../uploads/read-uploads.js';
+import { sizeDeferred } from '../../uploads/streamed-quota.js';
 import { completeAsTask, getTask, recordTask } from '../../uploads/tasks.js';
 import { installErrors } from '../errors.js';
 import type { CompatDeps, CompatKit } from '../kit.js';
@@ -78,8 +80,8 @@ export function mixpeekRoutes({ ctx }: CompatDeps) {
       const tenant = await tenantOf(request, reply);
       const { bucket_id } = request.params as Static<typeof BucketParams>;
       const body = request.body as Static<typeof UploadBody>;
-      // Intake signs the size into the URL: a session without one is refused (docs/COMPAT.md).
-      if (body.file_size === undefined) throw invalid('file_size is required by this server: Intake signs the size into the presigned URL.', 'file_size');
+      // Without file_size the URL is Intake's own, which bounds the bytes and takes quota as they stream (docs/COMPAT.md).
+      const sized = body.file_size !== undefined;
       const createsObject = body.create_object_on_confirm !== false;
       const created = await createUpload(ctx, tenant, {
         filename: body.filename,
@@ -97,13 +99,14 @@ export function mixpeekRoutes({ ctx }: CompatDeps) {
         resumable: false,
         method: 'PUT',
         if_none_match: false,
+        store_put: !sized,
       });
       if ('skipped' in created) {
         return reply.send({ upload_id: null, bucket_id, filename: body.filename, content_type: body.content_type, status: 'SKIPPED', presigned_url: null, is_duplicate: false, skipped_unique_key: true, existing_object_id: created.skipped.existing_asset_id, message: created.skipped.next_step });
       }
       ctx.observer?.created(created.upload.kind);
       const row = (await ctx.store.uploads.find(tenant.namespaceId, created.upload.id))!;
-      const view = mixpeekUpload(row, { presigned_url: created.upload.upload_url, object: await objectOf(tenant, row) });
+      const view = mixpeekUpload(row, { presigned_url: created.upload.upload_url, object: await objectOf(tenant, row), sizeUnknown: !sized && !created.duplicate });
       const headers = created.upload.upload_method && 'headers' in created.upload.upload_method ? created.upload.upload_method.headers : {};
       return reply.send({ ...view, upload_headers: headers, provider: created.upload.provider });
     });
@@ -133,13 +136,13 @@ export function mixpeekRoutes({ ctx }: CompatDeps) {
       const tenant = await tenantOf(request, reply);
       const row = await getUpload(ctx, tenant, (request.params as Static<typeof UploadParams>).upload_id);
       const task = await ctx.store.tasks.latestOf(row.id);
-      return reply.send(mixpeekUpload(row, { object: await objectOf(tenant, row), task_id: task?.id }));
+      return reply.send(mixpeekUpload(row, { object: await objectOf(tenant, row), task_id: task?.id, sizeUnknown: await sizeDeferred(ctx, row) }));
     });
 
     app.delete(`${MIXPEEK_BASE}/uploads/:upload_id`, { schema: { ...hide, params: UploadParams }, attachValidation: true }, async (request, reply) => {
       const tenant = await tenantOf(request, reply);
       const row = await cancelUpload(ctx, tenant, (request.params as Static<typeof UploadParams>).upload_id);
-      return reply.send({ ...mixpeekUpload(row), message: 'Upload canceled.' });
+      return reply.send({ ...mixpeekUpload(row, { sizeUnknown: await sizeDeferred(ctx, row) }), message: 'Upload canceled.' });
     });
 
     app.post(`${MIXPEEK_BASE}/buckets/:bucket_id/objects`, { schema: { ...hide, params: BucketParams, body: ObjectBody }, attachValidation: true }, async (request, reply) => {

@@ -41,6 +41,8 @@ export interface UploadExtras {
   task_id?: string | null;
   message?: string | null;
   object?: AssetRow | null;
+  /** Created without file_size and no bytes recorded yet: the size is not known (the row holds the session's cap). */
+  sizeUnknown?: boolean;
 }
 
 export function mixpeekUpload(row: UploadRow, extra: UploadExtras = {}) {
@@ -57,7 +59,7 @@ export function mixpeekUpload(row: UploadRow, extra: UploadExtras = {}) {
     create_object_on_confirm: row.create_asset === 1,
     created_at: row.created_at,
     expires_at: row.expires_at,
-    file_size: row.file_size,
+    file_size: extra.sizeUnknown ? null : row.file_size,
     presigned_url: extra.presigned_url ?? null,
     metadata: json<Record<string, unknown>>(row.upload_metadata, {}),
     object_metadata: extra.object ? json<Record<string, unknown>>(extra.object.metadata, {}) : {},

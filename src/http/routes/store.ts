@@ -1,7 +1,8 @@
 /**
  * Intake's own self-authorising store URLs, on every storage driver: the `key` in the query
  * string is the credential (no API key). `POST /store/single` takes a browser form with
- * only `file` (uploads/store-form.ts); `PUT /store/resumable` takes every part of a
+ * only `file` (uploads/store-form.ts), `PUT /store/single` a `store_put` session's whole
+ * file (uploads/store-put.ts); `PUT /store/resumable` takes every part of a
  * `single_url` session, indexed by `X-Upload-Index`, and `POST /store/resumable` with
  * `{parts}` finishes it (uploads/parts/store-parts.ts). Each client address has its own
  * request budget, as on /files/*.
@@ -13,6 +14,7 @@ import { IntakeError } from '../../lib/errors.js';
 import { FormBodies } from '../../uploads/form-quota.js';
 import { finishIndexedParts, partIndex, receiveIndexedPart } from '../../uploads/parts/store-parts.js';
 import { receiveStoreForm } from '../../uploads/store-form.js';
+import { receiveStorePut } from '../../uploads/store-put.js';
 import { uploadView } from '../../uploads/views.js';
 import { sendOk } from '../envelope.js';
 import { formParts } from '../multipart.js';
@@ -45,7 +47,7 @@ export function storeRoutes(deps: AppContext, gate: UploadGate, byAddress: Limit
     // A part's bytes are streamed from the request, never parsed (JSON and forms still are).
     app.addContentTypeParser('*', (_req, _payload, done) => done(null));
     app.options('/store/single', { schema: { ...DOC, summary: 'CORS preflight for a store URL' } }, async (_request, reply) =>
-      reply.code(204).headers({ 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '600' }).send(),
+      reply.code(204).headers({ 'Access-Control-Allow-Methods': 'POST, PUT', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '600' }).send(),
     );
     app.options('/store/resumable', { schema: { ...DOC, summary: 'CORS preflight for a single_url session\'s URL' } }, async (_request, reply) =>
       reply.code(204).headers({ 'Access-Control-Allow-Methods': 'PUT, POST', 'Access-Control-Allow-Headers': 'Content-Type, X-Upload-Index', 'Access-Control-Max-Age': '600' }).send(),
@@ -60,6 +62,19 @@ export function storeRoutes(deps: AppContext, gate: UploadGate, byAddress: Limit
         return sendOk(reply.header('ETag', etag), { upload_id: upload.id, size, etag });
       },
     );
+    // The whole file as the body, whatever its type (a JSON file too): nothing is parsed here.
+    await app.register(async (raw) => {
+      raw.removeContentTypeParser('application/json');
+      raw.put(
+        '/store/single',
+        { schema: { ...DOC, summary: 'Send the whole file by PUT to a store_put session\'s URL', description: 'The `upload_url` of a session created with `store_put: true`: the raw bytes of the file (any Content-Type; the bytes are typed at complete); the `key` in the query string is the credential (no API key). One file per session. Without a declared size, quota is taken as the bytes stream and a body refused for its size or the quota fails the session.' } },
+        async (request, reply) => {
+          const key = (request.query as { key?: string }).key;
+          const { upload, etag, size } = await gate.admit(() => receiveStorePut(deps, key, declaredLength(request), request.raw, (id, fn) => gate.exclusive(id, fn), bodies));
+          return sendOk(reply.header('ETag', etag), { upload_id: upload.id, size, etag });
+        },
+      );
+    });
     app.put(
       '/store/resumable',
       { schema: { ...DOC, summary: 'Send one part of a single_url session', description: 'The `upload_url` of a session created with `single_url: true`: the raw bytes of one part, its 0-based index in `X-Upload-Index`, with a Content-Length; parts may come in any order and be sent again. Answers the part\'s `index` and `etag`.' } },

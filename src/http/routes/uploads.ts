@@ -66,8 +66,8 @@ export function uploadRoutes(deps: AppContext, background: Background, gate = ne
           deps.observer?.created(upload.kind);
           return reply.code(202).send({ message: 'Import accepted: Intake is fetching the file; its status tells how it goes.', ...ok(request, uploadView(upload)) });
         }
-        // A bare_form or single_url session may leave out what its bytes will say (sessionDefaults).
-        const learned = body.bare_form === true || body.single_url === true;
+        // A bare_form, single_url or store_put session may leave out what its bytes will say (sessionDefaults).
+        const learned = body.bare_form === true || body.single_url === true || body.store_put === true;
         for (const field of learned ? [] : (['filename', 'content_type', 'file_size'] as const)) {
           if (body[field] === undefined) throw new IntakeError('invalid_request', `Invalid body: body must have required property '${field}'.`, { field });
         }

@@ -6,6 +6,7 @@
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { invalid } from '../../lib/errors.js';
+import { parseClientJson } from '../../lib/safe-json.js';
 import type { CreateUploadInput } from '../../uploads/create-upload.js';
 import { UNTYPED_SESSION_TYPE } from '../../uploads/check-type.js';
 import { Conditions, Kind, Metadata } from '../schemas.js';
@@ -15,7 +16,7 @@ function json(md: Record<string, string>, key: string, schema: TSchema): any {
   if (text === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseClientJson(text);
   } catch {
     throw invalid(`Upload-Metadata "${key}" must be JSON.`, key);
   }
