@@ -3,8 +3,9 @@
  * it with, alternating runs in one process on one machine:
  * - tus: one PATCH of the whole file with curl to Intake's /tus/ and to @tus/server
  *   (FileStore). The body is random bytes, so Intake's PATCH ends with the sniff failing at
- *   the last byte (415): it includes receiving, SHA-256, fsync and the sniff, not a probe.
- *   The peer appends to a file (no hash, no fsync).
+ *   the last byte (415): it includes receiving, SHA-256 and the sniff, not a probe nor the
+ *   fsync complete makes before it keeps bytes (refused ones never cost one). The peer
+ *   appends to a file (no hash, no fsync).
  * - import: Intake fetching a file (200 MiB, `--import-mib N`) from a local HTTP server
  *   (POST source_url, polled until it settles; the same sniff ends it) against `curl -o`
  *   of the same URL.
