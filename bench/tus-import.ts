@@ -9,7 +9,9 @@
  * - import: Intake fetching a file (200 MiB, `--import-mib N`) from a local HTTP server
  *   (POST source_url, polled until it settles; the same sniff ends it) against `curl -o`
  *   of the same URL.
- * Ratios are Intake / peer throughput (goals: tus ≥ 0.9, import ≥ 0.8).
+ * Ratios are Intake / peer throughput (goals: tus ≥ 0.9, import ≥ 0.8). Intake's CPU time per
+ * import (its process tree, from /proc) is printed beside them: on a shared machine it moves
+ * less than the clock.
  */
 import { spawn } from 'node:child_process';
 import fsSync from 'node:fs';
@@ -19,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cleanup } from './lib/children.js';
-import { startServer } from './lib/children.js';
+import { cpuSeconds, startServer } from './lib/children.js';
 import { startIntake, type IntakeServer } from './intake.js';
 import { bodyFile, median } from './put.js';
 
@@ -83,7 +85,7 @@ export interface WaysInResult {
   importBytes: number;
   runs: number;
   tus: { intakeMbPerSecond: number; peerMbPerSecond: number; ratio: number };
-  import: { intakeMbPerSecond: number; curlMbPerSecond: number; ratio: number };
+  import: { intakeMbPerSecond: number; curlMbPerSecond: number; ratio: number; intakeCpuSeconds: number };
 }
 
 /** `importSize`: the file imported (the issue's goal names 200 MB); tus sends `size`. */
@@ -98,7 +100,7 @@ export async function benchWaysIn(cleanup: Cleanup, size: number, runs = 3, impo
   });
   await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(source.address() as AddressInfo).port}/big.bin`;
-  const s = { tusIntake: [] as number[], tusPeer: [] as number[], importIntake: [] as number[], curl: [] as number[] };
+  const s = { tusIntake: [] as number[], tusPeer: [] as number[], importIntake: [] as number[], curl: [] as number[], importCpu: [] as number[] };
   const mb = (seconds: number) => size / 1e6 / seconds;
   const importMb = (seconds: number) => importSize / 1e6 / seconds;
   const copy = path.join(await cleanup.tempDir('intake-bench-curl-'), 'big.bin');
@@ -106,11 +108,13 @@ export async function benchWaysIn(cleanup: Cleanup, size: number, runs = 3, impo
   for (let run = 0; run < runs; run++) {
     s.tusIntake.push(mb(await tusIntakeOnce(intake, size)));
     s.tusPeer.push(mb(await tusPeerOnce(peer, tusDir, size)));
+    const cpu0 = await cpuSeconds(intake.pid);
     s.importIntake.push(importMb(await importIntakeOnce(intake, url)));
+    s.importCpu.push((await cpuSeconds(intake.pid)) - cpu0);
     const got = await curl([url], copy);
     s.curl.push(importMb(got.seconds));
     await fs.rm(copy, { force: true });
-    process.stderr.write(`  run ${run + 1}/${runs}: tus Intake ${s.tusIntake.at(-1)!.toFixed(0)} MB/s, @tus/server ${s.tusPeer.at(-1)!.toFixed(0)} MB/s; import ${s.importIntake.at(-1)!.toFixed(0)} MB/s, curl -o ${s.curl.at(-1)!.toFixed(0)} MB/s\n`);
+    process.stderr.write(`  run ${run + 1}/${runs}: tus Intake ${s.tusIntake.at(-1)!.toFixed(0)} MB/s, @tus/server ${s.tusPeer.at(-1)!.toFixed(0)} MB/s; import ${s.importIntake.at(-1)!.toFixed(0)} MB/s (Intake CPU ${s.importCpu.at(-1)!.toFixed(2)} s), curl -o ${s.curl.at(-1)!.toFixed(0)} MB/s\n`);
   }
   } finally {
     source.closeAllConnections();
@@ -122,7 +126,7 @@ export async function benchWaysIn(cleanup: Cleanup, size: number, runs = 3, impo
     importBytes: importSize,
     runs,
     tus: { intakeMbPerSecond: m.tusIntake, peerMbPerSecond: m.tusPeer, ratio: m.tusIntake / m.tusPeer },
-    import: { intakeMbPerSecond: m.importIntake, curlMbPerSecond: m.curl, ratio: m.importIntake / m.curl },
+    import: { intakeMbPerSecond: m.importIntake, curlMbPerSecond: m.curl, ratio: m.importIntake / m.curl, intakeCpuSeconds: m.importCpu },
   };
 }
 
@@ -130,6 +134,6 @@ export function waysInSummary(r: WaysInResult): string {
   const f = (n: number) => n.toFixed(0);
   return [
     `tus, ${(r.sizeBytes / 2 ** 20).toFixed(0)} MiB in one PATCH (curl), median of ${r.runs}: Intake ${f(r.tus.intakeMbPerSecond)} MB/s, @tus/server (FileStore) ${f(r.tus.peerMbPerSecond)} MB/s → ${r.tus.ratio.toFixed(2)}x (goal ≥ 0.9)`,
-    `import of ${(r.importBytes / 2 ** 20).toFixed(0)} MiB from a local HTTP server, median of ${r.runs}: Intake ${f(r.import.intakeMbPerSecond)} MB/s, curl -o ${f(r.import.curlMbPerSecond)} MB/s → ${r.import.ratio.toFixed(2)}x (goal ≥ 0.8)`,
+    `import of ${(r.importBytes / 2 ** 20).toFixed(0)} MiB from a local HTTP server, median of ${r.runs}: Intake ${f(r.import.intakeMbPerSecond)} MB/s, curl -o ${f(r.import.curlMbPerSecond)} MB/s → ${r.import.ratio.toFixed(2)}x (goal ≥ 0.8); Intake CPU ${r.import.intakeCpuSeconds.toFixed(2)} s per import`,
   ].join('\n');
 }
