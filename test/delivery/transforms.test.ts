@@ -152,11 +152,14 @@ describe('derived bytes', () => {
     await t.settled();
     const usage = async () => (await t.api('GET', '/v1/usage', { key: own.key })).body.data.stored_bytes as number;
     const before = await usage();
-    const res = await fetch((await t.api('GET', `/v1/assets/${id}/url?width=150&format=png`, { key: own.key })).body.data.url);
+    const url = (await t.api('GET', `/v1/assets/${id}/url?width=150&format=png`, { key: own.key })).body.data.url;
+    const res = await fetch(url);
     const size = (await res.arrayBuffer()).byteLength;
     assert.equal(await usage(), before + size);
     assert.ok((await t.storedFiles()).some((f) => f.startsWith(`${own.namespaceId}/${id}/t/`)));
+    assert.equal((await fetch(url)).headers.get('intake-transform'), 'cached');
     assert.equal((await t.api('DELETE', `/v1/assets/${id}`, { key: own.key })).status, 200);
+    assert.equal((await fetch(url)).status, 404, 'its signed URL, still unexpired, serves nothing once the asset is gone');
     assert.equal(await usage(), 0);
     assert.deepEqual((await t.storedFiles()).filter((f) => f.startsWith(`${own.namespaceId}/`)), []);
   });

@@ -93,6 +93,7 @@ export function storageContract(name: string, open: () => Promise<StorageHarness
       assert.equal(written.size, 0);
       assert.equal(written.sha256, sha256(Buffer.alloc(0)));
       assert.equal((await s().head(k))?.size, 0);
+      assert.equal((await readAll(await s().read(k))).length, 0);
     });
 
     it('read() serves an inclusive byte range', async () => {
