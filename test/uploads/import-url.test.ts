@@ -8,10 +8,31 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import { fetchSource } from '../../src/uploads/import/fetch-source.js';
 import { runCli } from '../cli/run-cli.js';
+import { s3Env, testBucket, type TestBucket } from '../helpers/ceph.js';
 import { eventually, startIntake, type TestIntake } from '../helpers/intake.js';
 import { png, sha256 } from '../helpers/media.js';
+
+/** A PDF by its magic bytes, of several MiB: many reads, several of the client's pooled buffers. */
+const bigPdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(6 * 1024 * 1024), Buffer.from('\n%%EOF\n')]);
+
+/** Serves bigPdf at /big.pdf with a Content-Length and at /big-chunked.pdf chunked, written in uneven pieces. */
+function serveBig(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  if (req.url !== '/big.pdf' && req.url !== '/big-chunked.pdf') return false;
+  res.writeHead(200, { 'content-type': 'application/pdf', ...(req.url === '/big.pdf' ? { 'content-length': bigPdf.length } : {}) });
+  let at = 0;
+  const next = () => {
+    while (at < bigPdf.length) {
+      const piece = bigPdf.subarray(at, (at += 1000 + (at % 300_000)));
+      if (!res.write(piece)) return void res.once('drain', next);
+    }
+    res.end();
+  };
+  next();
+  return true;
+}
 
 describe('imports from a URL', () => {
   let t: TestIntake;
@@ -22,6 +43,7 @@ describe('imports from a URL', () => {
   before(async () => {
     image = await png(120, 80);
     source = http.createServer((req, res) => {
+      if (serveBig(req, res)) return;
       if (req.url === '/dot.png') return void res.writeHead(200, { 'content-type': 'image/png', 'content-length': image.length }).end(image);
       if (req.url === '/moved') return void res.writeHead(302, { location: '/dot.png' }).end();
       if (req.url === '/chunked') {
@@ -65,6 +87,18 @@ describe('imports from a URL', () => {
     assert.equal(asset.sha256, sha256(image));
     assert.equal(asset.mimetype, 'image/png');
     assert.equal(asset.folder, 'imports');
+  });
+
+  it('a source of several MiB arrives whole, with a Content-Length or chunked: the asset has its SHA-256', async () => {
+    for (const path of ['/big.pdf', '/big-chunked.pdf']) {
+      const upload = await settle(await start({ source_url: `${base}${path}` }));
+      assert.equal(upload.status, 'completed', `${path}: ${JSON.stringify(upload.error)}`);
+      const asset = (await t.api('GET', `/v1/assets/${upload.asset_id}`, { key })).body.data;
+      assert.equal(asset.sha256, sha256(bigPdf), path);
+      assert.equal(asset.filesize, bigPdf.length, path);
+      // The stored bytes themselves, not only the hash taken on the way.
+      assert.equal(sha256(Buffer.from(await (await fetch(asset.url)).arrayBuffer())), sha256(bigPdf), path);
+    }
   });
 
   it('follows a redirect', async () => {
@@ -130,5 +164,39 @@ describe('imports from a URL', () => {
     const signal = AbortSignal.timeout(5000);
     await assert.rejects(fetchSource(new URL(`${base}/dot.png`), { allowPrivate: false, maxSize: 1e6, signal }), { name: 'PrivateAddressError' });
     await assert.rejects(fetchSource(new URL(`${base.replace('127.0.0.1', 'localhost')}/dot.png`), { allowPrivate: false, maxSize: 1e6, signal }), { name: 'PrivateAddressError' });
+  });
+});
+
+describe('imports from a URL on S3 (Ceph RGW)', () => {
+  let b: TestBucket;
+  let t: TestIntake;
+  let source: http.Server;
+  before(async () => {
+    source = http.createServer((req, res) => void (serveBig(req, res) || res.writeHead(404).end()));
+    await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
+    b = await testBucket('intake-import');
+    t = await startIntake(s3Env(b, { INTAKE_IMPORT_ALLOW_PRIVATE: 'true' }));
+  });
+  after(async () => {
+    await t?.close();
+    await b?.drop();
+    source.closeAllConnections();
+    source.close();
+  });
+
+  it('the body goes to the bucket whole: the asset has the source\'s SHA-256', async () => {
+    const { key } = await t.tenant();
+    const port = (source.address() as AddressInfo).port;
+    const res = await t.api('POST', '/v1/uploads', { key, json: { source_url: `http://127.0.0.1:${port}/big-chunked.pdf` } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const upload = await eventually(async () => {
+      const u = (await t.api('GET', `/v1/uploads/${res.body.data.id}`, { key })).body.data;
+      return ['completed', 'failed'].includes(u.status) && u;
+    }, 30_000, 'the import to settle');
+    assert.equal(upload.status, 'completed', JSON.stringify(upload.error));
+    const asset = (await t.api('GET', `/v1/assets/${upload.asset_id}`, { key })).body.data;
+    assert.equal(asset.sha256, sha256(bigPdf));
+    assert.equal(asset.filesize, bigPdf.length);
+    assert.equal(sha256(Buffer.from(await (await fetch(asset.url)).arrayBuffer())), sha256(bigPdf));
   });
 });
