@@ -3,7 +3,7 @@
  * a new file with SHA-256 on the way, name a file's version (ETag), fsync a folder, rename
  * into a tree another write may be pruning, and tell the disk's errors from the client's.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -35,6 +35,17 @@ export function isDiskError(err: unknown): boolean {
 export function isMissing(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** fsyncs a file (its bytes reach the disk) and answers its stats. */
+export async function syncFile(file: string): Promise<BigIntStats> {
+  const h = await fs.open(file, 'r');
+  try {
+    await h.sync();
+    return await h.stat({ bigint: true });
+  } finally {
+    await h.close();
+  }
 }
 
 /** A rename is durable only once its folder is fsynced. */

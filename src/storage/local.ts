@@ -33,7 +33,7 @@ import {
   type WriteOptions,
   type WrittenObject,
 } from './object-storage.js';
-import { bodyToFile, etagOf, isDiskError, isMissing, renameInto, syncDir } from './disk.js';
+import { bodyToFile, etagOf, isDiskError, isMissing, renameInto, syncDir, syncFile } from './disk.js';
 import { isValidKey } from './keys.js';
 import { LocalParts } from './local-parts.js';
 import { sign, verify, type SignedFields, type Verdict } from './signed-url.js';
@@ -203,14 +203,8 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
       // (or, deferred, before complete builds anything on them: sync()).
       let etag: string;
       try {
-        const handle = await fs.open(temp, 'r+');
-        try {
-          if (!opts.deferSync) await handle.sync();
-          // rename keeps inode, size and mtime, so this is the ETag the published object has.
-          etag = etagOf(await handle.stat({ bigint: true }));
-        } finally {
-          await handle.close();
-        }
+        // rename keeps inode, size and mtime, so this is the ETag the published object has.
+        etag = etagOf(opts.deferSync ? await fs.stat(temp, { bigint: true }) : await syncFile(temp));
       } catch (err) {
         throw new StorageUnavailableError(err);
       }
@@ -237,18 +231,11 @@ export class LocalDiskStorage implements ObjectStorage, PartWriter {
 
   async sync(key: string): Promise<boolean> {
     const file = this.pathOf(key);
-    const handle = await fs.open(file, 'r').catch((err: unknown) => {
+    const st = await syncFile(file).catch((err: unknown) => {
       throw isMissing(err) ? new ObjectNotFoundError(key) : err;
     });
-    let mtimeMs: number;
-    try {
-      await handle.sync();
-      mtimeMs = (await handle.stat()).mtimeMs;
-    } finally {
-      await handle.close();
-    }
     await syncDir(path.dirname(file));
-    return mtimeMs >= bootedAt();
+    return Number(st.mtimeMs) >= bootedAt();
   }
 
   async delete(key: string): Promise<void> {
