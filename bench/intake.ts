@@ -7,12 +7,13 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startServer, type Cleanup, type Server } from './lib/children.js';
 
-export const CLI = fileURLToPath(new URL('../src/main/cli.js', import.meta.url));
+/** The bundled server (scripts/bundle.mjs), as npm start runs it. */
+export const CLI = fileURLToPath(new URL('../intake/cli.js', import.meta.url));
 
 /** The Node flags of `npm start` (package.json), so the bench runs Intake exactly as operators do. */
 export function startFlags(): string[] {
   const pkg = JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } };
-  const match = /^node((?: --\S+)*) dist\/src\/main\/cli\.js serve$/.exec(pkg.scripts.start);
+  const match = /^node((?: --\S+)*) dist\/intake\/cli\.js serve$/.exec(pkg.scripts.start);
   if (!match) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
   return (match[1] ?? '').trim().split(' ').filter(Boolean);
 }
@@ -47,7 +48,7 @@ async function call<T>(url: string, key: string, route: string, json: unknown): 
   return body.data;
 }
 
-/** `cli` may point at another build's dist/src/main/cli.js, to compare two builds in one run. */
+/** `cli` may point at another build's dist/intake/cli.js (or its unbundled dist/src/main/cli.js), to compare two builds in one run. */
 /** `flags`: Node flags instead of the start script's (an A/B of a runtime setting). */
 export async function startIntake(cleanup: Cleanup, env: Record<string, string> = {}, cli = CLI, flags = startFlags()): Promise<IntakeServer> {
   const dataDir = await cleanup.tempDir('intake-bench-');

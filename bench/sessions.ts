@@ -117,7 +117,7 @@ export interface SessionPathResult {
 
 /**
  * `npm run bench -- sessions [--before <cli.js>]`: the insert + HMAC route, this build's
- * Intake and, with --before, another build's (e.g. main's dist/src/main/cli.js, or this
+ * Intake and, with --before, another build's (e.g. main's dist/intake/cli.js, or this
  * one with other Node flags in INTAKE_BENCH_BEFORE_FLAGS), each
  * warmed up and measured in turn, for two rounds in rotated order (A B C, C B A), so a
  * shift in the machine's load reaches every server alike.

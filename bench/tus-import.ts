@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cleanup } from './lib/children.js';
 import { cpuSeconds, startServer } from './lib/children.js';
-import { startIntake, type IntakeServer } from './intake.js';
+import { startFlags, startIntake, type IntakeServer } from './intake.js';
 import { bodyFile, median } from './put.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -85,7 +85,17 @@ export interface WaysInResult {
   importBytes: number;
   runs: number;
   tus: { intakeMbPerSecond: number; peerMbPerSecond: number; ratio: number };
-  import: { intakeMbPerSecond: number; curlMbPerSecond: number; ratio: number; intakeCpuSeconds: number };
+  import: { intakeMbPerSecond: number; curlMbPerSecond: number; ratio: number; intakeCpuSeconds: number; nodeMbPerSecond: number };
+}
+
+/** bench/servers/fetch-to-file.ts with the start script's Node flags: the seconds it printed. */
+function nodeFetch(url: string, file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...startFlags(), here('./servers/fetch-to-file.js'), url, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += String(c)));
+    child.once('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`fetch-to-file exited ${code}`))));
+  });
 }
 
 /** `importSize`: the file imported (the issue's goal names 200 MB); tus sends `size`. */
@@ -100,7 +110,7 @@ export async function benchWaysIn(cleanup: Cleanup, size: number, runs = 3, impo
   });
   await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(source.address() as AddressInfo).port}/big.bin`;
-  const s = { tusIntake: [] as number[], tusPeer: [] as number[], importIntake: [] as number[], curl: [] as number[], importCpu: [] as number[] };
+  const s = { tusIntake: [] as number[], tusPeer: [] as number[], importIntake: [] as number[], curl: [] as number[], importCpu: [] as number[], node: [] as number[] };
   const mb = (seconds: number) => size / 1e6 / seconds;
   const importMb = (seconds: number) => importSize / 1e6 / seconds;
   const copy = path.join(await cleanup.tempDir('intake-bench-curl-'), 'big.bin');
@@ -114,7 +124,9 @@ export async function benchWaysIn(cleanup: Cleanup, size: number, runs = 3, impo
     const got = await curl([url], copy);
     s.curl.push(importMb(got.seconds));
     await fs.rm(copy, { force: true });
-    process.stderr.write(`  run ${run + 1}/${runs}: tus Intake ${s.tusIntake.at(-1)!.toFixed(0)} MB/s, @tus/server ${s.tusPeer.at(-1)!.toFixed(0)} MB/s; import ${s.importIntake.at(-1)!.toFixed(0)} MB/s (Intake CPU ${s.importCpu.at(-1)!.toFixed(2)} s), curl -o ${s.curl.at(-1)!.toFixed(0)} MB/s\n`);
+    s.node.push(importMb(await nodeFetch(url, copy)));
+    await fs.rm(copy, { force: true });
+    process.stderr.write(`  run ${run + 1}/${runs}: tus Intake ${s.tusIntake.at(-1)!.toFixed(0)} MB/s, @tus/server ${s.tusPeer.at(-1)!.toFixed(0)} MB/s; import ${s.importIntake.at(-1)!.toFixed(0)} MB/s (Intake CPU ${s.importCpu.at(-1)!.toFixed(2)} s), curl -o ${s.curl.at(-1)!.toFixed(0)} MB/s, Node http.get → SHA-256 → file ${s.node.at(-1)!.toFixed(0)} MB/s\n`);
   }
   } finally {
     source.closeAllConnections();
@@ -126,7 +138,7 @@ export async function benchWaysIn(cleanup: Cleanup, size: number, runs = 3, impo
     importBytes: importSize,
     runs,
     tus: { intakeMbPerSecond: m.tusIntake, peerMbPerSecond: m.tusPeer, ratio: m.tusIntake / m.tusPeer },
-    import: { intakeMbPerSecond: m.importIntake, curlMbPerSecond: m.curl, ratio: m.importIntake / m.curl, intakeCpuSeconds: m.importCpu },
+    import: { intakeMbPerSecond: m.importIntake, curlMbPerSecond: m.curl, ratio: m.importIntake / m.curl, intakeCpuSeconds: m.importCpu, nodeMbPerSecond: m.node },
   };
 }
 
@@ -135,5 +147,6 @@ export function waysInSummary(r: WaysInResult): string {
   return [
     `tus, ${(r.sizeBytes / 2 ** 20).toFixed(0)} MiB in one PATCH (curl), median of ${r.runs}: Intake ${f(r.tus.intakeMbPerSecond)} MB/s, @tus/server (FileStore) ${f(r.tus.peerMbPerSecond)} MB/s → ${r.tus.ratio.toFixed(2)}x (goal ≥ 0.9)`,
     `import of ${(r.importBytes / 2 ** 20).toFixed(0)} MiB from a local HTTP server, median of ${r.runs}: Intake ${f(r.import.intakeMbPerSecond)} MB/s, curl -o ${f(r.import.curlMbPerSecond)} MB/s → ${r.import.ratio.toFixed(2)}x (goal ≥ 0.8); Intake CPU ${r.import.intakeCpuSeconds.toFixed(2)} s per import`,
+    `  the same fetch in plain Node (node:http GET → SHA-256 → new file, the start script's flags, bench/servers/fetch-to-file.ts): ${f(r.import.nodeMbPerSecond)} MB/s → Intake / plain Node ${(r.import.intakeMbPerSecond / r.import.nodeMbPerSecond).toFixed(2)}x`,
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles the project (tsc, which is also the type check) and runs every test/**/*.test.ts
+// Compiles the project (tsc, which is also the type check), bundles the server as npm start
+// runs it (scripts/bundle.mjs), and runs every test/**/*.test.ts
 // as its compiled dist/test/**/*.test.js with Node's own test runner: plain node, no tsx,
 // and the children tests spawn run compiled too (test/helpers/entry.ts). Extra arguments
 // narrow the run: `npm test -- test/http` or a file path. One file from source, while
@@ -35,6 +36,8 @@ try {
   process.stderr.write('tsc failed: fix the type errors above\n');
   process.exit(1);
 }
+// The server bundle npm start runs (scripts/bundle.mjs): the tests' `intake serve` runs it.
+execFileSync(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')], { cwd: root, stdio: 'inherit' });
 const tap = path.join(os.tmpdir(), `intake-test-results-${process.pid}.tap`);
 const res = spawnSync(
   process.execPath,

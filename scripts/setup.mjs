@@ -119,6 +119,11 @@ if (args.has('--build')) {
     fs.writeFileSync(stamp, '');
     fs.utimesSync(stamp, startedAt, startedAt);
   }
+  // The server as npm start runs it: one bundle of what tsc just wrote (scripts/bundle.mjs).
+  if (mtime(path.join(root, 'dist', 'intake', 'cli.js')) <= mtime(stamp)) {
+    log('bundling the server (esbuild)');
+    run(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')]);
+  }
 }
 
 // 6. The web console (console/ → dist/console/ with Vite), served by Intake at `/`: built

@@ -11,6 +11,10 @@
  * unchanged: with `synchronous = NORMAL` a commit is on disk once written to the WAL, and
  * a checkpoint only moves committed pages. If the thread dies, the main connection's
  * automatic checkpoint comes back on, so the WAL never grows without bound.
+ *
+ * The thread starts with the writes (db/database.ts starts it once the connection has run
+ * `START_AFTER_WRITES` writes) and ends itself when a `CHECKPOINT_IDLE_MS` passes with little written, handing
+ * checkpoints back to the main connection: an idle server runs no thread for it.
  */
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
@@ -19,6 +23,10 @@ import type { CheckpointThreadData, ToCheckpointThread } from './checkpoint-thre
 
 /** The default: WAL pages reach the database file within this long. */
 export const CHECKPOINT_INTERVAL_MS = 200;
+/** The thread ends itself when one such period passes with next to nothing written (checkpoint-thread.ts). */
+export const CHECKPOINT_IDLE_MS = 30_000;
+/** Writes on the main connection after which the thread starts (again). */
+export const START_AFTER_WRITES = 1000;
 /** SQLite's own default, restored on the main connection if the checkpoint thread stops. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
@@ -30,10 +38,18 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export async function startCheckpointer(sqlite: SQLite.Database, file: string, intervalMs = CHECKPOINT_INTERVAL_MS): Promise<Checkpointer> {
+export interface CheckpointerOptions {
+  intervalMs?: number;
+  idleMs?: number;
+  /** Called once the thread has ended, whichever way (stop, idle, error). */
+  onExit?: () => void;
+}
+
+export async function startCheckpointer(sqlite: SQLite.Database, file: string, opts: CheckpointerOptions = {}): Promise<Checkpointer> {
+  const { intervalMs = CHECKPOINT_INTERVAL_MS, idleMs = CHECKPOINT_IDLE_MS } = opts;
   // Compiled, the thread inherits this thread's flags as before; from source it needs tsx's hooks.
   const worker = new Worker(THREAD.url, {
-    workerData: { file, intervalMs } satisfies CheckpointThreadData,
+    workerData: { file, intervalMs, idleMs } satisfies CheckpointThreadData,
     ...(THREAD.execArgv.length > 0 && { execArgv: THREAD.execArgv }),
   });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -41,6 +57,7 @@ export async function startCheckpointer(sqlite: SQLite.Database, file: string, i
   worker.on('error', () => undefined);
   void exited.then(() => {
     if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    opts.onExit?.();
   });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());

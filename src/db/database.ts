@@ -8,7 +8,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
-import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { CHECKPOINT_IDLE_MS, START_AFTER_WRITES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-upload-attempts.js';
@@ -33,10 +33,12 @@ export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
   /**
-   * SQLite: WAL checkpoints move to a thread of their own (db/checkpointer.ts), for
-   * long-running processes (serve, worker). A no-op on PostgreSQL and in-memory SQLite.
+   * SQLite: WAL checkpoints move to a thread of their own (db/checkpointer.ts) while the
+   * process writes, for long-running processes (serve, worker): it starts after
+   * `startAfterWrites` writes and ends itself after an `idleMs` with little written. A no-op on
+   * PostgreSQL and in-memory SQLite.
    */
-  checkpointInBackground(): Promise<void>;
+  checkpointInBackground(opts?: { startAfterWrites?: number; idleMs?: number }): void;
   /**
    * PostgreSQL: calls `onNotify` on every NOTIFY on `channel` (sent on commit of the
    * transaction that notified), over a connection of its own; resolves with its closer.
@@ -78,19 +80,32 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('temp_store = MEMORY');
     // After a burst, a WAL file emptied by its checkpoint is cut back to this size.
     sqlite.pragma('journal_size_limit = 67108864');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    let checkpointer: Checkpointer | null = null;
+    // The checkpoint thread, while the process writes (checkpointInBackground).
+    let background: { startAfterWrites: number; idleMs: number } | null = null;
+    let checkpointer: Promise<Checkpointer | null> | null = null;
+    let writes = 0;
+    const onWrite = () => {
+      if (!background || checkpointer || ++writes < background.startAfterWrites) return;
+      writes = 0;
+      const started = startCheckpointer(sqlite, file, { idleMs: background.idleMs, onExit: () => (checkpointer = null) });
+      // A thread that cannot start leaves SQLite's own checkpoints on: slower, never wrong.
+      checkpointer = started.catch(() => {
+        background = null;
+        return null;
+      });
+    };
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, onWrite) }) });
     return {
       kysely,
       dialect: 'sqlite',
       listen: () => null,
-      async checkpointInBackground() {
-        if (file === ':memory:' || checkpointer) return;
-        // A thread that cannot start leaves SQLite's own checkpoints on: slower, never wrong.
-        checkpointer = await startCheckpointer(sqlite, file).catch(() => null);
+      checkpointInBackground(opts = {}) {
+        if (file === ':memory:') return;
+        background = { startAfterWrites: opts.startAfterWrites ?? START_AFTER_WRITES, idleMs: opts.idleMs ?? CHECKPOINT_IDLE_MS };
       },
       async close() {
-        await checkpointer?.stop();
+        background = null;
+        await (await checkpointer)?.stop();
         await kysely.destroy();
       },
     };
@@ -100,7 +115,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   // dropped by the pool and replaced on the next checkout; unhandled, it would crash the process.
   pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', checkpointInBackground: async () => undefined, listen: (channel, onNotify, onError) => listenPg(url, channel, onNotify, onError), close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', checkpointInBackground: () => undefined, listen: (channel, onNotify, onError) => listenPg(url, channel, onNotify, onError), close: () => kysely.destroy() };
 }
 
 /** LISTEN on a client of its own; a lost connection is reported and re-made a second later (polling covers the gap). */
@@ -141,10 +156,11 @@ function escapeIdentifier(name: string): string {
  * Kysely's SQLite driver prepares every query afresh, and preparing a small statement costs
  * more than running it. Statements are reusable, so keep them by SQL text.
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, onWrite: () => void): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),
+    // Kysely's driver prepares each query right before running it, once.
     prepare(text: string) {
       let stmt = cache.get(text);
       if (!stmt) {
@@ -152,6 +168,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
         stmt = sqlite.prepare(text);
         cache.set(text, stmt);
       }
+      if (!stmt.reader) onWrite();
       return stmt;
     },
   } as SqliteDatabase;

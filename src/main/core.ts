@@ -97,7 +97,7 @@ export async function openCore(config: Config, opts: { logger?: pino.Logger | fa
   const signing = persistentSecret(config.storage.dataDir, 'signing.key', config.secrets.signingSecret, newSigningSecret);
 
   const db = await openMigrated(config.database.url);
-  await db.checkpointInBackground();
+  db.checkpointInBackground();
   // SQLite has one connection: concurrent session writes may share a commit (db/group-commit.ts).
   const store = createStore(db.kysely, { groupCommit: db.dialect === 'sqlite', notifies: db.dialect === 'postgres' });
   const { storage, selfServed, appender } = await createStorage({ dataDir: config.storage.dataDir, publicUrl: config.http.publicUrl, signingSecret: signing.value, s3: config.storage.s3 });

@@ -3,7 +3,6 @@
  * before anything is signed; quota and alias are kept by the database inside one
  * transaction, so two racing sessions cannot both take the last byte or the same alias.
  */
-import { randomUUID } from 'node:crypto';
 import type { MediaKind } from '../config/config.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { NO_ASSET, type NamespaceRow, type UploadRow } from '../db/schema.js';
@@ -12,7 +11,7 @@ import { checkBucketTarget, type BucketTarget } from '../buckets/bucket-target.j
 import { isUniqueViolation } from '../db/database.js';
 import { addSeconds } from '../lib/clock.js';
 import { IntakeError, invalid } from '../lib/errors.js';
-import { newId } from '../lib/ids.js';
+import { newId, uuidV7 } from '../lib/ids.js';
 import { essence } from '../media/kinds.js';
 import type { Tenant } from '../auth/principal.js';
 import type { PresignedPost, PresignedPut } from '../storage/object-storage.js';
@@ -371,7 +370,7 @@ export function baseRow(
   const hints = input.width ?? input.height ?? input.duration;
   return {
     id: uploadId,
-    uuid: randomUUID(),
+    uuid: uuidV7(),
     namespace_id: namespaceId,
     asset_id: assetId,
     filename: fields.filename,

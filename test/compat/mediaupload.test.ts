@@ -17,7 +17,7 @@ import { eventually, type TestIntake } from '../helpers/intake.js';
 import { ffmpegMedia, pdf, png, jpeg } from '../helpers/media.js';
 import { stores } from './stores.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** A real HEIC (HEVC inside), made by libheif's encoder from a PNG. */
 async function heic(width: number, height: number): Promise<Buffer> {

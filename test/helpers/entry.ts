@@ -4,6 +4,7 @@
  * `node --import tsx --test test/x.test.ts`); a child runs the same way as the test that
  * spawns it, so the compiled run never pays tsx's start-up in a child either.
  */
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moduleEntry, type ModuleEntry } from '../../src/lib/module-entry.js';
 
@@ -29,6 +30,10 @@ export function sourceEntry(source: string): ModuleEntry {
   return moduleEntry(`../../${source.replace(/\.ts$/, '')}`, import.meta.url);
 }
 
-/** `node ...CLI serve` runs the intake command line the way this run runs. */
-export const CLI: readonly string[] = nodeArgs('src/main/cli.ts');
+/**
+ * `node ...CLI serve` runs the intake command line the way this run runs: compiled, the
+ * bundle npm start runs (dist/intake/cli.js, scripts/bundle.mjs, made by npm test after
+ * tsc), so every test that starts `intake serve` or `intake worker` tests what operators run.
+ */
+export const CLI: readonly string[] = compiled ? [path.join(repoRoot, 'dist', 'intake', 'cli.js')] : nodeArgs('src/main/cli.ts');
 

@@ -47,7 +47,7 @@ test('the image runs on Node 22 LTS or later (an even major), in every stage', (
   }
 });
 
-test('the image builds the web console and ships dist/console with the server', () => {
+test('the image builds the web console and the server bundle, and ships dist/ (console, bundle, children)', () => {
   const all = stages(read('deploy/Dockerfile'));
   const build = all.find((s) => s.lines.some((l) => /^RUN .*npm run build/.test(l)));
   assert.ok(build, 'no stage runs `npm run build` (tsc and the console build)');
@@ -65,7 +65,10 @@ test('the image builds the web console and ships dist/console with the server', 
   const name = /AS\s+(\S+)/i.exec(read('deploy/Dockerfile').split('\n').find((l) => l.startsWith(`FROM ${build.from}`))!)?.[1];
   assert.ok(name, 'the build stage has no name');
   assert.ok(copies(run, { from: name }).some((p) => p === '/app/dist'), 'the running stage does not take dist/ from the build');
-  assert.ok(run.lines.some((l) => l.includes('dist/src/main/cli.js')));
+  // It runs the bundle (scripts/bundle.mjs, made by npm run build), whose children start from dist/src.
+  assert.match(JSON.parse(read('package.json')).scripts.build as string, /node scripts\/bundle\.mjs/);
+  assert.ok(copies(build).includes('scripts/bundle.mjs'), 'the build stage does not copy scripts/bundle.mjs');
+  assert.ok(run.lines.some((l) => l.includes('dist/intake/cli.js')));
   assert.ok(fs.existsSync(path.join(root, '.dockerignore')) && /^node_modules$/m.test(read('.dockerignore')), 'a local node_modules would be sent to the build');
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeCursor, encodeCursor } from '../../src/db/repositories/page.js';
-import { isId, newId, randomToken, type IdPrefix } from '../../src/lib/ids.js';
+import { isId, newId, randomToken, uuidV7, type IdPrefix } from '../../src/lib/ids.js';
 
 describe('ids', () => {
   it('randomToken() is exactly n characters of [a-z0-9]', () => {
@@ -34,6 +34,17 @@ describe('ids', () => {
     assert.ok(start - parseInt(first.slice(4, 13), 36) < 1000, 'the first 9 characters are the time in ms, base 36');
     // The rest stays random: 50 ids made in the same millisecond differ after the time part.
     assert.equal(new Set(later.map((id) => id.slice(13))).size, 50);
+  });
+
+  it('uuidV7() is an RFC 9562 version 7 UUID: the time in ms first, then random bits; unique', () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 2000 }, () => uuidV7());
+    for (const u of ids.slice(0, 50)) assert.match(u, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(new Set(ids).size, 2000);
+    const ms = parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16);
+    assert.ok(ms >= before && ms <= Date.now(), 'the first 48 bits are the creation time');
+    // The variant's two free bits and every random digit vary.
+    assert.deepEqual(new Set(ids.map((u) => u[19])), new Set(['8', '9', 'a', 'b']));
   });
 
   it('isId() checks the prefix and the alphabet', () => {
