@@ -24,7 +24,7 @@ import type { CheckpointThreadData, ToCheckpointThread } from './checkpoint-thre
 /** The default: WAL pages reach the database file within this long. */
 export const CHECKPOINT_INTERVAL_MS = 200;
 /** The thread ends itself when one such period passes with next to nothing written (checkpoint-thread.ts). */
-export const CHECKPOINT_IDLE_MS = 30_000;
+export const CHECKPOINT_IDLE_MS = 10_000;
 /** Writes on the main connection after which the thread starts (again). */
 export const START_AFTER_WRITES = 1000;
 /** SQLite's own default, restored on the main connection if the checkpoint thread stops. */
