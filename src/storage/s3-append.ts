@@ -89,8 +89,11 @@ export class S3Appender implements Appender {
       await pipeline(body, meter, sink ?? createWriteStream(stage, { mode: 0o600, highWaterMark: MIB }));
     } catch (err) {
       // Too many bytes: back to the offset, or, once a part was stored (it cannot be taken back), to the parts alone.
-      if (sink) await sink.close(err instanceof TooLargeError ? (sink.cut === 0 ? held.tailSize : 0) : null).catch(() => undefined);
-      else await fs.rm(stage, { force: true });
+      // A write still under way (a piece going into the tail, a part being stored) ends first.
+      if (sink) {
+        await sink.settled();
+        await sink.close(err instanceof TooLargeError ? (sink.cut === 0 ? held.tailSize : 0) : null).catch(() => undefined);
+      } else await fs.rm(stage, { force: true });
       if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
       if (err instanceof StorageUnavailableError || err instanceof MultipartNotFoundError) throw err;
       if (isDiskError(err)) throw new StorageUnavailableError(err);
@@ -197,8 +200,18 @@ class TailSink extends Writable {
     }
   }
 
+  /** The write under way: a failed pipeline destroys this sink without waiting for it. */
+  private writing: Promise<void> = Promise.resolve();
+
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (err?: Error | null) => void): void {
-    this.take(chunks.map((c) => c.chunk)).then(() => done(), done);
+    const taking = this.take(chunks.map((c) => c.chunk));
+    this.writing = taking.catch(() => undefined);
+    taking.then(() => done(), done);
+  }
+
+  /** Resolves once no write is under way, so `cut` and the tail are final. */
+  settled(): Promise<void> {
+    return this.writing;
   }
 
   private async take(buffers: Buffer[]): Promise<void> {
