@@ -89,11 +89,8 @@ export class S3Appender implements Appender {
       await pipeline(body, meter, sink ?? createWriteStream(stage, { mode: 0o600, highWaterMark: MIB }));
     } catch (err) {
       // Too many bytes: back to the offset, or, once a part was stored (it cannot be taken back), to the parts alone.
-      // A write still under way (a piece going into the tail, a part being stored) ends first.
-      if (sink) {
-        await sink.settled();
-        await sink.close(err instanceof TooLargeError ? (sink.cut === 0 ? held.tailSize : 0) : null).catch(() => undefined);
-      } else await fs.rm(stage, { force: true });
+      if (sink) await sink.close(err instanceof TooLargeError ? (sink.cut === 0 ? held.tailSize : 0) : null).catch(() => undefined);
+      else await fs.rm(stage, { force: true });
       if (err instanceof TooLargeError) throw new ObjectTooLargeError(opts.maxSize);
       if (err instanceof StorageUnavailableError || err instanceof MultipartNotFoundError) throw err;
       if (isDiskError(err)) throw new StorageUnavailableError(err);
@@ -200,7 +197,7 @@ class TailSink extends Writable {
     }
   }
 
-  /** The write under way: a failed pipeline destroys this sink without waiting for it. */
+  /** The write under way, if any. */
   private writing: Promise<void> = Promise.resolve();
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (err?: Error | null) => void): void {
@@ -209,9 +206,13 @@ class TailSink extends Writable {
     taking.then(() => done(), done);
   }
 
-  /** Resolves once no write is under way, so `cut` and the tail are final. */
-  settled(): Promise<void> {
-    return this.writing;
+  /**
+   * As fs.WriteStream does: destroyed (a failed pipeline) while a write is under way (a piece
+   * going into the tail, a part being stored), the sink closes once it ends, so whoever awaits
+   * the pipeline sees `cut` and the tail final before cutting the tail back.
+   */
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    void this.writing.then(() => cb(err));
   }
 
   private async take(buffers: Buffer[]): Promise<void> {

@@ -38,16 +38,14 @@ export async function receiveStorePut(
   return exclusive(upload.id, async () => {
     const current = await openSessionFor(deps, upload.id, upload.storage_key);
     if (current.received_size !== null) throw conflict('This upload URL has already received its file.', { status: current.status });
-    if (!(await sizeDeferred(deps, current))) {
-      if (length !== undefined && length > current.file_size) throw tooLarge(current.file_size);
-      return { upload: current, ...(await receiveBytes(deps, deps.storage, current, body)) };
-    }
+    const unsized = await sizeDeferred(deps, current);
     try {
       if (length !== undefined && length > current.file_size) throw tooLarge(current.file_size);
+      if (!unsized) return { upload: current, ...(await receiveBytes(deps, deps.storage, current, body)) };
       return await receiveUnsized(deps, current, body, bodies);
     } catch (err) {
-      // Refused for its size or the quota: the session fails with that error, so complete answers it (not "no bytes yet").
-      if (err instanceof IntakeError && (err.code === 'file_too_large' || err.code === 'quota_exceeded')) await closeSession(deps, current, 'failed', OPEN, err);
+      // Unsized and refused for its size or the quota: the session fails with that error, so complete answers it (not "no bytes yet").
+      if (unsized && err instanceof IntakeError && (err.code === 'file_too_large' || err.code === 'quota_exceeded')) await closeSession(deps, current, 'failed', OPEN, err);
       throw err;
     }
   });
