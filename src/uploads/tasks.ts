@@ -39,8 +39,12 @@ export async function getTask(deps: AppContext, tenant: Tenant, id: string): Pro
   const upload = task ? await deps.store.uploads.find(tenant.namespaceId, task.upload_id) : undefined;
   // A purged upload takes its task with it; one that is gone meanwhile is gone for the caller too.
   if (!task || !upload) throw notFound('Task');
+  // The status first, then the asset: an asset only moves on from pending, so a task read as
+  // completed shows its asset (read the other way round, a verification finishing in between
+  // answered "completed" with no asset).
+  const status = await statusOf(deps, upload);
   const asset = upload.asset_id ? ((await deps.store.assets.find(tenant.namespaceId, upload.asset_id)) ?? null) : null;
-  return { task, status: await statusOf(deps, upload), upload, asset: asset?.status === 'pending' ? null : asset };
+  return { task, status, upload, asset: asset?.status === 'pending' ? null : asset };
 }
 
 async function statusOf(deps: AppContext, upload: UploadRow): Promise<TaskStatus> {
